@@ -1,0 +1,44 @@
+// Request and reply of every command on irl.<s>.cmd.<verb>.
+import { z } from 'zod';
+import type { CommandVerb } from '../subjects.ts';
+import { sceneName } from './obs.ts';
+import { switcherConfig, switcherMode, switcherState } from './switcher.ts';
+
+const empty = z.strictObject({});
+const none = z.strictObject({}).optional();
+
+/** switcher.config takes any subset of the settings; scene names may be given one by one. */
+export const switcherConfigPatch = z
+  .strictObject({ ...switcherConfig.shape, scenes: switcherConfig.shape.scenes.partial() })
+  .partial();
+export type SwitcherConfigPatch = z.infer<typeof switcherConfigPatch>;
+
+export const commandSchemas = {
+  'stream.start': { request: empty, result: none },
+  'stream.stop': { request: empty, result: none },
+  'audio.mute': {
+    request: z.strictObject({
+      /** OBS input to (un)mute; the configured microphone when omitted. */
+      input: z.string().min(1).max(256).optional(),
+      muted: z.boolean(),
+    }),
+    result: z.strictObject({ input: z.string(), muted: z.boolean() }).optional(),
+  },
+  'scene.set': { request: z.strictObject({ scene: sceneName }), result: none },
+  'switcher.mode': { request: z.strictObject({ mode: switcherMode }), result: switcherState.optional() },
+  'switcher.config': { request: switcherConfigPatch, result: switcherConfig.optional() },
+  'obs.restart': { request: empty, result: none },
+} as const satisfies Record<CommandVerb, { request: z.ZodType; result: z.ZodType }>;
+
+export type CommandRequest<V extends CommandVerb> = z.infer<(typeof commandSchemas)[V]['request']>;
+export type CommandResult<V extends CommandVerb> = z.infer<(typeof commandSchemas)[V]['result']>;
+export type CommandReply<V extends CommandVerb> =
+  | { ok: true; result?: CommandResult<V> }
+  | { ok: false; error: string };
+
+export function commandReplySchema<V extends CommandVerb>(verb: V) {
+  return z.union([
+    z.strictObject({ ok: z.literal(true), result: commandSchemas[verb].result }),
+    z.strictObject({ ok: z.literal(false), error: z.string().min(1).max(2000) }),
+  ]);
+}

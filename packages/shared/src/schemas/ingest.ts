@@ -1,0 +1,60 @@
+// Payloads the ingest service publishes: SRT statistics, link events, SRTLA link table.
+import { z } from 'zod';
+import { count, kbps, peerAddress, timestampMs } from './common.ts';
+
+export const packetCounters = z.strictObject({
+  received: count,
+  lost: count,
+  dropped: count,
+  retransmitted: count,
+});
+
+export const ingestStats = z.strictObject({
+  ts: timestampMs,
+  connected: z.boolean(),
+  peer: peerAddress.nullable(),
+  /** Receive rate over a short sliding window. */
+  bitrateKbps: kbps,
+  rttMs: z.number().nonnegative().finite().nullable(),
+  /** Data waiting in SRT's receive buffer, in ms. */
+  receiveBufferMs: z.number().nonnegative().finite().nullable(),
+  /** Time since the last packet arrived from the sender. */
+  lastPacketAgeMs: z.number().nonnegative().finite().nullable(),
+  totals: packetCounters,
+  /** Change since the previous stats message. */
+  deltas: packetCounters,
+});
+export type IngestStats = z.infer<typeof ingestStats>;
+
+export const ingestLinkEvent = z.enum(['connected', 'disconnected', 'stalled', 'resumed', 'rejected']);
+export const ingestLink = z.strictObject({
+  ts: timestampMs,
+  event: ingestLinkEvent,
+  peer: peerAddress.nullable(),
+  reason: z.string().max(500),
+  /** When the last packet arrived (for stalled/disconnected). */
+  lastPacketTs: timestampMs.nullable(),
+});
+export type IngestLink = z.infer<typeof ingestLink>;
+
+export const srtlaLink = z.strictObject({
+  group: z.string().min(1).max(64),
+  address: peerAddress,
+  bitrateKbps: kbps,
+  /** Share of the group's traffic in the last second, 0..1. */
+  share: z.number().min(0).max(1),
+  packets: count,
+  lastSeenMsAgo: z.number().nonnegative().finite(),
+  registeredAt: timestampMs,
+  rttMs: z.number().nonnegative().finite().nullable(),
+});
+export type SrtlaLink = z.infer<typeof srtlaLink>;
+
+export const ingestSrtla = z.strictObject({
+  ts: timestampMs,
+  groups: count,
+  links: z.array(srtlaLink).max(1024),
+  /** Datagrams dropped since start, by reason. */
+  drops: z.record(z.string().max(64), count),
+});
+export type IngestSrtla = z.infer<typeof ingestSrtla>;

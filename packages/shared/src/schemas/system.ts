@@ -1,0 +1,36 @@
+// Timeline entries, supervised-process events and service heartbeats.
+import { z } from 'zod';
+import { timestampMs } from './common.ts';
+
+export const logEntry = z.strictObject({
+  ts: timestampMs,
+  level: z.enum(['info', 'warn', 'error']),
+  source: z.string().min(1).max(64),
+  message: z.string().min(1).max(1000),
+});
+export type LogEntry = z.infer<typeof logEntry>;
+
+/** A supervised child (srt-live-transmit, Xvfb, OBS, a container) changed state. */
+export const processEvent = z.strictObject({
+  ts: timestampMs,
+  service: z.string().min(1).max(64),
+  child: z.string().min(1).max(64),
+  kind: z.enum(['process', 'container']),
+  event: z.enum(['started', 'exited', 'restarting', 'stopped', 'healthy', 'unhealthy']),
+  pid: z.number().int().positive().nullable(),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().max(16).nullable(),
+  restartInMs: z.number().int().nonnegative().nullable(),
+  detail: z.string().max(1000).nullable(),
+});
+export type ProcessEvent = z.infer<typeof processEvent>;
+
+export const heartbeat = z.strictObject({
+  ts: timestampMs,
+  service: z.string().min(1).max(64),
+  pid: z.number().int().positive(),
+  uptimeMs: z.number().int().nonnegative(),
+  ok: z.boolean(),
+  detail: z.record(z.string().max(64), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])),
+});
+export type Heartbeat = z.infer<typeof heartbeat>;

@@ -1,0 +1,146 @@
+// Keeps one child process running: restarts it with exponential backoff and reports each change.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Logger } from './log.ts';
+import type { ProcessEvent } from './schemas/index.ts';
+
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+  factor: number;
+  /** A child that ran this long counts as healthy: the next restart starts from initialMs again. */
+  resetAfterMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 10_000, factor: 2, resetAfterMs: 10_000 };
+
+export type ChildEvent = Pick<ProcessEvent, 'event' | 'pid' | 'exitCode' | 'signal' | 'restartInMs' | 'detail'> & {
+  child: string;
+};
+
+export interface SupervisorOptions {
+  name: string;
+  command: string;
+  /** Arguments, computed again before every start (so a restart picks up new settings). */
+  args: () => string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  log: Logger;
+  backoff?: Partial<BackoffOptions>;
+  onEvent?: (event: ChildEvent) => void;
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
+  /** Time given to exit after SIGTERM before SIGKILL. */
+  stopTimeoutMs?: number;
+}
+
+export class Supervisor {
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private delayMs: number;
+  private startedAt = 0;
+  private readonly backoff: BackoffOptions;
+  restarts = 0;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.delayMs = this.backoff.initialMs;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.spawnChild();
+  }
+
+  private spawnChild(): void {
+    const { name, command, log } = this.options;
+    const args = this.options.args();
+    const child = spawn(command, args, {
+      cwd: this.options.cwd,
+      env: this.options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.startedAt = Date.now();
+    if (this.options.onStdoutLine && child.stdout) {
+      createInterface({ input: child.stdout }).on('line', this.options.onStdoutLine);
+    } else child.stdout?.resume();
+    if (this.options.onStderrLine && child.stderr) {
+      createInterface({ input: child.stderr }).on('line', this.options.onStderrLine);
+    } else child.stderr?.resume();
+
+    child.once('spawn', () => {
+      log.info({ child: name, pid: child.pid }, 'child started');
+      this.emit({ event: 'started', pid: child.pid ?? null, exitCode: null, signal: null, restartInMs: null, detail: null });
+    });
+    child.once('error', (error) => {
+      // spawn failures (ENOENT) arrive here, and no 'exit' follows.
+      if (child.pid === undefined) this.onExit(child, null, null, error.message);
+    });
+    child.once('exit', (code, signal) => this.onExit(child, code, signal, null));
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, error: string | null): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    const { name, log } = this.options;
+    if (this.stopping) {
+      this.emit({ event: 'stopped', pid: child.pid ?? null, exitCode: code, signal, restartInMs: null, detail: null });
+      return;
+    }
+    if (Date.now() - this.startedAt >= this.backoff.resetAfterMs) this.delayMs = this.backoff.initialMs;
+    const restartInMs = this.delayMs;
+    this.delayMs = Math.min(this.backoff.maxMs, this.delayMs * this.backoff.factor);
+    log.warn({ child: name, code, signal, error, restartInMs }, 'child exited; restarting');
+    this.emit({ event: 'exited', pid: child.pid ?? null, exitCode: code, signal, restartInMs, detail: error });
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      this.restarts += 1;
+      this.emit({ event: 'restarting', pid: null, exitCode: null, signal: null, restartInMs: 0, detail: null });
+      this.spawnChild();
+    }, restartInMs);
+  }
+
+  /** Kills the running child; the supervisor starts it again at once. */
+  restartNow(): void {
+    this.delayMs = 0;
+    this.child?.kill('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.child = undefined;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), this.options.stopTimeoutMs ?? 5000);
+      child.once('exit', () => {
+        clearTimeout(killTimer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+
+  private emit(event: Omit<ChildEvent, 'child'>): void {
+    try {
+      this.options.onEvent?.({ child: this.options.name, ...event });
+    } catch (error) {
+      this.options.log.error({ err: error }, 'supervisor event handler failed');
+    }
+  }
+}

@@ -1,0 +1,41 @@
+// Configuration: defaults, errors naming every bad variable, .env files, production refusing default secrets.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, commonEnv, DEV_SECRETS, env, loadConfig } from '../src/config.ts';
+
+const shape = { ...commonEnv, SRT_PORT: env.port(9000), OBS_WS_PASSWORD: env.secret(DEV_SECRETS.obsWebsocket), FLAG: env.bool(false) };
+
+describe('loadConfig', () => {
+  it('has defaults that work locally', () => {
+    const c = loadConfig(shape, { source: {}, envFile: false });
+    expect(c).toMatchObject({ SRT_PORT: 9000, IRL_STREAM_ID: 'main', NATS_URL: 'nats://127.0.0.1:4222', FLAG: false });
+  });
+  it('names every bad variable and why', () => {
+    try {
+      loadConfig(shape, { source: { SRT_PORT: '0', NATS_URL: 'http://x', FLAG: 'maybe' }, envFile: false });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toMatch(/SRT_PORT: .*\(got "0"\)/);
+      expect(message).toMatch(/NATS_URL: must look like nats:\/\/host:port/);
+      expect(message).toMatch(/FLAG: must be true or false/);
+    }
+  });
+  it('reads a .env file under the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'irlkit-env-'));
+    const file = join(dir, '.env');
+    writeFileSync(file, 'SRT_PORT=9100\nFLAG=yes\n');
+    expect(loadConfig(shape, { source: { SRT_PORT: '9200' }, envFile: file })).toMatchObject({ SRT_PORT: 9200, FLAG: true });
+  });
+  it('refuses default, empty and weak secrets in production and never prints them', () => {
+    for (const [value, why] of [[undefined, /default or well-known/], ['', /empty/], ['changeme', /well-known/], ['short', /at least 10/]] as const) {
+      const source = { NODE_ENV: 'production', NATS_PASSWORD: 'a-long-nats-secret', OBS_WS_PASSWORD: value };
+      expect(() => loadConfig(shape, { source, envFile: false })).toThrow(why);
+    }
+    const ok = loadConfig(shape, { source: { IRL_PRODUCTION: 'true', NATS_PASSWORD: 'a-long-nats-secret', OBS_WS_PASSWORD: 'another-long-secret' }, envFile: false });
+    expect(ok.OBS_WS_PASSWORD).toBe('another-long-secret');
+  });
+});

@@ -1,0 +1,153 @@
+// The native runner: nats-server and every service as supervised children with prefixed logs,
+// secrets generated on first run, an optional demo feed; everything stops on Ctrl-C / SIGTERM.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseDotenv } from 'dotenv';
+import { ConfigError, commonEnv, createLogger, env, loadConfig, Supervisor } from '@irlkit/shared';
+import { testPatternArgs } from '../test/kit/ffmpeg.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const { values: flags } = parseArgs({ options: { demo: { type: 'boolean', default: false } }, allowPositionals: false });
+
+const runnerEnv = {
+  ...commonEnv,
+  IRL_STATE_DIR: env.string(join(root, '.state')),
+  IRL_PUBLIC_HOST: env.optionalString(),
+  NATS_PORT: env.port(4222),
+  SRT_PORT: env.port(9000),
+  SRTLA_PORT: env.port(5000),
+  DASHBOARD_PORT: env.port(8080),
+  DESKTOP_PORT: env.port(14500),
+};
+
+/** Services in start order; a service whose folder has no start script yet is skipped. */
+const SERVICES = ['desktop', 'ingest', 'obs-bridge', 'dashboard'] as const;
+const SECRET_NAMES = ['NATS_PASSWORD', 'OBS_WS_PASSWORD', 'DASHBOARD_PASSWORD', 'DASHBOARD_SESSION_SECRET', 'DESKTOP_PASSWORD', 'BRIDGE_API_TOKEN'];
+const COLORS = [36, 33, 35, 32, 34, 31];
+
+const log = createLogger('irlkit');
+
+function loadSecrets(stateDir: string, fromUser: Record<string, string | undefined>): Record<string, string> {
+  const file = join(stateDir, 'secrets.env');
+  const stored = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+  let changed = false;
+  for (const name of SECRET_NAMES) {
+    if (fromUser[name] || stored[name]) continue;
+    stored[name] = randomBytes(name === 'DASHBOARD_PASSWORD' ? 9 : 24).toString('base64url');
+    changed = true;
+  }
+  if (changed) writeFileSync(file, `${Object.entries(stored).map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { mode: 0o600 });
+  return stored;
+}
+
+function publicHost(configured: string | undefined): string {
+  if (configured) return configured;
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function prefixer(name: string, color: number) {
+  const tag = process.stdout.isTTY ? `\x1b[${color}m${name.padEnd(11)}\x1b[0m│ ` : `${name.padEnd(11)}| `;
+  return (line: string) => process.stdout.write(`${tag}${line}\n`);
+}
+
+async function main() {
+  const userEnv = { ...(existsSync(join(root, '.env')) ? parseDotenv(readFileSync(join(root, '.env'))) : {}), ...process.env };
+  let config: ReturnType<typeof loadConfig<typeof runnerEnv>>;
+  try {
+    config = loadConfig(runnerEnv, { source: userEnv, envFile: false });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`irlkit: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const stateDir = config.IRL_STATE_DIR;
+  mkdirSync(join(stateDir, 'nats'), { recursive: true });
+  const secrets = loadSecrets(stateDir, userEnv);
+  const childEnv: NodeJS.ProcessEnv = {
+    ...secrets,
+    ...userEnv,
+    NATS_URL: `nats://127.0.0.1:${config.NATS_PORT}`,
+    NATS_USER: config.NATS_USER,
+    IRL_STATE_DIR: stateDir,
+    OBS_CONFIG_DIR: userEnv.OBS_CONFIG_DIR ?? join(stateDir, 'obs-config'),
+    IRL_ENV_FILE: join(root, '.env'),
+    FORCE_COLOR: process.stdout.isTTY ? '1' : '0',
+  };
+  const natsConf = join(stateDir, 'nats.conf');
+  writeFileSync(
+    natsConf,
+    `listen: 127.0.0.1:${config.NATS_PORT}\njetstream { store_dir: "${join(stateDir, 'nats')}" }\nauthorization { user: "${config.NATS_USER}", password: "${childEnv.NATS_PASSWORD}" }\n`,
+    { mode: 0o600 },
+  );
+
+  const supervisors: Supervisor[] = [];
+  const add = (name: string, command: string, args: string[], cwd = root) => {
+    const out = prefixer(name, COLORS[supervisors.length % COLORS.length] as number);
+    const s = new Supervisor({ name, command, args: () => args, cwd, env: childEnv, log, onStdoutLine: out, onStderrLine: out, backoff: { initialMs: 500, maxMs: 15_000 } });
+    supervisors.push(s);
+    s.start();
+  };
+
+  add('nats', 'nats-server', ['-c', natsConf]);
+  await new Promise((r) => setTimeout(r, 500));
+  const started: string[] = [];
+  for (const service of SERVICES) {
+    const dir = join(root, 'services', service);
+    const pkgFile = join(dir, 'package.json');
+    if (!existsSync(pkgFile)) continue;
+    const script = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { scripts?: { start?: string } }).scripts?.start;
+    if (!script || !existsSync(join(dir, 'src/main.ts')) && !script.startsWith('next')) continue;
+    add(service, 'sh', ['-c', `PATH="${dir}/node_modules/.bin:${root}/node_modules/.bin:$PATH" exec ${script}`], dir);
+    started.push(service);
+  }
+  // The browser desktop: xpra's HTML5 client sharing OBS's display, behind a password file.
+  const desktopReady = started.includes('desktop') && spawnSync('sh', ['-c', 'command -v xpra']).status === 0;
+  if (desktopReady) {
+    const passwordFile = join(stateDir, 'desktop-password');
+    writeFileSync(passwordFile, String(childEnv.DESKTOP_PASSWORD), { mode: 0o600 });
+    const display = childEnv.DESKTOP_DISPLAY ?? ':99';
+    add('xpra', 'sh', ['-c', `while [ ! -S /tmp/.X11-unix/X${display.slice(1)} ]; do sleep 0.5; done; sleep 3; exec xpra shadow ${display} --daemon=no --bind-tcp=0.0.0.0:${config.DESKTOP_PORT} --html=on --tcp-auth=file:filename=${passwordFile} --mdns=no --notifications=no --pulseaudio=no --webcam=no --speaker=off --microphone=off --printing=no --file-transfer=no --dbus-proxy=no --systemd-run=no`]);
+  }
+  if (flags.demo) {
+    const passphrase = childEnv.SRT_PASSPHRASE || undefined;
+    add('demo-feed', 'ffmpeg', testPatternArgs({ port: config.SRT_PORT, bitrateKbps: 2500, passphrase, latencyMs: 1000, width: 854, height: 480 }));
+  }
+
+  const host = publicHost(config.IRL_PUBLIC_HOST);
+  const srtQuery = childEnv.SRT_PASSPHRASE ? `?passphrase=${childEnv.SRT_PASSPHRASE}` : '';
+  process.stdout.write(
+    [
+      '',
+      `irlkit is running (${started.join(', ') || 'no services yet'}${flags.demo ? ', demo feed' : ''}); Ctrl-C stops it.`,
+      `  Dashboard  http://${host}:${config.DASHBOARD_PORT}   password: ${childEnv.DASHBOARD_PASSWORD}`,
+      desktopReady ? `  Desktop    http://${host}:${config.DESKTOP_PORT}   password: ${childEnv.DESKTOP_PASSWORD}` : '  Desktop    (needs the desktop service and xpra)',
+      `  SRT in     srt://${host}:${config.SRT_PORT}${srtQuery}`,
+      `  SRTLA in   ${host}:${config.SRTLA_PORT} (udp; BELABOX, Moblin, IRL Pro)`,
+      `  Secrets    ${join(stateDir, 'secrets.env')} (set your own in .env)`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('irlkit: stopping\n');
+    for (const s of [...supervisors].reverse()) await s.stop();
+    process.stdout.write('irlkit: stopped\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+await main();

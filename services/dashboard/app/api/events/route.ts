@@ -1,0 +1,46 @@
+// GET /api/events: every event of the stream as Server-Sent Events (`event: <name>`), validated on the way.
+import { EVENT_NAMES } from '@irlkit/shared';
+import { bus } from '../../../lib/bus';
+import { isLoggedIn } from '../../../lib/session';
+
+export const dynamic = 'force-dynamic';
+export const runtime = 'nodejs';
+
+export async function GET(request: Request) {
+  if (!(await isLoggedIn())) return Response.json({ ok: false, error: 'login required' }, { status: 401 });
+  const b = await bus();
+  const encoder = new TextEncoder();
+  const unsubscribes: Array<() => void> = [];
+  let keepAlive: NodeJS.Timeout | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (text: string) => {
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          // the client went away; abort cleans up
+        }
+      };
+      send('retry: 1000\n\n');
+      for (const name of EVENT_NAMES) {
+        if (name === 'heartbeat') continue;
+        unsubscribes.push(b.subscribe(name, (payload) => send(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`)));
+      }
+      keepAlive = setInterval(() => send(': keep-alive\n\n'), 15_000);
+      request.signal.addEventListener('abort', () => {
+        for (const u of unsubscribes) u();
+        clearInterval(keepAlive);
+        try {
+          controller.close();
+        } catch {
+          // already closed
+        }
+      });
+    },
+    cancel() {
+      for (const u of unsubscribes) u();
+      clearInterval(keepAlive);
+    },
+  });
+  return new Response(stream, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' } });
+}

@@ -1,0 +1,19 @@
+// The dashboard server's one NATS connection, shared by every request of this process.
+import { Bus, connectNats, createLogger } from '@irlkit/shared';
+import { config } from './config';
+
+const log = createLogger('dashboard');
+const cache = globalThis as unknown as { irlkitBus?: Promise<Bus> };
+
+export function bus(): Promise<Bus> {
+  cache.irlkitBus ??= (async () => {
+    const c = config();
+    log.level = c.LOG_LEVEL;
+    const nc = await connectNats({ url: c.NATS_URL, user: c.NATS_USER, password: c.NATS_PASSWORD, name: 'dashboard' }, log);
+    return new Bus(nc, c.IRL_STREAM_ID, log);
+  })().catch((error) => {
+    cache.irlkitBus = undefined;
+    throw error;
+  });
+  return cache.irlkitBus;
+}

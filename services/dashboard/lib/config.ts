@@ -1,0 +1,23 @@
+// The dashboard's configuration, read once per server process (never at build time).
+import { commonEnv, DEV_SECRETS, env, loadConfig } from '@irlkit/shared';
+import type { z } from 'zod';
+
+export const dashboardEnv = {
+  ...commonEnv,
+  DASHBOARD_PASSWORD: env.secret(DEV_SECRETS.dashboard),
+  DASHBOARD_SESSION_SECRET: env.secret(DEV_SECRETS.dashboardSession),
+  DASHBOARD_SESSION_HOURS: env.int(12, 1, 24 * 30),
+  /** Secure cookies: auto (when the request came over HTTPS), true or false. */
+  DASHBOARD_SECURE_COOKIES: env.enumOf(['auto', 'true', 'false'] as const, 'auto'),
+  /** Trust X-Forwarded-For for the login rate limit (set behind your TLS proxy). */
+  DASHBOARD_TRUST_PROXY: env.bool(false),
+  DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE: env.int(5, 1, 100),
+  DASHBOARD_DESKTOP_URL: env.string('http://localhost:14500'),
+};
+export type DashboardConfig = z.infer<z.ZodObject<typeof dashboardEnv>>;
+
+const cache = globalThis as unknown as { irlkitDashboardConfig?: DashboardConfig };
+export function config(): DashboardConfig {
+  cache.irlkitDashboardConfig ??= loadConfig(dashboardEnv);
+  return cache.irlkitDashboardConfig;
+}

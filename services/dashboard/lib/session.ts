@@ -1,0 +1,62 @@
+// Login sessions: an HMAC-signed, expiring cookie; constant-time password check; a per-IP rate limit.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { cookies, headers } from 'next/headers';
+import { config } from './config';
+
+export const SESSION_COOKIE = 'irlkit_session';
+
+function sign(payload: string): string {
+  return createHmac('sha256', config().DASHBOARD_SESSION_SECRET).update(payload).digest('base64url');
+}
+
+function equal(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+export function passwordMatches(candidate: string): boolean {
+  return equal(candidate, config().DASHBOARD_PASSWORD);
+}
+
+export function newSessionToken(now = Date.now()): { token: string; maxAgeS: number } {
+  const maxAgeS = config().DASHBOARD_SESSION_HOURS * 3600;
+  const payload = `${now + maxAgeS * 1000}.${randomBytes(12).toString('base64url')}`;
+  return { token: `${payload}.${sign(payload)}`, maxAgeS };
+}
+
+export function validSession(token: string | undefined, now = Date.now()): boolean {
+  if (!token) return false;
+  const dot = token.lastIndexOf('.');
+  if (dot < 0) return false;
+  const payload = token.slice(0, dot);
+  if (!equal(token.slice(dot + 1), sign(payload))) return false;
+  const expires = Number(payload.split('.')[0]);
+  return Number.isFinite(expires) && expires > now;
+}
+
+export async function isLoggedIn(): Promise<boolean> {
+  return validSession((await cookies()).get(SESSION_COOKIE)?.value);
+}
+
+export async function secureCookies(): Promise<boolean> {
+  const setting = config().DASHBOARD_SECURE_COOKIES;
+  if (setting !== 'auto') return setting === 'true';
+  return (await headers()).get('x-forwarded-proto') === 'https';
+}
+
+const attempts = new Map<string, number[]>();
+
+/** Counts a login attempt; false once the IP made too many in the last minute. */
+export function allowAttempt(ip: string, now = Date.now()): boolean {
+  const recent = (attempts.get(ip) ?? []).filter((t) => now - t < 60_000);
+  recent.push(now);
+  attempts.set(ip, recent);
+  return recent.length <= config().DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE;
+}
+
+export async function clientIp(): Promise<string> {
+  if (!config().DASHBOARD_TRUST_PROXY) return 'direct';
+  const h = await headers();
+  return h.get('x-forwarded-for')?.split(',')[0]?.trim() || h.get('x-real-ip') || 'direct';
+}

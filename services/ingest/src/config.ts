@@ -1,0 +1,39 @@
+// The ingest service's configuration, from environment variables.
+import { commonEnv, env } from '@irlkit/shared';
+import { z } from 'zod';
+
+export const ingestEnv = {
+  ...commonEnv,
+  /** The streamer's SRT door (UDP). */
+  SRT_PORT: env.port(9000),
+  SRT_BIND: env.string('::'),
+  SRT_LATENCY_MS: env.int(2000, 20, 10_000),
+  SRT_LOSSMAXTTL: env.int(40, 0, 1000),
+  SRT_PASSPHRASE: env
+    .secret('')
+    .refine((v) => v === '' || (v.length >= 10 && v.length <= 79), 'must be 10 to 79 characters (or empty for no encryption)'),
+  SRT_PBKEYLEN: z.enum(['0', '16', '24', '32'], { message: 'must be 0 (default), 16, 24 or 32' }).default('0').transform(Number),
+  SRT_MAX_PEERS: env.int(4, 1, 64),
+  SRT_LIVE_TRANSMIT: env.string('srt-live-transmit'),
+  /** Where OBS's media source (an SRT caller) reads the feed. */
+  INGEST_OUTPUT_HOST: env.string('127.0.0.1'),
+  INGEST_OUTPUT_PORT: env.port(9001),
+  INGEST_OUTPUT_LATENCY_MS: env.int(200, 20, 10_000),
+  /** Loopback port of srt-live-transmit's own listener (behind the relay). */
+  INGEST_RELAY_PORT: env.port(9002),
+  INGEST_STALL_TIMEOUT_MS: env.int(500, 100, 10_000),
+  INGEST_DISCONNECT_TIMEOUT_MS: env.int(5000, 1000, 60_000),
+  INGEST_STATS_INTERVAL_MS: env.int(250, 50, 5000),
+  /** SRTLA (bonded links) door, UDP; 0 turns SRTLA off. */
+  SRTLA_PORT: z.coerce.number().int().min(0).max(65535).default(5000),
+  SRTLA_BIND: env.string('::'),
+  SRTLA_MAX_GROUPS: env.int(4, 1, 256),
+  SRTLA_MAX_LINKS: env.int(16, 1, 64),
+  /** A link silent this long leaves its group (senders re-register a link after 4–5 s of silence). */
+  SRTLA_LINK_TIMEOUT_MS: env.int(5000, 1000, 60_000),
+  SRTLA_GROUP_TIMEOUT_MS: env.int(10_000, 1000, 300_000),
+  SRTLA_REGISTRATIONS_PER_SECOND: env.int(20, 1, 1000),
+  INGEST_SOCKET_BUFFER_BYTES: env.int(32 * 1024 * 1024, 65_536, 512 * 1024 * 1024),
+};
+
+export type IngestConfig = z.infer<z.ZodObject<typeof ingestEnv>>;

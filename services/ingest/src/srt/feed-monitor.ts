@@ -1,0 +1,168 @@
+// The truth about the streamer's feed: connected / stalled / disconnected and the receive rate,
+// decided from datagram arrival times (exact to the packet) and srt-live-transmit's connection news.
+// No I/O: the clock and timers are injected, so it runs on a fake clock in tests.
+
+export type FeedState = 'disconnected' | 'connected' | 'stalled';
+
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface FeedLinkEvent {
+  event: 'connected' | 'disconnected' | 'stalled' | 'resumed';
+  peer: string | null;
+  reason: string;
+  lastPacketTs: number | null;
+  ts: number;
+}
+
+export interface FeedMonitorOptions {
+  /** No data packet for this long while connected → stalled. */
+  stallTimeoutMs: number;
+  /** No packet at all for this long → disconnected, even if srt-live-transmit has not said so yet. */
+  disconnectTimeoutMs: number;
+  /** Window of the receive-rate average. */
+  bitrateWindowMs: number;
+}
+
+const BUCKET_MS = 50;
+
+export class FeedMonitor {
+  private state: FeedState = 'disconnected';
+  private sourceAccepted = false;
+  private peer: string | null = null;
+  private lastDataTs: number | null = null;
+  private lastAnyTs: number | null = null;
+  private stallTimer: unknown;
+  private disconnectTimer: unknown;
+  /** Receive-rate buckets: [bucket start ms, payload bytes]. */
+  private readonly buckets: Array<[number, number]> = [];
+  packetsReceived = 0;
+  bytesReceived = 0;
+
+  constructor(
+    private readonly options: FeedMonitorOptions,
+    private readonly clock: Clock,
+    private readonly onLink: (event: FeedLinkEvent) => void,
+  ) {}
+
+  get feedState(): FeedState {
+    return this.state;
+  }
+
+  /** Every datagram the streamer's side sent, as it arrives. */
+  onDatagram(peer: string, payloadBytes: number, kind: 'data' | 'control'): void {
+    const now = this.clock.now();
+    this.lastAnyTs = now;
+    this.armDisconnectTimer();
+    if (kind !== 'data') return;
+    this.packetsReceived += 1;
+    this.bytesReceived += payloadBytes;
+    this.addBytes(now, payloadBytes);
+    this.lastDataTs = now;
+    this.peer = peer;
+    if (this.state === 'stalled') {
+      this.transition('connected', 'resumed', 'data flowing again', now);
+    } else if (this.state === 'disconnected' && this.sourceAccepted) {
+      this.transition('connected', 'connected', 'SRT connection accepted', now);
+    }
+    if (this.stallTimer === undefined && this.state === 'connected') this.armStallTimer(now);
+  }
+
+  /** srt-live-transmit accepted the streamer's connection. */
+  onSourceAccepted(): void {
+    this.sourceAccepted = true;
+    const now = this.clock.now();
+    if (this.state === 'disconnected' && this.lastDataTs !== null && now - this.lastDataTs < this.options.stallTimeoutMs) {
+      this.transition('connected', 'connected', 'SRT connection accepted', now);
+      this.armStallTimer(now);
+    }
+  }
+
+  /** The connection is gone: srt-live-transmit said so, the sender shut down, or the relay died. */
+  onDisconnected(reason: string): void {
+    this.sourceAccepted = false;
+    if (this.state !== 'disconnected') this.transition('disconnected', 'disconnected', reason, this.clock.now());
+    this.clearTimers();
+  }
+
+  bitrateKbps(): number {
+    const now = this.clock.now();
+    const from = now - this.options.bitrateWindowMs;
+    while (this.buckets.length && (this.buckets[0] as [number, number])[0] + BUCKET_MS <= from) this.buckets.shift();
+    let bytes = 0;
+    for (const [, b] of this.buckets) bytes += b;
+    return Math.round((bytes * 8) / this.options.bitrateWindowMs);
+  }
+
+  snapshot() {
+    const now = this.clock.now();
+    return {
+      state: this.state,
+      connected: this.state !== 'disconnected',
+      peer: this.peer,
+      bitrateKbps: this.state === 'disconnected' && this.lastDataTs === null ? 0 : this.bitrateKbps(),
+      lastPacketAgeMs: this.lastDataTs === null ? null : now - this.lastDataTs,
+    };
+  }
+
+  stop(): void {
+    this.clearTimers();
+  }
+
+  private addBytes(now: number, bytes: number): void {
+    const start = now - (now % BUCKET_MS);
+    const last = this.buckets[this.buckets.length - 1];
+    if (last && last[0] === start) last[1] += bytes;
+    else this.buckets.push([start, bytes]);
+  }
+
+  private transition(to: FeedState, event: FeedLinkEvent['event'], reason: string, now: number): void {
+    this.state = to;
+    this.onLink({ event, peer: this.peer, reason, lastPacketTs: this.lastDataTs, ts: now });
+  }
+
+  /** Fires exactly stallTimeoutMs after the last data packet, re-arming itself if data came meanwhile. */
+  private armStallTimer(now: number): void {
+    if (this.stallTimer !== undefined) this.clock.clearTimeout(this.stallTimer);
+    const due = (this.lastDataTs ?? now) + this.options.stallTimeoutMs - now;
+    this.stallTimer = this.clock.setTimeout(() => {
+      this.stallTimer = undefined;
+      if (this.state !== 'connected' || this.lastDataTs === null) return;
+      const t = this.clock.now();
+      if (t - this.lastDataTs >= this.options.stallTimeoutMs) {
+        this.transition('stalled', 'stalled', `no data for ${t - this.lastDataTs} ms`, t);
+      } else this.armStallTimer(t);
+    }, Math.max(0, due));
+  }
+
+  private armDisconnectTimer(): void {
+    if (this.disconnectTimer !== undefined) return;
+    const check = () => {
+      this.disconnectTimer = undefined;
+      if (this.state === 'disconnected' || this.lastAnyTs === null) return;
+      const silentMs = this.clock.now() - this.lastAnyTs;
+      if (silentMs >= this.options.disconnectTimeoutMs) {
+        this.onDisconnected(`no packet for ${Math.round(silentMs / 100) / 10} s`);
+      } else {
+        this.disconnectTimer = this.clock.setTimeout(check, this.options.disconnectTimeoutMs - silentMs);
+      }
+    };
+    this.disconnectTimer = this.clock.setTimeout(check, this.options.disconnectTimeoutMs);
+  }
+
+  private clearTimers(): void {
+    if (this.stallTimer !== undefined) this.clock.clearTimeout(this.stallTimer);
+    if (this.disconnectTimer !== undefined) this.clock.clearTimeout(this.disconnectTimer);
+    this.stallTimer = undefined;
+    this.disconnectTimer = undefined;
+  }
+}

@@ -1,0 +1,146 @@
+// Owns the streamer-facing SRT UDP port: forwards each sender's datagrams to srt-live-transmit on
+// loopback through a socket of its own, and replies back, so every packet's arrival is seen here.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { Logger } from '@irlkit/shared';
+import { SRT_HEADER_BYTES, isSrtShutdown, srtPacketKind } from './packet.ts';
+
+export interface SrtRelayOptions {
+  bindHost: string;
+  port: number;
+  /** srt-live-transmit's listener on loopback. */
+  target: { host: string; port: number };
+  maxPeers: number;
+  peerIdleMs: number;
+  socketBufferBytes: number;
+  log: Logger;
+  onDatagram(peer: string, payloadBytes: number, kind: 'data' | 'control'): void;
+  onShutdown(peer: string): void;
+}
+
+/** "::ffff:1.2.3.4" → "1.2.3.4"; addresses print as host:port or [v6]:port. */
+export function peerLabel(address: string, port: number): string {
+  const host = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+interface Peer {
+  label: string;
+  address: string;
+  port: number;
+  socket: Socket;
+  localPort: number;
+  lastSeen: number;
+}
+
+export class SrtRelay {
+  private socket: Socket | undefined;
+  private readonly peers = new Map<string, Peer>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  readonly drops = { notSrt: 0, tooManyPeers: 0, forwardError: 0 };
+  grantedBufferBytes = 0;
+
+  constructor(private readonly options: SrtRelayOptions) {}
+
+  async start(): Promise<void> {
+    const socket = await bindUdp(this.options.bindHost, this.options.port, (msg, rinfo) => this.fromSender(msg, rinfo.address, rinfo.port));
+    this.socket = socket;
+    socket.on('error', (error) => this.options.log.error({ err: error }, 'SRT port socket error'));
+    this.grantedBufferBytes = setBuffers(socket, this.options.socketBufferBytes);
+    this.sweepTimer = setInterval(() => this.sweep(), Math.min(1000, this.options.peerIdleMs));
+  }
+
+  get boundPort(): number {
+    return this.socket?.address().port ?? 0;
+  }
+
+  /** The outside address behind one of the relay's loopback ports (to name peers in srt-live-transmit's logs). */
+  peerByLocalPort(localPort: number): string | undefined {
+    for (const peer of this.peers.values()) if (peer.localPort === localPort) return peer.label;
+    return undefined;
+  }
+
+  private fromSender(msg: Buffer, address: string, port: number): void {
+    const kind = srtPacketKind(msg);
+    if (kind === 'invalid') {
+      this.drops.notSrt += 1;
+      return;
+    }
+    const key = `${address}|${port}`;
+    let peer = this.peers.get(key);
+    if (!peer) {
+      if (this.peers.size >= this.options.maxPeers) {
+        this.drops.tooManyPeers += 1;
+        return;
+      }
+      peer = this.addPeer(key, address, port);
+    }
+    peer.lastSeen = Date.now();
+    this.options.onDatagram(peer.label, msg.length - SRT_HEADER_BYTES, kind);
+    if (kind === 'control' && isSrtShutdown(msg)) this.options.onShutdown(peer.label);
+    peer.socket.send(msg, this.options.target.port, this.options.target.host, (error) => {
+      if (error) this.drops.forwardError += 1;
+    });
+  }
+
+  private addPeer(key: string, address: string, port: number): Peer {
+    const socket = createSocket('udp4');
+    const peer: Peer = { label: peerLabel(address, port), address, port, socket, localPort: 0, lastSeen: Date.now() };
+    socket.on('message', (reply) => this.socket?.send(reply, port, address));
+    socket.on('error', (error) => this.options.log.warn({ err: error, peer: peer.label }, 'relay socket error'));
+    socket.bind(0, '127.0.0.1', () => {
+      peer.localPort = socket.address().port;
+      setBuffers(socket, this.options.socketBufferBytes);
+    });
+    this.peers.set(key, peer);
+    this.options.log.debug({ peer: peer.label }, 'new SRT peer');
+    return peer;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, peer] of this.peers) {
+      if (now - peer.lastSeen > this.options.peerIdleMs) {
+        peer.socket.close();
+        this.peers.delete(key);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const peer of this.peers.values()) peer.socket.close();
+    this.peers.clear();
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+}
+
+/** Binds a streamer-facing UDP socket (dual-stack when the host is IPv6, e.g. "::"). */
+export async function bindUdp(host: string, port: number, onMessage: (msg: Buffer, rinfo: RemoteInfo) => void): Promise<Socket> {
+  const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', ipv6Only: false });
+  socket.on('message', onMessage);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  return socket;
+}
+
+/** Asks for large kernel buffers (bursts of 20+ Mbit/s); returns what the kernel granted. */
+export function setBuffers(socket: Socket, bytes: number): number {
+  try {
+    socket.setRecvBufferSize(bytes);
+    socket.setSendBufferSize(bytes);
+  } catch {
+    // The kernel caps the size (net.core.rmem_max); what it granted is read below.
+  }
+  try {
+    return socket.getRecvBufferSize();
+  } catch {
+    return 0;
+  }
+}

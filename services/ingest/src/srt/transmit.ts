@@ -1,0 +1,69 @@
+// Owns the srt-live-transmit child: the SRT listener the relay feeds, relaying to OBS's SRT listener.
+import { type ChildEvent, type Logger, Supervisor } from '@irlkit/shared';
+import { parseStatsLine, parseStderrLine, type TransmitNews, type TransmitStats } from './transmit-output.ts';
+
+export interface TransmitSettings {
+  binary: string;
+  /** Loopback port srt-live-transmit listens on for the relay. */
+  listenPort: number;
+  latencyMs: number;
+  lossMaxTtl: number;
+  passphrase?: string | undefined;
+  pbKeyLen: number;
+  outputHost: string;
+  outputPort: number;
+  outputLatencyMs: number;
+  /** Statistics every N packets. */
+  statsEveryPackets: number;
+}
+
+/** srt-live-transmit's command line. SRT options travel as URI parameters (latency in ms here). */
+export function transmitArgs(s: TransmitSettings): string[] {
+  const input = new URLSearchParams({
+    mode: 'listener',
+    latency: String(s.latencyMs),
+    lossmaxttl: String(s.lossMaxTtl),
+    // A sender that vanishes is noticed by the relay within the stall timeout; this only frees the socket.
+    peeridletimeo: '4000',
+  });
+  if (s.passphrase) {
+    input.set('passphrase', s.passphrase);
+    if (s.pbKeyLen) input.set('pbkeylen', String(s.pbKeyLen));
+  }
+  const output = new URLSearchParams({ mode: 'listener', latency: String(s.outputLatencyMs) });
+  return [
+    '-a:yes',
+    `-s:${s.statsEveryPackets}`,
+    '-pf:json',
+    '-ll:note',
+    `srt://127.0.0.1:${s.listenPort}?${input}`,
+    `srt://${s.outputHost.includes(':') ? `[${s.outputHost}]` : s.outputHost}:${s.outputPort}?${output}`,
+  ];
+}
+
+export interface TransmitCallbacks {
+  onStats(stats: TransmitStats): void;
+  onNews(news: TransmitNews): void;
+  onChildEvent(event: ChildEvent): void;
+}
+
+export function createTransmit(settings: TransmitSettings, callbacks: TransmitCallbacks, log: Logger): Supervisor {
+  return new Supervisor({
+    name: 'srt-live-transmit',
+    command: settings.binary,
+    args: () => transmitArgs(settings),
+    log,
+    // A dead relay means a dead stream: come back fast, then back off if it keeps dying.
+    backoff: { initialMs: 100, maxMs: 5000 },
+    onEvent: callbacks.onChildEvent,
+    onStdoutLine: (line) => {
+      const stats = parseStatsLine(line);
+      if (stats) callbacks.onStats(stats);
+    },
+    onStderrLine: (line) => {
+      const news = parseStderrLine(line);
+      if (news) callbacks.onNews(news);
+      else if (/!W|\*E|\*F/.test(line)) log.debug({ line }, 'srt-live-transmit');
+    },
+  });
+}

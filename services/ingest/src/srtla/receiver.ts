@@ -1,0 +1,318 @@
+// Owns the SRTLA UDP port: registers sender links (protocol.ts), forwards their SRT packets to the
+// SRT listener through one loopback socket per group, and sends the listener's replies back.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import type { RecordableHistogram } from 'node:perf_hooks';
+import type { IngestSrtla, Logger } from '@irlkit/shared';
+import { linkLabel, normalizeAddress, SRT_HEADER_BYTES } from './packets.ts';
+import { type Counters, DROP_REASONS, type Group, type Limits, type Link, SrtlaRegistry } from './protocol.ts';
+
+export interface SrtlaReceiverOptions extends Limits {
+  bindHost: string;
+  port: number;
+  /** The SRT listener (srt-live-transmit) on loopback. */
+  target: { host: string; port: number };
+  socketBufferBytes: number;
+  log: Logger;
+  /** Every forwarded packet, for the feed monitor (stall detection covers bonded feeds too). */
+  onDatagram?(peer: string, payloadBytes: number, kind: 'data' | 'control'): void;
+  onJoin?(link: string, group: string): void;
+  onLeave?(link: string, group: string, reason: string): void;
+  /** When given, records how long handling each sender datagram took, in ns (benchmarks). */
+  handlingTime?: RecordableHistogram;
+}
+
+export interface SrtlaJoin {
+  ts: number;
+  link: string;
+  group: string;
+  links: number;
+}
+export interface SrtlaLeave extends SrtlaJoin {
+  reason: string;
+}
+
+interface Peer {
+  address: string;
+  port: number;
+  label: string;
+}
+
+interface GroupSocket {
+  socket: Socket;
+  group: Group;
+  /** Connected to the listener: sends skip the address lookup, and a closed port is reported. */
+  connected: boolean;
+  /** Packets that came before the socket was connected (a few ms after the link joined). */
+  pending: Buffer[];
+  onSent: (error: Error | null) => void;
+}
+const MAX_PENDING = 256;
+
+/** Binds the senders' UDP port; "::" is dual-stack, and falls back to IPv4 where IPv6 is off. */
+async function bindDualStack(host: string, port: number, onMessage: (msg: Buffer, rinfo: RemoteInfo) => void): Promise<Socket> {
+  const attempt = (type: 'udp4' | 'udp6', bindHost: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = createSocket({ type, ipv6Only: false });
+      socket.once('error', (error) => {
+        socket.close();
+        reject(error);
+      });
+      socket.bind(port, bindHost, () => {
+        socket.removeAllListeners('error');
+        socket.on('message', onMessage);
+        resolve(socket);
+      });
+    });
+  if (!host.includes(':')) return attempt('udp4', host);
+  try {
+    return await attempt('udp6', host);
+  } catch (error) {
+    if (host !== '::' || !/EAFNOSUPPORT|EADDRNOTAVAIL/.test(String((error as NodeJS.ErrnoException).code))) throw error;
+    return attempt('udp4', '0.0.0.0');
+  }
+}
+
+/** Asks for large kernel buffers (bursts of 20+ Mbit/s); returns what the kernel granted. */
+export function setSocketBuffers(socket: Socket, bytes: number): number {
+  try {
+    socket.setRecvBufferSize(bytes);
+  } catch {
+    // Capped by net.core.rmem_max; what was granted is read below.
+  }
+  try {
+    socket.setSendBufferSize(bytes);
+  } catch {
+    // Capped by net.core.wmem_max.
+  }
+  try {
+    return socket.getRecvBufferSize();
+  } catch {
+    return 0;
+  }
+}
+
+export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [SrtlaLeave] }> {
+  readonly registry: SrtlaRegistry;
+  private socket: Socket | undefined;
+  private readonly groupSockets = new Map<Group, GroupSocket>();
+  private readonly peers = new Map<string, Peer>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  /** Each link's byte count at the last tick and the bytes of the last full second. */
+  private readonly rates = new Map<Link, { bytesAtTick: number; lastSecondBytes: number }>();
+  private lastTick = 0;
+  /** Receive buffer the kernel granted on the senders' port (may be below what was asked). */
+  grantedBufferBytes = 0;
+
+  constructor(private readonly options: SrtlaReceiverOptions) {
+    super();
+    this.registry = new SrtlaRegistry(options);
+  }
+
+  get boundPort(): number {
+    return this.socket?.address().port ?? 0;
+  }
+
+  get counters(): Readonly<Counters> {
+    return this.registry.counters;
+  }
+
+  async start(): Promise<void> {
+    const timing = this.options.handlingTime;
+    const onMessage = timing
+      ? (msg: Buffer, rinfo: RemoteInfo) => {
+          const started = process.hrtime.bigint();
+          this.fromSender(msg, rinfo.address, rinfo.port);
+          timing.record(process.hrtime.bigint() - started);
+        }
+      : (msg: Buffer, rinfo: RemoteInfo) => this.fromSender(msg, rinfo.address, rinfo.port);
+    const socket = await bindDualStack(this.options.bindHost, this.options.port, onMessage);
+    this.socket = socket;
+    socket.on('error', (error) => this.options.log.warn({ err: error }, 'SRTLA socket error'));
+    this.grantedBufferBytes = setSocketBuffers(socket, this.options.socketBufferBytes);
+    if (this.grantedBufferBytes < this.options.socketBufferBytes) {
+      this.options.log.info(
+        { askedBytes: this.options.socketBufferBytes, grantedBytes: this.grantedBufferBytes },
+        'SRTLA socket buffer capped by the kernel (raise net.core.rmem_max for more)',
+      );
+    }
+    this.lastTick = Date.now();
+    this.sweepTimer = setInterval(() => this.tick(), 1000);
+  }
+
+  private fromSender(msg: Buffer, address: string, port: number): void {
+    const key = `${address}|${port}`;
+    const now = Date.now();
+    const outcome = this.registry.receive(key, normalizeAddress(address), msg, now);
+    switch (outcome.action) {
+      case 'drop':
+        return;
+      case 'reply':
+        this.socket?.send(outcome.data, port, address);
+        return;
+      case 'registered': {
+        this.socket?.send(outcome.reply, port, address);
+        for (const { link: old, reason } of outcome.replaced) this.linkLeft(old, reason, now);
+        if (outcome.joined) {
+          const label = linkLabel(address, port);
+          this.peers.set(key, { address, port, label });
+          this.rates.set(outcome.link, { bytesAtTick: 0, lastSecondBytes: 0 });
+          this.groupSocket(outcome.link.group);
+          const group = outcome.link.group;
+          this.options.log.debug({ link: label, group: group.label }, 'SRTLA link joined');
+          this.options.onJoin?.(label, group.label);
+          this.emit('join', { ts: now, link: label, group: group.label, links: group.links.size });
+        }
+        return;
+      }
+      case 'forward': {
+        if (outcome.ack) this.socket?.send(outcome.ack, port, address);
+        if (this.options.onDatagram) {
+          const label = this.peers.get(key)?.label ?? linkLabel(address, port);
+          this.options.onDatagram(label, msg.length - SRT_HEADER_BYTES, outcome.isData ? 'data' : 'control');
+        }
+        // A listener that is restarting refuses packets; the group stays and the next packet retries.
+        const entry = this.groupSocket(outcome.group);
+        if (entry.connected) entry.socket.send(msg, entry.onSent);
+        else if (entry.pending.length < MAX_PENDING) entry.pending.push(msg);
+        else this.registry.count('forward_error');
+        return;
+      }
+    }
+  }
+
+  private groupSocket(group: Group): GroupSocket {
+    let entry = this.groupSockets.get(group);
+    if (entry) return entry;
+    const ipv6 = this.options.target.host.includes(':');
+    const socket = createSocket(ipv6 ? 'udp6' : 'udp4');
+    const created: GroupSocket = {
+      socket,
+      group,
+      connected: false,
+      pending: [],
+      onSent: (error) => {
+        if (error) this.registry.count((error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'listener_refused' : 'forward_error');
+      },
+    };
+    entry = created;
+    socket.on('message', (reply, rinfo) => this.fromListener(created, reply, rinfo));
+    // Unlike BELABOX, a refusal is no reason to drop the group: count it and keep the socket.
+    socket.on('error', (error) => {
+      const refused = (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+      this.registry.count(refused ? 'listener_refused' : 'forward_error');
+      if (!refused) this.options.log.debug({ err: error, group: group.label }, 'SRTLA group socket error');
+    });
+    socket.bind(0, ipv6 ? '::1' : '127.0.0.1', () => {
+      setSocketBuffers(socket, this.options.socketBufferBytes);
+      socket.connect(this.options.target.port, this.options.target.host, () => {
+        created.connected = true;
+        for (const packet of created.pending) socket.send(packet, created.onSent);
+        created.pending = [];
+      });
+    });
+    this.groupSockets.set(group, entry);
+    return entry;
+  }
+
+  private fromListener(entry: GroupSocket, reply: Buffer, rinfo: RemoteInfo): void {
+    if (rinfo.port !== this.options.target.port) {
+      this.registry.count('foreign_reply');
+      return;
+    }
+    const links = this.registry.routeReply(entry.group, reply, Date.now());
+    for (const link of links) {
+      const to = this.peers.get(link.key);
+      if (to) this.socket?.send(reply, to.port, to.address);
+    }
+  }
+
+  private linkLeft(link: Link, reason: string, now: number): void {
+    const label = this.peers.get(link.key)?.label ?? link.key;
+    this.peers.delete(link.key);
+    this.rates.delete(link);
+    this.options.log.debug({ link: label, group: link.group.label, reason }, 'SRTLA link left');
+    this.options.onLeave?.(label, link.group.label, reason);
+    this.emit('leave', { ts: now, link: label, group: link.group.label, links: link.group.links.size, reason });
+  }
+
+  /** Once a second: expire silent links and empty groups, and close the window for rates. */
+  private tick(): void {
+    const now = Date.now();
+    const { leftLinks, removedGroups } = this.registry.sweep(now);
+    for (const link of leftLinks) this.linkLeft(link, `silent for ${Math.round(this.options.linkTimeoutMs / 1000)} s`, now);
+    for (const group of removedGroups) {
+      this.groupSockets.get(group)?.socket.close();
+      this.groupSockets.delete(group);
+    }
+    const scale = 1000 / Math.max(1, now - this.lastTick);
+    this.lastTick = now;
+    for (const [link, rate] of this.rates) {
+      rate.lastSecondBytes = (link.bytes - rate.bytesAtTick) * scale;
+      rate.bytesAtTick = link.bytes;
+    }
+  }
+
+  /** The link table for `ingest.srtla`: rates and shares over the last full second. */
+  stats(): IngestSrtla {
+    const now = Date.now();
+    const links: IngestSrtla['links'] = [];
+    for (const group of this.registry.groups.values()) {
+      let total = 0;
+      for (const link of group.links.values()) total += this.rates.get(link)?.lastSecondBytes ?? 0;
+      for (const link of group.links.values()) {
+        const bytes = this.rates.get(link)?.lastSecondBytes ?? 0;
+        links.push({
+          group: group.label,
+          address: this.peers.get(link.key)?.label ?? link.key,
+          bitrateKbps: Math.round((bytes * 8) / 1000),
+          share: total > 0 ? Math.min(1, Math.round((bytes / total) * 1000) / 1000) : 0,
+          packets: link.packets,
+          lastSeenMsAgo: Math.max(0, now - link.lastSeen),
+          registeredAt: link.registeredAt,
+          rttMs: link.rttMs,
+        });
+      }
+    }
+    const drops: Record<string, number> = {};
+    for (const reason of DROP_REASONS) drops[reason] = this.registry.drops.get(reason) ?? 0;
+    return { ts: now, groups: this.registry.groups.size, links, drops };
+  }
+
+  /** Same as stats(); the name the ingest app first used. */
+  snapshot(): IngestSrtla {
+    return this.stats();
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    await Promise.all([...this.groupSockets.values()].map(({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+    this.groupSockets.clear();
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    this.removeAllListeners();
+  }
+}
+
+/** The receiver's settings under the names of the ingest configuration's SRTLA_* variables. */
+export interface SrtlaReceiverConfig {
+  bindHost: string;
+  port: number;
+  srtTarget: { host: string; port: number };
+  maxGroups: number;
+  maxLinksPerGroup: number;
+  linkTimeoutMs: number;
+  groupTimeoutMs: number;
+  regsPerSecondPerAddress: number;
+  socketBufferBytes: number;
+  log: Logger;
+  onDatagram?: SrtlaReceiverOptions['onDatagram'];
+  handlingTime?: RecordableHistogram;
+}
+
+export function createSrtlaReceiver(config: SrtlaReceiverConfig): SrtlaReceiver {
+  const { srtTarget, regsPerSecondPerAddress, ...rest } = config;
+  return new SrtlaReceiver({ ...rest, target: srtTarget, registrationsPerSecond: regsPerSecondPerAddress });
+}

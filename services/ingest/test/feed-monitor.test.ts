@@ -1,0 +1,115 @@
+// FeedMonitor on a fake clock: every transition, exact stall timing, the sliding bitrate.
+import { describe, expect, it } from 'vitest';
+import { type Clock, FeedMonitor, type FeedLinkEvent } from '../src/srt/feed-monitor.ts';
+
+function fakeClock() {
+  let now = 1_000_000;
+  let timers: Array<{ at: number; fn: () => void; id: number }> = [];
+  let nextId = 1;
+  const clock: Clock = {
+    now: () => now,
+    setTimeout: (fn, ms) => {
+      const id = nextId++;
+      timers.push({ at: now + ms, fn, id });
+      return id;
+    },
+    clearTimeout: (id) => {
+      timers = timers.filter((t) => t.id !== id);
+    },
+  };
+  const advance = (ms: number) => {
+    const end = now + ms;
+    for (;;) {
+      timers.sort((a, b) => a.at - b.at);
+      const due = timers[0];
+      if (!due || due.at > end) break;
+      timers.shift();
+      now = due.at;
+      due.fn();
+    }
+    now = end;
+  };
+  return { clock, advance, now: () => now };
+}
+
+function setup() {
+  const t = fakeClock();
+  const events: FeedLinkEvent[] = [];
+  const monitor = new FeedMonitor({ stallTimeoutMs: 500, disconnectTimeoutMs: 5000, bitrateWindowMs: 1000 }, t.clock, (e) => events.push(e));
+  /** ~2.6 Mbit/s: one 1316-byte packet every 4 ms. */
+  const send = (ms: number) => {
+    for (let i = 0; i < ms; i += 4) {
+      monitor.onDatagram('10.0.0.1:5000', 1316, 'data');
+      t.advance(4);
+    }
+  };
+  return { t, events, monitor, send };
+}
+
+describe('FeedMonitor', () => {
+  it('connects only once srt-live-transmit accepted the connection and data flows', () => {
+    const { monitor, events, send } = setup();
+    monitor.onDatagram('10.0.0.1:5000', 0, 'control'); // handshake
+    expect(events).toEqual([]);
+    monitor.onSourceAccepted();
+    expect(events).toEqual([]); // no data yet
+    send(20);
+    expect(events.map((e) => e.event)).toEqual(['connected']);
+    expect(events[0]?.peer).toBe('10.0.0.1:5000');
+  });
+
+  it('reports a stall exactly stallTimeoutMs after the last data packet, and the resume', () => {
+    const { monitor, events, send, t } = setup();
+    monitor.onSourceAccepted();
+    send(1000);
+    const last = t.now() - 4;
+    t.advance(495);
+    expect(events.map((e) => e.event)).toEqual(['connected']);
+    t.advance(100);
+    const stalled = events[1] as FeedLinkEvent;
+    expect(stalled.event).toBe('stalled');
+    expect(stalled.ts - last).toBe(500);
+    expect(stalled.lastPacketTs).toBe(last);
+    send(8);
+    expect(events.at(-1)?.event).toBe('resumed');
+  });
+
+  it('control packets alone (keepalives) do not keep a feed from stalling', () => {
+    const { monitor, events, send, t } = setup();
+    monitor.onSourceAccepted();
+    send(100);
+    for (let i = 0; i < 10; i++) {
+      monitor.onDatagram('10.0.0.1:5000', 0, 'control');
+      t.advance(100);
+    }
+    expect(events.map((e) => e.event)).toEqual(['connected', 'stalled']);
+  });
+
+  it('disconnects when told, when nothing at all arrives for the disconnect timeout, and reconnects', () => {
+    const { monitor, events, send, t } = setup();
+    monitor.onSourceAccepted();
+    send(100);
+    t.advance(5000);
+    expect(events.map((e) => e.event)).toEqual(['connected', 'stalled', 'disconnected']);
+    expect(events[2]?.reason).toMatch(/no packet for 5/);
+    send(100); // data without a new accepted connection (e.g. to a restarted relay) is not a connection
+    expect(events).toHaveLength(3);
+    monitor.onSourceAccepted();
+    expect(events.at(-1)?.event).toBe('connected');
+    monitor.onDisconnected('SRT connection closed');
+    monitor.onDisconnected('again');
+    expect(events.map((e) => e.event)).toEqual(['connected', 'stalled', 'disconnected', 'connected', 'disconnected']);
+  });
+
+  it('measures the receive rate over a sliding window', () => {
+    const { monitor, send, t } = setup();
+    monitor.onSourceAccepted();
+    send(2000);
+    expect(monitor.bitrateKbps()).toBeGreaterThan(2500);
+    expect(monitor.bitrateKbps()).toBeLessThan(2750);
+    t.advance(500);
+    expect(monitor.bitrateKbps()).toBeLessThan(1400);
+    t.advance(600);
+    expect(monitor.bitrateKbps()).toBe(0);
+  });
+});

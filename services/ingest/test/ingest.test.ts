@@ -1,0 +1,182 @@
+// Ingest on real ffmpeg, srt-live-transmit and nats-server: stats, stall/disconnect, passphrase, relay restarts.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createLogger, loadConfig } from '@irlkit/shared';
+import {
+  collectEvents,
+  freeUdpPort,
+  nextEvent,
+  startNats,
+  startReconnectingFeed,
+  startSrtFeed,
+  startSrtReader,
+  testBus,
+  type TestNats,
+  waitFor,
+} from '@irlkit/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type IngestApp } from '../src/app.ts';
+import { type IngestConfig, ingestEnv } from '../src/config.ts';
+
+let nats: TestNats;
+beforeAll(async () => {
+  nats = await startNats();
+});
+afterAll(async () => {
+  await nats?.stop();
+});
+
+async function startIngest(extra: Record<string, string> = {}) {
+  const bus = await testBus(nats, 'main', 'ingest');
+  const srtPort = await freeUdpPort();
+  const outputPort = await freeUdpPort();
+  const relayPort = await freeUdpPort();
+  const config: IngestConfig = loadConfig(ingestEnv, {
+    envFile: false,
+    source: {
+      NATS_URL: nats.url,
+      SRT_PORT: String(srtPort),
+      SRT_BIND: '127.0.0.1',
+      INGEST_OUTPUT_PORT: String(outputPort),
+      INGEST_RELAY_PORT: String(relayPort),
+      SRT_LATENCY_MS: '500',
+      SRTLA_PORT: '0',
+      ...extra,
+    },
+  });
+  const app: IngestApp = buildApp({ config, bus, log: createLogger('ingest-test', 'warn') });
+  await app.start();
+  const reader = startSrtReader(outputPort);
+  return {
+    app,
+    bus,
+    srtPort,
+    stop: async () => {
+      await reader.stop();
+      await app.stop();
+      await bus.closeConnection();
+    },
+  };
+}
+
+describe('ingest', () => {
+  it('publishes stats at 4 Hz or more with the sent bitrate and an RTT', async () => {
+    const ingest = await startIngest();
+    const observer = await testBus(nats);
+    const feed = startSrtFeed({ port: ingest.srtPort, bitrateKbps: 2500, latencyMs: 500 });
+    try {
+      await nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
+      await new Promise((r) => setTimeout(r, 2000)); // let the encoder settle at its rate
+      const stats = collectEvents(observer, 'ingest.stats');
+      await new Promise((r) => setTimeout(r, 3000));
+      stats.stop();
+      const rate = stats.items.length / 3;
+      expect(rate).toBeGreaterThanOrEqual(4);
+      const connected = stats.items.filter((s) => s.connected);
+      const bitrates = connected.map((s) => s.bitrateKbps).sort((a, b) => a - b);
+      const median = bitrates[Math.floor(bitrates.length / 2)] as number;
+      // 2500 kbit/s video + 128 kbit/s audio + MPEG-TS overhead.
+      expect(median).toBeGreaterThan(2500 * 0.8);
+      expect(median).toBeLessThan(2800 * 1.2);
+      expect(connected.some((s) => s.rttMs !== null)).toBe(true);
+      expect(connected.at(-1)?.peer).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(connected.at(-1)?.totals.received).toBeGreaterThan(100);
+    } finally {
+      await feed.stop();
+      await observer.closeConnection();
+      await ingest.stop();
+    }
+  });
+
+  it('reports a killed sender as stalled within the stall timeout, then disconnected, then connected again', async () => {
+    const ingest = await startIngest({ INGEST_DISCONNECT_TIMEOUT_MS: '3000' });
+    const observer = await testBus(nats);
+    let feed = startSrtFeed({ port: ingest.srtPort, bitrateKbps: 1500, latencyMs: 500 });
+    try {
+      await nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
+      await new Promise((r) => setTimeout(r, 1000));
+      const stalled = nextEvent(observer, 'ingest.link', (e) => e.event === 'stalled', 'stalled after kill -9', 5000);
+      const disconnected = nextEvent(observer, 'ingest.link', (e) => e.event === 'disconnected', 'disconnected after kill -9', 15_000);
+      await feed.kill9();
+      const killedAt = Date.now();
+      const stall = await stalled;
+      expect(stall.lastPacketTs).not.toBeNull();
+      // Exact measurement lives in the benchmark; here a generous bound.
+      expect(stall.ts - (stall.lastPacketTs as number)).toBeLessThan(700);
+      expect(stall.receivedAt - killedAt).toBeLessThan(1500);
+      await disconnected;
+      const stats = await nextEvent(observer, 'ingest.stats', (s) => !s.connected, 'disconnected stats');
+      expect(stats.connected).toBe(false);
+
+      const reconnected = nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'reconnect', 15_000);
+      feed = startSrtFeed({ port: ingest.srtPort, bitrateKbps: 1500, latencyMs: 500 });
+      await reconnected;
+      await nextEvent(observer, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 500, 'stats of the returned feed');
+    } finally {
+      await feed.stop();
+      await observer.closeConnection();
+      await ingest.stop();
+    }
+  });
+
+  it('refuses a wrong passphrase, says so with the peer, and still serves the right one', async () => {
+    const passphrase = 'correct-horse-battery';
+    const ingest = await startIngest({ SRT_PASSPHRASE: passphrase });
+    const observer = await testBus(nats);
+    const log = collectEvents(observer, 'log');
+    const wrong = startSrtFeed({ port: ingest.srtPort, passphrase: 'wrong-passphrase-1', latencyMs: 500 });
+    let right: ReturnType<typeof startSrtFeed> | undefined;
+    try {
+      const rejected = await nextEvent(observer, 'ingest.link', (e) => e.event === 'rejected', 'a rejection', 15_000);
+      expect(rejected.reason).toMatch(/passphrase/i);
+      expect(rejected.peer).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(await wrong.exited).not.toBe(0);
+      await waitFor(() => log.items.some((e) => /Rejected SRT connection/.test(e.message)), 'a timeline entry for the rejection');
+
+      const connected = nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the right passphrase to connect', 15_000);
+      right = startSrtFeed({ port: ingest.srtPort, passphrase, latencyMs: 500 });
+      await connected;
+      await nextEvent(observer, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 500, 'stats with the right passphrase');
+    } finally {
+      log.stop();
+      await wrong.stop();
+      await right?.stop();
+      await observer.closeConnection();
+      await ingest.stop();
+    }
+  });
+
+  it('restarts a killed srt-live-transmit within 1 s; the sender reconnects and stats resume', async () => {
+    const ingest = await startIngest();
+    const observer = await testBus(nats);
+    const feed = startReconnectingFeed({ port: ingest.srtPort, bitrateKbps: 1500, latencyMs: 500 });
+    try {
+      await nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
+      const exited = nextEvent(observer, 'process', (e) => e.child === 'srt-live-transmit' && e.event === 'exited', 'the exit event');
+      const started = nextEvent(observer, 'process', (e) => e.child === 'srt-live-transmit' && e.event === 'started', 'the restart');
+      const pid = ingest.app.transmit.pid as number;
+      process.kill(pid, 'SIGKILL');
+      const killedAt = Date.now();
+      expect((await exited).exitCode).toBeNull();
+      const restart = await started;
+      expect(restart.pid).not.toBe(pid);
+      expect(restart.receivedAt - killedAt).toBeLessThan(1000);
+      await nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the sender to reconnect', 20_000);
+      await nextEvent(observer, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 500, 'stats after the restart');
+    } finally {
+      await feed.stop();
+      await observer.closeConnection();
+      await ingest.stop();
+    }
+  });
+
+  it('names the variable when configuration is bad', () => {
+    expect(() => loadConfig(ingestEnv, { envFile: false, source: { SRT_PORT: '70000' } })).toThrow(/SRT_PORT/);
+    expect(() => loadConfig(ingestEnv, { envFile: false, source: { SRT_PASSPHRASE: 'short' } })).toThrow(/SRT_PASSPHRASE: must be 10 to 79/);
+    expect(() => loadConfig(ingestEnv, { envFile: false, source: { NODE_ENV: 'production' } })).toThrow(/SRT_PASSPHRASE: must be set in production/);
+    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    const run = spawnSync('npx', ['tsx', main], { env: { ...process.env, SRT_PORT: 'abc', IRL_ENV_FILE: '/nonexistent' }, encoding: 'utf8' });
+    expect(run.status).toBe(78);
+    expect(run.stderr).toMatch(/SRT_PORT: .*(number|whole)/);
+  });
+});

@@ -1,0 +1,25 @@
+// The obs-bridge service's configuration.
+import { commonEnv, DEV_SECRETS, env } from '@irlkit/shared';
+import { z } from 'zod';
+
+export const bridgeEnv = {
+  ...commonEnv,
+  OBS_WS_URL: z.string().regex(/^wss?:\/\/\S+$/, 'must look like ws://host:4455').default('ws://127.0.0.1:4455'),
+  OBS_WS_PASSWORD: env.secret(DEV_SECRETS.obsWebsocket),
+  /** The input audio.mute targets when none is named: the streamer's own audio is in the feed. */
+  OBS_MIC_INPUT: env.string('SRT feed'),
+  OBS_FEED_INPUT: env.string('SRT feed'),
+  OBS_SCENE_LIVE: env.string('Live'),
+  OBS_SCENE_LOW: env.string('Low'),
+  OBS_SCENE_OFFLINE: env.string('Offline'),
+  OBS_SCREENSHOT_WIDTH: env.int(640, 64, 1920),
+  OBS_SCREENSHOT_INTERVAL_MS: env.int(1000, 200, 60_000),
+  OBS_SCREENSHOT_QUALITY: env.int(70, 10, 100),
+  BRIDGE_HOST: env.string('127.0.0.1'),
+  BRIDGE_PORT: env.port(8090),
+  BRIDGE_API_TOKEN: env.secret(DEV_SECRETS.bridgeApi),
+  /** JetStream key-value bucket for settings that survive restarts. */
+  BRIDGE_SETTINGS_BUCKET: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('irlkit_settings'),
+};
+
+export type BridgeConfig = z.infer<z.ZodObject<typeof bridgeEnv>>;

@@ -1,0 +1,136 @@
+// Mirrors OBS onto NATS: obs.state on every change and as a 1 Hz heartbeat, and program screenshots.
+import type { Bus, Logger, ObsState } from '@irlkit/shared';
+import type { ObsClient } from './client.ts';
+
+export interface ObsMirrorOptions {
+  bus: Bus;
+  obs: ObsClient;
+  log: Logger;
+  heartbeatMs?: number;
+  screenshot: { width: number; intervalMs: number; quality: number };
+}
+
+/**
+ * Screenshots are published always, at about 1 Hz: a 640 px JPEG is 20–60 KB, trivial on the
+ * internal bus, and a dashboard opened at any moment shows a picture at once instead of
+ * waiting for a subscription handshake NATS cannot tell us about.
+ */
+export class ObsMirror {
+  private timers: NodeJS.Timeout[] = [];
+  private lastBytes: { bytes: number; at: number } | undefined;
+  private outputKbps: number | null = null;
+  private counters = { dropped: 0, skipped: 0, total: 0, cpu: null as number | null };
+  private lastKey = '';
+  private shooting = false;
+  private readonly onChanged = () => void this.publishState();
+  lastState: ObsState | undefined;
+
+  constructor(private readonly options: ObsMirrorOptions) {}
+
+  start(): void {
+    this.options.obs.on('changed', this.onChanged);
+    this.timers.push(
+      setInterval(() => void this.poll(), this.options.heartbeatMs ?? 1000),
+      setInterval(() => void this.screenshot(), this.options.screenshot.intervalMs),
+    );
+    void this.poll();
+  }
+
+  stop(): void {
+    this.options.obs.off('changed', this.onChanged);
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** Reads output and performance counters, then publishes (the heartbeat). */
+  private async poll(): Promise<void> {
+    const { obs } = this.options;
+    if (obs.isReachable()) {
+      try {
+        const [stream, stats] = await Promise.all([obs.streamStatus(), obs.stats()]);
+        const now = Date.now();
+        if (stream.outputActive) {
+          if (this.lastBytes && now > this.lastBytes.at && stream.outputBytes >= this.lastBytes.bytes) {
+            this.outputKbps = Math.round(((stream.outputBytes - this.lastBytes.bytes) * 8) / (now - this.lastBytes.at));
+          }
+          this.lastBytes = { bytes: stream.outputBytes, at: now };
+        } else {
+          this.lastBytes = undefined;
+          this.outputKbps = null;
+        }
+        this.counters = {
+          dropped: stream.outputSkippedFrames,
+          skipped: stats.renderSkippedFrames + stats.outputSkippedFrames,
+          total: stream.outputTotalFrames,
+          cpu: Math.round(stats.cpuUsage * 10) / 10,
+        };
+        this.timecodes.stream = stream.outputActive ? stream.outputTimecode : null;
+        const record = await obs.recordStatus();
+        this.timecodes.record = record.outputActive ? record.outputTimecode : null;
+      } catch (error) {
+        this.options.log.debug({ err: error }, 'OBS poll failed');
+      }
+    }
+    this.publishState(true);
+  }
+
+  private timecodes: { stream: string | null; record: string | null } = { stream: null, record: null };
+
+  private publishState(heartbeat = false): void {
+    const { obs, bus } = this.options;
+    const reachable = obs.isReachable();
+    const state: ObsState = {
+      ts: Date.now(),
+      reachable,
+      streaming: reachable && obs.streaming,
+      recording: reachable && obs.recording,
+      streamTimecode: reachable && obs.streaming ? this.timecodes.stream : null,
+      recordTimecode: reachable && obs.recording ? this.timecodes.record : null,
+      programScene: reachable ? obs.scene : null,
+      scenes: reachable ? obs.scenes : [],
+      micMuted: reachable ? obs.micMuted : null,
+      outputKbps: reachable && obs.streaming ? this.outputKbps : null,
+      droppedFrames: this.counters.dropped,
+      skippedFrames: this.counters.skipped,
+      totalFrames: this.counters.total,
+      cpuPercent: reachable ? this.counters.cpu : null,
+      error: reachable ? null : (obs.lastError ?? 'OBS not reachable'),
+    };
+    const key = JSON.stringify({ ...state, ts: 0, streamTimecode: 0, recordTimecode: 0, outputKbps: 0, droppedFrames: 0, skippedFrames: 0, totalFrames: 0, cpuPercent: 0 });
+    if (!heartbeat && key === this.lastKey) return;
+    this.lastKey = key;
+    this.lastState = state;
+    bus.publish('obs.state', state);
+  }
+
+  private async screenshot(): Promise<void> {
+    const { obs, bus, screenshot } = this.options;
+    if (this.shooting || !obs.isReachable() || !obs.scene) return;
+    this.shooting = true;
+    try {
+      const dataUrl = await obs.sourceScreenshot(obs.scene, screenshot.width, 'jpg', screenshot.quality);
+      const data = dataUrl.slice(dataUrl.indexOf(',') + 1);
+      const { width, height } = jpegSize(Buffer.from(data, 'base64')) ?? { width: screenshot.width, height: Math.round((screenshot.width * 9) / 16) };
+      bus.publish('obs.screenshot', { ts: Date.now(), format: 'jpeg', width, height, data });
+    } catch (error) {
+      this.options.log.debug({ err: error }, 'screenshot failed');
+    } finally {
+      this.shooting = false;
+    }
+  }
+}
+
+/** Width and height from a JPEG's SOF marker. */
+export function jpegSize(jpeg: Buffer): { width: number; height: number } | undefined {
+  let i = 2;
+  while (i + 9 < jpeg.length) {
+    if (jpeg[i] !== 0xff) return undefined;
+    const marker = jpeg[i + 1] as number;
+    const length = jpeg.readUInt16BE(i + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: jpeg.readUInt16BE(i + 5), width: jpeg.readUInt16BE(i + 7) };
+    }
+    i += 2 + length;
+  }
+  return undefined;
+}

@@ -1,0 +1,219 @@
+// The switcher's policy: LIVE / LOW / OFFLINE from link events and statistics, and the scene
+// actions that follow. Degrade fast, recover carefully. Pure: time is passed in, actions are returned.
+import type { SwitcherConfig, SwitcherMode, SwitcherStateName } from '@irlkit/shared';
+
+export type SwitcherAction =
+  | { type: 'switchScene'; scene: string; reason: string }
+  | { type: 'restartMedia'; reason: string }
+  | { type: 'stopStream'; reason: string };
+
+export interface PolicySnapshot {
+  state: SwitcherStateName;
+  since: number;
+  reason: string;
+  mode: SwitcherMode;
+  /** The scene the switcher wants on program (whether or not it may put it there). */
+  wantedScene: string;
+}
+
+interface Sample {
+  ts: number;
+  bitrateKbps: number;
+  rttMs: number | null;
+}
+
+export class SwitcherPolicy {
+  private state: SwitcherStateName = 'offline';
+  private since: number;
+  private reason = 'waiting for the feed';
+  private mode: SwitcherMode = 'auto';
+  private linkUp = false;
+  /** Whether ingest has told us about the link at all (until then, statistics stand in). */
+  private sawLinkEvent = false;
+  /** When the link last came up (for the OFFLINE → LIVE hold). */
+  private linkUpSince: number | null = null;
+  /** How the link last came up: a fresh connection, or a stall that resumed. */
+  private linkUpWhy: 'connected' | 'resumed' = 'connected';
+  /** Frames seen moving in OBS since the link came up. */
+  private framesMoving = false;
+  private recent: Sample[] = [];
+  /** Start of the current run of bad (resp. good) samples. */
+  private badSince: number | null = null;
+  private goodSince: number | null = null;
+  private badReason = '';
+  private programScene: string | null = null;
+  private streaming = false;
+  private stopIssued = false;
+  /** When the link was lost or the feed fell from LIVE to LOW, for flap damping. */
+  private falls: number[] = [];
+
+  constructor(
+    private config: SwitcherConfig,
+    now: number,
+  ) {
+    this.since = now;
+  }
+
+  snapshot(): PolicySnapshot {
+    return { state: this.state, since: this.since, reason: this.reason, mode: this.mode, wantedScene: this.sceneFor(this.state) };
+  }
+
+  /** The feed is up but the picture has not been seen moving yet: the runtime should check frames. */
+  awaitingFrames(): boolean {
+    return this.linkUp && !this.framesMoving && this.state === 'offline';
+  }
+
+  get settings(): SwitcherConfig {
+    return this.config;
+  }
+
+  setConfig(config: SwitcherConfig, now: number): SwitcherAction[] {
+    this.config = config;
+    return this.enforce(now, 'settings changed');
+  }
+
+  setMode(mode: SwitcherMode, now: number): SwitcherAction[] {
+    this.mode = mode;
+    return mode === 'auto' ? this.enforce(now, 'automatic switching on') : [];
+  }
+
+  /**
+   * OBS's program scene changed (by the switcher, the streamer, or anything else). A scene of the
+   * streamer's own is left alone; picking one of the switcher's scenes hands control back to it.
+   */
+  observeProgramScene(scene: string | null, now?: number): SwitcherAction[] {
+    this.programScene = scene;
+    return now === undefined ? [] : this.enforce(now, 'back under automatic control');
+  }
+
+  observeStreaming(streaming: boolean, now: number): SwitcherAction[] {
+    const was = this.streaming;
+    this.streaming = streaming;
+    if (!streaming) this.stopIssued = false;
+    return streaming && !was ? this.enforce(now, 'stream started') : [];
+  }
+
+  /** The feed came up (connected, resumed). */
+  linkConnected(now: number, why: string, fromLinkEvent = true): SwitcherAction[] {
+    if (fromLinkEvent) this.sawLinkEvent = true;
+    if (this.linkUp) return [];
+    this.linkUp = true;
+    this.linkUpSince = now;
+    this.linkUpWhy = why === 'connected' ? 'connected' : 'resumed';
+    this.framesMoving = false;
+    this.resetRuns();
+    // After a real disconnect OBS's media source holds a dead connection: restart it at once.
+    return why === 'connected' ? [{ type: 'restartMedia', reason: 'feed reconnected' }] : [];
+  }
+
+  /** The feed is gone (stalled, disconnected): OFFLINE at once. */
+  linkLost(now: number, reason: string): SwitcherAction[] {
+    this.sawLinkEvent = true;
+    if (this.linkUp) this.noteFall(now);
+    this.linkUp = false;
+    this.linkUpSince = null;
+    this.framesMoving = false;
+    this.resetRuns();
+    return this.enter('offline', now, reason);
+  }
+
+  /** Frames are moving in OBS's media input again (checked by the runtime after the link came up). */
+  framesConfirmed(now: number): SwitcherAction[] {
+    this.framesMoving = true;
+    return this.tick(now);
+  }
+
+  /** A statistics sample from ingest. */
+  sample(now: number, bitrateKbps: number, rttMs: number | null, connected: boolean): SwitcherAction[] {
+    if (!connected) return this.linkUp ? this.linkLost(now, 'ingest reports no connection') : [];
+    // Started while the feed was already up (no link event to see): treat as a fresh connection.
+    if (!this.sawLinkEvent && !this.linkUp && bitrateKbps > 0) return [...this.linkConnected(now, 'connected'), ...this.sample(now, bitrateKbps, rttMs, connected)];
+    this.recent.push({ ts: now, bitrateKbps, rttMs });
+    const c = this.config;
+    const low = bitrateKbps < c.lowEnterKbps;
+    const slow = c.rttEnterMs > 0 && rttMs !== null && rttMs > c.rttEnterMs;
+    const good = bitrateKbps >= c.lowLeaveKbps && (c.rttEnterMs === 0 || rttMs === null || rttMs <= c.rttLeaveMs);
+    if (low || slow) {
+      this.badSince ??= now;
+      this.badReason = low ? `bitrate ${Math.round(bitrateKbps)} kbit/s under ${c.lowEnterKbps}` : `RTT ${Math.round(rttMs as number)} ms over ${c.rttEnterMs}`;
+    } else this.badSince = null;
+    if (good) this.goodSince ??= now;
+    else this.goodSince = null;
+    return this.tick(now);
+  }
+
+  /**
+   * The hold before going back to LIVE: the base hold, doubled for every other link loss or
+   * fall to LOW within the flap window, so a link that keeps dropping stays on the fallback instead of flapping.
+   */
+  holdMs(base: number, now: number): number {
+    const c = this.config;
+    const recent = this.falls.filter((t) => now - t <= c.flapWindowMs).length;
+    if (recent <= 1) return base;
+    return Math.min(Math.max(base, 1000) * 2 ** (recent - 1), Math.max(base, c.maxRecoverHoldMs));
+  }
+
+  /** Time passing: hold times and windows elapse here. */
+  tick(now: number): SwitcherAction[] {
+    const c = this.config;
+    const actions: SwitcherAction[] = [];
+    if (this.state === 'offline') {
+      if (this.linkUp && this.framesMoving && this.linkUpSince !== null && now - this.linkUpSince >= this.holdMs(this.linkUpWhy === 'resumed' ? c.resumeHoldMs : c.offlineRecoverHoldMs, now)) {
+        const lowNow = this.badSince !== null && now - this.badSince >= Math.min(c.lowWindowMs, 500);
+        const how = this.linkUpWhy === 'resumed' ? 'link steady again' : 'feed back';
+        actions.push(...this.enter(lowNow ? 'low' : 'live', now, lowNow ? `${how}, but ${this.badReason}` : `${how}, picture moving`));
+      } else if (
+        this.streaming &&
+        c.stopAfterOfflineMin > 0 &&
+        !this.stopIssued &&
+        now - this.since >= c.stopAfterOfflineMin * 60_000
+      ) {
+        this.stopIssued = true;
+        actions.push({ type: 'stopStream', reason: `offline for ${c.stopAfterOfflineMin} min` });
+      }
+    } else if (this.state === 'live') {
+      if (this.badSince !== null && now - this.badSince >= c.lowWindowMs) actions.push(...this.enter('low', now, this.badReason));
+    } else if (this.state === 'low') {
+      const hold = this.holdMs(c.recoverHoldMs, now);
+      if (this.goodSince !== null && now - this.goodSince >= hold) {
+        actions.push(...this.enter('live', now, `healthy for ${Math.round(hold / 100) / 10} s`));
+      }
+    }
+    this.recent = this.recent.filter((s) => now - s.ts <= 10_000);
+    return actions;
+  }
+
+  private enter(state: SwitcherStateName, now: number, reason: string): SwitcherAction[] {
+    if (state === this.state) return this.enforce(now, reason);
+    if (this.state === 'live' && state === 'low') this.noteFall(now);
+    this.state = state;
+    this.since = now;
+    this.reason = reason;
+    this.resetRuns();
+    return this.enforce(now, reason);
+  }
+
+  /** Puts the wanted scene on program if the switcher may: auto mode, one of its own scenes showing, streaming if required. */
+  private enforce(_now: number, reason: string): SwitcherAction[] {
+    if (this.mode !== 'auto') return [];
+    if (this.config.onlyWhileStreaming && !this.streaming) return [];
+    const own = Object.values(this.config.scenes);
+    if (this.programScene !== null && !own.includes(this.programScene)) return [];
+    const wanted = this.sceneFor(this.state);
+    if (this.programScene === wanted) return [];
+    return [{ type: 'switchScene', scene: wanted, reason }];
+  }
+
+  private sceneFor(state: SwitcherStateName): string {
+    return this.config.scenes[state];
+  }
+
+  private noteFall(now: number): void {
+    this.falls = [...this.falls.filter((t) => now - t <= this.config.flapWindowMs), now];
+  }
+
+  private resetRuns(): void {
+    this.badSince = null;
+    this.goodSince = null;
+  }
+}

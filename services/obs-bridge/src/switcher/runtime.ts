@@ -1,0 +1,217 @@
+// Runs the switcher: feeds the policy from ingest's events, carries out its actions on OBS,
+// confirms the picture moves before showing a returned feed, persists settings, publishes state.
+import {
+  type Bus,
+  type Logger,
+  Setting,
+  type SwitcherConfig,
+  switcherConfig,
+  type SwitcherMode,
+  switcherMode,
+  type SwitcherState,
+  type Timeline,
+  timeline,
+} from '@irlkit/shared';
+import { DEFAULT_SWITCHER_CONFIG } from './defaults.ts';
+import { type SwitcherAction, SwitcherPolicy } from './policy.ts';
+
+/** What the switcher needs from OBS (implemented by the obs-websocket client). */
+export interface SwitcherObs {
+  isReachable(): boolean;
+  isStreaming(): boolean;
+  programScene(): string | null;
+  setProgramScene(scene: string): Promise<void>;
+  restartMediaInput(input: string): Promise<void>;
+  stopStream(): Promise<void>;
+  /** A small screenshot of one source, to tell whether its picture moves. */
+  sourceScreenshot(source: string, width: number): Promise<string>;
+  onProgramScene(listener: (scene: string | null) => void): () => void;
+  onStreaming(listener: (streaming: boolean) => void): () => void;
+  onReachable(listener: (reachable: boolean) => void): () => void;
+}
+
+export interface SwitcherOptions {
+  bus: Bus;
+  obs: SwitcherObs;
+  log: Logger;
+  /** JetStream KV bucket for settings. */
+  bucket: string;
+  /** Settings used until some are stored. */
+  defaults?: SwitcherConfig;
+  tickMs?: number;
+  heartbeatMs?: number;
+  /** How often to compare screenshots of the media input while waiting for a moving picture. */
+  frameCheckMs?: number;
+  /** Restart the media input again if the picture has not moved after this long. */
+  frameRetryMs?: number;
+}
+
+export const SWITCHER_SETTINGS_KEY = 'switcher';
+
+export class Switcher {
+  private policy!: SwitcherPolicy;
+  private readonly events: Timeline;
+  private config!: SwitcherConfig;
+  private configSetting!: Setting<typeof switcherConfig>;
+  private modeSetting!: Setting<typeof switcherMode>;
+  private cleanups: Array<() => void> = [];
+  private frameWatch: { timer: NodeJS.Timeout; last: string | null; since: number; restarts: number } | undefined;
+  private lastPublished = '';
+
+  constructor(private readonly options: SwitcherOptions) {
+    this.events = timeline(options.bus, 'switcher');
+  }
+
+  async start(): Promise<void> {
+    const { bus, obs, log } = this.options;
+    const streamId = bus.streamId;
+    this.configSetting = await Setting.open(bus.nc, this.options.bucket, `${SWITCHER_SETTINGS_KEY}_${streamId}_config`, switcherConfig, log);
+    this.modeSetting = await Setting.open(bus.nc, this.options.bucket, `${SWITCHER_SETTINGS_KEY}_${streamId}_mode`, switcherMode, log);
+    this.config = (await this.configSetting.get()) ?? this.options.defaults ?? DEFAULT_SWITCHER_CONFIG;
+    const mode: SwitcherMode = (await this.modeSetting.get()) ?? 'auto';
+    this.policy = new SwitcherPolicy(this.config, Date.now());
+    this.policy.observeProgramScene(obs.programScene());
+    this.apply(this.policy.setMode(mode, Date.now()));
+    this.apply(this.policy.observeStreaming(obs.isStreaming(), Date.now()));
+
+    this.cleanups.push(
+      bus.subscribe('ingest.link', (link) => {
+        const now = Date.now();
+        if (link.event === 'connected' || link.event === 'resumed') {
+          this.apply(this.policy.linkConnected(now, link.event));
+          if (this.policy.awaitingFrames()) this.watchFrames();
+        } else if (link.event === 'stalled' || link.event === 'disconnected') {
+          this.stopFrameWatch();
+          this.apply(this.policy.linkLost(now, `feed ${link.event}: ${link.reason}`));
+        }
+      }),
+      bus.subscribe('ingest.stats', (stats) => {
+        this.apply(this.policy.sample(Date.now(), stats.bitrateKbps, stats.rttMs, stats.connected));
+        if (this.policy.awaitingFrames()) this.watchFrames();
+      }),
+      obs.onProgramScene((scene) => this.apply(this.policy.observeProgramScene(scene, Date.now()))),
+      obs.onStreaming((streaming) => this.apply(this.policy.observeStreaming(streaming, Date.now()))),
+      obs.onReachable((reachable) => {
+        if (!reachable) return;
+        // OBS came back (restarted): put the scene the switcher wants back on program.
+        this.policy.observeProgramScene(obs.programScene());
+        this.apply(this.policy.setMode(this.policy.snapshot().mode, Date.now()));
+      }),
+      bus.serve('switcher.mode', async ({ mode }) => {
+        await this.modeSetting.put(mode);
+        this.apply(this.policy.setMode(mode, Date.now()));
+        this.events.info(`Switcher set to ${mode}`);
+        return this.state();
+      }),
+      bus.serve('switcher.config', async (patch) => {
+        const merged = { ...this.config, ...patch, scenes: { ...this.config.scenes, ...patch.scenes } };
+        const parsed = switcherConfig.safeParse(merged);
+        if (!parsed.success) throw new Error(`invalid switcher settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        await this.configSetting.put(parsed.data);
+        this.config = parsed.data;
+        this.apply(this.policy.setConfig(parsed.data, Date.now()));
+        this.events.info('Switcher settings changed');
+        return parsed.data;
+      }),
+    );
+    const tick = setInterval(() => this.apply(this.policy.tick(Date.now())), this.options.tickMs ?? 100);
+    const heartbeat = setInterval(() => this.publish(true), this.options.heartbeatMs ?? 1000);
+    this.cleanups.push(() => clearInterval(tick), () => clearInterval(heartbeat));
+    this.publish(true);
+  }
+
+  async stop(): Promise<void> {
+    this.stopFrameWatch();
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+  }
+
+  state(): SwitcherState {
+    const s = this.policy.snapshot();
+    return {
+      ts: Date.now(),
+      mode: s.mode,
+      state: s.state,
+      since: s.since,
+      reason: s.reason,
+      scene: s.mode === 'auto' ? s.wantedScene : null,
+      thresholds: this.config,
+    };
+  }
+
+  private publish(heartbeat = false): void {
+    const state = this.state();
+    const key = JSON.stringify({ ...state, ts: 0 });
+    if (!heartbeat && key === this.lastPublished) return;
+    this.lastPublished = key;
+    this.options.bus.publish('switcher.state', state);
+  }
+
+  private apply(actions: SwitcherAction[]): void {
+    this.publish();
+    for (const action of actions) void this.carryOut(action);
+  }
+
+  private async carryOut(action: SwitcherAction): Promise<void> {
+    const { obs, log } = this.options;
+    if (!obs.isReachable()) return; // re-applied when OBS is back
+    try {
+      if (action.type === 'switchScene') {
+        await obs.setProgramScene(action.scene);
+        log.info({ scene: action.scene, reason: action.reason }, 'switched scene');
+        this.events.info(`Switched to ${action.scene}: ${action.reason}`);
+      } else if (action.type === 'restartMedia') {
+        await obs.restartMediaInput(this.config.mediaInput);
+        log.info({ input: this.config.mediaInput, reason: action.reason }, 'restarted media input');
+      } else if (action.type === 'stopStream') {
+        await obs.stopStream();
+        this.events.warn(`Stream stopped: ${action.reason}`);
+      }
+    } catch (error) {
+      log.warn({ err: error, action }, 'switcher action failed');
+      this.events.error(`Switcher could not ${action.type === 'switchScene' ? `switch to ${action.scene}` : action.type}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Compares small screenshots of the media input until two in a row differ: the picture moves. */
+  private watchFrames(): void {
+    if (this.frameWatch) return;
+    const { obs } = this.options;
+    const checkMs = this.options.frameCheckMs ?? 100;
+    const retryMs = this.options.frameRetryMs ?? 3000;
+    const watch = { timer: undefined as unknown as NodeJS.Timeout, last: null as string | null, since: Date.now(), restarts: 0 };
+    let changes = 0;
+    let busy = false;
+    watch.timer = setInterval(async () => {
+      if (busy || !obs.isReachable()) return;
+      busy = true;
+      try {
+        const shot = await obs.sourceScreenshot(this.config.mediaInput, 96);
+        if (this.frameWatch !== watch) return;
+        if (watch.last !== null && shot !== watch.last) changes += 1;
+        watch.last = shot;
+        if (changes >= 2) {
+          this.stopFrameWatch();
+          this.apply(this.policy.framesConfirmed(Date.now()));
+          return;
+        }
+        if (Date.now() - watch.since > retryMs) {
+          watch.since = Date.now();
+          watch.restarts += 1;
+          changes = 0;
+          this.options.log.info({ restarts: watch.restarts }, 'picture not moving; restarting the media input');
+          await obs.restartMediaInput(this.config.mediaInput).catch(() => {});
+        }
+      } catch {
+        // Screenshots fail while the input is (re)opening; keep trying.
+      } finally {
+        busy = false;
+      }
+    }, checkMs);
+    this.frameWatch = watch;
+  }
+
+  private stopFrameWatch(): void {
+    if (this.frameWatch) clearInterval(this.frameWatch.timer);
+    this.frameWatch = undefined;
+  }
+}

@@ -1,0 +1,128 @@
+// obs-bridge against a real, provisioned OBS under Xvfb, a real nginx RTMP sink, real ingest and
+// nats-server, inside the private network namespace.
+import { spawnSync } from 'node:child_process';
+import {
+  collectEvents,
+  grayRaster,
+  nextEvent,
+  pixelDifference,
+  probeStreams,
+  startSrtFeed,
+  startStack,
+  type TestStack,
+  waitFor,
+} from '@irlkit/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let stack: TestStack;
+let observer: TestStack['observer'];
+let obs: TestStack['obs'];
+let sink: TestStack['sink'];
+let srtPort: number;
+let apiPort: number;
+let API_TOKEN: string;
+
+beforeAll(async () => {
+  stack = await startStack({ bridgeEnv: { BRIDGE_SETTINGS_BUCKET: 'obs_test' } });
+  ({ observer, obs, sink, srtPort, apiPort, apiToken: API_TOKEN } = stack);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('OBS provisioned by the desktop service', () => {
+  it('starts with the websocket on, no first-run wizard, and the five scenes', async () => {
+    const state = await nextEvent(observer, 'obs.state', (s) => s.reachable, 'a reachable obs.state');
+    for (const scene of ['Live', 'Low', 'Offline', 'Starting', 'Privacy']) expect(state.scenes).toContain(scene);
+    const windows = spawnSync('xwininfo', ['-root', '-tree'], { env: { ...process.env, DISPLAY: obs.config.DESKTOP_DISPLAY }, encoding: 'utf8' }).stdout;
+    expect(windows).toMatch(/OBS 29/);
+    expect(windows).not.toMatch(/Wizard/i);
+  });
+});
+
+describe('obs-bridge', () => {
+  it('shows the ingest feed in the Live scene: screenshots of the configured width whose pixels change', async () => {
+    const feed = startSrtFeed({ port: srtPort, bitrateKbps: 1500, latencyMs: 500 });
+    try {
+      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'the switcher to put Live on program', 30_000);
+      const shots = collectEvents(observer, 'obs.screenshot');
+      await waitFor(() => shots.items.length >= 3, 'three screenshots', 15_000);
+      shots.stop();
+      const [a, b, c] = shots.items.slice(-3);
+      expect(a?.width).toBe(640);
+      expect(Math.abs((a?.height as number) - (640 * 480) / 854)).toBeLessThan(1); // the canvas aspect
+      const diff = Math.max(pixelDifference(grayRaster(a?.data as string), grayRaster(b?.data as string)), pixelDifference(grayRaster(b?.data as string), grayRaster(c?.data as string)));
+      expect(diff).toBeGreaterThan(1);
+    } finally {
+      await feed.stop();
+    }
+  });
+
+  it('starts streaming to the RTMP sink (H.264 + AAC) and stops, with obs.state showing both', async () => {
+    const streaming = nextEvent(observer, 'obs.state', (s) => s.streaming, 'obs.state streaming', 20_000);
+    expect(await observer.request('stream.start', {})).toEqual({ ok: true });
+    await streaming;
+    const started = Date.now();
+    const streams = await waitFor(async () => {
+      const s = await probeStreams(sink.playUrl('test'), 5000);
+      return s.length >= 2 ? s : undefined;
+    }, 'ffprobe to read video and audio from the sink', 15_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(streams.find((s) => s.codec_type === 'video')?.codec_name).toBe('h264');
+    expect(streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('aac');
+    const stopped = nextEvent(observer, 'obs.state', (s) => !s.streaming, 'obs.state not streaming', 20_000);
+    expect(await observer.request('stream.stop', {})).toEqual({ ok: true });
+    await stopped;
+  });
+
+  it('mutes, sets scenes, and answers bad requests with readable errors', async () => {
+    const muted = nextEvent(observer, 'obs.state', (s) => s.micMuted === true, 'mic muted in obs.state');
+    expect(await observer.request('audio.mute', { muted: true })).toEqual({ ok: true, result: { input: 'SRT feed', muted: true } });
+    await muted;
+    const unmuted = nextEvent(observer, 'obs.state', (s) => s.micMuted === false, 'mic unmuted in obs.state');
+    await observer.request('audio.mute', { muted: false });
+    await unmuted;
+
+    const privacy = nextEvent(observer, 'obs.state', (s) => s.programScene === 'Privacy', 'Privacy on program');
+    expect(await observer.request('scene.set', { scene: 'Privacy' })).toEqual({ ok: true });
+    await privacy;
+    expect(await observer.request('scene.set', { scene: 'Nope' })).toEqual({ ok: false, error: 'no scene named "Nope"' });
+    const bad = await observer.request('audio.mute', { muted: 'loud' } as never);
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.error).toMatch(/invalid audio.mute request: muted/);
+    const raw = await observer.nc.request('irl.main.cmd.scene.set', new TextEncoder().encode('not json'), { timeout: 5000 });
+    expect(JSON.parse(new TextDecoder().decode(raw.data))).toEqual({ ok: false, error: 'invalid scene.set request: not JSON' });
+    expect(await observer.request('audio.mute', { input: 'Ghost', muted: true })).toEqual({ ok: false, error: 'muting Ghost failed: no input named "Ghost"' });
+    await observer.request('scene.set', { scene: 'Offline' });
+  });
+
+  it('guards the REST API with the bearer token', async () => {
+    const url = `http://127.0.0.1:${apiPort}/api/commands/scene.set`;
+    const body = JSON.stringify({ scene: 'Starting' });
+    const headers = { 'content-type': 'application/json' };
+    expect((await fetch(url, { method: 'POST', headers, body })).status).toBe(401);
+    expect((await fetch(url, { method: 'POST', headers: { ...headers, authorization: 'Bearer wrong' }, body })).status).toBe(401);
+    const ok = await fetch(url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${API_TOKEN}` }, body });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ ok: true });
+    const invalid = await fetch(url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${API_TOKEN}` }, body: '{"scene":5}' });
+    expect(invalid.status).toBe(400);
+    const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
+    expect(await health.json()).toMatchObject({ ok: true, obs: true, nats: true });
+    expect(await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text()).toMatch(/irlkit_obs_reachable 1/);
+    expect((await fetch(`http://127.0.0.1:${apiPort}/docs/json`)).status).toBe(200);
+    await observer.request('scene.set', { scene: 'Offline' });
+  });
+
+  it('reports OBS unreachable within 2 s of a kill, and resumes after the supervisor restarts it', async () => {
+    const pid = obs.app.runtime.obs.pid as number;
+    const down = nextEvent(observer, 'obs.state', (s) => !s.reachable, 'obs.state unreachable', 5000);
+    const restarted = nextEvent(observer, 'process', (e) => e.child === 'obs' && e.event === 'started', 'OBS restarted', 20_000);
+    process.kill(pid, 'SIGKILL');
+    const killedAt = Date.now();
+    expect((await down).receivedAt - killedAt).toBeLessThan(2000);
+    await restarted;
+    await nextEvent(observer, 'obs.state', (s) => s.reachable && s.scenes.includes('Live'), 'OBS reachable again', 60_000);
+  });
+});

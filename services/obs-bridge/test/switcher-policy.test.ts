@@ -1,0 +1,290 @@
+// The switcher policy on a fake clock: every transition, hysteresis, hold times, manual scenes and mode.
+import type { SwitcherConfig } from '@irlkit/shared';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SWITCHER_CONFIG } from '../src/switcher/defaults.ts';
+import { type SwitcherAction, SwitcherPolicy } from '../src/switcher/policy.ts';
+
+function setup(overrides: Partial<SwitcherConfig> = {}) {
+  let now = 0;
+  const policy = new SwitcherPolicy({ ...DEFAULT_SWITCHER_CONFIG, ...overrides }, now);
+  const actions: SwitcherAction[] = [];
+  let program: string | null = 'Offline';
+  policy.observeProgramScene(program);
+  const take = (list: SwitcherAction[]) => {
+    for (const a of list) {
+      actions.push(a);
+      if (a.type === 'switchScene') {
+        program = a.scene;
+        policy.observeProgramScene(program);
+      }
+    }
+  };
+  /** Stats at 4 Hz for `ms` at the given rate, ticking in between. */
+  const feed = (ms: number, kbps: number, rtt: number | null = 30) => {
+    for (let t = 0; t < ms; t += 250) {
+      take(policy.sample(now, kbps, rtt, true));
+      for (let i = 0; i < 5; i++) {
+        now += 50;
+        take(policy.tick(now));
+      }
+    }
+  };
+  const wait = (ms: number) => {
+    for (let t = 0; t < ms; t += 50) {
+      now += 50;
+      take(policy.tick(now));
+    }
+  };
+  const bringUp = (why: 'connected' | 'resumed' = 'connected') => {
+    take(policy.linkConnected(now, why));
+    feed(100, 2500);
+    take(policy.framesConfirmed(now));
+    feed(400, 2500);
+  };
+  return {
+    policy,
+    actions,
+    take,
+    feed,
+    wait,
+    bringUp,
+    now: () => now,
+    program: () => program,
+    setProgram: (scene: string) => {
+      program = scene;
+      policy.observeProgramScene(scene);
+    },
+    scenes: () => actions.filter((a) => a.type === 'switchScene').map((a) => (a as { scene: string }).scene),
+  };
+}
+
+describe('SwitcherPolicy', () => {
+  it('starts OFFLINE and goes LIVE only after the link is up, frames move and the hold passed', () => {
+    const s = setup();
+    expect(s.policy.snapshot().state).toBe('offline');
+    s.take(s.policy.linkConnected(s.now(), 'connected'));
+    expect(s.actions).toEqual([{ type: 'restartMedia', reason: 'feed reconnected' }]);
+    s.feed(1000, 2500);
+    expect(s.policy.snapshot().state).toBe('offline'); // no frames confirmed yet
+    s.take(s.policy.framesConfirmed(s.now()));
+    expect(s.policy.snapshot().state).toBe('live');
+    expect(s.program()).toBe('Live');
+  });
+
+  it('does not restart the media input when a stalled feed resumes on the same connection', () => {
+    const s = setup();
+    s.bringUp();
+    s.take(s.policy.linkLost(s.now(), 'stalled'));
+    s.actions.length = 0;
+    s.take(s.policy.linkConnected(s.now(), 'resumed'));
+    expect(s.actions).toEqual([]);
+  });
+
+  it('respects the OFFLINE → LIVE hold time', () => {
+    const s = setup({ offlineRecoverHoldMs: 1000 });
+    s.take(s.policy.linkConnected(s.now(), 'connected'));
+    s.take(s.policy.framesConfirmed(s.now()));
+    s.feed(750, 2500);
+    expect(s.policy.snapshot().state).toBe('offline');
+    s.feed(500, 2500);
+    expect(s.policy.snapshot().state).toBe('live');
+  });
+
+  it('goes OFFLINE at once on a stall or disconnect, from LIVE and from LOW', () => {
+    const s = setup();
+    s.bringUp();
+    s.take(s.policy.linkLost(s.now(), 'feed stalled: no data for 500 ms'));
+    expect(s.policy.snapshot()).toMatchObject({ state: 'offline', reason: 'feed stalled: no data for 500 ms' });
+    expect(s.program()).toBe('Offline');
+    s.bringUp();
+    s.feed(2500, 300);
+    expect(s.policy.snapshot().state).toBe('low');
+    s.take(s.policy.sample(s.now(), 0, null, false));
+    expect(s.policy.snapshot().state).toBe('offline');
+  });
+
+  it('enters LOW only after the bitrate stays under the threshold for the window', () => {
+    const s = setup({ lowWindowMs: 2000 });
+    s.bringUp();
+    s.feed(1500, 500);
+    s.feed(250, 2500); // one good sample breaks the run
+    s.feed(1750, 500);
+    expect(s.policy.snapshot().state).toBe('live');
+    s.feed(500, 500);
+    expect(s.policy.snapshot()).toMatchObject({ state: 'low', reason: 'bitrate 500 kbit/s under 800' });
+    expect(s.program()).toBe('Low');
+  });
+
+  it('enters LOW on a high RTT, and the RTT rule can be turned off', () => {
+    const s = setup();
+    s.bringUp();
+    s.feed(2500, 2500, 2000);
+    expect(s.policy.snapshot()).toMatchObject({ state: 'low', reason: 'RTT 2000 ms over 1500' });
+    const off = setup({ rttEnterMs: 0 });
+    off.bringUp();
+    off.feed(5000, 2500, 5000);
+    expect(off.policy.snapshot().state).toBe('live');
+  });
+
+  it('leaves LOW only above the leave threshold, held for the hold time (hysteresis)', () => {
+    const s = setup({ lowEnterKbps: 800, lowLeaveKbps: 1500, recoverHoldMs: 3000 });
+    s.bringUp();
+    s.feed(2500, 500);
+    expect(s.policy.snapshot().state).toBe('low');
+    s.feed(10_000, 1000); // above enter, under leave: stays LOW
+    expect(s.policy.snapshot().state).toBe('low');
+    s.feed(2750, 2000);
+    expect(s.policy.snapshot().state).toBe('low');
+    s.feed(500, 2000);
+    expect(s.policy.snapshot().state).toBe('live');
+    expect(s.scenes()).toEqual(['Live', 'Low', 'Live']);
+  });
+
+  it('does not flap when the bitrate oscillates around the low threshold', () => {
+    const s = setup();
+    s.bringUp();
+    for (let i = 0; i < 60; i++) s.feed(1000, i % 2 ? 700 : 900);
+    expect(s.scenes().length).toBeLessThanOrEqual(2);
+  });
+
+  it('does not take statistics after a stall for a returned link', () => {
+    const s = setup();
+    s.bringUp();
+    s.take(s.policy.linkLost(s.now(), 'stalled'));
+    s.feed(1000, 1200); // the 1 s bitrate window still decays after the stall
+    expect(s.policy.snapshot().state).toBe('offline');
+    expect(s.policy.awaitingFrames()).toBe(false);
+  });
+
+  it('comes back to LOW, not LIVE, when the returning feed is weak', () => {
+    const s = setup();
+    s.take(s.policy.linkConnected(s.now(), 'connected'));
+    s.feed(600, 400);
+    s.take(s.policy.framesConfirmed(s.now()));
+    expect(s.policy.snapshot().state).toBe('low');
+  });
+
+  it('leaves a scene picked by hand alone, and takes over again when the streamer returns to its scenes', () => {
+    const s = setup();
+    s.bringUp();
+    s.setProgram('Privacy');
+    s.take(s.policy.linkLost(s.now(), 'stalled'));
+    expect(s.program()).toBe('Privacy');
+    expect(s.policy.snapshot().state).toBe('offline');
+    s.bringUp();
+    expect(s.program()).toBe('Privacy');
+    s.setProgram('Live');
+    s.take(s.policy.linkLost(s.now(), 'stalled'));
+    expect(s.program()).toBe('Offline');
+  });
+
+  it('takes over again at once when the streamer picks one of its scenes', () => {
+    const s = setup();
+    s.bringUp();
+    s.setProgram('Privacy');
+    const before = s.actions.length;
+    s.take(s.policy.observeProgramScene('Privacy', s.now()));
+    expect(s.actions.length).toBe(before);
+    s.take(s.policy.observeProgramScene('Offline', s.now()));
+    expect(s.program()).toBe('Live');
+  });
+
+  it('in manual mode tracks the state but never switches; back to auto puts the right scene on', () => {
+    const s = setup();
+    s.bringUp();
+    s.take(s.policy.setMode('manual', s.now()));
+    s.take(s.policy.linkLost(s.now(), 'stalled'));
+    expect(s.policy.snapshot().state).toBe('offline');
+    expect(s.program()).toBe('Live');
+    s.take(s.policy.setMode('auto', s.now()));
+    expect(s.program()).toBe('Offline');
+  });
+
+  it('with onlyWhileStreaming switches only while the stream is on', () => {
+    const s = setup({ onlyWhileStreaming: true });
+    s.bringUp();
+    expect(s.program()).toBe('Offline');
+    s.take(s.policy.observeStreaming(true, s.now()));
+    expect(s.program()).toBe('Live');
+  });
+
+  it('stops the stream after N minutes OFFLINE, once', () => {
+    const s = setup({ stopAfterOfflineMin: 1 });
+    s.take(s.policy.observeStreaming(true, s.now()));
+    s.bringUp();
+    s.take(s.policy.linkLost(s.now(), 'disconnected'));
+    s.wait(59_000);
+    expect(s.actions.some((a) => a.type === 'stopStream')).toBe(false);
+    s.wait(2000);
+    s.wait(60_000);
+    expect(s.actions.filter((a) => a.type === 'stopStream')).toEqual([{ type: 'stopStream', reason: 'offline for 1 min' }]);
+  });
+
+  it('applies new settings at once', () => {
+    const s = setup();
+    s.bringUp();
+    s.take(s.policy.setConfig({ ...DEFAULT_SWITCHER_CONFIG, scenes: { live: 'Cam', low: 'Low', offline: 'BRB' } }, s.now()));
+    // The program shows "Live", which is no longer one of the switcher's scenes: left alone.
+    expect(s.program()).toBe('Live');
+    s.setProgram('BRB');
+    s.take(s.policy.tick(s.now()));
+    s.take(s.policy.linkLost(s.now(), 'x'));
+    s.take(s.policy.linkConnected(s.now(), 'connected'));
+    s.take(s.policy.framesConfirmed(s.now()));
+    s.feed(500, 2500);
+    expect(s.program()).toBe('Cam');
+  });
+});
+
+describe('SwitcherPolicy on a flaky link', () => {
+  it('holds a resumed stall longer than a fresh reconnect', () => {
+    const s = setup({ resumeHoldMs: 4000 });
+    s.bringUp();
+    s.take(s.policy.linkLost(s.now(), 'stalled'));
+    s.take(s.policy.linkConnected(s.now(), 'resumed'));
+    s.take(s.policy.framesConfirmed(s.now()));
+    s.feed(3750, 2500);
+    expect(s.policy.snapshot().state).toBe('offline');
+    s.feed(500, 2500);
+    expect(s.policy.snapshot()).toMatchObject({ state: 'live', reason: 'link steady again, picture moving' });
+  });
+
+  it('switches at most twice while the link drops for 0.3–1.5 s every 1–3 s for 60 s', () => {
+    const s = setup();
+    s.bringUp();
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const end = s.now() + 60_000;
+    while (s.now() < end) {
+      s.feed(1000 + random() * 2000, 2500);
+      const drop = 300 + random() * 1200;
+      if (drop >= 500) {
+        s.wait(500);
+        s.take(s.policy.linkLost(s.now(), 'stalled'));
+        s.wait(drop - 500);
+      } else s.wait(drop);
+      if (drop >= 500) {
+        s.take(s.policy.linkConnected(s.now(), 'resumed'));
+        s.take(s.policy.framesConfirmed(s.now() + 100));
+      }
+    }
+    // After the storm the hold has grown to its cap (30 s) before LIVE comes back.
+    s.feed(35_000, 2500);
+    expect(s.scenes()).toEqual(['Live', 'Offline', 'Live']); // the first Live is bringUp()
+  });
+
+  it('doubles the hold for every fall within the flap window, up to the maximum', () => {
+    const s = setup({ recoverHoldMs: 2000, maxRecoverHoldMs: 10_000, flapWindowMs: 120_000 });
+    s.bringUp();
+    expect(s.policy.holdMs(2000, s.now())).toBe(2000);
+    for (let i = 0; i < 3; i++) {
+      s.feed(2250, 300);
+      expect(s.policy.snapshot().state).toBe('low');
+      s.feed(20_000, 2500);
+      expect(s.policy.snapshot().state).toBe('live');
+    }
+    expect(s.policy.holdMs(2000, s.now())).toBe(8000);
+    s.feed(2250, 300);
+    expect(s.policy.holdMs(2000, s.now())).toBe(10_000);
+  });
+});

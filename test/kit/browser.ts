@@ -1,0 +1,71 @@
+// Debian's Chromium driven by playwright-core (never a downloaded browser), and the dashboard
+// server started from its production build on a free port.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import type { TestNats } from './nats-server.ts';
+import { freeTcpPort } from './ports.ts';
+import { waitFor } from './wait.ts';
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+const dashboardDir = fileURLToPath(new URL('../../services/dashboard', import.meta.url));
+
+export interface TestDashboard {
+  url: string;
+  password: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Builds the dashboard if no build exists, then runs `next start` against the test's nats-server. */
+export async function startDashboard(nats: TestNats, env: Record<string, string> = {}): Promise<TestDashboard> {
+  if (!existsSync(`${dashboardDir}/.next/BUILD_ID`)) {
+    const build = spawnSync('npx', ['next', 'build'], { cwd: dashboardDir, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`dashboard build failed:\n${build.stdout}\n${build.stderr}`);
+  }
+  const port = await freeTcpPort();
+  const password = 'dashboard-test-password';
+  const child: ChildProcess = spawn(`${dashboardDir}/node_modules/.bin/next`, ['start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: dashboardDir,
+    env: {
+      ...process.env,
+      NATS_URL: nats.url,
+      NATS_USER: nats.user,
+      NATS_PASSWORD: nats.password,
+      DASHBOARD_PASSWORD: password,
+      DASHBOARD_SESSION_SECRET: 'dashboard-test-session-secret',
+      DASHBOARD_DESKTOP_URL: 'http://127.0.0.1:1/desktop',
+      IRL_ENV_FILE: '/nonexistent',
+      NEXT_TELEMETRY_DISABLED: '1',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/login`).catch(() => undefined))?.ok, `the dashboard to answer on ${url}`, 30_000, 200);
+  return {
+    url,
+    password,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    },
+  };
+}

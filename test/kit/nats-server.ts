@@ -1,0 +1,69 @@
+// A real nats-server with JetStream on a free loopback port, in its own temp directory.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freeTcpPort } from './ports.ts';
+import { waitFor } from './wait.ts';
+
+export interface TestNats {
+  url: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Kills and starts the server again on the same port and store. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startNats(options: { user?: string; password?: string } = {}): Promise<TestNats> {
+  const port = await freeTcpPort();
+  const dir = mkdtempSync(join(tmpdir(), 'irlkit-nats-'));
+  const user = options.user ?? 'irlkit';
+  const password = options.password ?? 'test-nats-password';
+  const configPath = join(dir, 'nats.conf');
+  writeFileSync(
+    configPath,
+    `listen: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir, 'js')}" }\nauthorization { user: "${user}", password: "${password}" }\n`,
+  );
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    child = spawn('nats-server', ['-c', configPath], { stdio: 'ignore' });
+    await waitFor(() => portOpen(port), `nats-server to listen on ${port}`, 10_000);
+  };
+  const kill = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  };
+  await launch();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    user,
+    password,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+    stop: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

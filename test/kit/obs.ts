@@ -1,0 +1,66 @@
+// A real, provisioned OBS for tests: the desktop service (Xvfb + OBS) on temp dirs, a free display,
+// a free websocket port. Tests that use it run inside the private network namespace.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, loadConfig } from '@irlkit/shared';
+import { buildApp, type DesktopApp } from '../../services/desktop/src/app.ts';
+import { type DesktopConfig, desktopEnv } from '../../services/desktop/src/config.ts';
+import type { TestNats } from './nats-server.ts';
+import { freeTcpPort } from './ports.ts';
+import { testBus } from './bus.ts';
+
+export interface TestObs {
+  app: DesktopApp;
+  config: DesktopConfig;
+  wsUrl: string;
+  password: string;
+  configDir: string;
+  stop(): Promise<void>;
+}
+
+function freeDisplay(): string {
+  const used = new Set(readdirSync('/tmp/.X11-unix', { withFileTypes: true }).map((e) => e.name));
+  for (let n = 90 + Math.floor(Math.random() * 100); n < 400; n++) if (!used.has(`X${n}`)) return `:${n}`;
+  throw new Error('no free X display');
+}
+
+export async function startObs(nats: TestNats, env: Record<string, string> = {}): Promise<TestObs> {
+  const configDir = mkdtempSync(join(tmpdir(), 'irlkit-obs-'));
+  const port = await freeTcpPort();
+  const password = 'test-obs-password';
+  let display: string;
+  try {
+    display = freeDisplay();
+  } catch {
+    display = ':91';
+  }
+  const config = loadConfig(desktopEnv, {
+    envFile: false,
+    source: {
+      NATS_URL: nats.url,
+      NATS_PASSWORD: nats.password,
+      OBS_WS_PORT: String(port),
+      OBS_WS_PASSWORD: password,
+      OBS_CONFIG_DIR: configDir,
+      DESKTOP_DISPLAY: display,
+      OBS_X264_PRESET: 'ultrafast',
+      ...env,
+    },
+  });
+  const bus = await testBus(nats, config.IRL_STREAM_ID, 'desktop');
+  const app = buildApp({ config, bus, log: createLogger('desktop-test', 'warn') });
+  await app.start();
+  return {
+    app,
+    config,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    password,
+    configDir,
+    stop: async () => {
+      await app.stop();
+      await bus.closeConnection();
+      rmSync(configDir, { recursive: true, force: true });
+    },
+  };
+}

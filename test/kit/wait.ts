@@ -1,0 +1,57 @@
+// Event-driven waits with a generous timeout and a message saying what did not happen.
+import type { Bus, EventName, EventPayload } from '@irlkit/shared';
+
+export class WaitTimeout extends Error {
+  override name = 'WaitTimeout';
+}
+
+export async function waitFor<T>(
+  check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  what: string,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false && value !== null) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new WaitTimeout(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Resolves with the next event of `name` that matches, subscribed before it returns. */
+export function nextEvent<N extends EventName>(
+  bus: Bus,
+  name: N,
+  match: (payload: EventPayload<N>) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<EventPayload<N> & { receivedAt: number }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new WaitTimeout(`timed out after ${timeoutMs} ms waiting for ${what} on ${name}`));
+    }, timeoutMs);
+    const unsubscribe = bus.subscribe(name, (payload) => {
+      if (!match(payload)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve({ ...payload, receivedAt: Date.now() });
+    });
+  });
+}
+
+/** Collects every event of `name` until stopped. */
+export function collectEvents<N extends EventName>(bus: Bus, name: N) {
+  const items: Array<EventPayload<N> & { receivedAt: number }> = [];
+  const unsubscribe = bus.subscribe(name, (payload) => items.push({ ...payload, receivedAt: Date.now() }));
+  return { items, stop: unsubscribe };
+}
