@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseDotenv } from 'dotenv';
 import { ConfigError, commonEnv, createLogger, env, loadConfig, Supervisor } from '@irlkit/shared';
+import { parse as parseDotenv } from 'dotenv';
 import { testPatternArgs } from '../test/kit/ffmpeg.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -40,7 +40,14 @@ function loadSecrets(stateDir: string, fromUser: Record<string, string | undefin
     stored[name] = randomBytes(name === 'DASHBOARD_PASSWORD' ? 9 : 24).toString('base64url');
     changed = true;
   }
-  if (changed) writeFileSync(file, `${Object.entries(stored).map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { mode: 0o600 });
+  if (changed)
+    writeFileSync(
+      file,
+      `${Object.entries(stored)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n')}\n`,
+      { mode: 0o600 },
+    );
   return stored;
 }
 
@@ -92,7 +99,17 @@ async function main() {
   const supervisors: Supervisor[] = [];
   const add = (name: string, command: string, args: string[], cwd = root) => {
     const out = prefixer(name, COLORS[supervisors.length % COLORS.length] as number);
-    const s = new Supervisor({ name, command, args: () => args, cwd, env: childEnv, log, onStdoutLine: out, onStderrLine: out, backoff: { initialMs: 500, maxMs: 15_000 } });
+    const s = new Supervisor({
+      name,
+      command,
+      args: () => args,
+      cwd,
+      env: childEnv,
+      log,
+      onStdoutLine: out,
+      onStderrLine: out,
+      backoff: { initialMs: 500, maxMs: 15_000 },
+    });
     supervisors.push(s);
     s.start();
   };
@@ -105,7 +122,7 @@ async function main() {
     const pkgFile = join(dir, 'package.json');
     if (!existsSync(pkgFile)) continue;
     const script = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { scripts?: { start?: string } }).scripts?.start;
-    if (!script || !existsSync(join(dir, 'src/main.ts')) && !script.startsWith('next')) continue;
+    if (!script || (!existsSync(join(dir, 'src/main.ts')) && !script.startsWith('next'))) continue;
     add(service, 'sh', ['-c', `PATH="${dir}/node_modules/.bin:${root}/node_modules/.bin:$PATH" exec ${script}`], dir);
     started.push(service);
   }
@@ -115,7 +132,10 @@ async function main() {
     const passwordFile = join(stateDir, 'desktop-password');
     writeFileSync(passwordFile, String(childEnv.DESKTOP_PASSWORD), { mode: 0o600 });
     const display = childEnv.DESKTOP_DISPLAY ?? ':99';
-    add('xpra', 'sh', ['-c', `while [ ! -S /tmp/.X11-unix/X${display.slice(1)} ]; do sleep 0.5; done; sleep 3; exec xpra shadow ${display} --daemon=no --bind-tcp=0.0.0.0:${config.DESKTOP_PORT} --html=on --tcp-auth=file:filename=${passwordFile} --mdns=no --notifications=no --pulseaudio=no --webcam=no --speaker=off --microphone=off --printing=no --file-transfer=no --dbus-proxy=no --systemd-run=no`]);
+    add('xpra', 'sh', [
+      '-c',
+      `while [ ! -S /tmp/.X11-unix/X${display.slice(1)} ]; do sleep 0.5; done; sleep 3; exec xpra shadow ${display} --daemon=no --bind-tcp=0.0.0.0:${config.DESKTOP_PORT} --html=on --tcp-auth=file:filename=${passwordFile} --mdns=no --notifications=no --pulseaudio=no --webcam=no --speaker=off --microphone=off --printing=no --file-transfer=no --dbus-proxy=no --systemd-run=no`,
+    ]);
   }
   if (flags.demo) {
     const passphrase = childEnv.SRT_PASSPHRASE || undefined;
@@ -129,7 +149,9 @@ async function main() {
       '',
       `irlkit is running (${started.join(', ') || 'no services yet'}${flags.demo ? ', demo feed' : ''}); Ctrl-C stops it.`,
       `  Dashboard  http://${host}:${config.DASHBOARD_PORT}   password: ${childEnv.DASHBOARD_PASSWORD}`,
-      desktopReady ? `  Desktop    http://${host}:${config.DESKTOP_PORT}   password: ${childEnv.DESKTOP_PASSWORD}` : '  Desktop    (needs the desktop service and xpra)',
+      desktopReady
+        ? `  Desktop    http://${host}:${config.DESKTOP_PORT}   password: ${childEnv.DESKTOP_PASSWORD}`
+        : '  Desktop    (needs the desktop service and xpra)',
       `  SRT in     srt://${host}:${config.SRT_PORT}${srtQuery}`,
       `  SRTLA in   ${host}:${config.SRTLA_PORT} (udp; BELABOX, Moblin, IRL Pro)`,
       `  Secrets    ${join(stateDir, 'secrets.env')} (set your own in .env)`,

@@ -26,7 +26,13 @@ it('./irlkit up --demo starts, prints where things are, carries the demo feed, a
   };
   const runner = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'scripts/runner.ts'), '--demo'], {
     cwd: root,
-    env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), IRL_STATE_DIR: stateDir, IRL_PUBLIC_HOST: '127.0.0.1', IRL_ENV_FILE: '/nonexistent' },
+    env: {
+      ...process.env,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      IRL_STATE_DIR: stateDir,
+      IRL_PUBLIC_HOST: '127.0.0.1',
+      IRL_ENV_FILE: '/nonexistent',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -4,7 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const FILE = fileURLToPath(new URL('../../docs/BENCHMARKS.md', import.meta.url));
-const HEADER = '# Benchmarks\n\nNumbers measured on the project\'s reference machine (2 cores). Each section says the command that produced it; `pnpm bench` runs them all.\n';
+const HEADER =
+  "# Benchmarks\n\nNumbers measured on the project's reference machine (2 cores). Each section says the command that produced it; `pnpm bench` runs them all.\n";
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;

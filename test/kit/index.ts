@@ -1,13 +1,14 @@
 // The shared test kit: real servers on free ports, test feeds, waits.
-export * from './ports.ts';
-export * from './wait.ts';
-export * from './nats-server.ts';
-export * from './ffmpeg.ts';
+
+export * from './browser.ts';
 export * from './bus.ts';
+export * from './ffmpeg.ts';
+export * from './nats-server.ts';
 export * from './obs.ts';
-export * from './rtmp.ts';
 export * from './pixels.ts';
+export * from './ports.ts';
+export * from './rtmp.ts';
+export * from './srtla-sender.ts';
 export * from './stack.ts';
 export * from './udp-link.ts';
-export * from './browser.ts';
-export * from './srtla-sender.ts';
+export * from './wait.ts';

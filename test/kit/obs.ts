@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { createLogger, loadConfig } from '@irlkit/shared';
 import { buildApp, type DesktopApp } from '../../services/desktop/src/app.ts';
 import { type DesktopConfig, desktopEnv } from '../../services/desktop/src/config.ts';
+import { testBus } from './bus.ts';
 import type { TestNats } from './nats-server.ts';
 import { freeTcpPort } from './ports.ts';
-import { testBus } from './bus.ts';
 
 export interface TestObs {
   app: DesktopApp;

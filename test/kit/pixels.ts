@@ -4,7 +4,10 @@ import { spawnSync } from 'node:child_process';
 /** Decodes a base64 JPEG/PNG to a 32x18 grayscale raster. */
 export function grayRaster(base64: string): Uint8Array {
   const data = Buffer.from(base64.replace(/^data:[^,]+,/, ''), 'base64');
-  const result = spawnSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-vf', 'scale=32:18,format=gray', '-f', 'rawvideo', 'pipe:1'], { input: data, maxBuffer: 1 << 20 });
+  const result = spawnSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-vf', 'scale=32:18,format=gray', '-f', 'rawvideo', 'pipe:1'], {
+    input: data,
+    maxBuffer: 1 << 20,
+  });
   if (result.status !== 0 || result.stdout.length !== 32 * 18) throw new Error(`could not decode image: ${result.stderr.toString().slice(0, 200)}`);
   return new Uint8Array(result.stdout);
 }

@@ -64,7 +64,9 @@ export interface ProbedStream {
 /** ffprobe a stream URL; resolves with its streams, or [] if nothing could be read in time. */
 export function probeStreams(url: string, timeoutMs = 10_000): Promise<ProbedStream[]> {
   return new Promise((resolve) => {
-    const child = spawn('ffprobe', ['-v', 'error', '-rw_timeout', String(timeoutMs * 1000), '-show_streams', '-of', 'json', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('ffprobe', ['-v', 'error', '-rw_timeout', String(timeoutMs * 1000), '-show_streams', '-of', 'json', url], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 2000);

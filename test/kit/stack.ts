@@ -3,7 +3,7 @@
 import { createLogger, loadConfig } from '@irlkit/shared';
 import { buildApp as buildIngest } from '../../services/ingest/src/app.ts';
 import { ingestEnv } from '../../services/ingest/src/config.ts';
-import { buildApp as buildBridge, type BridgeApp } from '../../services/obs-bridge/src/app.ts';
+import { type BridgeApp, buildApp as buildBridge } from '../../services/obs-bridge/src/app.ts';
 import { bridgeEnv } from '../../services/obs-bridge/src/config.ts';
 import { testBus } from './bus.ts';
 import { startNats, type TestNats } from './nats-server.ts';

@@ -31,10 +31,8 @@ export const env = {
       .optional()
       .transform((v) => (v === '' ? undefined : v)),
   port: (fallback: number) => z.coerce.number().int('must be a whole number').min(1).max(65535).default(fallback),
-  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-    z.coerce.number().int('must be a whole number').min(min).max(max).default(fallback),
-  number: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-    z.coerce.number().min(min).max(max).default(fallback),
+  int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int('must be a whole number').min(min).max(max).default(fallback),
+  number: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().min(min).max(max).default(fallback),
   bool: (fallback: boolean) =>
     z
       .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
@@ -55,7 +53,10 @@ export const commonEnv = {
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -')
     .default(DEFAULT_STREAM_ID),
   LOG_LEVEL: env.enumOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
-  NATS_URL: z.string().regex(/^(nats|tls|wss?):\/\/\S+$/, 'must look like nats://host:port').default('nats://127.0.0.1:4222'),
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls|wss?):\/\/\S+$/, 'must look like nats://host:port')
+    .default('nats://127.0.0.1:4222'),
   NATS_USER: z.string().default('irlkit'),
   NATS_PASSWORD: env.secret(DEV_SECRETS.nats),
 };
@@ -80,10 +81,7 @@ function readEnvFile(path: string): Record<string, string> {
  * Reads and validates a service's configuration. Throws a ConfigError naming every bad
  * variable; in production mode, also every secret left empty or at its default.
  */
-export function loadConfig<Shape extends z.ZodRawShape>(
-  shape: Shape,
-  options: LoadOptions = {},
-): z.infer<z.ZodObject<Shape>> {
+export function loadConfig<Shape extends z.ZodRawShape>(shape: Shape, options: LoadOptions = {}): z.infer<z.ZodObject<Shape>> {
   const source = options.source ?? process.env;
   const envFile = options.envFile === undefined ? (source.IRL_ENV_FILE ?? '.env') : options.envFile;
   const merged: Record<string, string | undefined> = { ...(envFile ? readEnvFile(envFile) : {}), ...source };

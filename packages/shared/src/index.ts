@@ -1,8 +1,9 @@
 // The shared contract of irlkit's services: subjects, schemas, NATS access, configuration, logging.
-export * from './subjects.ts';
-export * from './schemas/index.ts';
-export * from './nats.ts';
+
 export * from './config.ts';
 export * from './log.ts';
-export * from './supervise.ts';
+export * from './nats.ts';
+export * from './schemas/index.ts';
 export * from './service.ts';
+export * from './subjects.ts';
+export * from './supervise.ts';

@@ -1,5 +1,5 @@
 // pino logger factory: pretty lines in a terminal, JSON lines otherwise.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -8,9 +8,7 @@ export function createLogger(name: string, level = 'info'): Logger {
   return pino({
     name,
     level,
-    ...(pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
-      : {}),
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
   });
 }
 

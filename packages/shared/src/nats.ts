@@ -1,15 +1,7 @@
 // Typed NATS access: validated publish/subscribe, commands as request/reply, JetStream KV settings.
-import {
-  connect,
-  type ConnectionOptions,
-  type KV,
-  type NatsConnection,
-  type Subscription,
-  JSONCodec,
-} from 'nats';
+import { type ConnectionOptions, connect, JSONCodec, type KV, type Msg, type NatsConnection, type Subscription } from 'nats';
 import type { z } from 'zod';
 import type { Logger } from './log.ts';
-import { type CommandVerb, type EventName, subjects } from './subjects.ts';
 import {
   type CommandReply,
   type CommandRequest,
@@ -19,6 +11,7 @@ import {
   type EventPayload,
   eventSchemas,
 } from './schemas/index.ts';
+import { type CommandVerb, type EventName, subjects } from './subjects.ts';
 
 export type { NatsConnection };
 
@@ -74,10 +67,7 @@ function describeZodError(error: z.ZodError): string {
 }
 
 /** Decodes bytes as JSON and validates them; returns a readable reason on failure. */
-export function decodePayload<S extends z.ZodType>(
-  schema: S,
-  data: Uint8Array,
-): { ok: true; value: z.infer<S> } | { ok: false; reason: string } {
+export function decodePayload<S extends z.ZodType>(schema: S, data: Uint8Array): { ok: true; value: z.infer<S> } | { ok: false; reason: string } {
   let raw: unknown;
   try {
     raw = json.decode(data);
@@ -139,13 +129,9 @@ export class Bus {
   }
 
   /** Sends a command and waits for its typed reply; never throws for a refused command. */
-  async request<V extends CommandVerb>(
-    verb: V,
-    payload: CommandRequest<V>,
-    timeoutMs = 5000,
-  ): Promise<CommandReply<V>> {
+  async request<V extends CommandVerb>(verb: V, payload: CommandRequest<V>, timeoutMs = 5000): Promise<CommandReply<V>> {
     const subject = subjects.command(this.streamId, verb);
-    let reply;
+    let reply: Msg;
     try {
       reply = await this.nc.request(subject, json.encode(payload), { timeout: timeoutMs });
     } catch (error) {
@@ -165,6 +151,7 @@ export class Bus {
    */
   serve<V extends CommandVerb>(
     verb: V,
+    // biome-ignore lint/suspicious/noConfusingVoidType: handlers with nothing to return are plain void functions
     handler: (request: CommandRequest<V>) => Promise<CommandResult<V> | void> | CommandResult<V> | void,
   ): Unsubscribe {
     const subject = subjects.command(this.streamId, verb);
@@ -227,13 +214,7 @@ export class Setting<S extends z.ZodType> {
     private readonly log: Logger,
   ) {}
 
-  static async open<S extends z.ZodType>(
-    nc: NatsConnection,
-    bucket: string,
-    key: string,
-    schema: S,
-    log: Logger,
-  ): Promise<Setting<S>> {
+  static async open<S extends z.ZodType>(nc: NatsConnection, bucket: string, key: string, schema: S, log: Logger): Promise<Setting<S>> {
     const kv = await nc.jetstream().views.kv(bucket, { history: 5 });
     return new Setting(kv, key, schema, log);
   }
@@ -241,7 +222,7 @@ export class Setting<S extends z.ZodType> {
   /** The stored value, or undefined if none is stored or what is stored no longer validates. */
   async get(): Promise<z.infer<S> | undefined> {
     const entry = await this.kv.get(this.key);
-    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
+    if (entry?.operation !== 'PUT' || entry.value.length === 0) return undefined;
     const decoded = decodePayload(this.schema, entry.value);
     if (!decoded.ok) {
       this.log.warn({ key: this.key, reason: decoded.reason }, 'stored setting is invalid; ignoring it');
@@ -255,4 +236,3 @@ export class Setting<S extends z.ZodType> {
     await this.kv.put(this.key, json.encode(parsed));
   }
 }
-

@@ -27,8 +27,7 @@ export function startHeartbeat(
 
 /** Human-readable timeline entries on `irl.<s>.log`. */
 export function timeline(bus: Bus, source: string) {
-  const entry = (level: LogEntry['level']) => (message: string) =>
-    bus.publish('log', { ts: Date.now(), level, source, message: message.slice(0, 1000) });
+  const entry = (level: LogEntry['level']) => (message: string) => bus.publish('log', { ts: Date.now(), level, source, message: message.slice(0, 1000) });
   return { info: entry('info'), warn: entry('warn'), error: entry('error') };
 }
 export type Timeline = ReturnType<typeof timeline>;
@@ -42,11 +41,7 @@ export function publishChildEvent(bus: Bus, service: string, event: ChildEvent, 
  * Runs a service: builds it, starts it, and stops it once on SIGINT/SIGTERM.
  * Configuration errors are printed and exit with status 78.
  */
-export async function runService(
-  name: string,
-  build: () => Promise<{ start(): Promise<void>; stop(): Promise<void> }>,
-  log?: Logger,
-): Promise<void> {
+export async function runService(name: string, build: () => Promise<{ start(): Promise<void>; stop(): Promise<void> }>, log?: Logger): Promise<void> {
   let app: Awaited<ReturnType<typeof build>>;
   try {
     app = await build();

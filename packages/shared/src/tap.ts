@@ -17,8 +17,10 @@ const { values, positionals } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: pnpm tap [pattern (default irl.>)] [--json] [--server nats://host:port] [--user U --password P]\n' +
-    'NATS_URL, NATS_USER and NATS_PASSWORD are read from the environment (or .env) when the flags are not given.\n');
+  process.stdout.write(
+    'usage: pnpm tap [pattern (default irl.>)] [--json] [--server nats://host:port] [--user U --password P]\n' +
+      'NATS_URL, NATS_USER and NATS_PASSWORD are read from the environment (or .env) when the flags are not given.\n',
+  );
   process.exit(0);
 }
 const config = loadConfig({ NATS_URL: commonEnv.NATS_URL, NATS_USER: commonEnv.NATS_USER, NATS_PASSWORD: commonEnv.NATS_PASSWORD });

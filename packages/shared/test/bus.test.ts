@@ -1,8 +1,9 @@
 // The typed bus against a real nats-server: validation, rejection counters, commands, reconnect, KV.
-import { testBus, startNats, type TestNats, nextEvent, waitFor } from '../../../test/kit/index.ts';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextEvent, startNats, type TestNats, testBus, waitFor } from '../../../test/kit/index.ts';
 import { EVENT_NAMES, Setting, silentLogger, subjects, switcherConfig } from '../src/index.ts';
-import { validEvents, defaultSwitcherConfig } from './samples.ts';
+import { defaultSwitcherConfig, validEvents } from './samples.ts';
 
 let nats: TestNats;
 beforeAll(async () => {
@@ -80,10 +81,15 @@ describe('Bus', () => {
       subscriber.subscribe('log', (e) => {
         if (e.message === 'after restart') arrived = true;
       });
-      await waitFor(async () => {
-        publisher.publish('log', { ts: Date.now(), level: 'info', source: 'test', message: 'after restart' });
-        return arrived;
-      }, 'a publish after the server restart to arrive', 20_000, 250);
+      await waitFor(
+        async () => {
+          publisher.publish('log', { ts: Date.now(), level: 'info', source: 'test', message: 'after restart' });
+          return arrived;
+        },
+        'a publish after the server restart to arrive',
+        20_000,
+        250,
+      );
     } finally {
       await publisher.closeConnection();
       await subscriber.closeConnection();

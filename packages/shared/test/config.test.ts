@@ -31,11 +31,19 @@ describe('loadConfig', () => {
     expect(loadConfig(shape, { source: { SRT_PORT: '9200' }, envFile: file })).toMatchObject({ SRT_PORT: 9200, FLAG: true });
   });
   it('refuses default, empty and weak secrets in production and never prints them', () => {
-    for (const [value, why] of [[undefined, /default or well-known/], ['', /empty/], ['changeme', /well-known/], ['short', /at least 10/]] as const) {
+    for (const [value, why] of [
+      [undefined, /default or well-known/],
+      ['', /empty/],
+      ['changeme', /well-known/],
+      ['short', /at least 10/],
+    ] as const) {
       const source = { NODE_ENV: 'production', NATS_PASSWORD: 'a-long-nats-secret', OBS_WS_PASSWORD: value };
       expect(() => loadConfig(shape, { source, envFile: false })).toThrow(why);
     }
-    const ok = loadConfig(shape, { source: { IRL_PRODUCTION: 'true', NATS_PASSWORD: 'a-long-nats-secret', OBS_WS_PASSWORD: 'another-long-secret' }, envFile: false });
+    const ok = loadConfig(shape, {
+      source: { IRL_PRODUCTION: 'true', NATS_PASSWORD: 'a-long-nats-secret', OBS_WS_PASSWORD: 'another-long-secret' },
+      envFile: false,
+    });
     expect(ok.OBS_WS_PASSWORD).toBe('another-long-secret');
   });
 });

@@ -41,12 +41,25 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
     on<ObsScreenshot>('obs.screenshot', setShot);
     on<LogEntry>('log', (entry) => setTimeline((list) => [entry, ...list].slice(0, 50)));
     on<ProcessEvent>('process', (e) =>
-      setTimeline((list) => [{ ts: e.ts, level: e.event === 'exited' ? 'error' : 'info', source: e.service, message: `${e.child} ${e.event}${e.restartInMs ? ` (restart in ${e.restartInMs} ms)` : ''}` } as LogEntry, ...list].slice(0, 50)),
+      setTimeline((list) =>
+        [
+          {
+            ts: e.ts,
+            level: e.event === 'exited' ? 'error' : 'info',
+            source: e.service,
+            message: `${e.child} ${e.event}${e.restartInMs ? ` (restart in ${e.restartInMs} ms)` : ''}`,
+          } as LogEntry,
+          ...list,
+        ].slice(0, 50),
+      ),
     );
     on<IngestStats>('ingest.stats', (s) => {
       statsAt.current = Date.now();
       setStats(s);
-      setPoints((list) => [...list.filter((p) => s.ts - p.t < WINDOW_MS), { t: s.ts, bitrate: s.bitrateKbps, rtt: s.rttMs, loss: s.deltas.lost + s.deltas.dropped }]);
+      setPoints((list) => [
+        ...list.filter((p) => s.ts - p.t < WINDOW_MS),
+        { t: s.ts, bitrate: s.bitrateKbps, rtt: s.rttMs, loss: s.deltas.lost + s.deltas.dropped },
+      ]);
     });
     const clock = setInterval(() => setNow(Date.now()), 500);
     return () => {
@@ -63,7 +76,7 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
   }
 
   const statsStale = !stats || now - statsAt.current > STALE_STATS_MS;
-  const obsDown = !obs || !obs.reachable;
+  const obsDown = !obs?.reachable;
   const feedState = !stats || statsStale ? 'no data' : link?.event === 'stalled' ? 'stalled' : stats.connected ? 'connected' : 'offline';
   const thresholds = switcher?.thresholds;
   const chartData = useMemo(() => points.map((p) => ({ ...p, label: new Date(p.t).toLocaleTimeString() })), [points]);
@@ -73,7 +86,9 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
       <header className="top">
         <div className={`onair ${obs?.streaming ? 'live' : ''}`} data-testid="onair">
           {obs?.streaming ? 'ON AIR' : 'OFF AIR'}
-          <span className="timecode" data-testid="timecode">{obs?.streamTimecode?.slice(0, 8) ?? '--:--:--'}</span>
+          <span className="timecode" data-testid="timecode">
+            {obs?.streamTimecode?.slice(0, 8) ?? '--:--:--'}
+          </span>
         </div>
         <div className="meta">
           <span className={`dot ${connected ? 'ok' : 'bad'}`} title={connected ? 'live updates' : 'reconnecting'} />
@@ -89,8 +104,17 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
 
       <section className="card preview">
         <div className={`frame ${obsDown ? 'stale' : ''}`}>
-          {shot ? <img src={`data:image/${shot.format};base64,${shot.data}`} alt="program preview" data-testid="preview" data-ts={shot.ts} /> : <div className="placeholder">no preview yet</div>}
-          {obsDown && <div className="banner" data-testid="obs-stale">OBS unreachable{obs?.error ? `: ${obs.error}` : ''}</div>}
+          {shot ? (
+            // biome-ignore lint/performance/noImgElement: a base64 frame replaced every second; next/image would only add a wrapper
+            <img src={`data:image/${shot.format};base64,${shot.data}`} alt="program preview" data-testid="preview" data-ts={shot.ts} />
+          ) : (
+            <div className="placeholder">no preview yet</div>
+          )}
+          {obsDown && (
+            <div className="banner" data-testid="obs-stale">
+              OBS unreachable{obs?.error ? `: ${obs.error}` : ''}
+            </div>
+          )}
         </div>
         <div className="row">
           <span>
@@ -110,9 +134,22 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
           <small data-testid="switcher-reason">{switcher ? ` ${switcher.reason} · since ${new Date(switcher.since).toLocaleTimeString()}` : ''}</small>
         </div>
         <div className="row">
-          <span>{statsStale ? <em className="stale-text" data-testid="stats-stale">no stats for 3 s</em> : `${stats?.bitrateKbps} kbit/s · RTT ${stats?.rttMs ?? '—'} ms`}</span>
+          <span>
+            {statsStale ? (
+              <em className="stale-text" data-testid="stats-stale">
+                no stats for 3 s
+              </em>
+            ) : (
+              `${stats?.bitrateKbps} kbit/s · RTT ${stats?.rttMs ?? '—'} ms`
+            )}
+          </span>
           <label className="toggle">
-            <input type="checkbox" data-testid="auto-toggle" checked={switcher?.mode === 'auto'} onChange={(e) => command('switcher.mode', { mode: e.target.checked ? 'auto' : 'manual' }, `switcher ${e.target.checked ? 'auto' : 'manual'}`)} />
+            <input
+              type="checkbox"
+              data-testid="auto-toggle"
+              checked={switcher?.mode === 'auto'}
+              onChange={(e) => command('switcher.mode', { mode: e.target.checked ? 'auto' : 'manual' }, `switcher ${e.target.checked ? 'auto' : 'manual'}`)}
+            />
             auto switch
           </label>
         </div>
@@ -121,7 +158,12 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
       <section className="card controls">
         <div className="buttons">
           {obs?.streaming ? (
-            <button type="button" className="danger" data-testid="stop" onClick={() => window.confirm('Stop the stream?') && command('stream.stop', {}, 'stop stream')}>
+            <button
+              type="button"
+              className="danger"
+              data-testid="stop"
+              onClick={() => window.confirm('Stop the stream?') && command('stream.stop', {}, 'stop stream')}
+            >
               Stop stream
             </button>
           ) : (
@@ -129,13 +171,24 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
               Start stream
             </button>
           )}
-          <button type="button" data-testid="mute" className={obs?.micMuted ? 'danger' : ''} onClick={() => command('audio.mute', { muted: !obs?.micMuted }, obs?.micMuted ? 'unmute' : 'mute')}>
+          <button
+            type="button"
+            data-testid="mute"
+            className={obs?.micMuted ? 'danger' : ''}
+            onClick={() => command('audio.mute', { muted: !obs?.micMuted }, obs?.micMuted ? 'unmute' : 'mute')}
+          >
             {obs?.micMuted ? 'Mic muted' : 'Mic on'}
           </button>
         </div>
         <div className="scenes" data-testid="scenes">
           {(obs?.scenes ?? []).map((scene) => (
-            <button type="button" key={scene} data-testid={`scene-${scene}`} className={scene === obs?.programScene ? 'current' : ''} onClick={() => command('scene.set', { scene }, `scene ${scene}`)}>
+            <button
+              type="button"
+              key={scene}
+              data-testid={`scene-${scene}`}
+              className={scene === obs?.programScene ? 'current' : ''}
+              onClick={() => command('scene.set', { scene }, `scene ${scene}`)}
+            >
               {scene}
             </button>
           ))}
@@ -180,7 +233,12 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
           <h2>Bonded links</h2>
           <table data-testid="srtla-table">
             <thead>
-              <tr><th>link</th><th>kbit/s</th><th>share</th><th>last seen</th></tr>
+              <tr>
+                <th>link</th>
+                <th>kbit/s</th>
+                <th>share</th>
+                <th>last seen</th>
+              </tr>
             </thead>
             <tbody>
               {srtla.links.map((l) => (
@@ -200,6 +258,7 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
         <h2>Timeline</h2>
         <ol className="timeline" data-testid="timeline">
           {timelineEntries.map((e, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: entries have no id and two can share a millisecond
             <li key={`${e.ts}-${i}`} className={e.level}>
               <time>{new Date(e.ts).toLocaleTimeString()}</time> {e.message}
             </li>
@@ -207,7 +266,9 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
         </ol>
       </section>
 
-      {thresholds && <Settings key={JSON.stringify(thresholds)} thresholds={thresholds} onSave={(patch) => command('switcher.config', patch, 'save settings')} />}
+      {thresholds && (
+        <Settings key={JSON.stringify(thresholds)} thresholds={thresholds} onSave={(patch) => command('switcher.config', patch, 'save settings')} />
+      )}
     </main>
   );
 }

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CommandRequest } from '@irlkit/shared';
-import { launchChromium, startDashboard, startNats, type TestDashboard, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
+import { launchChromium, startDashboard, startNats, type TestDashboard, type TestNats, testBus } from '@irlkit/test-kit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validEvents } from '../../../packages/shared/test/samples.ts';
@@ -42,7 +42,14 @@ async function loggedInPage(width = 1440, height = 900): Promise<Page> {
 
 function publishAll(overrides: { scene?: string; streaming?: boolean; shotData?: string } = {}) {
   const now = Date.now();
-  bus.publish('obs.state', { ...validEvents['obs.state'], ts: now, streaming: overrides.streaming ?? true, programScene: overrides.scene ?? 'Live', scenes: ['Live', 'Low', 'Offline', 'Starting', 'Privacy'], micMuted: false });
+  bus.publish('obs.state', {
+    ...validEvents['obs.state'],
+    ts: now,
+    streaming: overrides.streaming ?? true,
+    programScene: overrides.scene ?? 'Live',
+    scenes: ['Live', 'Low', 'Offline', 'Starting', 'Privacy'],
+    micMuted: false,
+  });
   bus.publish('switcher.state', { ...validEvents['switcher.state'], ts: now, since: now - 5000, state: 'low', reason: 'bitrate 600 kbit/s under 800' });
   bus.publish('ingest.stats', { ...validEvents['ingest.stats'], ts: now, bitrateKbps: 600 + Math.round(Math.random() * 100) });
   bus.publish('log', { ts: now, level: 'warn', source: 'switcher', message: `Switched to Low: test ${now}` });
@@ -51,8 +58,10 @@ function publishAll(overrides: { scene?: string; streaming?: boolean; shotData?:
 }
 
 // Two different tiny JPEGs (generated once with ffmpeg) so the preview visibly changes.
-const RED = '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAAQABABAREA/8QAFQABAQAAAAAAAAAAAAAAAAAAAAb/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/9oACAEBAAA/AKp//9k=';
-const BLUE = '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAAQABABAREA/8QAFQABAQAAAAAAAAAAAAAAAAAAAAj/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/9oACAEBAAA/AKpv/9k=';
+const RED =
+  '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAAQABABAREA/8QAFQABAQAAAAAAAAAAAAAAAAAAAAb/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/9oACAEBAAA/AKp//9k=';
+const BLUE =
+  '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAAQABABAREA/8QAFQABAQAAAAAAAAAAAAAAAAAAAAj/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/9oACAEBAAA/AKpv/9k=';
 
 describe('dashboard', () => {
   it('refuses strangers: pages redirect to login, API and event stream answer 401', async () => {
@@ -84,7 +93,15 @@ describe('dashboard', () => {
     expect(await page.getByTestId('srtla-table').textContent()).toMatch(/10\.0\.0\.2:4000/);
     expect(await page.getByTestId('desktop-link').getAttribute('target')).toBe('_blank');
     // Stale data is marked: no stats for 3 s, OBS unreachable.
-    bus.publish('obs.state', { ...validEvents['obs.state'], ts: Date.now(), reachable: false, streaming: false, programScene: null, scenes: [], error: 'OBS not reachable at ws://obs:4455' });
+    bus.publish('obs.state', {
+      ...validEvents['obs.state'],
+      ts: Date.now(),
+      reachable: false,
+      streaming: false,
+      programScene: null,
+      scenes: [],
+      error: 'OBS not reachable at ws://obs:4455',
+    });
     await page.getByTestId('obs-stale').waitFor({ timeout: 5000 });
     await page.getByTestId('stats-stale').waitFor({ timeout: 6000 });
     await page.context().close();
@@ -153,7 +170,10 @@ describe('dashboard', () => {
   });
 
   it('looks right on a phone (390×844) and a laptop (1440×900)', async () => {
-    for (const [width, height] of [[390, 844], [1440, 900]] as const) {
+    for (const [width, height] of [
+      [390, 844],
+      [1440, 900],
+    ] as const) {
       const page = await loggedInPage(width, height);
       for (let i = 0; i < 8; i++) {
         publishAll({ shotData: i % 2 ? RED : BLUE });
@@ -169,7 +189,8 @@ describe('dashboard', () => {
 
   it('refuses a wrong password and rate-limits the 6th attempt in a minute', async () => {
     // Earlier tests logged in 4 times this minute; use up the budget with wrong passwords.
-    const attempt = (password: string) => fetch(`${dashboard.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password }) });
+    const attempt = (password: string) =>
+      fetch(`${dashboard.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password }) });
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await attempt('wrong-password')).status);
     expect(statuses[0]).toBe(401);

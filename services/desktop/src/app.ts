@@ -58,7 +58,12 @@ export function buildApp({ config, bus, log }: { config: DesktopConfig; bus: Bus
       });
       stopHeartbeat = startHeartbeat(bus, SERVICE, () => ({
         ok: runtime.obs.running && runtime.xvfb.running,
-        detail: { obs: runtime.obs.running ? 'running' : 'down', xvfb: runtime.xvfb.running ? 'running' : 'down', obsRestarts: runtime.obs.restarts, display: config.DESKTOP_DISPLAY },
+        detail: {
+          obs: runtime.obs.running ? 'running' : 'down',
+          xvfb: runtime.xvfb.running ? 'running' : 'down',
+          obsRestarts: runtime.obs.restarts,
+          display: config.DESKTOP_DISPLAY,
+        },
       }));
     },
     async stop() {

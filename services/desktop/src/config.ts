@@ -21,10 +21,16 @@ export const desktopEnv = {
   OBS_VIDEO_BITRATE_KBPS: env.int(2500, 200, 50_000),
   OBS_AUDIO_BITRATE_KBPS: env.int(160, 64, 320),
   OBS_X264_PRESET: env.enumOf(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'] as const, 'veryfast'),
-  OBS_RTMP_URL: z.string().regex(/^rtmps?:\/\/\S+$/, 'must start with rtmp:// or rtmps://').default('rtmp://127.0.0.1/live'),
+  OBS_RTMP_URL: z
+    .string()
+    .regex(/^rtmps?:\/\/\S+$/, 'must start with rtmp:// or rtmps://')
+    .default('rtmp://127.0.0.1/live'),
   OBS_RTMP_KEY: env.secret(''),
   /** Where OBS's media source reads the feed (ingest's output listener). */
-  OBS_FEED_URL: z.string().regex(/^(srt|udp|rtmp|rtsp|https?):\/\/\S+$/, 'must be a srt:// (or other stream) URL').default('srt://127.0.0.1:9001?mode=caller&latency=200000&connect_timeout=500'),
+  OBS_FEED_URL: z
+    .string()
+    .regex(/^(srt|udp|rtmp|rtsp|https?):\/\/\S+$/, 'must be a srt:// (or other stream) URL')
+    .default('srt://127.0.0.1:9001?mode=caller&latency=200000&connect_timeout=500'),
   OBS_OFFLINE_MEDIA: env.string(fileURLToPath(new URL('../assets/offline.png', import.meta.url))),
   OBS_LOW_BANNER: env.string('LOW BITRATE'),
   OBS_SCENE_LIVE: env.string('Live'),
@@ -34,7 +40,10 @@ export const desktopEnv = {
   OBS_SCENE_PRIVACY: env.string('Privacy'),
   OBS_FEED_INPUT: env.string('SRT feed'),
   /** X display OBS runs on (shared with the xpra desktop). */
-  DESKTOP_DISPLAY: z.string().regex(/^:\d+$/, 'must look like :99').default(':99'),
+  DESKTOP_DISPLAY: z
+    .string()
+    .regex(/^:\d+$/, 'must look like :99')
+    .default(':99'),
   /** Where OBS's configuration lives ($XDG_CONFIG_HOME). */
   OBS_CONFIG_DIR: env.string('.state/obs-config'),
   OBS_BINARY: env.string('obs'),

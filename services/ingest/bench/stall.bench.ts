@@ -14,7 +14,14 @@ const srtPort = await freeUdpPort();
 const outputPort = await freeUdpPort();
 const config = loadConfig(ingestEnv, {
   envFile: false,
-  source: { NATS_URL: nats.url, SRT_PORT: String(srtPort), SRT_BIND: '127.0.0.1', INGEST_OUTPUT_PORT: String(outputPort), INGEST_RELAY_PORT: String(await freeUdpPort()), SRTLA_PORT: '0' },
+  source: {
+    NATS_URL: nats.url,
+    SRT_PORT: String(srtPort),
+    SRT_BIND: '127.0.0.1',
+    INGEST_OUTPUT_PORT: String(outputPort),
+    INGEST_RELAY_PORT: String(await freeUdpPort()),
+    SRTLA_PORT: '0',
+  },
 });
 const app = buildApp({ config, bus, log: createLogger('bench', 'warn') });
 await app.start();
@@ -35,7 +42,9 @@ for (let trial = 0; trial < TRIALS; trial++) {
   sinceLastPacket.push(stall.ts - (stall.lastPacketTs as number));
   sinceKill.push(stall.receivedAt - killedAt);
   await disconnected;
-  process.stdout.write(`trial ${trial + 1}: stall ${stall.ts - (stall.lastPacketTs as number)} ms after last packet, ${stall.receivedAt - killedAt} ms after kill\n`);
+  process.stdout.write(
+    `trial ${trial + 1}: stall ${stall.ts - (stall.lastPacketTs as number)} ms after last packet, ${stall.receivedAt - killedAt} ms after kill\n`,
+  );
 }
 await reader.stop();
 await app.stop();

@@ -3,9 +3,9 @@ import { type Bus, type Logger, publishChildEvent, startHeartbeat, timeline } fr
 import type { IngestConfig } from './config.ts';
 import { FeedMonitor, systemClock } from './srt/feed-monitor.ts';
 import { SrtRelay } from './srt/relay.ts';
-import { SrtlaReceiver } from './srtla/receiver.ts';
 import { createTransmit } from './srt/transmit.ts';
 import type { TransmitStats } from './srt/transmit-output.ts';
+import { SrtlaReceiver } from './srtla/receiver.ts';
 
 export interface IngestDeps {
   config: IngestConfig;

@@ -9,9 +9,7 @@ export const ingestEnv = {
   SRT_BIND: env.string('::'),
   SRT_LATENCY_MS: env.int(2000, 20, 10_000),
   SRT_LOSSMAXTTL: env.int(40, 0, 1000),
-  SRT_PASSPHRASE: env
-    .secret('')
-    .refine((v) => v === '' || (v.length >= 10 && v.length <= 79), 'must be 10 to 79 characters (or empty for no encryption)'),
+  SRT_PASSPHRASE: env.secret('').refine((v) => v === '' || (v.length >= 10 && v.length <= 79), 'must be 10 to 79 characters (or empty for no encryption)'),
   SRT_PBKEYLEN: z.enum(['0', '16', '24', '32'], { message: 'must be 0 (default), 16, 24 or 32' }).default('0').transform(Number),
   SRT_MAX_PEERS: env.int(4, 1, 64),
   SRT_LIVE_TRANSMIT: env.string('srt-live-transmit'),

@@ -1,6 +1,6 @@
 // FeedMonitor on a fake clock: every transition, exact stall timing, the sliding bitrate.
 import { describe, expect, it } from 'vitest';
-import { type Clock, FeedMonitor, type FeedLinkEvent } from '../src/srt/feed-monitor.ts';
+import { type Clock, type FeedLinkEvent, FeedMonitor } from '../src/srt/feed-monitor.ts';
 
 function fakeClock() {
   let now = 1_000_000;

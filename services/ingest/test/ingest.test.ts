@@ -10,8 +10,8 @@ import {
   startReconnectingFeed,
   startSrtFeed,
   startSrtReader,
-  testBus,
   type TestNats,
+  testBus,
   waitFor,
 } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -55,7 +55,12 @@ export function replayIrlkit(trace: TraceEvent[], config: SwitcherConfig, startS
  * limit; else live), switch after 6 identical samples that disagree with the current scene, and
  * switch back to live on the first healthy sample. It never restarts OBS's media source.
  */
-export function replayNoalbs(trace: TraceEvent[], config: Pick<SwitcherConfig, 'lowEnterKbps' | 'rttEnterMs'>, startState: SwitcherStateName = 'live', samplesToSwitch = 6): Switch[] {
+export function replayNoalbs(
+  trace: TraceEvent[],
+  config: Pick<SwitcherConfig, 'lowEnterKbps' | 'rttEnterMs'>,
+  startState: SwitcherStateName = 'live',
+  samplesToSwitch = 6,
+): Switch[] {
   const sorted = [...trace].sort((a, b) => a.t - b.t);
   if (!sorted.length) return [];
   const stats = sorted.filter((e): e is Extract<TraceEvent, { type: 'stats' }> => e.type === 'stats');
@@ -69,7 +74,7 @@ export function replayNoalbs(trace: TraceEvent[], config: Pick<SwitcherConfig, '
   for (let t = (sorted[0]?.t as number) + 1000; t <= end; t += 1000) {
     while (i < stats.length && (stats[i] as (typeof stats)[number]).t <= t) latest = stats[i++];
     const sample: SwitcherStateName =
-      !latest || !latest.connected || latest.bitrateKbps === 0
+      !latest?.connected || latest.bitrateKbps === 0
         ? 'offline'
         : latest.bitrateKbps < config.lowEnterKbps || (config.rttEnterMs > 0 && (latest.rttMs ?? 0) > config.rttEnterMs)
           ? 'low'

@@ -87,7 +87,10 @@ await setConfig({ flapWindowMs: DEFAULT_SWITCHER_CONFIG.flapWindowMs });
 
 // --- flapping link ---------------------------------------------------------------------------
 let seed = 20261124;
-const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+const random = () => {
+  seed = (seed * 16807) % 2147483647;
+  return seed / 2147483647;
+};
 const link = await startUdpLink({ host: '127.0.0.1', port: srtPort });
 const feed = startReconnectingFeed({ port: link.port, bitrateKbps: 2000, latencyMs: 1500 });
 await program('Live', 30_000);
@@ -108,8 +111,19 @@ async function scenario(name: string, step: () => Promise<void>, settleMs: numbe
   const replay = replayIrlkit(trace, DEFAULT_SWITCHER_CONFIG, 'live');
   const frozen = frozenOnAirMs(trace, programSwitches, 'live', start, endAt);
   const noalbsFrozen = frozenOnAirMs(trace, noalbs, 'live', start, endAt);
-  log(`${name}: frozen on air irlkit ${frozen} ms, NOALBS ${noalbsFrozen} ms; irlkit ${during} switches during, ${total} with the return; NOALBS ${noalbs.filter((s) => s.t <= endAt).length} during, ${noalbs.length} in all; irlkit replayed ${replay.length}`);
-  return { during, total, noalbsDuring: noalbs.filter((s) => s.t <= endAt).length, noalbsTotal: noalbs.length, frozen, noalbsFrozen, sequence: programSwitches.map((s) => s.scene).join(' → ') || '—', noalbsSequence: noalbs.map((s) => s.state).join(' → ') || '—' };
+  log(
+    `${name}: frozen on air irlkit ${frozen} ms, NOALBS ${noalbsFrozen} ms; irlkit ${during} switches during, ${total} with the return; NOALBS ${noalbs.filter((s) => s.t <= endAt).length} during, ${noalbs.length} in all; irlkit replayed ${replay.length}`,
+  );
+  return {
+    during,
+    total,
+    noalbsDuring: noalbs.filter((s) => s.t <= endAt).length,
+    noalbsTotal: noalbs.length,
+    frozen,
+    noalbsFrozen,
+    sequence: programSwitches.map((s) => s.scene).join(' → ') || '—',
+    noalbsSequence: noalbs.map((s) => s.state).join(' → ') || '—',
+  };
 }
 
 const flapping = await scenario(

@@ -51,7 +51,11 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
       cleanups.push(
         startHeartbeat(bus, SERVICE, () => ({
           ok: obs.isReachable(),
-          detail: { obs: obs.isReachable() ? 'connected' : (obs.lastError ?? 'down'), switcher: switcher.state().state, rejectedMessages: bus.rejections.total },
+          detail: {
+            obs: obs.isReachable() ? 'connected' : (obs.lastError ?? 'down'),
+            switcher: switcher.state().state,
+            rejectedMessages: bus.rejections.total,
+          },
         })),
       );
       http = await buildHttp({ bus, obs, mirror, switcher, apiToken: config.BRIDGE_API_TOKEN });

@@ -4,7 +4,10 @@ import { z } from 'zod';
 
 export const bridgeEnv = {
   ...commonEnv,
-  OBS_WS_URL: z.string().regex(/^wss?:\/\/\S+$/, 'must look like ws://host:4455').default('ws://127.0.0.1:4455'),
+  OBS_WS_URL: z
+    .string()
+    .regex(/^wss?:\/\/\S+$/, 'must look like ws://host:4455')
+    .default('ws://127.0.0.1:4455'),
   OBS_WS_PASSWORD: env.secret(DEV_SECRETS.obsWebsocket),
   /** The input audio.mute targets when none is named: the streamer's own audio is in the feed. */
   OBS_MIC_INPUT: env.string('SRT feed'),
@@ -19,7 +22,10 @@ export const bridgeEnv = {
   BRIDGE_PORT: env.port(8090),
   BRIDGE_API_TOKEN: env.secret(DEV_SECRETS.bridgeApi),
   /** JetStream key-value bucket for settings that survive restarts. */
-  BRIDGE_SETTINGS_BUCKET: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('irlkit_settings'),
+  BRIDGE_SETTINGS_BUCKET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('irlkit_settings'),
 };
 
 export type BridgeConfig = z.infer<z.ZodObject<typeof bridgeEnv>>;

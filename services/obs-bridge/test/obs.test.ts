@@ -1,17 +1,7 @@
 // obs-bridge against a real, provisioned OBS under Xvfb, a real nginx RTMP sink, real ingest and
 // nats-server, inside the private network namespace.
 import { spawnSync } from 'node:child_process';
-import {
-  collectEvents,
-  grayRaster,
-  nextEvent,
-  pixelDifference,
-  probeStreams,
-  startSrtFeed,
-  startStack,
-  type TestStack,
-  waitFor,
-} from '@irlkit/test-kit';
+import { collectEvents, grayRaster, nextEvent, pixelDifference, probeStreams, startSrtFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let stack: TestStack;
@@ -52,7 +42,10 @@ describe('obs-bridge', () => {
       const [a, b, c] = shots.items.slice(-3);
       expect(a?.width).toBe(640);
       expect(Math.abs((a?.height as number) - (640 * 480) / 854)).toBeLessThan(1); // the canvas aspect
-      const diff = Math.max(pixelDifference(grayRaster(a?.data as string), grayRaster(b?.data as string)), pixelDifference(grayRaster(b?.data as string), grayRaster(c?.data as string)));
+      const diff = Math.max(
+        pixelDifference(grayRaster(a?.data as string), grayRaster(b?.data as string)),
+        pixelDifference(grayRaster(b?.data as string), grayRaster(c?.data as string)),
+      );
       expect(diff).toBeGreaterThan(1);
     } finally {
       await feed.stop();
@@ -64,10 +57,14 @@ describe('obs-bridge', () => {
     expect(await observer.request('stream.start', {})).toEqual({ ok: true });
     await streaming;
     const started = Date.now();
-    const streams = await waitFor(async () => {
-      const s = await probeStreams(sink.playUrl('test'), 5000);
-      return s.length >= 2 ? s : undefined;
-    }, 'ffprobe to read video and audio from the sink', 15_000);
+    const streams = await waitFor(
+      async () => {
+        const s = await probeStreams(sink.playUrl('test'), 5000);
+        return s.length >= 2 ? s : undefined;
+      },
+      'ffprobe to read video and audio from the sink',
+      15_000,
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(streams.find((s) => s.codec_type === 'video')?.codec_name).toBe('h264');
     expect(streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('aac');

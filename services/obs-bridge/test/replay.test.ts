@@ -1,6 +1,6 @@
 // The NOALBS reference and the replay harness behave as documented on synthetic traces.
 import { describe, expect, it } from 'vitest';
-import { replayIrlkit, replayNoalbs, type TraceEvent, delaysAfter } from '../bench/replay.ts';
+import { delaysAfter, replayIrlkit, replayNoalbs, type TraceEvent } from '../bench/replay.ts';
 import { DEFAULT_SWITCHER_CONFIG } from '../src/switcher/defaults.ts';
 
 function statsEvery250(from: number, to: number, kbps: number, connected = true): TraceEvent[] {

@@ -253,7 +253,10 @@ describe('SwitcherPolicy on a flaky link', () => {
     const s = setup();
     s.bringUp();
     let seed = 7;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     const end = s.now() + 60_000;
     while (s.now() < end) {
       s.feed(1000 + random() * 2000, 2500);

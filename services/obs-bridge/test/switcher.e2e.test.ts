@@ -1,6 +1,16 @@
 // The switcher on the real path (ffmpeg → ingest → OBS, private network namespace): failover to
 // Offline, back to Live with a moving picture, hand-picked scenes left alone, settings persisted.
-import { collectEvents, grayRaster, nextEvent, pixelDifference, startReconnectingFeed, startSrtFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
+import {
+  collectEvents,
+  grayRaster,
+  nextEvent,
+  pixelDifference,
+  startReconnectingFeed,
+  startSrtFeed,
+  startStack,
+  type TestStack,
+  waitFor,
+} from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let stack: TestStack;

@@ -8,9 +8,7 @@ const empty = z.strictObject({});
 const none = z.strictObject({}).optional();
 
 /** switcher.config takes any subset of the settings; scene names may be given one by one. */
-export const switcherConfigPatch = z
-  .strictObject({ ...switcherConfig.shape, scenes: switcherConfig.shape.scenes.partial() })
-  .partial();
+export const switcherConfigPatch = z.strictObject({ ...switcherConfig.shape, scenes: switcherConfig.shape.scenes.partial() }).partial();
 export type SwitcherConfigPatch = z.infer<typeof switcherConfigPatch>;
 
 export const commandSchemas = {
@@ -32,9 +30,7 @@ export const commandSchemas = {
 
 export type CommandRequest<V extends CommandVerb> = z.infer<(typeof commandSchemas)[V]['request']>;
 export type CommandResult<V extends CommandVerb> = z.infer<(typeof commandSchemas)[V]['result']>;
-export type CommandReply<V extends CommandVerb> =
-  | { ok: true; result?: CommandResult<V> }
-  | { ok: false; error: string };
+export type CommandReply<V extends CommandVerb> = { ok: true; result?: CommandResult<V> } | { ok: false; error: string };
 
 export function commandReplySchema<V extends CommandVerb>(verb: V) {
   return z.union([

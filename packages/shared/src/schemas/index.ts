@@ -6,12 +6,12 @@ import { obsScreenshot, obsState } from './obs.ts';
 import { switcherState } from './switcher.ts';
 import { heartbeat, logEntry, processEvent } from './system.ts';
 
+export * from './commands.ts';
 export * from './common.ts';
 export * from './ingest.ts';
 export * from './obs.ts';
 export * from './switcher.ts';
 export * from './system.ts';
-export * from './commands.ts';
 
 export const eventSchemas = {
   'ingest.stats': ingestStats,

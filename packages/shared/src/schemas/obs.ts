@@ -32,6 +32,10 @@ export const obsScreenshot = z.strictObject({
   width: z.number().int().positive().max(7680),
   height: z.number().int().positive().max(4320),
   /** Base64 image bytes, no data: prefix. */
-  data: z.string().min(1).max(8_000_000).regex(/^[A-Za-z0-9+/]+=*$/, 'must be base64'),
+  data: z
+    .string()
+    .min(1)
+    .max(8_000_000)
+    .regex(/^[A-Za-z0-9+/]+=*$/, 'must be base64'),
 });
 export type ObsScreenshot = z.infer<typeof obsScreenshot>;

@@ -1,7 +1,7 @@
 // The switcher's settings and its published state.
 import { z } from 'zod';
-import { sceneName } from './obs.ts';
 import { timestampMs } from './common.ts';
+import { sceneName } from './obs.ts';
 
 export const switcherStateName = z.enum(['live', 'low', 'offline']);
 export type SwitcherStateName = z.infer<typeof switcherStateName>;

@@ -75,7 +75,13 @@ export function globalIni(p: ObsProvision, existing = ''): string {
       ConfirmOnExit: 'false',
     },
     Basic: { Profile: PROFILE, ProfileDir: PROFILE, SceneCollection: COLLECTION, SceneCollectionFile: COLLECTION },
-    BasicWindow: { SysTrayEnabled: 'false', ShowTransitions: 'true', WarnBeforeStartingStream: 'false', WarnBeforeStoppingStream: 'false', RecordWhenStreaming: 'false' },
+    BasicWindow: {
+      SysTrayEnabled: 'false',
+      ShowTransitions: 'true',
+      WarnBeforeStartingStream: 'false',
+      WarnBeforeStoppingStream: 'false',
+      RecordWhenStreaming: 'false',
+    },
     OBSWebSocket: {
       ServerEnabled: 'true',
       ServerPort: String(p.websocket.port),
@@ -148,7 +154,19 @@ function fullCanvasItem(name: string, id: number, p: ObsProvision): SceneItem {
 }
 
 function positionedItem(name: string, id: number, x: number, y: number): SceneItem {
-  return { name, id, visible: true, locked: false, pos: { x, y }, rot: 0, scale: { x: 1, y: 1 }, align: 5, bounds_type: 0, bounds_align: 0, bounds: { x: 0, y: 0 } };
+  return {
+    name,
+    id,
+    visible: true,
+    locked: false,
+    pos: { x, y },
+    rot: 0,
+    scale: { x: 1, y: 1 },
+    align: 5,
+    bounds_type: 0,
+    bounds_align: 0,
+    bounds: { x: 0, y: 0 },
+  };
 }
 
 function scene(name: string, items: SceneItem[]): SourceJson {
@@ -194,7 +212,12 @@ export function ownedSources(p: ObsProvision): SourceJson[] {
       },
     },
     offlineIsVideo
-      ? { name: 'Offline media', id: 'ffmpeg_source', versioned_id: 'ffmpeg_source', settings: { is_local_file: true, local_file: p.offlineMedia, looping: true, restart_on_activate: true, close_when_inactive: true } }
+      ? {
+          name: 'Offline media',
+          id: 'ffmpeg_source',
+          versioned_id: 'ffmpeg_source',
+          settings: { is_local_file: true, local_file: p.offlineMedia, looping: true, restart_on_activate: true, close_when_inactive: true },
+        }
       : { name: 'Offline media', id: 'image_source', versioned_id: 'image_source', settings: { file: p.offlineMedia, unload: false } },
     text('Low bitrate banner', p.lowBanner, 48, 0xff4d48e5),
     color('Starting background', 0xff2a1d14, p),
@@ -204,7 +227,10 @@ export function ownedSources(p: ObsProvision): SourceJson[] {
     scene(s.live, [fullCanvasItem(p.feedInput, 1, p)]),
     scene(s.low, [fullCanvasItem(p.feedInput, 1, p), positionedItem('Low bitrate banner', 2, 24, height - 80)]),
     scene(s.offline, [fullCanvasItem('Offline media', 1, p)]),
-    scene(s.starting, [fullCanvasItem('Starting background', 1, p), positionedItem('Starting text', 2, Math.round(width / 2 - 190), Math.round(height / 2 - 40))]),
+    scene(s.starting, [
+      fullCanvasItem('Starting background', 1, p),
+      positionedItem('Starting text', 2, Math.round(width / 2 - 190), Math.round(height / 2 - 40)),
+    ]),
     scene(s.privacy, [fullCanvasItem('Privacy background', 1, p), positionedItem('Privacy text', 2, Math.round(width / 2 - 190), Math.round(height / 2 - 40))]),
   ];
 }
@@ -239,7 +265,10 @@ export function sceneCollection(p: ObsProvision, existing?: Record<string, unkno
   const sceneNames = sources.filter((s) => s.id === 'scene').map((s) => s.name);
   const previousOrder = Array.isArray(existing?.scene_order) ? (existing.scene_order as Array<{ name: string }>).map((o) => o.name) : [];
   const order = [...previousOrder.filter((n) => sceneNames.includes(n)), ...sceneNames.filter((n) => !previousOrder.includes(n))];
-  const current = typeof existing?.current_program_scene === 'string' && sceneNames.includes(existing.current_program_scene) ? existing.current_program_scene : p.scenes.offline;
+  const current =
+    typeof existing?.current_program_scene === 'string' && sceneNames.includes(existing.current_program_scene)
+      ? existing.current_program_scene
+      : p.scenes.offline;
   return {
     ...existing,
     name: COLLECTION,

@@ -1,16 +1,7 @@
 // Writes OBS's configuration into $XDG_CONFIG_HOME/obs-studio before OBS starts, merging with what is there.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import {
-  COLLECTION,
-  globalIni,
-  type ObsProvision,
-  PROFILE,
-  profileIni,
-  sceneCollection,
-  serviceJson,
-  streamEncoderJson,
-} from './obs-files.ts';
+import { COLLECTION, globalIni, type ObsProvision, PROFILE, profileIni, sceneCollection, serviceJson, streamEncoderJson } from './obs-files.ts';
 
 function readText(path: string): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';

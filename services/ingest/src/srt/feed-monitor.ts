@@ -134,14 +134,17 @@ export class FeedMonitor {
   private armStallTimer(now: number): void {
     if (this.stallTimer !== undefined) this.clock.clearTimeout(this.stallTimer);
     const due = (this.lastDataTs ?? now) + this.options.stallTimeoutMs - now;
-    this.stallTimer = this.clock.setTimeout(() => {
-      this.stallTimer = undefined;
-      if (this.state !== 'connected' || this.lastDataTs === null) return;
-      const t = this.clock.now();
-      if (t - this.lastDataTs >= this.options.stallTimeoutMs) {
-        this.transition('stalled', 'stalled', `no data for ${t - this.lastDataTs} ms`, t);
-      } else this.armStallTimer(t);
-    }, Math.max(0, due));
+    this.stallTimer = this.clock.setTimeout(
+      () => {
+        this.stallTimer = undefined;
+        if (this.state !== 'connected' || this.lastDataTs === null) return;
+        const t = this.clock.now();
+        if (t - this.lastDataTs >= this.options.stallTimeoutMs) {
+          this.transition('stalled', 'stalled', `no data for ${t - this.lastDataTs} ms`, t);
+        } else this.armStallTimer(t);
+      },
+      Math.max(0, due),
+    );
   }
 
   private armDisconnectTimer(): void {

@@ -2,7 +2,7 @@
 // loopback through a socket of its own, and replies back, so every packet's arrival is seen here.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
-import { SRT_HEADER_BYTES, isSrtShutdown, srtPacketKind } from './packet.ts';
+import { isSrtShutdown, SRT_HEADER_BYTES, srtPacketKind } from './packet.ts';
 
 export interface SrtRelayOptions {
   bindHost: string;

@@ -1,12 +1,12 @@
 // The bridge's internal HTTP API: health, Prometheus metrics, and every command as REST with a
 // bearer token. Validation, types and OpenAPI come from the shared zod schemas.
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { type Bus, COMMAND_VERBS, type CommandVerb, commandSchemas } from '@irlkit/shared';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
 import type { ObsClient } from '../obs/client.ts';
 import type { ObsMirror } from '../obs/state.ts';
@@ -39,7 +39,14 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
   gauge('irlkit_obs_reachable', 'OBS websocket connected (1/0)', () => (deps.obs.isReachable() ? 1 : 0));
   gauge('irlkit_obs_streaming', 'OBS streaming (1/0)', () => (deps.obs.streaming ? 1 : 0));
   gauge('irlkit_obs_output_kbps', 'OBS output bitrate', () => deps.mirror.lastState?.outputKbps ?? 0);
@@ -47,12 +54,23 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   gauge('irlkit_switcher_state', 'switcher state (0 live, 1 low, 2 offline)', () => ['live', 'low', 'offline'].indexOf(deps.switcher.state().state));
   gauge('irlkit_nats_rejected_messages', 'invalid NATS messages dropped', () => deps.bus.rejections.total);
 
-  app.get('/healthz', { schema: { response: { 200: z.object({ ok: z.boolean(), obs: z.boolean(), nats: z.boolean(), obsError: z.string().nullable() }), 503: z.object({ ok: z.boolean(), obs: z.boolean(), nats: z.boolean(), obsError: z.string().nullable() }) } } }, async (_req, reply) => {
-    const nats = !deps.bus.nc.isClosed();
-    const obs = deps.obs.isReachable();
-    const body = { ok: nats && obs, obs, nats, obsError: obs ? null : deps.obs.lastError };
-    return reply.code(body.ok ? 200 : 503).send(body);
-  });
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        response: {
+          200: z.object({ ok: z.boolean(), obs: z.boolean(), nats: z.boolean(), obsError: z.string().nullable() }),
+          503: z.object({ ok: z.boolean(), obs: z.boolean(), nats: z.boolean(), obsError: z.string().nullable() }),
+        },
+      },
+    },
+    async (_req, reply) => {
+      const nats = !deps.bus.nc.isClosed();
+      const obs = deps.obs.isReachable();
+      const body = { ok: nats && obs, obs, nats, obsError: obs ? null : deps.obs.lastError };
+      return reply.code(body.ok ? 200 : 503).send(body);
+    },
+  );
 
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 

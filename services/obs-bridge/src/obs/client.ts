@@ -88,7 +88,8 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     if (this.stopped) return;
     try {
       await this.ws.connect(this.options.url, this.options.password, {
-        eventSubscriptions: EventSubscription.General | EventSubscription.Scenes | EventSubscription.Outputs | EventSubscription.Inputs | EventSubscription.MediaInputs,
+        eventSubscriptions:
+          EventSubscription.General | EventSubscription.Scenes | EventSubscription.Outputs | EventSubscription.Inputs | EventSubscription.MediaInputs,
       });
       await this.refresh();
       this.connected = true;
@@ -99,7 +100,9 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
       this.emit('changed');
     } catch (error) {
       const message = (error as Error).message || String(error);
-      this.lastError = /auth/i.test(message) ? `OBS websocket refused the password at ${this.options.url}` : `OBS not reachable at ${this.options.url}: ${message}`;
+      this.lastError = /auth/i.test(message)
+        ? `OBS websocket refused the password at ${this.options.url}`
+        : `OBS not reachable at ${this.options.url}: ${message}`;
       await this.ws.disconnect().catch(() => {});
       this.scheduleRetry();
     }
@@ -160,7 +163,9 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   }
 
   async restartMediaInput(input: string): Promise<void> {
-    await this.call(`restarting ${input}`, (ws) => ws.call('TriggerMediaInputAction', { inputName: input, mediaAction: 'OBS_WEBSOCKET_MEDIA_INPUT_ACTION_RESTART' }));
+    await this.call(`restarting ${input}`, (ws) =>
+      ws.call('TriggerMediaInputAction', { inputName: input, mediaAction: 'OBS_WEBSOCKET_MEDIA_INPUT_ACTION_RESTART' }),
+    );
   }
 
   async startStream(): Promise<void> {

@@ -96,7 +96,17 @@ export class ObsMirror {
       cpuPercent: reachable ? this.counters.cpu : null,
       error: reachable ? null : (obs.lastError ?? 'OBS not reachable'),
     };
-    const key = JSON.stringify({ ...state, ts: 0, streamTimecode: 0, recordTimecode: 0, outputKbps: 0, droppedFrames: 0, skippedFrames: 0, totalFrames: 0, cpuPercent: 0 });
+    const key = JSON.stringify({
+      ...state,
+      ts: 0,
+      streamTimecode: 0,
+      recordTimecode: 0,
+      outputKbps: 0,
+      droppedFrames: 0,
+      skippedFrames: 0,
+      totalFrames: 0,
+      cpuPercent: 0,
+    });
     if (!heartbeat && key === this.lastKey) return;
     this.lastKey = key;
     this.lastState = state;

@@ -127,7 +127,8 @@ export class SwitcherPolicy {
   sample(now: number, bitrateKbps: number, rttMs: number | null, connected: boolean): SwitcherAction[] {
     if (!connected) return this.linkUp ? this.linkLost(now, 'ingest reports no connection') : [];
     // Started while the feed was already up (no link event to see): treat as a fresh connection.
-    if (!this.sawLinkEvent && !this.linkUp && bitrateKbps > 0) return [...this.linkConnected(now, 'connected'), ...this.sample(now, bitrateKbps, rttMs, connected)];
+    if (!this.sawLinkEvent && !this.linkUp && bitrateKbps > 0)
+      return [...this.linkConnected(now, 'connected'), ...this.sample(now, bitrateKbps, rttMs, connected)];
     this.recent.push({ ts: now, bitrateKbps, rttMs });
     const c = this.config;
     const low = bitrateKbps < c.lowEnterKbps;
@@ -158,16 +159,16 @@ export class SwitcherPolicy {
     const c = this.config;
     const actions: SwitcherAction[] = [];
     if (this.state === 'offline') {
-      if (this.linkUp && this.framesMoving && this.linkUpSince !== null && now - this.linkUpSince >= this.holdMs(this.linkUpWhy === 'resumed' ? c.resumeHoldMs : c.offlineRecoverHoldMs, now)) {
+      if (
+        this.linkUp &&
+        this.framesMoving &&
+        this.linkUpSince !== null &&
+        now - this.linkUpSince >= this.holdMs(this.linkUpWhy === 'resumed' ? c.resumeHoldMs : c.offlineRecoverHoldMs, now)
+      ) {
         const lowNow = this.badSince !== null && now - this.badSince >= Math.min(c.lowWindowMs, 500);
         const how = this.linkUpWhy === 'resumed' ? 'link steady again' : 'feed back';
         actions.push(...this.enter(lowNow ? 'low' : 'live', now, lowNow ? `${how}, but ${this.badReason}` : `${how}, picture moving`));
-      } else if (
-        this.streaming &&
-        c.stopAfterOfflineMin > 0 &&
-        !this.stopIssued &&
-        now - this.since >= c.stopAfterOfflineMin * 60_000
-      ) {
+      } else if (this.streaming && c.stopAfterOfflineMin > 0 && !this.stopIssued && now - this.since >= c.stopAfterOfflineMin * 60_000) {
         this.stopIssued = true;
         actions.push({ type: 'stopStream', reason: `offline for ${c.stopAfterOfflineMin} min` });
       }

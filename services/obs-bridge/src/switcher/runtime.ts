@@ -5,10 +5,10 @@ import {
   type Logger,
   Setting,
   type SwitcherConfig,
-  switcherConfig,
   type SwitcherMode,
-  switcherMode,
   type SwitcherState,
+  switcherConfig,
+  switcherMode,
   type Timeline,
   timeline,
 } from '@irlkit/shared';
@@ -116,7 +116,10 @@ export class Switcher {
     );
     const tick = setInterval(() => this.apply(this.policy.tick(Date.now())), this.options.tickMs ?? 100);
     const heartbeat = setInterval(() => this.publish(true), this.options.heartbeatMs ?? 1000);
-    this.cleanups.push(() => clearInterval(tick), () => clearInterval(heartbeat));
+    this.cleanups.push(
+      () => clearInterval(tick),
+      () => clearInterval(heartbeat),
+    );
     this.publish(true);
   }
 

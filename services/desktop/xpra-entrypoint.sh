@@ -1,0 +1,17 @@
+#!/bin/sh
+# The browser desktop: xpra's HTML5 client shadowing OBS's X display (the obs container's Xvfb,
+# whose socket arrives through the shared /tmp/.X11-unix volume), behind DESKTOP_PASSWORD.
+set -eu
+[ -n "${DESKTOP_PASSWORD:-}" ] || { echo "xpra: DESKTOP_PASSWORD must be set" >&2; exit 78; }
+display=${DESKTOP_DISPLAY:-:99}
+socket=/tmp/.X11-unix/X${display#:}
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+umask 077
+printf '%s' "$DESKTOP_PASSWORD" > "$XDG_RUNTIME_DIR/password"
+unset DESKTOP_PASSWORD
+echo "xpra: waiting for OBS's display $display"
+while [ ! -S "$socket" ]; do sleep 0.5; done
+exec xpra shadow "$display" --daemon=no --bind-tcp="0.0.0.0:${DESKTOP_PORT:-14500}" --html=on \
+  --tcp-auth="file:filename=$XDG_RUNTIME_DIR/password" --socket-dirs="$XDG_RUNTIME_DIR" \
+  --mdns=no --notifications=no --pulseaudio=no --webcam=no --speaker=off --microphone=off \
+  --printing=no --file-transfer=no --dbus-proxy=no --systemd-run=no "$@"
