@@ -1,5 +1,5 @@
 // obs-bridge: the obs-websocket connection, OBS mirrored onto NATS, commands, the switcher, the HTTP API.
-import { type Bus, type Logger, startHeartbeat, timeline } from '@irlkit/shared';
+import { type Bus, type Logger, publishChildEvent, startHeartbeat, timeline } from '@irlkit/shared';
 import { serveObsCommands } from './commands.ts';
 import type { BridgeConfig } from './config.ts';
 import { buildHttp } from './http/server.ts';
@@ -7,6 +7,8 @@ import { ObsClient } from './obs/client.ts';
 import { ObsMirror } from './obs/state.ts';
 import { DEFAULT_SWITCHER_CONFIG } from './switcher/defaults.ts';
 import { Switcher } from './switcher/runtime.ts';
+import { ObsContainer } from './watchdog/docker.ts';
+import { ObsWatchdog } from './watchdog/runtime.ts';
 
 const SERVICE = 'obs-bridge';
 
@@ -30,6 +32,29 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
       scenes: { live: config.OBS_SCENE_LIVE, low: config.OBS_SCENE_LOW, offline: config.OBS_SCENE_OFFLINE },
     },
   });
+  const switcherScenes = [config.OBS_SCENE_LIVE, config.OBS_SCENE_LOW, config.OBS_SCENE_OFFLINE];
+  const watchdog =
+    config.OBS_WATCHDOG_MODE === 'off'
+      ? undefined
+      : new ObsWatchdog({
+          bus,
+          obs,
+          log: log.child({ part: 'watchdog' }),
+          events: timeline(bus, 'watchdog'),
+          settings: { timeoutMs: config.OBS_WATCHDOG_TIMEOUT_MS },
+          switcher: { wantedScene: () => switcher.state().scene, scenes: () => switcherScenes },
+          restarter:
+            config.OBS_WATCHDOG_MODE === 'docker'
+              ? {
+                  mode: 'docker',
+                  container: new ObsContainer({
+                    container: config.OBS_CONTAINER,
+                    log: log.child({ part: 'docker' }),
+                    onEvent: (event) => publishChildEvent(bus, SERVICE, event, 'container'),
+                  }),
+                }
+              : { mode: 'native' },
+        });
   obs.on('reachable', (reachable) => {
     if (reachable) events.info('OBS connected');
     else events.error(`OBS unreachable: ${obs.lastError ?? 'connection lost'}`);
@@ -40,6 +65,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
     obs,
     mirror,
     switcher,
+    watchdog,
     get http() {
       return http;
     },
@@ -47,6 +73,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
       obs.start();
       mirror.start();
       await switcher.start();
+      watchdog?.start();
       cleanups = serveObsCommands(bus, obs, config.OBS_MIC_INPUT, events);
       cleanups.push(
         startHeartbeat(bus, SERVICE, () => ({
@@ -65,6 +92,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
     async stop() {
       for (const c of cleanups.splice(0)) c();
       await http?.close();
+      watchdog?.stop();
       await switcher.stop();
       mirror.stop();
       await obs.stop();
