@@ -28,7 +28,12 @@ const latencies: number[] = [];
 for (let i = 0; i < SAMPLES; i++) {
   const sentAt = Date.now();
   bus.publish('log', { ts: sentAt, level: 'info', source: 'bench', message: `probe-${i}` });
-  const shownAt = await waitFor(() => page.evaluate((id) => (window as unknown as { seen: Record<string, number> }).seen[id], String(i)), `probe ${i} on the page`, 5000, 5);
+  const shownAt = await waitFor(
+    () => page.evaluate((id) => (window as unknown as { seen: Record<string, number> }).seen[id], String(i)),
+    `probe ${i} on the page`,
+    5000,
+    5,
+  );
   latencies.push(shownAt - sentAt);
   await new Promise((r) => setTimeout(r, 100));
 }
