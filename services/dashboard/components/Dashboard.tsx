@@ -25,6 +25,8 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
   const [points, setPoints] = useState<Point[]>([]);
   const [reply, setReply] = useState<{ text: string; ok: boolean } | null>(null);
   const [connected, setConnected] = useState(false);
+  /** Latest state of each container the bridge's watchdog follows (compose deployments only). */
+  const [containers, setContainers] = useState<Record<string, ProcessEvent>>({});
   const [now, setNow] = useState(Date.now());
   const statsAt = useRef(0);
 
@@ -40,7 +42,8 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
     on<IngestSrtla>('ingest.srtla', setSrtla);
     on<ObsScreenshot>('obs.screenshot', setShot);
     on<LogEntry>('log', (entry) => setTimeline((list) => [entry, ...list].slice(0, 50)));
-    on<ProcessEvent>('process', (e) =>
+    on<ProcessEvent>('process', (e) => {
+      if (e.kind === 'container') setContainers((list) => ({ ...list, [e.child]: e }));
       setTimeline((list) =>
         [
           {
@@ -51,8 +54,8 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
           } as LogEntry,
           ...list,
         ].slice(0, 50),
-      ),
-    );
+      );
+    });
     on<IngestStats>('ingest.stats', (s) => {
       statsAt.current = Date.now();
       setStats(s);
@@ -153,6 +156,15 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
             auto switch
           </label>
         </div>
+        {Object.keys(containers).length > 0 && (
+          <div className="row" data-testid="containers">
+            {Object.values(containers).map((c) => (
+              <span key={c.child} className={['healthy', 'started'].includes(c.event) ? '' : 'stale-text'} data-testid={`container-${c.child}`}>
+                {c.child} container: {c.event}
+              </span>
+            ))}
+          </div>
+        )}
       </section>
 
       <section className="card controls">
