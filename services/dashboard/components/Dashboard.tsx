@@ -34,6 +34,16 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
     const source = new EventSource('/api/events');
     const on = <T,>(name: string, handle: (payload: T) => void) =>
       source.addEventListener(name, (event) => handle(JSON.parse((event as MessageEvent).data) as T));
+    let serverClockOffset = 0;
+    // First on every connection: what the server remembers (latest state, timeline, the chart's last
+    // minutes), replayed through the same handlers as live events.
+    source.addEventListener('snapshot', (event) => {
+      const snapshot = JSON.parse((event as MessageEvent).data) as { serverNow: number; events: Array<{ name: string; payload: unknown }> };
+      serverClockOffset = Date.now() - snapshot.serverNow;
+      setTimeline([]);
+      setPoints([]);
+      for (const { name, payload } of snapshot.events) source.dispatchEvent(new MessageEvent(name, { data: JSON.stringify(payload) }));
+    });
     source.onopen = () => setConnected(true);
     source.onerror = () => setConnected(false);
     on<ObsState>('obs.state', setObs);
@@ -57,7 +67,8 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
       );
     });
     on<IngestStats>('ingest.stats', (s) => {
-      statsAt.current = Date.now();
+      // How long ago the sample was taken, by the server's clock: remembered samples are not fresh.
+      statsAt.current = Math.min(Date.now(), s.ts + serverClockOffset);
       setStats(s);
       setPoints((list) => [
         ...list.filter((p) => s.ts - p.t < WINDOW_MS),

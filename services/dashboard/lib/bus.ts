@@ -1,16 +1,25 @@
 // The dashboard server's one NATS connection, shared by every request of this process.
 import { Bus, connectNats, createLogger } from '@irlkit/shared';
 import { config } from './config';
+import { EventMemory } from './memory';
 
 const log = createLogger('dashboard');
-const cache = globalThis as unknown as { irlkitBus?: Promise<Bus> };
+const cache = globalThis as unknown as { irlkitBus?: Promise<Bus>; irlkitMemory?: EventMemory };
+
+/** Recent events of the stream, followed from the moment the server's NATS connection exists. */
+export function memory(): EventMemory {
+  cache.irlkitMemory ??= new EventMemory();
+  return cache.irlkitMemory;
+}
 
 export function bus(): Promise<Bus> {
   cache.irlkitBus ??= (async () => {
     const c = config();
     log.level = c.LOG_LEVEL;
     const nc = await connectNats({ url: c.NATS_URL, user: c.NATS_USER, password: c.NATS_PASSWORD, name: 'dashboard' }, log);
-    return new Bus(nc, c.IRL_STREAM_ID, log);
+    const b = new Bus(nc, c.IRL_STREAM_ID, log);
+    memory().follow(b);
+    return b;
   })().catch((error) => {
     cache.irlkitBus = undefined;
     throw error;

@@ -45,14 +45,28 @@ export async function secureCookies(): Promise<boolean> {
   return (await headers()).get('x-forwarded-proto') === 'https';
 }
 
-const attempts = new Map<string, number[]>();
+const failedLogins = new Map<string, number[]>();
 
-/** Counts a login attempt; false once the IP made too many in the last minute. */
-export function allowAttempt(ip: string, now = Date.now()): boolean {
-  const recent = (attempts.get(ip) ?? []).filter((t) => now - t < 60_000);
-  recent.push(now);
-  attempts.set(ip, recent);
-  return recent.length <= config().DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE;
+function recentFailures(ip: string, now: number): number[] {
+  const recent = (failedLogins.get(ip) ?? []).filter((t) => now - t < 60_000);
+  if (recent.length) failedLogins.set(ip, recent);
+  else failedLogins.delete(ip);
+  return recent;
+}
+
+/**
+ * True once the address failed too many logins in the last minute: every further attempt, right
+ * password or not, is refused until the minute passes. Successful logins do not count, so a
+ * streamer and their moderators on several devices never lock each other out.
+ */
+export function loginBlocked(ip: string, now = Date.now()): boolean {
+  return recentFailures(ip, now).length >= config().DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE;
+}
+
+export function recordFailedLogin(ip: string, now = Date.now()): void {
+  // Forget addresses whose failures are over a minute old, so the table cannot grow without bound.
+  if (failedLogins.size > 10_000) for (const known of [...failedLogins.keys()]) recentFailures(known, now);
+  failedLogins.set(ip, [...recentFailures(ip, now), now]);
 }
 
 export async function clientIp(): Promise<string> {

@@ -1,6 +1,7 @@
-// GET /api/events: every event of the stream as Server-Sent Events (`event: <name>`), validated on the way.
+// GET /api/events: a snapshot of recent events, then every event of the stream as Server-Sent Events
+// (`event: <name>`), validated on the way.
 import { EVENT_NAMES } from '@irlkit/shared';
-import { bus } from '../../../lib/bus';
+import { bus, memory } from '../../../lib/bus';
 import { isLoggedIn } from '../../../lib/session';
 
 export const dynamic = 'force-dynamic';
@@ -22,6 +23,9 @@ export async function GET(request: Request) {
         }
       };
       send('retry: 1000\n\n');
+      // What happened before this page connected, then everything live (no event can fall between
+      // the two: NATS delivers on a later turn of the event loop).
+      send(`event: snapshot\ndata: ${JSON.stringify(memory().snapshot())}\n\n`);
       for (const name of EVENT_NAMES) {
         if (name === 'heartbeat') continue;
         unsubscribes.push(b.subscribe(name, (payload) => send(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`)));

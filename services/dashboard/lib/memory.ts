@@ -1,0 +1,67 @@
+// The dashboard server's memory of recent events, so a page opened at any moment shows the latest
+// state, the recent timeline and the last five minutes of the chart at once instead of an empty page.
+import { type Bus, EVENT_NAMES, type EventName, type EventPayload } from '@irlkit/shared';
+
+const TIMELINE_ENTRIES = 50;
+const CHART_WINDOW_MS = 5 * 60_000;
+/** The chart history keeps one statistics sample a second (ingest publishes four). */
+const CHART_SAMPLE_MS = 1000;
+
+export interface RememberedEvent {
+  name: EventName;
+  payload: unknown;
+}
+
+export interface Snapshot {
+  /** The server's clock when the snapshot was taken, so the page can tell how old each event is. */
+  serverNow: number;
+  /** Oldest first, in the order the page should apply them. */
+  events: RememberedEvent[];
+}
+
+export class EventMemory {
+  private readonly latest = new Map<EventName, unknown>();
+  private readonly timeline: RememberedEvent[] = [];
+  private readonly chart: Array<{ ts: number; payload: unknown }> = [];
+  private readonly unsubscribes: Array<() => void> = [];
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Follows every event of the stream on the given bus. */
+  follow(bus: Bus): void {
+    for (const name of EVENT_NAMES) {
+      if (name === 'heartbeat') continue;
+      this.unsubscribes.push(bus.subscribe(name, (payload) => this.remember(name, payload)));
+    }
+  }
+
+  remember<N extends EventName>(name: N, payload: EventPayload<N>): void {
+    if (name === 'log' || name === 'process') {
+      this.timeline.push({ name, payload });
+      if (this.timeline.length > TIMELINE_ENTRIES) this.timeline.shift();
+      return;
+    }
+    this.latest.set(name, payload);
+    if (name === 'ingest.stats') {
+      const ts = (payload as EventPayload<'ingest.stats'>).ts;
+      const last = this.chart.at(-1);
+      if (!last || ts - last.ts >= CHART_SAMPLE_MS) this.chart.push({ ts, payload });
+      while (this.chart.length > 0 && ts - (this.chart[0] as { ts: number }).ts > CHART_WINDOW_MS) this.chart.shift();
+    }
+  }
+
+  snapshot(): Snapshot {
+    const latestStats = this.latest.get('ingest.stats');
+    const chart = this.chart.map((c) => c.payload).filter((p) => p !== latestStats);
+    const events: RememberedEvent[] = [
+      ...chart.map((payload) => ({ name: 'ingest.stats' as const, payload })),
+      ...this.timeline,
+      ...[...this.latest].map(([name, payload]) => ({ name, payload })),
+    ];
+    return { serverNow: this.now(), events };
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribes.splice(0)) u();
+  }
+}
