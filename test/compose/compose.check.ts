@@ -1,0 +1,371 @@
+// The compose stack checked from the outside, on a real Docker engine (run by test/compose/run.sh after
+// `up -d`): healthchecks, a feed through the published SRT port, streaming to an RTMP sink, the
+// dashboard's login, the xpra desktop in Chromium, the OBS watchdog after `docker kill`, and which
+// ports are (not) published. Prints one line per check and writes "passed failed skipped" to
+// $IRL_COMPOSE_RESULT.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { CommandVerb, ObsState, ProcessEvent } from '@irlkit/shared';
+import { grayRaster, launchChromium, pixelSpread, startSrtFeed, waitFor } from '@irlkit/test-kit';
+
+const root = resolve(import.meta.dirname, '../..');
+const need = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`compose.check.ts: ${name} must be set (run test/compose/run.sh)`);
+  return value;
+};
+const compose = JSON.parse(need('IRL_COMPOSE')) as string[];
+const project = need('IRL_COMPOSE_PROJECT');
+const env = {
+  srtPassphrase: need('SRT_PASSPHRASE'),
+  rtmpKey: need('OBS_RTMP_KEY'),
+  dashboardPassword: need('DASHBOARD_PASSWORD'),
+  desktopPassword: need('DESKTOP_PASSWORD'),
+  natsUser: process.env.NATS_USER ?? 'irlkit',
+  natsPassword: need('NATS_PASSWORD'),
+  bridgeImage: need('IRL_BRIDGE_IMAGE'),
+};
+const artifacts = join(root, 'test-artifacts/compose');
+mkdirSync(artifacts, { recursive: true });
+
+const DOCKER = '/usr/bin/docker';
+function run(command: string, args: string[], timeoutMs = 60_000) {
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', timeout: timeoutMs });
+  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+const dc = (args: string[], timeoutMs?: number) => run(compose[0] as string, [...compose.slice(1), ...args], timeoutMs);
+const containerId = (service: string) => dc(['ps', '-q', service]).stdout.trim();
+
+// --- the checks' bookkeeping -------------------------------------------------------------------
+const results: Array<{ name: string; ok: boolean; ms: number }> = [];
+const timings: Record<string, number> = {};
+async function check(name: string, body: () => Promise<void>): Promise<boolean> {
+  const started = Date.now();
+  try {
+    await body();
+    results.push({ name, ok: true, ms: Date.now() - started });
+    process.stdout.write(`  ✓ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+    return true;
+  } catch (error) {
+    results.push({ name, ok: false, ms: Date.now() - started });
+    process.stdout.write(
+      `  ✗ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n    ${String((error as Error).message)
+        .split('\n')
+        .join('\n    ')}\n`,
+    );
+    return false;
+  }
+}
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+// --- a NATS tap inside the compose network --------------------------------------------------------
+class BusProbe {
+  obsState: (ObsState & { receivedAt: number }) | undefined;
+  readonly processEvents: Array<ProcessEvent & { receivedAt: number }> = [];
+  readonly log: string[] = [];
+  private readonly replies = new Map<number, (reply: { ok: boolean; error?: string }) => void>();
+  private nextId = 1;
+  private ready = false;
+  private output = '';
+
+  private constructor(private readonly child: ChildProcess) {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => this.onLine(line));
+    child.stderr?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000)));
+  }
+
+  static async start(): Promise<BusProbe> {
+    const child = spawn(
+      DOCKER,
+      [
+        'run',
+        '--rm',
+        '-i',
+        '--name',
+        `${project}-probe`,
+        '--network',
+        `${project}_default`,
+        '-e',
+        'NATS_URL=nats://nats:4222',
+        '-e',
+        `NATS_USER=${env.natsUser}`,
+        '-e',
+        `NATS_PASSWORD=${env.natsPassword}`,
+        '-v',
+        `${join(root, 'test/compose')}:/app/test/compose:ro`,
+        '--entrypoint',
+        'node',
+        env.bridgeImage,
+        '--import',
+        'file:///usr/local/lib/node_modules/tsx/dist/loader.mjs',
+        '/app/test/compose/bus-probe.ts',
+      ],
+      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    const probe = new BusProbe(child);
+    await waitFor(() => probe.ready, `the NATS probe to connect (${probe.output})`, 60_000, 100);
+    return probe;
+  }
+
+  private onLine(line: string): void {
+    let message: { ready?: boolean; event?: string; payload?: unknown; reply?: number; ok?: boolean; error?: string };
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (message.ready) this.ready = true;
+    if (message.reply !== undefined) {
+      this.replies.get(message.reply)?.({ ok: Boolean(message.ok), ...(message.error ? { error: message.error } : {}) });
+      this.replies.delete(message.reply);
+    }
+    if (message.event === 'obs.state') this.obsState = { ...(message.payload as ObsState), receivedAt: Date.now() };
+    if (message.event === 'process') this.processEvents.push({ ...(message.payload as ProcessEvent), receivedAt: Date.now() });
+    if (message.event === 'log') {
+      const entry = message.payload as { source: string; message: string };
+      this.log.push(`${new Date().toISOString().slice(11, 23)} ${entry.source}: ${entry.message}`);
+    }
+  }
+
+  request(verb: CommandVerb, payload: object = {}): Promise<{ ok: boolean; error?: string }> {
+    const id = this.nextId++;
+    return new Promise((resolveReply, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to ${verb} within 15 s`)), 15_000);
+      this.replies.set(id, (reply) => {
+        clearTimeout(timer);
+        resolveReply(reply);
+      });
+      this.child.stdin?.write(`${JSON.stringify({ id, verb, payload })}\n`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.child.stdin?.end();
+    await Promise.race([new Promise((r) => this.child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
+    if (this.child.exitCode === null) run(DOCKER, ['rm', '-f', `${project}-probe`]);
+  }
+}
+
+/** ffprobe inside the sink container: the streams nginx-rtmp serves for the stream key. */
+function probeSink(): Array<{ codec_type: string; codec_name: string; width?: number; height?: number }> {
+  const result = dc(
+    ['exec', '-T', 'rtmp-sink', 'ffprobe', '-v', 'error', '-rw_timeout', '8000000', '-show_streams', '-of', 'json', `rtmp://127.0.0.1/live/${env.rtmpKey}`],
+    30_000,
+  );
+  try {
+    return (JSON.parse(result.stdout) as { streams?: [] }).streams ?? [];
+  } catch {
+    return [];
+  }
+}
+function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolveConnect) => {
+    const socket = connect(port, host);
+    socket.setTimeout(2000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveConnect(true);
+    });
+    socket.once('error', () => resolveConnect(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolveConnect(false);
+    });
+  });
+}
+
+// --- the checks ---------------------------------------------------------------------------------
+const services = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard', 'rtmp-sink'];
+const upAt = Date.now();
+await check('every container reports healthy', async () => {
+  let states: string[] = [];
+  await waitFor(
+    () => {
+      states = services.map((s) => {
+        const id = containerId(s);
+        const health = id ? run(DOCKER, ['inspect', '-f', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', id]).stdout.trim() : 'missing';
+        return `${s}=${health}`;
+      });
+      return states.every((s) => s.endsWith('=healthy'));
+    },
+    'every container to be healthy',
+    300_000,
+    2000,
+  ).catch((error) => {
+    throw new Error(`${(error as Error).message}; last states: ${states.join(' ')}`);
+  });
+  timings.healthyS = (Date.now() - upAt) / 1000;
+});
+
+const probe = await BusProbe.start();
+const feed = startSrtFeed({ port: 9000, host: '127.0.0.1', passphrase: env.srtPassphrase, latencyMs: 1000, width: 854, height: 480, bitrateKbps: 1500 });
+try {
+  await check('an SRT feed into the published port goes live on OBS (obs.state: program scene Live)', async () => {
+    const started = Date.now();
+    await waitFor(
+      () => probe.obsState?.reachable && probe.obsState.programScene === 'Live',
+      `obs.state with program scene Live (last: ${JSON.stringify(probe.obsState?.programScene)}; ffmpeg: ${feed.stderr().slice(-300)})`,
+      90_000,
+      200,
+    );
+    timings.feedLiveS = (Date.now() - started) / 1000;
+  });
+
+  await check('stream.start over NATS → the RTMP sink receives video (ffprobe inside the network)', async () => {
+    const reply = await probe.request('stream.start');
+    assert(reply.ok, `stream.start refused: ${reply.error}`);
+    await waitFor(() => probe.obsState?.streaming, 'obs.state streaming', 30_000, 200);
+    const streams = await waitFor(
+      () => {
+        const s = probeSink();
+        return s.some((x) => x.codec_type === 'video') ? s : undefined;
+      },
+      'ffprobe to read a video stream from the RTMP sink',
+      60_000,
+      1000,
+    );
+    const video = streams.find((s) => s.codec_type === 'video');
+    // OBS rounds 854 down to a multiple of 4 (852x480).
+    assert(
+      video?.codec_name === 'h264' && video.height === 480 && Math.abs((video.width ?? 0) - 854) <= 4,
+      `unexpected video: ${JSON.stringify(video).slice(0, 300)}`,
+    );
+  });
+
+  await check('the dashboard answers on 127.0.0.1:8080 and requires login', async () => {
+    const page = await fetch('http://127.0.0.1:8080/', { redirect: 'manual' });
+    assert(
+      page.status === 401 || (page.status >= 300 && page.status < 400 && /\/login/.test(page.headers.get('location') ?? '')),
+      `GET / without a session: HTTP ${page.status} ${page.headers.get('location') ?? ''}`,
+    );
+    const events = await fetch('http://127.0.0.1:8080/api/events');
+    assert(events.status === 401, `GET /api/events without a session: HTTP ${events.status}`);
+    const wrong = await fetch('http://127.0.0.1:8080/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'not-the-password' }),
+    });
+    assert(wrong.status === 401, `a wrong password: HTTP ${wrong.status}`);
+    const right = await fetch('http://127.0.0.1:8080/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: env.dashboardPassword }),
+    });
+    assert(right.ok, `the right password: HTTP ${right.status}`);
+    const cookie = (right.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const controller = new AbortController();
+    const stream = await fetch('http://127.0.0.1:8080/api/events', { headers: { cookie }, signal: controller.signal });
+    assert(stream.ok && /event-stream/.test(stream.headers.get('content-type') ?? ''), `events with a session: HTTP ${stream.status}`);
+    controller.abort();
+  });
+
+  await check('the xpra desktop loads in Chromium with the password and shows OBS', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const url = `http://127.0.0.1:14500/index.html?password=${encodeURIComponent(env.desktopPassword)}&sound=false&floating_menu=false&clipboard=false`;
+      await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
+      await page.waitForSelector('#screen canvas', { timeout: 30_000 });
+      // Let the first full frame of the shadowed display arrive.
+      let spread = 0;
+      await waitFor(
+        async () => {
+          const png = await page.screenshot({ type: 'png' });
+          writeFileSync(join(artifacts, 'desktop.png'), png);
+          spread = pixelSpread(grayRaster(png.toString('base64')));
+          return spread > 20;
+        },
+        `a non-blank desktop (pixel spread ${spread.toFixed(1)}; see test-artifacts/compose/desktop.png)`,
+        30_000,
+        1000,
+      );
+      const title = await page.title();
+      process.stdout.write(`    desktop screenshot: test-artifacts/compose/desktop.png (pixel spread ${spread.toFixed(1)}, title "${title}")\n`);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  await check('docker kill obs → the watchdog restarts it and streaming resumes within 30 s', async () => {
+    const obsId = containerId('obs');
+    assert(obsId, 'no obs container');
+    assert(probe.obsState?.streaming, 'OBS was not streaming before the kill');
+    const eventsBefore = probe.processEvents.length;
+    const killedAt = Date.now();
+    const kill = run(DOCKER, ['kill', obsId]);
+    assert(kill.status === 0, `docker kill failed: ${kill.stderr}`);
+    await waitFor(
+      () => probe.obsState && !probe.obsState.reachable && probe.obsState.receivedAt > killedAt,
+      'obs.state to say OBS is unreachable',
+      15_000,
+      100,
+    );
+    await waitFor(
+      () => probe.obsState?.reachable && probe.obsState.streaming && probe.obsState.receivedAt > killedAt,
+      'OBS back and streaming',
+      30_000 - (Date.now() - killedAt),
+      100,
+    ).catch((error) => {
+      throw new Error(`${(error as Error).message}; timeline: ${probe.log.slice(-8).join(' | ')}`);
+    });
+    timings.killToStreamingS = (Date.now() - killedAt) / 1000;
+    const restarting = probe.processEvents.slice(eventsBefore).find((e) => e.kind === 'container' && e.child === 'obs' && e.event === 'restarting');
+    assert(
+      restarting,
+      `no 'restarting' container event on NATS (got: ${probe.processEvents
+        .slice(eventsBefore)
+        .map((e) => `${e.child} ${e.event}`)
+        .join(', ')})`,
+    );
+    timings.killToRestartS = (restarting.receivedAt - killedAt) / 1000;
+    const streams = await waitFor(
+      () => {
+        const s = probeSink();
+        return s.some((x) => x.codec_type === 'video') ? s : undefined;
+      },
+      'ffprobe to read video from the sink again',
+      30_000,
+      1000,
+    );
+    assert(streams.length > 0, 'no streams');
+    process.stdout.write(`    kill → restart issued ${timings.killToRestartS.toFixed(1)} s, kill → streaming again ${timings.killToStreamingS.toFixed(1)} s\n`);
+  });
+} finally {
+  await feed.stop();
+  await probe.stop();
+}
+
+await check('NATS, obs-websocket and the bridge API are not published; the four doors are, on 127.0.0.1 only', async () => {
+  for (const [service, port] of [
+    ['nats', 4222],
+    ['obs', 4455],
+    ['obs-bridge', 8090],
+  ] as const) {
+    const published = dc(['port', service, String(port)]);
+    assert(published.status !== 0 || !/\d+\.\d+\.\d+\.\d+:\d+|:::\d+/.test(published.stdout), `${service}:${port} is published: ${published.stdout.trim()}`);
+    const ports = run(DOCKER, ['port', containerId(service)]).stdout.trim();
+    assert(ports === '', `${service} publishes ${ports}`);
+    assert(!(await tcpConnects(port)), `127.0.0.1:${port} accepts connections`);
+  }
+  for (const [service, port, protocol] of [
+    ['ingest', 9000, 'udp'],
+    ['ingest', 5000, 'udp'],
+    ['dashboard', 8080, 'tcp'],
+    ['desktop', 14500, 'tcp'],
+  ] as const) {
+    const published = dc(['port', `--protocol=${protocol}`, service, String(port)]).stdout.trim();
+    assert(published === `127.0.0.1:${port}`, `${service} ${port}/${protocol} published as "${published}", expected 127.0.0.1:${port}`);
+  }
+  const all = run(DOCKER, ['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.Ports}}']).stdout;
+  assert(!/0\.0\.0\.0:|:::/.test(all), `something is published on every interface:\n${all}`);
+});
+
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+process.stdout.write(`\ncompose checks: ${passed} passed, ${failed} failed; timings ${JSON.stringify(timings)}\n`);
+if (process.env.IRL_COMPOSE_RESULT) writeFileSync(process.env.IRL_COMPOSE_RESULT, `${passed} ${failed} 0\n${JSON.stringify(timings)}\n`);
+process.exit(failed ? 1 : 0);

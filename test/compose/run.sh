@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The docker compose test, on a real engine (run by `./irlkit test` after the vitest suite):
+# base images → build every image → up -d with random secrets, published on 127.0.0.1 only, and an
+# RTMP sink on the compose network → test/compose/compose.check.ts → down -v, which must leave nothing.
+# Appends "passed failed skipped" to $IRL_TEST_SUMMARY_FILE when set; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$(readlink -f "$0")")/../.."
+root=$PWD
+PROJECT=${IRL_COMPOSE_PROJECT:-irlkit-composetest}
+DOCKER=/usr/bin/docker
+started=$(date +%s)
+say() { printf '\033[1mcompose test:\033[0m %s\n' "$*" >&2; }
+elapsed() { echo $(( $(date +%s) - started )); }
+
+passed=0
+failed=0
+record() {
+  [ -n "${IRL_TEST_SUMMARY_FILE:-}" ] && echo "$passed $failed 0" >>"$IRL_TEST_SUMMARY_FILE"
+  say "$passed passed, $failed failed in $(elapsed) s"
+}
+fail_early() {
+  say "$1"
+  failed=$((failed + 1))
+  record
+  exit 1
+}
+
+bash ../shared/docker/base-images.sh >&2 || fail_early "base-images.sh failed"
+
+work=$(mktemp -d)
+chmod 700 "$work"
+secret() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+cat >"$work/env" <<EOF
+NATS_PASSWORD=$(secret)
+OBS_WS_PASSWORD=$(secret)
+DASHBOARD_PASSWORD=$(secret)
+DASHBOARD_SESSION_SECRET=$(secret)$(secret)
+DESKTOP_PASSWORD=$(secret)
+BRIDGE_API_TOKEN=$(secret)
+SRT_PASSPHRASE=$(secret)
+OBS_RTMP_KEY=$(secret)
+OBS_RTMP_URL=rtmp://rtmp-sink/live
+IRL_PUBLISH_ADDRESS=127.0.0.1
+DOCKER_GID=$(stat -c %g /var/run/docker.sock)
+OBS_WATCHDOG_TIMEOUT_MS=5000
+IRL_IMAGE_TAG=composetest
+EOF
+COMPOSE=(/usr/bin/docker-compose -p "$PROJECT" --env-file "$work/env" -f docker-compose.yml -f test/compose/docker-compose.test.yml)
+
+leftovers() {
+  {
+    "$DOCKER" ps -aq --filter "label=com.docker.compose.project=$PROJECT"
+    "$DOCKER" ps -aq --filter "name=^$PROJECT-probe\$"
+    "$DOCKER" volume ls -q --filter "label=com.docker.compose.project=$PROJECT"
+    "$DOCKER" network ls -q --filter "label=com.docker.compose.project=$PROJECT"
+  } | sort -u
+}
+cleaned=0
+cleanup() {
+  [ "$cleaned" = 1 ] && return
+  cleaned=1
+  "$DOCKER" rm -f "$PROJECT-probe" >/dev/null 2>&1 || true
+  "${COMPOSE[@]}" down -v --remove-orphans >"$work/down.log" 2>&1
+  local left
+  left=$(leftovers)
+  if [ -z "$left" ]; then
+    passed=$((passed + 1))
+    say "✓ down -v leaves nothing running (no containers, volumes or networks of $PROJECT)"
+  else
+    failed=$((failed + 1))
+    say "✗ down -v left: $(echo "$left" | tr '\n' ' ')"
+    cat "$work/down.log" >&2
+  fi
+  rm -rf "$work"
+}
+on_exit() {
+  local status=$?
+  if [ "${checks_done:-0}" = 0 ]; then
+    failed=$((failed + 1))
+    say "stopped before the checks finished (exit $status)"
+    "${COMPOSE[@]}" logs --no-color --tail=40 >&2 2>/dev/null || true
+  fi
+  cleanup
+  record
+  [ "$failed" -eq 0 ] || exit 1
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+# A stack left over by an interrupted run would hold the ports.
+if [ -n "$(leftovers)" ]; then "${COMPOSE[@]}" down -v --remove-orphans >/dev/null 2>&1; fi
+
+say "building images (one at a time)"
+build_started=$(date +%s)
+"${COMPOSE[@]}" build >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; checks_done=0; exit 1; }
+build_s=$(( $(date +%s) - build_started ))
+say "built in ${build_s} s; starting the stack"
+"${COMPOSE[@]}" up -d >&2 || { checks_done=0; exit 1; }
+
+result=$work/result
+IRL_COMPOSE="$(printf '%s\n' "${COMPOSE[@]}" | node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n")))')" \
+IRL_COMPOSE_PROJECT=$PROJECT IRL_COMPOSE_RESULT=$result IRL_BRIDGE_IMAGE=irlkit/obs-bridge:composetest \
+  bash -c "set -a; . '$work/env'; set +a; exec node_modules/.bin/tsx test/compose/compose.check.ts"
+check_status=$?
+checks_done=1
+if [ -s "$result" ]; then
+  read -r p f _ <"$result"
+  passed=$((passed + p))
+  failed=$((failed + f))
+else
+  failed=$((failed + 1))
+  say "compose.check.ts recorded no results (exit $check_status)"
+fi
+if [ "$failed" -gt 0 ]; then
+  "${COMPOSE[@]}" logs --no-color --tail=60 obs obs-bridge desktop >&2 2>/dev/null || true
+fi
+say "images built in ${build_s} s; checks done at $(elapsed) s"
