@@ -21,6 +21,8 @@ export function buildApp({ config, bus, log }: IngestDeps) {
   let published = { ...totals };
   let latest: TransmitStats | undefined;
   let lastRequestFrom: string | undefined;
+  /** The loopback port srt-live-transmit last saw a connection request from (a relay or SRTLA group socket). */
+  let lastRequestSource: number | undefined;
 
   const monitor = new FeedMonitor(
     {
@@ -47,8 +49,8 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     peerIdleMs: Math.max(config.INGEST_DISCONNECT_TIMEOUT_MS * 2, 10_000),
     socketBufferBytes: config.INGEST_SOCKET_BUFFER_BYTES,
     log,
-    onDatagram: (peer, bytes, kind) => monitor.onDatagram(peer, bytes, kind),
-    onShutdown: (peer) => monitor.onDisconnected(`sender ${peer} closed the connection`),
+    onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
+    onShutdown: (peer, source) => monitor.onShutdown(`sender ${peer} closed the connection`, source),
   });
 
   const srtla =
@@ -64,7 +66,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
           registrationsPerSecond: config.SRTLA_REGISTRATIONS_PER_SECOND,
           socketBufferBytes: config.INGEST_SOCKET_BUFFER_BYTES,
           log,
-          onDatagram: (peer, bytes, kind) => monitor.onDatagram(peer, bytes, kind),
+          onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
           onJoin: (link, group) => {
             log.info({ link, group }, 'SRTLA link joined');
             events.info(`Bonded link ${link} joined (group ${group})`);
@@ -107,14 +109,19 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       onNews: (news) => {
         switch (news.kind) {
           case 'source-connected':
-            monitor.onSourceAccepted();
+            monitor.onSourceAccepted(lastRequestSource);
+            relay.setAcceptedSource(lastRequestSource);
             break;
           case 'source-disconnected':
             monitor.onDisconnected('SRT connection closed');
+            relay.setAcceptedSource(undefined);
             break;
-          case 'connection-request':
+          case 'connection-request': {
             lastRequestFrom = relayPeer(news.from);
+            const port = Number(news.from.slice(news.from.lastIndexOf(':') + 1));
+            lastRequestSource = Number.isInteger(port) && port > 0 ? port : undefined;
             break;
+          }
           case 'rejected': {
             const peer = lastRequestFrom ?? null;
             log.warn({ peer, code: news.code, reason: news.reason }, 'SRT connection rejected');
@@ -143,6 +150,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
         publishChildEvent(bus, SERVICE, event);
         if (event.event === 'exited') {
           monitor.onDisconnected('srt-live-transmit exited');
+          relay.setAcceptedSource(undefined);
           events.error(`srt-live-transmit exited (${event.signal ?? `code ${event.exitCode}`}); restarting in ${event.restartInMs} ms`);
         }
       },
@@ -204,7 +212,9 @@ export function buildApp({ config, bus, log }: IngestDeps) {
           relayRestarts: transmit.restarts,
           socketBufferBytes: relay.grantedBufferBytes,
           droppedNotSrt: relay.drops.notSrt,
+          droppedNotHandshake: relay.drops.notHandshake,
           droppedTooManyPeers: relay.drops.tooManyPeers,
+          foreignDatagrams: monitor.foreignDatagrams,
           rejectedMessages: bus.rejections.total,
         },
       }));

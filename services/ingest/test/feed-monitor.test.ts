@@ -58,6 +58,33 @@ describe('FeedMonitor', () => {
     expect(events[0]?.peer).toBe('10.0.0.1:5000');
   });
 
+  it("once a sender is accepted, a stranger's packets neither keep the feed alive nor end it", () => {
+    const { monitor, events, t } = setup();
+    const realSource = 40001;
+    const strangerSource = 40002;
+    monitor.onDatagram('10.0.0.1:5000', 0, 'control', realSource);
+    monitor.onSourceAccepted(realSource);
+    for (let i = 0; i < 100; i++) {
+      monitor.onDatagram('10.0.0.1:5000', 1316, 'data', realSource);
+      t.advance(4);
+    }
+    expect(events.map((e) => e.event)).toEqual(['connected']);
+    // A forged SRT shutdown from another address changes nothing.
+    monitor.onShutdown('sender 6.6.6.6:1 closed the connection', strangerSource);
+    expect(monitor.feedState).toBe('connected');
+    // The real sender dies; a stranger's data-looking packets do not hide the stall.
+    for (let i = 0; i < 200; i++) {
+      monitor.onDatagram('6.6.6.6:1', 1316, 'data', strangerSource);
+      t.advance(4);
+    }
+    expect(events.map((e) => e.event)).toEqual(['connected', 'stalled']);
+    expect(events[1]?.peer).toBe('10.0.0.1:5000');
+    expect(monitor.foreignDatagrams).toBe(201);
+    // The accepted sender's own shutdown ends the feed at once.
+    monitor.onShutdown('sender 10.0.0.1:5000 closed the connection', realSource);
+    expect(events.map((e) => e.event)).toEqual(['connected', 'stalled', 'disconnected']);
+  });
+
   it('reports a stall exactly stallTimeoutMs after the last data packet, and the resume', () => {
     const { monitor, events, send, t } = setup();
     monitor.onSourceAccepted();

@@ -1,5 +1,6 @@
 // Ingest on real ffmpeg, srt-live-transmit and nats-server: stats, stall/disconnect, passphrase, relay restarts.
 import { spawnSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfig } from '@irlkit/shared';
 import {
@@ -44,7 +45,7 @@ async function startIngest(extra: Record<string, string> = {}) {
       ...extra,
     },
   });
-  const app: IngestApp = buildApp({ config, bus, log: createLogger('ingest-test', 'warn') });
+  const app: IngestApp = buildApp({ config, bus, log: createLogger('ingest-test', process.env.TEST_LOG ?? 'warn') });
   await app.start();
   const reader = startSrtReader(outputPort);
   return {
@@ -57,6 +58,11 @@ async function startIngest(extra: Record<string, string> = {}) {
       await bus.closeConnection();
     },
   };
+}
+
+function udpSocket(): Promise<Socket> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve) => socket.bind(0, '127.0.0.1', () => resolve(socket)));
 }
 
 describe('ingest', () => {
@@ -113,6 +119,65 @@ describe('ingest', () => {
       await reconnected;
       await nextEvent(observer, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 500, 'stats of the returned feed');
     } finally {
+      await feed.stop();
+      await observer.closeConnection();
+      await ingest.stop();
+    }
+  });
+
+  it('ignores strangers on the SRT port: forged shutdowns, junk that looks like data, slot squatters', async () => {
+    const ingest = await startIngest({ SRT_MAX_PEERS: '2', INGEST_DISCONNECT_TIMEOUT_MS: '3000' });
+    const observer = await testBus(nats);
+    const links = collectEvents(observer, 'ingest.link');
+    const strangers = await Promise.all([0, 1, 2, 3].map(() => udpSocket()));
+    const header = (first: number, second: number) => {
+      const packet = Buffer.alloc(64);
+      packet[0] = first;
+      packet[1] = second;
+      return packet;
+    };
+    const blast = (packet: Buffer) => {
+      for (const socket of strangers) socket.send(packet, ingest.srtPort, '127.0.0.1');
+    };
+    // Squatters: two of them open with a handshake-looking packet and take both slots before the streamer comes.
+    strangers[0]?.send(header(0x80, 0x00), ingest.srtPort, '127.0.0.1');
+    strangers[1]?.send(header(0x80, 0x00), ingest.srtPort, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 2500));
+    const feed = startSrtFeed({ port: ingest.srtPort, bitrateKbps: 1500, latencyMs: 500 });
+    try {
+      await nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the streamer to get in past the squatters', 15_000);
+      await new Promise((r) => setTimeout(r, 500));
+      // A forged SRT shutdown and a burst of data-looking junk from other ports change nothing.
+      blast(header(0x80, 0x05));
+      blast(header(0x00, 0x01));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(links.items.map((e) => e.event)).toEqual(['connected']);
+      // The streamer dies while junk keeps coming: the stall is still reported.
+      const junk = setInterval(() => blast(header(0x00, 0x01)), 20);
+      try {
+        const stalled = nextEvent(observer, 'ingest.link', (e) => e.event === 'stalled', 'stalled despite the junk', 5000);
+        await feed.kill9();
+        await stalled;
+      } finally {
+        clearInterval(junk);
+      }
+      const heartbeat = await nextEvent(
+        observer,
+        'heartbeat',
+        (h) => h.service === 'ingest' && Number(h.detail.foreignDatagrams) > 0,
+        'counted foreign datagrams',
+        5000,
+      );
+      expect(Number(heartbeat.detail.droppedNotHandshake)).toBeGreaterThan(0);
+      // Like a phone, the returning sender retries until srt-live-transmit has let go of the dead connection.
+      const returning = startReconnectingFeed({ port: ingest.srtPort, bitrateKbps: 1500, latencyMs: 500 });
+      try {
+        await nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the streamer to come back', 20_000);
+      } finally {
+        await returning.stop();
+      }
+    } finally {
+      for (const socket of strangers) socket.close();
       await feed.stop();
       await observer.closeConnection();
       await ingest.stop();

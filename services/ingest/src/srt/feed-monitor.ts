@@ -38,6 +38,11 @@ const BUCKET_MS = 50;
 export class FeedMonitor {
   private state: FeedState = 'disconnected';
   private sourceAccepted = false;
+  /**
+   * Which sender srt-live-transmit accepted (the loopback port it sees). Once known, only that
+   * sender's packets count: a stranger's datagrams can neither keep a dead feed alive nor end a live one.
+   */
+  private acceptedSource: number | undefined;
   private peer: string | null = null;
   private lastDataTs: number | null = null;
   private lastAnyTs: number | null = null;
@@ -47,6 +52,8 @@ export class FeedMonitor {
   private readonly buckets: Array<[number, number]> = [];
   packetsReceived = 0;
   bytesReceived = 0;
+  /** Datagrams from senders other than the accepted one, ignored for the feed's state. */
+  foreignDatagrams = 0;
 
   constructor(
     private readonly options: FeedMonitorOptions,
@@ -58,8 +65,12 @@ export class FeedMonitor {
     return this.state;
   }
 
-  /** Every datagram the streamer's side sent, as it arrives. */
-  onDatagram(peer: string, payloadBytes: number, kind: 'data' | 'control'): void {
+  /** Every datagram the streamer's side sent, as it arrives; `source` names the sender as srt-live-transmit sees it. */
+  onDatagram(peer: string, payloadBytes: number, kind: 'data' | 'control', source?: number): void {
+    if (this.isForeign(source)) {
+      this.foreignDatagrams += 1;
+      return;
+    }
     const now = this.clock.now();
     this.lastAnyTs = now;
     this.armDisconnectTimer();
@@ -77,9 +88,10 @@ export class FeedMonitor {
     if (this.stallTimer === undefined && this.state === 'connected') this.armStallTimer(now);
   }
 
-  /** srt-live-transmit accepted the streamer's connection. */
-  onSourceAccepted(): void {
+  /** srt-live-transmit accepted the streamer's connection (from `source`, when its log said where from). */
+  onSourceAccepted(source?: number): void {
     this.sourceAccepted = true;
+    this.acceptedSource = source;
     const now = this.clock.now();
     if (this.state === 'disconnected' && this.lastDataTs !== null && now - this.lastDataTs < this.options.stallTimeoutMs) {
       this.transition('connected', 'connected', 'SRT connection accepted', now);
@@ -87,11 +99,25 @@ export class FeedMonitor {
     }
   }
 
+  /** A sender said goodbye (SRT shutdown). Only the accepted sender can end the feed this way. */
+  onShutdown(reason: string, source?: number): void {
+    if (this.isForeign(source)) {
+      this.foreignDatagrams += 1;
+      return;
+    }
+    this.onDisconnected(reason);
+  }
+
   /** The connection is gone: srt-live-transmit said so, the sender shut down, or the relay died. */
   onDisconnected(reason: string): void {
     this.sourceAccepted = false;
+    this.acceptedSource = undefined;
     if (this.state !== 'disconnected') this.transition('disconnected', 'disconnected', reason, this.clock.now());
     this.clearTimers();
+  }
+
+  private isForeign(source: number | undefined): boolean {
+    return this.acceptedSource !== undefined && source !== undefined && source !== this.acceptedSource;
   }
 
   bitrateKbps(): number {

@@ -2,7 +2,10 @@
 // loopback through a socket of its own, and replies back, so every packet's arrival is seen here.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
-import { isSrtShutdown, SRT_HEADER_BYTES, srtPacketKind } from './packet.ts';
+import { isSrtShutdown, SRT_CONTROL, SRT_HEADER_BYTES, srtControlType, srtPacketKind } from './packet.ts';
+
+/** A peer srt-live-transmit has not accepted within this long may give its slot to a newcomer. */
+const UNACCEPTED_PEER_GRACE_MS = 2000;
 
 export interface SrtRelayOptions {
   bindHost: string;
@@ -13,8 +16,9 @@ export interface SrtRelayOptions {
   peerIdleMs: number;
   socketBufferBytes: number;
   log: Logger;
-  onDatagram(peer: string, payloadBytes: number, kind: 'data' | 'control'): void;
-  onShutdown(peer: string): void;
+  /** `source` is the relay's loopback port for this peer: what srt-live-transmit sees as the sender. */
+  onDatagram(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
+  onShutdown(peer: string, source: number | undefined): void;
 }
 
 /** "::ffff:1.2.3.4" → "1.2.3.4"; addresses print as host:port or [v6]:port. */
@@ -29,6 +33,7 @@ interface Peer {
   port: number;
   socket: Socket;
   localPort: number;
+  firstSeen: number;
   lastSeen: number;
 }
 
@@ -36,7 +41,9 @@ export class SrtRelay {
   private socket: Socket | undefined;
   private readonly peers = new Map<string, Peer>();
   private sweepTimer: NodeJS.Timeout | undefined;
-  readonly drops = { notSrt: 0, tooManyPeers: 0, forwardError: 0 };
+  readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, forwardError: 0 };
+  /** The loopback port of the peer srt-live-transmit accepted: that peer's slot is never given away. */
+  private acceptedSource: number | undefined;
   grantedBufferBytes = 0;
 
   constructor(private readonly options: SrtRelayOptions) {}
@@ -53,6 +60,11 @@ export class SrtRelay {
     return this.socket?.address().port ?? 0;
   }
 
+  /** srt-live-transmit accepted the sender behind this loopback port (undefined: nobody is accepted). */
+  setAcceptedSource(localPort: number | undefined): void {
+    this.acceptedSource = localPort;
+  }
+
   /** The outside address behind one of the relay's loopback ports (to name peers in srt-live-transmit's logs). */
   peerByLocalPort(localPort: number): string | undefined {
     for (const peer of this.peers.values()) if (peer.localPort === localPort) return peer.label;
@@ -67,24 +79,47 @@ export class SrtRelay {
     }
     const key = `${address}|${port}`;
     let peer = this.peers.get(key);
+    const now = Date.now();
     if (!peer) {
-      if (this.peers.size >= this.options.maxPeers) {
+      // Every SRT connection opens with a handshake; anything else from an unknown address is noise
+      // and must not take one of the few peer slots.
+      if (kind !== 'control' || srtControlType(msg) !== SRT_CONTROL.handshake) {
+        this.drops.notHandshake += 1;
+        return;
+      }
+      if (this.peers.size >= this.options.maxPeers && !this.evictUnaccepted(now)) {
         this.drops.tooManyPeers += 1;
         return;
       }
-      peer = this.addPeer(key, address, port);
+      peer = this.addPeer(key, address, port, now);
     }
-    peer.lastSeen = Date.now();
-    this.options.onDatagram(peer.label, msg.length - SRT_HEADER_BYTES, kind);
-    if (kind === 'control' && isSrtShutdown(msg)) this.options.onShutdown(peer.label);
+    peer.lastSeen = now;
+    const source = peer.localPort || undefined;
+    this.options.onDatagram(peer.label, msg.length - SRT_HEADER_BYTES, kind, source);
+    if (kind === 'control' && isSrtShutdown(msg)) this.options.onShutdown(peer.label, source);
     peer.socket.send(msg, this.options.target.port, this.options.target.host, (error) => {
       if (error) this.drops.forwardError += 1;
     });
   }
 
-  private addPeer(key: string, address: string, port: number): Peer {
+  /** Frees the slot of the oldest peer srt-live-transmit never accepted, if it had its chance. */
+  private evictUnaccepted(now: number): boolean {
+    let oldest: [string, Peer] | undefined;
+    for (const entry of this.peers) {
+      const peer = entry[1];
+      if (peer.localPort === this.acceptedSource || now - peer.firstSeen < UNACCEPTED_PEER_GRACE_MS) continue;
+      if (!oldest || peer.firstSeen < oldest[1].firstSeen) oldest = entry;
+    }
+    if (!oldest) return false;
+    oldest[1].socket.close();
+    this.peers.delete(oldest[0]);
+    this.options.log.debug({ peer: oldest[1].label }, 'SRT peer slot reclaimed');
+    return true;
+  }
+
+  private addPeer(key: string, address: string, port: number, now: number): Peer {
     const socket = createSocket('udp4');
-    const peer: Peer = { label: peerLabel(address, port), address, port, socket, localPort: 0, lastSeen: Date.now() };
+    const peer: Peer = { label: peerLabel(address, port), address, port, socket, localPort: 0, firstSeen: now, lastSeen: now };
     socket.on('message', (reply) => this.socket?.send(reply, port, address));
     socket.on('error', (error) => this.options.log.warn({ err: error, peer: peer.label }, 'relay socket error'));
     socket.bind(0, '127.0.0.1', () => {

@@ -15,7 +15,8 @@ export interface SrtlaReceiverOptions extends Limits {
   socketBufferBytes: number;
   log: Logger;
   /** Every forwarded packet, for the feed monitor (stall detection covers bonded feeds too). */
-  onDatagram?(peer: string, payloadBytes: number, kind: 'data' | 'control'): void;
+  /** `source` is the group's loopback port: what srt-live-transmit sees as the sender. */
+  onDatagram?(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
   onJoin?(link: string, group: string): void;
   onLeave?(link: string, group: string, reason: string): void;
   /** When given, records how long handling each sender datagram took, in ns (benchmarks). */
@@ -43,6 +44,8 @@ interface GroupSocket {
   group: Group;
   /** Connected to the listener: sends skip the address lookup, and a closed port is reported. */
   connected: boolean;
+  /** Its loopback port once bound: srt-live-transmit sees the group as this sender. */
+  localPort: number;
   /** Packets that came before the socket was connected (a few ms after the link joined). */
   pending: Buffer[];
   onSent: (error: Error | null) => void;
@@ -167,12 +170,12 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       }
       case 'forward': {
         if (outcome.ack) this.socket?.send(outcome.ack, port, address);
+        const entry = this.groupSocket(outcome.group);
         if (this.options.onDatagram) {
           const label = this.peers.get(key)?.label ?? linkLabel(address, port);
-          this.options.onDatagram(label, msg.length - SRT_HEADER_BYTES, outcome.isData ? 'data' : 'control');
+          this.options.onDatagram(label, msg.length - SRT_HEADER_BYTES, outcome.isData ? 'data' : 'control', entry.localPort || undefined);
         }
         // A listener that is restarting refuses packets; the group stays and the next packet retries.
-        const entry = this.groupSocket(outcome.group);
         if (entry.connected) entry.socket.send(msg, entry.onSent);
         else if (entry.pending.length < MAX_PENDING) entry.pending.push(msg);
         else this.registry.count('forward_error');
@@ -190,6 +193,7 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       socket,
       group,
       connected: false,
+      localPort: 0,
       pending: [],
       onSent: (error) => {
         if (error) this.registry.count((error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'listener_refused' : 'forward_error');
@@ -204,6 +208,7 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       if (!refused) this.options.log.debug({ err: error, group: group.label }, 'SRTLA group socket error');
     });
     socket.bind(0, ipv6 ? '::1' : '127.0.0.1', () => {
+      created.localPort = socket.address().port;
       setSocketBuffers(socket, this.options.socketBufferBytes);
       socket.connect(this.options.target.port, this.options.target.host, () => {
         created.connected = true;
