@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, commonEnv, createLogger, env, loadConfig, Supervisor } from '@irlkit/shared';
+import { ConfigError, commonEnv, createLogger, DEV_SECRETS, env, loadConfig, Supervisor } from '@irlkit/shared';
 import { parse as parseDotenv } from 'dotenv';
 import { testPatternArgs } from '../test/kit/ffmpeg.ts';
 
@@ -23,6 +23,21 @@ const runnerEnv = {
   DASHBOARD_PORT: env.port(8080),
   DESKTOP_PORT: env.port(14500),
 };
+
+/** Secrets only the runner hands out (xpra's password); checked like every service's, after generation. */
+const runnerSecretsEnv = {
+  NODE_ENV: commonEnv.NODE_ENV,
+  IRL_PRODUCTION: commonEnv.IRL_PRODUCTION,
+  DESKTOP_PASSWORD: env.secret(DEV_SECRETS.desktop),
+};
+
+function refuseBadConfig(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`irlkit: ${error.message}\n`);
+    process.exit(78);
+  }
+  throw error;
+}
 
 /** Services in start order; a service whose folder has no start script yet is skipped. */
 const SERVICES = ['desktop', 'ingest', 'obs-bridge', 'dashboard'] as const;
@@ -70,15 +85,16 @@ async function main() {
   try {
     config = loadConfig(runnerEnv, { source: userEnv, envFile: false });
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`irlkit: ${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
+    refuseBadConfig(error);
   }
   const stateDir = config.IRL_STATE_DIR;
   mkdirSync(join(stateDir, 'nats'), { recursive: true });
   const secrets = loadSecrets(stateDir, userEnv);
+  try {
+    loadConfig(runnerSecretsEnv, { source: { ...secrets, ...userEnv }, envFile: false });
+  } catch (error) {
+    refuseBadConfig(error);
+  }
   const childEnv: NodeJS.ProcessEnv = {
     ...secrets,
     ...userEnv,
