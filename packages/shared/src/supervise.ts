@@ -39,6 +39,8 @@ export class Supervisor {
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private delayMs: number;
+  /** restartNow() was called: the next exit restarts at once. */
+  private restartAsked = false;
   private startedAt = 0;
   private readonly backoff: BackoffOptions;
   restarts = 0;
@@ -98,8 +100,12 @@ export class Supervisor {
       return;
     }
     if (Date.now() - this.startedAt >= this.backoff.resetAfterMs) this.delayMs = this.backoff.initialMs;
-    const restartInMs = this.delayMs;
-    this.delayMs = Math.min(this.backoff.maxMs, this.delayMs * this.backoff.factor);
+    // A restart asked for by hand happens at once, once; the backoff that follows starts from the
+    // initial delay, so a child that keeps crashing afterwards is never respawned in a tight loop.
+    const restartInMs = this.restartAsked ? 0 : this.delayMs;
+    if (this.restartAsked) this.delayMs = this.backoff.initialMs;
+    else this.delayMs = Math.min(this.backoff.maxMs, Math.max(this.backoff.initialMs, this.delayMs * this.backoff.factor));
+    this.restartAsked = false;
     log.warn({ child: name, code, signal, error, restartInMs }, 'child exited; restarting');
     this.emit({ event: 'exited', pid: child.pid ?? null, exitCode: code, signal, restartInMs, detail: error });
     this.restartTimer = setTimeout(() => {
@@ -113,7 +119,7 @@ export class Supervisor {
 
   /** Kills the running child; the supervisor starts it again at once. */
   restartNow(): void {
-    this.delayMs = 0;
+    this.restartAsked = true;
     this.child?.kill('SIGKILL');
   }
 

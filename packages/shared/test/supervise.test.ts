@@ -1,0 +1,63 @@
+// The process supervisor on real child processes: backoff that grows, a restart by hand that is
+// immediate once and never turns into a tight respawn loop, and a clean stop.
+import { describe, expect, it } from 'vitest';
+import { type ChildEvent, createLogger, Supervisor } from '../src/index.ts';
+
+const log = createLogger('supervise-test', 'silent');
+
+function collect() {
+  const events: ChildEvent[] = [];
+  const waitFor = async (predicate: () => boolean, what: string, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { events, waitFor, onEvent: (e: ChildEvent) => events.push(e) };
+}
+
+describe('Supervisor', () => {
+  it('restarts a crashing child with growing delays', async () => {
+    const { events, waitFor, onEvent } = collect();
+    const s = new Supervisor({ name: 'crasher', command: 'sh', args: () => ['-c', 'exit 3'], log, onEvent, backoff: { initialMs: 20, maxMs: 80, factor: 2 } });
+    s.start();
+    await waitFor(() => events.filter((e) => e.event === 'exited').length >= 4, 'four exits');
+    await s.stop();
+    const delays = events.filter((e) => e.event === 'exited').map((e) => e.restartInMs);
+    expect(delays.slice(0, 4)).toEqual([20, 40, 80, 80]);
+    expect(events.find((e) => e.event === 'exited')?.exitCode).toBe(3);
+  });
+
+  it('restarts at once when asked, then backs off again if the child keeps crashing', async () => {
+    const { events, waitFor, onEvent } = collect();
+    let crash = false;
+    const s = new Supervisor({
+      name: 'asked',
+      command: 'sh',
+      args: () => ['-c', crash ? 'exit 1' : 'sleep 30'],
+      log,
+      onEvent,
+      backoff: { initialMs: 50, maxMs: 200, factor: 2 },
+    });
+    s.start();
+    await waitFor(() => events.some((e) => e.event === 'started'), 'the first start');
+    crash = true;
+    s.restartNow();
+    await waitFor(() => events.filter((e) => e.event === 'exited').length >= 3, 'three exits');
+    await s.stop();
+    const delays = events.filter((e) => e.event === 'exited').map((e) => e.restartInMs);
+    expect(delays.slice(0, 3)).toEqual([0, 50, 100]);
+  });
+
+  it('stops a running child and does not restart it', async () => {
+    const { events, waitFor, onEvent } = collect();
+    const s = new Supervisor({ name: 'sleeper', command: 'sleep', args: () => ['30'], log, onEvent });
+    s.start();
+    await waitFor(() => events.some((e) => e.event === 'started'), 'the start');
+    await s.stop();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events.map((e) => e.event)).toEqual(['started', 'stopped']);
+    expect(s.running).toBe(false);
+  });
+});
