@@ -95,13 +95,26 @@ export class Bus {
     private readonly log: Logger,
   ) {}
 
-  publish<N extends EventName>(name: N, payload: EventPayload<N>): void {
+  /** Invalid outgoing messages, by event name: a bug in this service, logged and counted, never sent. */
+  readonly refusedPublishes = new Map<string, number>();
+
+  /**
+   * Validates and sends an event. An invalid payload is not sent: it is logged and counted and
+   * `false` comes back, so a bad field in a timer's message never takes a service down.
+   */
+  publish<N extends EventName>(name: N, payload: EventPayload<N>): boolean {
     const parsed = eventSchemas[name].safeParse(payload);
     if (!parsed.success) {
-      throw new TypeError(`refusing to publish invalid ${name}: ${describeZodError(parsed.error)}`);
+      this.refusedPublishes.set(name, (this.refusedPublishes.get(name) ?? 0) + 1);
+      this.log.error(
+        { event: name, reason: describeZodError(parsed.error), refused: this.refusedPublishes.get(name) },
+        'refusing to publish an invalid message',
+      );
+      return false;
     }
-    if (this.nc.isClosed()) return;
+    if (this.nc.isClosed()) return false;
     this.nc.publish(subjects.event(this.streamId, name), json.encode(parsed.data));
+    return true;
   }
 
   subscribe<N extends EventName>(name: N, onMessage: (payload: EventPayload<N>) => void): Unsubscribe {
