@@ -67,7 +67,11 @@ export class Switcher {
     const streamId = bus.streamId;
     this.configSetting = await Setting.open(bus.nc, this.options.bucket, `${SWITCHER_SETTINGS_KEY}_${streamId}_config`, switcherConfig, log);
     this.modeSetting = await Setting.open(bus.nc, this.options.bucket, `${SWITCHER_SETTINGS_KEY}_${streamId}_mode`, switcherMode, log);
-    this.config = (await this.configSetting.get()) ?? this.options.defaults ?? DEFAULT_SWITCHER_CONFIG;
+    const configured = this.options.defaults ?? DEFAULT_SWITCHER_CONFIG;
+    const stored = await this.configSetting.get();
+    // Thresholds and options are the streamer's (stored, changed from the dashboard); scene names and
+    // the feed input belong to the deployment's configuration, which wins on every start.
+    this.config = stored ? { ...stored, scenes: configured.scenes, mediaInput: configured.mediaInput } : configured;
     const mode: SwitcherMode = (await this.modeSetting.get()) ?? 'auto';
     this.policy = new SwitcherPolicy(this.config, Date.now());
     this.policy.observeProgramScene(obs.programScene());
