@@ -31,6 +31,8 @@ export interface TestDashboard {
   password: string;
   output(): string;
   stop(): Promise<void>;
+  /** Stops and starts the server on the same port (open event streams break, as in a redeploy). */
+  restart(): Promise<void>;
 }
 
 /** Builds the dashboard if no build exists, then runs `next start` against the test's nats-server. */
@@ -41,39 +43,48 @@ export async function startDashboard(nats: TestNats, env: Record<string, string>
   }
   const port = await freeTcpPort();
   const password = 'dashboard-test-password';
-  const child: ChildProcess = spawn(`${dashboardDir}/node_modules/.bin/next`, ['start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: dashboardDir,
-    env: {
-      ...process.env,
-      NATS_URL: nats.url,
-      NATS_USER: nats.user,
-      NATS_PASSWORD: nats.password,
-      DASHBOARD_PASSWORD: password,
-      DASHBOARD_SESSION_SECRET: 'dashboard-test-session-secret',
-      DASHBOARD_DESKTOP_URL: 'http://127.0.0.1:1/desktop',
-      IRL_ENV_FILE: '/nonexistent',
-      NEXT_TELEMETRY_DISABLED: '1',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/login`).catch(() => undefined))?.ok, `the dashboard to answer on ${url}`, 30_000, 200);
-  return {
-    url,
-    password,
-    output: () => output,
-    stop: async () => {
+  let output = '';
+  const launch = async () => {
+    const child: ChildProcess = spawn(`${dashboardDir}/node_modules/.bin/next`, ['start', '-p', String(port), '-H', '127.0.0.1'], {
+      cwd: dashboardDir,
+      env: {
+        ...process.env,
+        NATS_URL: nats.url,
+        NATS_USER: nats.user,
+        NATS_PASSWORD: nats.password,
+        DASHBOARD_PASSWORD: password,
+        DASHBOARD_SESSION_SECRET: 'dashboard-test-session-secret',
+        DASHBOARD_DESKTOP_URL: 'http://127.0.0.1:1/desktop',
+        IRL_ENV_FILE: '/nonexistent',
+        NEXT_TELEMETRY_DISABLED: '1',
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await waitFor(async () => (await fetch(`${url}/login`).catch(() => undefined))?.ok, `the dashboard to answer on ${url}`, 30_000, 200);
+    return async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (child.exitCode === null) child.kill('SIGKILL');
+        await exited;
       }
+    };
+  };
+  let stopServer = await launch();
+  return {
+    url,
+    password,
+    output: () => output,
+    stop: () => stopServer(),
+    restart: async () => {
+      await stopServer();
+      stopServer = await launch();
     },
   };
 }

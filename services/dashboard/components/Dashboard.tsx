@@ -45,7 +45,16 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
       for (const { name, payload } of snapshot.events) source.dispatchEvent(new MessageEvent(name, { data: JSON.stringify(payload) }));
     });
     source.onopen = () => setConnected(true);
-    source.onerror = () => setConnected(false);
+    source.onerror = () => {
+      setConnected(false);
+      // The browser retries by itself; an expired session would only get 401s, so go to the login page.
+      void fetch('/api/events', { method: 'HEAD' }).then(
+        (r) => {
+          if (r.status === 401) window.location.assign('/login');
+        },
+        () => {},
+      );
+    };
     on<ObsState>('obs.state', setObs);
     on<SwitcherState>('switcher.state', setSwitcher);
     on<IngestLink>('ingest.link', setLink);
@@ -230,8 +239,8 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
               <XAxis dataKey="label" hide />
               <YAxis stroke="#7d8aa5" fontSize={11} />
               <Tooltip contentStyle={{ background: '#151a24', border: '1px solid #263043' }} />
-              {thresholds && <ReferenceLine y={thresholds.lowEnterKbps} stroke="#e5484d" strokeDasharray="4 4" />}
-              {thresholds && <ReferenceLine y={thresholds.lowLeaveKbps} stroke="#46a758" strokeDasharray="4 4" />}
+              {thresholds && <ReferenceLine y={thresholds.lowEnterKbps} stroke="#e5484d" strokeDasharray="4 4" ifOverflow="extendDomain" />}
+              {thresholds && <ReferenceLine y={thresholds.lowLeaveKbps} stroke="#46a758" strokeDasharray="4 4" ifOverflow="extendDomain" />}
               <Line type="monotone" dataKey="bitrate" stroke="#4c8dff" dot={false} isAnimationActive={false} />
             </LineChart>
           </ResponsiveContainer>
@@ -243,7 +252,9 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
               <CartesianGrid stroke="#263043" strokeDasharray="3 3" />
               <XAxis dataKey="label" hide />
               <YAxis stroke="#7d8aa5" fontSize={11} />
-              {thresholds && thresholds.rttEnterMs > 0 && <ReferenceLine y={thresholds.rttEnterMs} stroke="#e5484d" strokeDasharray="4 4" />}
+              {thresholds && thresholds.rttEnterMs > 0 && (
+                <ReferenceLine y={thresholds.rttEnterMs} stroke="#e5484d" strokeDasharray="4 4" ifOverflow="extendDomain" />
+              )}
               <Line type="monotone" dataKey="rtt" stroke="#f5a524" dot={false} isAnimationActive={false} />
               <Line type="monotone" dataKey="loss" stroke="#e5484d" dot={false} isAnimationActive={false} />
             </LineChart>

@@ -107,6 +107,15 @@ describe('dashboard', () => {
     await page.context().close();
   });
 
+  it('sends the page to the login when its session ends', async () => {
+    const page = await loggedInPage(390, 844);
+    await page.context().clearCookies();
+    // The server restarts (a redeploy): the browser reconnects its event stream, now without a session.
+    await dashboard.restart();
+    await page.waitForURL(/\/login$/, { timeout: 20_000 });
+    await page.context().close();
+  });
+
   it('shows what happened before the page was opened: state, timeline and chart history', async () => {
     publishAll({ scene: 'Privacy' });
     bus.publish('log', { ts: Date.now(), level: 'info', source: 'test', message: 'Happened before the page opened' });

@@ -7,6 +7,11 @@ import { isLoggedIn } from '../../../lib/session';
 export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
 
+/** Lets the page tell an expired session (401) from a network hiccup without opening a stream. */
+export async function HEAD() {
+  return new Response(null, { status: (await isLoggedIn()) ? 204 : 401 });
+}
+
 export async function GET(request: Request) {
   if (!(await isLoggedIn())) return Response.json({ ok: false, error: 'login required' }, { status: 401 });
   const b = await bus();
