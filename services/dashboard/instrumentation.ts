@@ -3,6 +3,7 @@
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return;
   const { bus } = await import('./lib/bus');
-  // A NATS server that is not up yet is retried by the first page that needs it.
-  await bus().catch(() => undefined);
+  // Not awaited: the server must answer (login, health) while NATS is still unreachable; the
+  // connection keeps trying, and a failed one is retried by the first page that needs it.
+  void bus().catch(() => undefined);
 }

@@ -35,7 +35,7 @@ export interface TestDashboard {
   restart(): Promise<void>;
 }
 
-/** Builds the dashboard if no build exists, then runs `next start` against the test's nats-server. */
+/** Builds the dashboard if no build exists, then runs its server (server.ts) against the test's nats-server. */
 export async function startDashboard(nats: TestNats, env: Record<string, string> = {}): Promise<TestDashboard> {
   if (!existsSync(`${dashboardDir}/.next/BUILD_ID`)) {
     const build = spawnSync('npx', ['next', 'build'], { cwd: dashboardDir, encoding: 'utf8' });
@@ -46,10 +46,12 @@ export async function startDashboard(nats: TestNats, env: Record<string, string>
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const launch = async () => {
-    const child: ChildProcess = spawn(`${dashboardDir}/node_modules/.bin/next`, ['start', '-p', String(port), '-H', '127.0.0.1'], {
+    const child: ChildProcess = spawn(`${dashboardDir}/node_modules/.bin/tsx`, ['server.ts'], {
       cwd: dashboardDir,
       env: {
         ...process.env,
+        DASHBOARD_PORT: String(port),
+        DASHBOARD_HOST: '127.0.0.1',
         NATS_URL: nats.url,
         NATS_USER: nats.user,
         NATS_PASSWORD: nats.password,

@@ -9,10 +9,12 @@ export const dashboardEnv = {
   DASHBOARD_SESSION_HOURS: env.int(12, 1, 24 * 30),
   /** Secure cookies: auto (when the request came over HTTPS), true or false. */
   DASHBOARD_SECURE_COOKIES: env.enumOf(['auto', 'true', 'false'] as const, 'auto'),
-  /** Trust X-Forwarded-For for the login rate limit (set behind your TLS proxy). */
+  /** Take the client address from the last X-Forwarded-For entry (set behind your TLS proxy). */
   DASHBOARD_TRUST_PROXY: env.bool(false),
   DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE: env.int(5, 1, 100),
   DASHBOARD_DESKTOP_URL: env.string('http://localhost:14500'),
+  DASHBOARD_PORT: env.port(8080),
+  DASHBOARD_HOST: env.string('0.0.0.0'),
 };
 export type DashboardConfig = z.infer<z.ZodObject<typeof dashboardEnv>>;
 

@@ -1,6 +1,7 @@
 // Login sessions: an HMAC-signed, expiring cookie; constant-time password check; a per-IP rate limit.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { cookies, headers } from 'next/headers';
+import { CLIENT_ADDRESS_HEADER } from './client-address';
 import { config } from './config';
 
 export const SESSION_COOKIE = 'irlkit_session';
@@ -69,8 +70,7 @@ export function recordFailedLogin(ip: string, now = Date.now()): void {
   failedLogins.set(ip, [...recentFailures(ip, now), now]);
 }
 
+/** The client address server.ts vouched for; one shared budget if the app runs without server.ts. */
 export async function clientIp(): Promise<string> {
-  if (!config().DASHBOARD_TRUST_PROXY) return 'direct';
-  const h = await headers();
-  return h.get('x-forwarded-for')?.split(',')[0]?.trim() || h.get('x-real-ip') || 'direct';
+  return (await headers()).get(CLIENT_ADDRESS_HEADER) || 'unknown';
 }

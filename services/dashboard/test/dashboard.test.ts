@@ -215,6 +215,13 @@ describe('dashboard', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await attempt('wrong-password')).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    // A forged X-Forwarded-For is no way around the limit (no proxy is trusted here).
+    const forged = await fetch(`${dashboard.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.99' },
+      body: JSON.stringify({ password: 'wrong-password' }),
+    });
+    expect(forged.status).toBe(429);
     expect((await attempt(dashboard.password)).status).toBe(429);
     expect((await fetch(`${dashboard.url}/api/login`, { method: 'POST', body: 'not json' })).status).toBe(429);
   });
