@@ -89,6 +89,8 @@ class BusProbe {
         `${project}-probe`,
         '--network',
         `${project}_default`,
+        '--dns',
+        '127.0.0.1',
         '-e',
         'NATS_URL=nats://nats:4222',
         '-e',
@@ -269,15 +271,18 @@ try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       const url = `http://127.0.0.1:14500/index.html?password=${encodeURIComponent(env.desktopPassword)}&sound=false&floating_menu=false&clipboard=false`;
       await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
+      // xpra draws each window of the shadowed display on a canvas; a session without one shows none.
       await page.waitForSelector('#screen canvas', { timeout: 30_000 });
-      // Let the first full frame of the shadowed display arrive.
+      // Then wait for pixels: below xpra's menu bar, an empty or black display is one flat colour
+      // (spread near 0); OBS's window measured 20-51 on the whole page.
       let spread = 0;
       await waitFor(
         async () => {
           const png = await page.screenshot({ type: 'png' });
           writeFileSync(join(artifacts, 'desktop.png'), png);
-          spread = pixelSpread(grayRaster(png.toString('base64')));
-          return spread > 20;
+          const belowMenu = await page.screenshot({ type: 'png', clip: { x: 0, y: 40, width: 1280, height: 760 } });
+          spread = pixelSpread(grayRaster(belowMenu.toString('base64')));
+          return spread > 10;
         },
         `a non-blank desktop (pixel spread ${spread.toFixed(1)}; see test-artifacts/compose/desktop.png)`,
         30_000,
@@ -289,6 +294,17 @@ try {
       await browser.close();
     }
   });
+
+  // A logged-in dashboard, open through the kill, must end up showing the obs container's state.
+  const dashboardBrowser = await launchChromium();
+  const dashboard = await dashboardBrowser.newPage();
+  const dashboardReady = (async () => {
+    await dashboard.goto('http://127.0.0.1:8080/login', { timeout: 30_000 });
+    await dashboard.fill('[data-testid=password]', env.dashboardPassword);
+    await dashboard.click('[data-testid=login]');
+    await dashboard.waitForSelector('[data-testid=onair]', { timeout: 30_000 });
+  })();
+  await dashboardReady.catch(() => {});
 
   await check('docker kill obs → the watchdog restarts it and streaming resumes within 30 s', async () => {
     const obsId = containerId('obs');
@@ -334,6 +350,19 @@ try {
     assert(streams.length > 0, 'no streams');
     process.stdout.write(`    kill → restart issued ${timings.killToRestartS.toFixed(1)} s, kill → streaming again ${timings.killToStreamingS.toFixed(1)} s\n`);
   });
+  await check('the dashboard shows the obs container back (process events of kind container)', async () => {
+    await dashboardReady;
+    await dashboard
+      .waitForFunction(() => /obs container: (started|healthy)/.test(document.querySelector('[data-testid=container-obs]')?.textContent ?? ''), null, {
+        timeout: 60_000,
+      })
+      .catch(async (error: Error) => {
+        await dashboard.screenshot({ path: join(artifacts, 'dashboard.png') });
+        throw new Error(`${error.message} (see test-artifacts/compose/dashboard.png)`);
+      });
+    await dashboard.screenshot({ path: join(artifacts, 'dashboard.png') });
+  });
+  await dashboardBrowser.close();
 } finally {
   await feed.stop();
   await probe.stop();

@@ -1,5 +1,6 @@
 // Owns the Docker socket: finds OBS's container, restarts it, and turns the engine's events about it
 // into `process` events (kind 'container').
+/// <reference path="./dockerode.d.ts" />
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { ChildEvent, Logger } from '@irlkit/shared';
