@@ -57,6 +57,17 @@ describe('watchdog policy', () => {
     expect(restart).toMatchObject({ type: 'restartObs', attempt: 1 });
   });
 
+  it('once OBS has been up, an outage waits for the timeout only, not the startup grace', () => {
+    const t = setup();
+    t.wait(1000);
+    t.up();
+    t.wait(1000);
+    t.down();
+    const lostAt = t.now();
+    t.wait(10_500);
+    expect(t.restarts().map((r) => r.at - lostAt)).toEqual([10_000]);
+  });
+
   it('backs off: each restart that does not bring OBS back doubles the wait, up to the cap', () => {
     const t = setup();
     t.up();

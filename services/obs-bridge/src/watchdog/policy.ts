@@ -15,7 +15,7 @@ export interface WatchdogSettings {
   shutdownWindowMs: number;
 }
 
-export const DEFAULT_WATCHDOG_SETTINGS: WatchdogSettings = { timeoutMs: 10_000, startupGraceMs: 20_000, maxGraceMs: 300_000, shutdownWindowMs: 3000 };
+export const DEFAULT_WATCHDOG_SETTINGS: WatchdogSettings = { timeoutMs: 10_000, startupGraceMs: 30_000, maxGraceMs: 300_000, shutdownWindowMs: 3000 };
 
 export type WatchdogAction =
   | { type: 'restartObs'; attempt: number; reason: string }
@@ -74,6 +74,8 @@ export class WatchdogPolicy {
     const wasUp = this.everReachable;
     this.everReachable = true;
     this.attempts = 0;
+    // OBS is up: its start is over, so the next outage waits for the timeout only.
+    this.lastStartAt = Number.NEGATIVE_INFINITY;
     this.streaming = current?.streaming ?? false;
     this.streamingStoppedAt = null;
     this.scene = current?.scene ?? null;
