@@ -1,7 +1,7 @@
 // The whole native product from a streamer's seat: an ffmpeg sender over SRT, ingest, a real OBS,
 // obs-bridge and the dashboard in Chromium. The Start button makes OBS stream to the RTMP sink, the
 // preview shows the program, the mic button mutes OBS's input, and Stop (confirmed) ends the stream.
-import { launchChromium, nextEvent, probeStreams, startDashboard, startSrtFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
+import { launchChromium, nextEvent, probeUntilAudioAndVideo, startDashboard, startSrtFeed, startStack, type TestStack } from '@irlkit/test-kit';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -37,14 +37,7 @@ it('goes on air from the dashboard: Start streams to the RTMP sink, mute reaches
 
   await page.getByTestId('start').click();
   await expect.poll(() => page.getByTestId('onair').textContent(), { timeout: 20_000 }).toMatch(/ON AIR/);
-  const streams = await waitFor(
-    async () => {
-      const s = await probeStreams(sink.playUrl('test'), 5000);
-      return s.length >= 2 ? s : undefined;
-    },
-    'ffprobe to read the stream the Start button began',
-    30_000,
-  );
+  const streams = await probeUntilAudioAndVideo(sink.playUrl('test'), 'ffprobe to read the stream the Start button began', 30_000);
   expect(streams.find((s) => s.codec_type === 'video')?.codec_name).toBe('h264');
   expect(streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('aac');
 

@@ -139,21 +139,31 @@ export function startSrtReader(port: number, host = '127.0.0.1') {
   let stopped = false;
   let child: ChildProcess | undefined;
   let errors = '';
+  /** Frames decoded by readers that have exited, and by the current one so far. */
+  let framesBefore = 0;
+  let framesNow = 0;
   const run = async () => {
     while (!stopped) {
-      child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', `srt://${host}:${port}?mode=caller&latency=200000`, '-f', 'null', '-'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
+      const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-progress', 'pipe:1', '-i', `srt://${host}:${port}?mode=caller&latency=200000`];
+      child = spawn('ffmpeg', [...args, '-f', 'null', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      framesNow = 0;
+      child.stdout?.on('data', (d: Buffer) => {
+        for (const match of d.toString().matchAll(/^frame=(\d+)$/gm)) framesNow = Number(match[1]);
       });
       child.stderr?.on('data', (d: Buffer) => {
         errors = (errors + d.toString()).slice(-5000);
       });
       await new Promise((resolve) => child?.once('exit', resolve));
+      framesBefore += framesNow;
+      framesNow = 0;
       if (!stopped) await new Promise((r) => setTimeout(r, 200));
     }
   };
   void run();
   return {
     errors: () => errors,
+    /** Video frames decoded so far (ffmpeg's progress reports, about every 0.5 s). */
+    frames: () => framesBefore + framesNow,
     stop: async () => {
       stopped = true;
       if (child && child.exitCode === null && child.signalCode === null) {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeTcpPort } from './ports.ts';
+import { waitFor } from './wait.ts';
 
 export interface RtmpSink {
   /** rtmp://127.0.0.1:PORT/live (the server URL OBS is given). */
@@ -79,4 +80,16 @@ export function probeStreams(url: string, timeoutMs = 10_000): Promise<ProbedStr
       }
     });
   });
+}
+
+/** Probes until ffprobe reads both video and audio from the URL; fails with `what` after the timeout. */
+export function probeUntilAudioAndVideo(url: string, what: string, timeoutMs: number): Promise<ProbedStream[]> {
+  return waitFor(
+    async () => {
+      const streams = await probeStreams(url, 5000);
+      return streams.some((s) => s.codec_type === 'video') && streams.some((s) => s.codec_type === 'audio') ? streams : undefined;
+    },
+    what,
+    timeoutMs,
+  );
 }

@@ -61,6 +61,7 @@ async function bondedRun(linkCount: number, streamId: string) {
       tables.items.filter((t) => t.receivedAt >= from && t.receivedAt < to).map((t) => t.links.find((l) => l.address.startsWith(`${cutLink}:`)));
     return {
       decodeErrors: reader.errors(),
+      framesDecoded: reader.frames(),
       feedErrors: feed.stderr(),
       before: rowsOf(cutAt - 3000, cutAt),
       during: rowsOf(cutAt + 6000, restoredAt),
@@ -88,6 +89,8 @@ describe('SRTLA end to end', () => {
     for (const run of [two, three]) {
       expect(run.feedErrors).toBe('');
       expect(run.decodeErrors).toBe('');
+      // Every second of the 30 fps pattern arrived and decoded (the reader starts a moment late).
+      expect(run.framesDecoded).toBeGreaterThanOrEqual(Math.floor((DURATION_MS / 1000) * 30 * 0.9));
       // The cut link carries traffic before, drops out of the table during the cut, and is back after.
       expect(run.before.some((row) => row && row.bitrateKbps > 100)).toBe(true);
       expect(run.during.every((row) => row === undefined || row.bitrateKbps === 0)).toBe(true);

@@ -1,7 +1,17 @@
 // obs-bridge against a real, provisioned OBS under Xvfb, a real nginx RTMP sink, real ingest and
 // nats-server, inside the private network namespace.
 import { spawnSync } from 'node:child_process';
-import { collectEvents, grayRaster, nextEvent, pixelDifference, probeStreams, startSrtFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
+import {
+  collectEvents,
+  grayRaster,
+  nextEvent,
+  pixelDifference,
+  probeUntilAudioAndVideo,
+  startSrtFeed,
+  startStack,
+  type TestStack,
+  waitFor,
+} from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let stack: TestStack;
@@ -57,14 +67,7 @@ describe('obs-bridge', () => {
     expect(await observer.request('stream.start', {})).toEqual({ ok: true });
     await streaming;
     const started = Date.now();
-    const streams = await waitFor(
-      async () => {
-        const s = await probeStreams(sink.playUrl('test'), 5000);
-        return s.length >= 2 ? s : undefined;
-      },
-      'ffprobe to read video and audio from the sink',
-      15_000,
-    );
+    const streams = await probeUntilAudioAndVideo(sink.playUrl('test'), 'ffprobe to read video and audio from the sink', 15_000);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(streams.find((s) => s.codec_type === 'video')?.codec_name).toBe('h264');
     expect(streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('aac');
