@@ -76,12 +76,14 @@ describe('Bus', () => {
     const publisher = await testBus(nats, 'main', 'publisher');
     const subscriber = await testBus(nats, 'main', 'subscriber');
     try {
-      await nats.restart();
-      await waitFor(() => publisher.nc.isClosed() === false && subscriber.nc.stats(), 'clients to exist');
+      // The subscription exists before the restart: it must survive the reconnect.
       let arrived = false;
       subscriber.subscribe('log', (e) => {
         if (e.message === 'after restart') arrived = true;
       });
+      await subscriber.nc.flush();
+      await nats.restart();
+      await waitFor(() => publisher.nc.isClosed() === false && subscriber.nc.isClosed() === false, 'clients to stay open');
       await waitFor(
         async () => {
           publisher.publish('log', { ts: Date.now(), level: 'info', source: 'test', message: 'after restart' });
