@@ -22,6 +22,10 @@ const runnerEnv = {
   SRTLA_PORT: env.port(5000),
   DASHBOARD_PORT: env.port(8080),
   DESKTOP_PORT: env.port(14500),
+  // Ports two services must agree on: the runner derives the URLs from them (unless set).
+  OBS_WS_PORT: env.port(4455),
+  INGEST_OUTPUT_PORT: env.port(9001),
+  INGEST_OUTPUT_LATENCY_MS: env.int(200, 20, 10_000),
 };
 
 /** Secrets only the runner hands out (xpra's password); checked like every service's, after generation. */
@@ -102,6 +106,9 @@ async function main() {
     NATS_USER: config.NATS_USER,
     IRL_STATE_DIR: stateDir,
     OBS_CONFIG_DIR: userEnv.OBS_CONFIG_DIR ?? join(stateDir, 'obs-config'),
+    OBS_WS_URL: userEnv.OBS_WS_URL ?? `ws://127.0.0.1:${config.OBS_WS_PORT}`,
+    OBS_FEED_URL:
+      userEnv.OBS_FEED_URL ?? `srt://127.0.0.1:${config.INGEST_OUTPUT_PORT}?mode=caller&latency=${config.INGEST_OUTPUT_LATENCY_MS * 1000}&connect_timeout=500`,
     IRL_ENV_FILE: join(root, '.env'),
     FORCE_COLOR: process.stdout.isTTY ? '1' : '0',
   };
@@ -138,7 +145,7 @@ async function main() {
     const pkgFile = join(dir, 'package.json');
     if (!existsSync(pkgFile)) continue;
     const script = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { scripts?: { start?: string } }).scripts?.start;
-    if (!script || (!existsSync(join(dir, 'src/main.ts')) && !script.startsWith('next'))) continue;
+    if (!script) continue;
     add(service, 'sh', ['-c', `PATH="${dir}/node_modules/.bin:${root}/node_modules/.bin:$PATH" exec ${script}`], dir);
     started.push(service);
   }
