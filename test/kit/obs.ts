@@ -26,6 +26,11 @@ function freeDisplay(): string {
 }
 
 export async function startObs(nats: TestNats, env: Record<string, string> = {}): Promise<TestObs> {
+  // OBS's websocket binds every interface and the tests use a fixed password: never outside the
+  // private network namespace that ./irlkit test (scripts/in-netns.sh) puts the suite in.
+  if (process.env.IRL_IN_NETNS !== '1') {
+    throw new Error('tests that start OBS run inside a private network namespace: use ./irlkit test or scripts/in-netns.sh npx vitest run …');
+  }
   const configDir = mkdtempSync(join(tmpdir(), 'irlkit-obs-'));
   const port = await freeTcpPort();
   const password = 'test-obs-password';
