@@ -362,6 +362,28 @@ try {
       });
     await dashboard.screenshot({ path: join(artifacts, 'dashboard.png') });
   });
+  await check('compose re-creates obs (a new container id) → the watchdog follows the new container and streaming comes back', async () => {
+    const oldId = containerId('obs');
+    const eventsBefore = probe.processEvents.length;
+    const recreatedAt = Date.now();
+    const up = dc(['up', '-d', '--no-deps', '--force-recreate', 'obs'], 120_000);
+    assert(up.status === 0, `docker-compose up --force-recreate obs failed: ${up.stderr}`);
+    const newId = containerId('obs');
+    assert(newId && newId !== oldId, `obs kept its container id ${oldId}`);
+    await waitFor(
+      () => probe.processEvents.slice(eventsBefore).some((e) => e.kind === 'container' && e.child === 'obs' && e.event === 'started'),
+      "a 'started' container event for the re-created obs",
+      60_000,
+      200,
+    );
+    await waitFor(
+      () => probe.obsState?.reachable && probe.obsState.streaming && probe.obsState.receivedAt > recreatedAt,
+      'OBS back and streaming',
+      90_000,
+      200,
+    );
+    timings.recreateToStreamingS = (Date.now() - recreatedAt) / 1000;
+  });
   await dashboardBrowser.close();
 } finally {
   await feed.stop();

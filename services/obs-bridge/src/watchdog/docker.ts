@@ -95,24 +95,38 @@ export class ObsContainer {
     else await container.start();
   }
 
-  /** Finds the container: first as a service of this container's compose project, then by name. */
-  private async resolve() {
-    const { container } = this.options;
-    let project: string | undefined;
+  /** This container's compose project, if the bridge runs as a compose service of this engine. */
+  private async composeProject(): Promise<string | undefined> {
     try {
       const self = await this.docker.getContainer(hostname()).inspect();
-      project = self.Config.Labels?.[COMPOSE_PROJECT];
+      return self.Config.Labels?.[COMPOSE_PROJECT];
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EACCES' || (error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new DockerUnavailableError(`cannot use the Docker socket (${(error as Error).message}); mount /var/run/docker.sock and set DOCKER_GID`);
       }
-      // not running in a container of this engine: look the name up directly
+      return undefined; // not running in a container of this engine: names are looked up directly
     }
+  }
+
+  /** Finds the container: first as a service of this container's compose project, then by name. */
+  private async resolve() {
+    const { container } = this.options;
+    const project = await this.composeProject();
     if (project) {
       const found = await this.docker.listContainers({ all: true, filters: { label: [`${COMPOSE_PROJECT}=${project}`, `${COMPOSE_SERVICE}=${container}`] } });
       if (found[0]) return this.docker.getContainer(found[0].Id);
     }
     return this.docker.getContainer(container);
+  }
+
+  /**
+   * Which engine events are OBS's: by compose service when there is a project, so a container that
+   * compose re-creates (a new id) is still followed; by name otherwise.
+   */
+  private async eventFilters(): Promise<Record<string, string[]>> {
+    const project = await this.composeProject();
+    if (project) return { type: ['container'], label: [`${COMPOSE_PROJECT}=${project}`, `${COMPOSE_SERVICE}=${this.options.container}`] };
+    return { type: ['container'], container: [this.options.container] };
   }
 
   private async follow(): Promise<void> {
@@ -126,8 +140,7 @@ export class ObsContainer {
       }, 2000);
     };
     try {
-      const id = (await (await this.resolve()).inspect()).Id;
-      const stream = await this.docker.getEvents({ filters: { type: ['container'], container: [id] } });
+      const stream = await this.docker.getEvents({ filters: await this.eventFilters() });
       if (this.stopped) {
         stream.destroy();
         return;
