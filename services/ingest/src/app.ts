@@ -117,9 +117,12 @@ export function buildApp({ config, bus, log }: IngestDeps) {
             relay.setAcceptedSource(undefined);
             break;
           case 'connection-request': {
-            lastRequestFrom = relayPeer(news.from);
+            // srt-live-transmit logs requests on both of its listeners: a sender's (through the relay
+            // or an SRTLA group socket) and OBS reconnecting to the output. Only a sender's counts.
             const port = Number(news.from.slice(news.from.lastIndexOf(':') + 1));
-            lastRequestSource = Number.isInteger(port) && port > 0 ? port : undefined;
+            if (!relay.ownsLocalPort(port) && !srtla?.ownsLocalPort(port)) break;
+            lastRequestFrom = relayPeer(news.from);
+            lastRequestSource = port;
             break;
           }
           case 'rejected': {

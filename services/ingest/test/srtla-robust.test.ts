@@ -61,7 +61,7 @@ async function bondedIngest(streamId: string) {
       },
     }),
     bus,
-    log: createLogger('ingest', 'error'),
+    log: createLogger('ingest', process.env.TEST_LOG ?? 'error'),
   });
   await app.start();
   const reader = startSrtReader(outputPort);

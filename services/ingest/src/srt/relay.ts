@@ -65,6 +65,12 @@ export class SrtRelay {
     this.acceptedSource = localPort;
   }
 
+  /** Whether a loopback port is one of the relay's own (a sender's), not OBS connecting to the output. */
+  ownsLocalPort(localPort: number): boolean {
+    for (const peer of this.peers.values()) if (peer.localPort === localPort) return true;
+    return false;
+  }
+
   /** The outside address behind one of the relay's loopback ports (to name peers in srt-live-transmit's logs). */
   peerByLocalPort(localPort: number): string | undefined {
     for (const peer of this.peers.values()) if (peer.localPort === localPort) return peer.label;

@@ -62,6 +62,7 @@ export function createTransmit(settings: TransmitSettings, callbacks: TransmitCa
     },
     onStderrLine: (line) => {
       const news = parseStderrLine(line);
+      log.trace({ line }, 'srt-live-transmit');
       if (news) callbacks.onNews(news);
       else if (/!W|\*E|\*F/.test(line)) log.debug({ line }, 'srt-live-transmit');
     },

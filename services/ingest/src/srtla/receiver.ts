@@ -116,6 +116,12 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
     return this.socket?.address().port ?? 0;
   }
 
+  /** Whether a loopback port is one of the group sockets srt-live-transmit sees as senders. */
+  ownsLocalPort(localPort: number): boolean {
+    for (const entry of this.groupSockets.values()) if (entry.localPort === localPort) return true;
+    return false;
+  }
+
   get counters(): Readonly<Counters> {
     return this.registry.counters;
   }
