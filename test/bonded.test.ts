@@ -1,0 +1,57 @@
+// Bonded all the way to the screen: ffmpeg → SRTLA sender (2 links on 127.0.0.x) → irlkit's receiver →
+// srt-live-transmit → a real OBS. Losing one SIM keeps the stream Live; losing both falls back to
+// Offline at once, and the streamer's return brings Live back.
+import { freeUdpPort, nextEvent, startSrtFeed, startSrtlaSender, startStack, type TestStack } from '@irlkit/test-kit';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+let stack: TestStack;
+let srtlaPort: number;
+
+beforeAll(async () => {
+  srtlaPort = await freeUdpPort();
+  stack = await startStack({
+    bridgeEnv: { BRIDGE_SETTINGS_BUCKET: 'bonded' },
+    ingestEnv: { SRTLA_PORT: String(srtlaPort), SRTLA_BIND: '127.0.0.1', SRT_LATENCY_MS: '1500' },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+it('stays Live on OBS when one of two bonded links drops, and falls back only when both do', async () => {
+  const { observer } = stack;
+  const sender = await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2);
+  const feed = startSrtFeed({ port: sender.port, bitrateKbps: 1500, latencyMs: 1500, width: 854, height: 480 });
+  try {
+    await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program over the bonded links', 40_000);
+    const table = await nextEvent(
+      observer,
+      'ingest.srtla',
+      (t) => t.links.length === 2 && t.links.every((l) => l.bitrateKbps > 100),
+      'both links carrying',
+      10_000,
+    );
+    expect(table.groups).toBe(1);
+
+    const switches: string[] = [];
+    const unsubscribe = observer.subscribe('switcher.state', (s) => {
+      if (switches.at(-1) !== s.state) switches.push(s.state);
+    });
+    sender.cut(0);
+    await new Promise((r) => setTimeout(r, 8000));
+    expect(stack.bridge.obs.programScene()).toBe('Live');
+    expect(switches.every((s) => s === 'live')).toBe(true);
+    unsubscribe();
+
+    const offline = nextEvent(observer, 'obs.state', (s) => s.programScene === 'Offline', 'Offline once both links are gone', 5000);
+    sender.cut(1);
+    await offline;
+    const live = nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live again when the links return', 30_000);
+    sender.restore(0);
+    sender.restore(1);
+    await live;
+  } finally {
+    await feed.stop();
+    await sender.stop();
+  }
+});
