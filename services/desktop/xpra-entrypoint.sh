@@ -2,7 +2,13 @@
 # The browser desktop: xpra's HTML5 client shadowing OBS's X display (the obs container's Xvfb,
 # whose socket arrives through the shared /tmp/.X11-unix volume), behind DESKTOP_PASSWORD.
 set -eu
-[ -n "${DESKTOP_PASSWORD:-}" ] || { echo "xpra: DESKTOP_PASSWORD must be set" >&2; exit 78; }
+# The same rule as every other secret in production: set, not a default or well-known value, 10+ characters.
+case "${DESKTOP_PASSWORD:-}" in
+  "") echo "xpra: DESKTOP_PASSWORD: must be set in production (it is empty)" >&2; exit 78 ;;
+  irlkit-dev-desktop|changeme|change-me|password|secret|admin|123456)
+    echo "xpra: DESKTOP_PASSWORD: is a default or well-known value; set your own secret for production" >&2; exit 78 ;;
+esac
+[ "${#DESKTOP_PASSWORD}" -ge 10 ] || { echo "xpra: DESKTOP_PASSWORD: must be at least 10 characters in production" >&2; exit 78; }
 display=${DESKTOP_DISPLAY:-:99}
 socket=/tmp/.X11-unix/X${display#:}
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
