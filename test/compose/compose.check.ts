@@ -164,6 +164,19 @@ function probeSink(): Array<{ codec_type: string; codec_name: string; width?: nu
     return [];
   }
 }
+
+/** Probes the sink until it serves a video stream; fails with `what` after the timeout. */
+function sinkVideo(what: string, timeoutMs: number) {
+  return waitFor(
+    () => {
+      const streams = probeSink();
+      return streams.some((x) => x.codec_type === 'video') ? streams : undefined;
+    },
+    what,
+    timeoutMs,
+    1000,
+  );
+}
 function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolveConnect) => {
     const socket = connect(port, host);
@@ -221,15 +234,7 @@ try {
     const reply = await probe.request('stream.start');
     assert(reply.ok, `stream.start refused: ${reply.error}`);
     await waitFor(() => probe.obsState?.streaming, 'obs.state streaming', 30_000, 200);
-    const streams = await waitFor(
-      () => {
-        const s = probeSink();
-        return s.some((x) => x.codec_type === 'video') ? s : undefined;
-      },
-      'ffprobe to read a video stream from the RTMP sink',
-      60_000,
-      1000,
-    );
+    const streams = await sinkVideo('ffprobe to read a video stream from the RTMP sink', 60_000);
     const video = streams.find((s) => s.codec_type === 'video');
     // OBS rounds 854 down to a multiple of 4 (852x480).
     assert(
@@ -338,15 +343,7 @@ try {
         .join(', ')})`,
     );
     timings.killToRestartS = (restarting.receivedAt - killedAt) / 1000;
-    const streams = await waitFor(
-      () => {
-        const s = probeSink();
-        return s.some((x) => x.codec_type === 'video') ? s : undefined;
-      },
-      'ffprobe to read video from the sink again',
-      30_000,
-      1000,
-    );
+    const streams = await sinkVideo('ffprobe to read video from the sink again', 30_000);
     assert(streams.length > 0, 'no streams');
     process.stdout.write(`    kill → restart issued ${timings.killToRestartS.toFixed(1)} s, kill → streaming again ${timings.killToStreamingS.toFixed(1)} s\n`);
   });

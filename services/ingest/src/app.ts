@@ -20,9 +20,8 @@ export function buildApp({ config, bus, log }: IngestDeps) {
   const totals = { received: 0, lost: 0, dropped: 0, retransmitted: 0 };
   let published = { ...totals };
   let latest: TransmitStats | undefined;
-  let lastRequestFrom: string | undefined;
-  /** The loopback port srt-live-transmit last saw a connection request from (a relay or SRTLA group socket). */
-  let lastRequestSource: number | undefined;
+  /** The sender whose connection request srt-live-transmit saw last: its loopback port and a name for logs. */
+  let lastRequest: { source: number; peer: string } | undefined;
 
   const monitor = new FeedMonitor(
     {
@@ -51,6 +50,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     log,
     onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
     onShutdown: (peer, source) => monitor.onShutdown(`sender ${peer} closed the connection`, source),
+    isAcceptedSource: (localPort) => monitor.isAcceptedSource(localPort),
   });
 
   const srtla =
@@ -109,24 +109,21 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       onNews: (news) => {
         switch (news.kind) {
           case 'source-connected':
-            monitor.onSourceAccepted(lastRequestSource);
-            relay.setAcceptedSource(lastRequestSource);
+            monitor.onSourceAccepted(lastRequest?.source);
             break;
           case 'source-disconnected':
             monitor.onDisconnected('SRT connection closed');
-            relay.setAcceptedSource(undefined);
             break;
           case 'connection-request': {
             // srt-live-transmit logs requests on both of its listeners: a sender's (through the relay
             // or an SRTLA group socket) and OBS reconnecting to the output. Only a sender's counts.
-            const port = Number(news.from.slice(news.from.lastIndexOf(':') + 1));
-            if (!relay.ownsLocalPort(port) && !srtla?.ownsLocalPort(port)) break;
-            lastRequestFrom = relayPeer(news.from);
-            lastRequestSource = port;
+            const relayPeer = relay.peerByLocalPort(news.port);
+            if (relayPeer === undefined && !srtla?.ownsLocalPort(news.port)) break;
+            lastRequest = { source: news.port, peer: relayPeer ?? news.from };
             break;
           }
           case 'rejected': {
-            const peer = lastRequestFrom ?? null;
+            const peer = lastRequest?.peer ?? null;
             log.warn({ peer, code: news.code, reason: news.reason }, 'SRT connection rejected');
             bus.publish('ingest.link', {
               ts: Date.now(),
@@ -153,19 +150,12 @@ export function buildApp({ config, bus, log }: IngestDeps) {
         publishChildEvent(bus, SERVICE, event);
         if (event.event === 'exited') {
           monitor.onDisconnected('srt-live-transmit exited');
-          relay.setAcceptedSource(undefined);
           events.error(`srt-live-transmit exited (${event.signal ?? `code ${event.exitCode}`}); restarting in ${event.restartInMs} ms`);
         }
       },
     },
     log,
   );
-
-  /** srt-live-transmit sees the relay's loopback socket; name the sender behind it. */
-  function relayPeer(from: string): string {
-    const port = Number(from.slice(from.lastIndexOf(':') + 1));
-    return relay.peerByLocalPort(port) ?? from;
-  }
 
   function publishStats(): void {
     const feed = monitor.snapshot();

@@ -116,6 +116,11 @@ export class FeedMonitor {
     this.clearTimers();
   }
 
+  /** Whether srt-live-transmit accepted the sender behind this loopback port. */
+  isAcceptedSource(source: number): boolean {
+    return this.acceptedSource === source;
+  }
+
   private isForeign(source: number | undefined): boolean {
     return this.acceptedSource !== undefined && source !== undefined && source !== this.acceptedSource;
   }

@@ -19,6 +19,8 @@ export interface SrtRelayOptions {
   /** `source` is the relay's loopback port for this peer: what srt-live-transmit sees as the sender. */
   onDatagram(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
   onShutdown(peer: string, source: number | undefined): void;
+  /** Whether srt-live-transmit accepted the sender behind this loopback port (its slot is never given away). */
+  isAcceptedSource(localPort: number): boolean;
 }
 
 /** "::ffff:1.2.3.4" → "1.2.3.4"; addresses print as host:port or [v6]:port. */
@@ -42,8 +44,6 @@ export class SrtRelay {
   private readonly peers = new Map<string, Peer>();
   private sweepTimer: NodeJS.Timeout | undefined;
   readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, forwardError: 0 };
-  /** The loopback port of the peer srt-live-transmit accepted: that peer's slot is never given away. */
-  private acceptedSource: number | undefined;
   grantedBufferBytes = 0;
 
   constructor(private readonly options: SrtRelayOptions) {}
@@ -58,17 +58,6 @@ export class SrtRelay {
 
   get boundPort(): number {
     return this.socket?.address().port ?? 0;
-  }
-
-  /** srt-live-transmit accepted the sender behind this loopback port (undefined: nobody is accepted). */
-  setAcceptedSource(localPort: number | undefined): void {
-    this.acceptedSource = localPort;
-  }
-
-  /** Whether a loopback port is one of the relay's own (a sender's), not OBS connecting to the output. */
-  ownsLocalPort(localPort: number): boolean {
-    for (const peer of this.peers.values()) if (peer.localPort === localPort) return true;
-    return false;
   }
 
   /** The outside address behind one of the relay's loopback ports (to name peers in srt-live-transmit's logs). */
@@ -113,7 +102,7 @@ export class SrtRelay {
     let oldest: [string, Peer] | undefined;
     for (const entry of this.peers) {
       const peer = entry[1];
-      if (peer.localPort === this.acceptedSource || now - peer.firstSeen < UNACCEPTED_PEER_GRACE_MS) continue;
+      if (this.options.isAcceptedSource(peer.localPort) || now - peer.firstSeen < UNACCEPTED_PEER_GRACE_MS) continue;
       if (!oldest || peer.firstSeen < oldest[1].firstSeen) oldest = entry;
     }
     if (!oldest) return false;

@@ -59,7 +59,8 @@ export type TransmitNews =
   | { kind: 'source-disconnected' }
   | { kind: 'target-connected' }
   | { kind: 'target-disconnected' }
-  | { kind: 'connection-request'; from: string }
+  /** A handshake reached one of srt-live-transmit's listeners from this loopback address and port. */
+  | { kind: 'connection-request'; from: string; port: number }
   | { kind: 'rejected'; code: number; reason: string }
   | { kind: 'error'; message: string };
 
@@ -69,8 +70,8 @@ export function parseStderrLine(line: string): TransmitNews | undefined {
   if (line.startsWith('SRT source disconnected')) return { kind: 'source-disconnected' };
   if (line.startsWith('Accepted SRT target connection')) return { kind: 'target-connected' };
   if (line.startsWith('SRT target disconnected')) return { kind: 'target-disconnected' };
-  const request = /PASSING request from: (\S+) to agent/.exec(line);
-  if (request) return { kind: 'connection-request', from: request[1] as string };
+  const request = /PASSING request from: (\S+):(\d+) to agent/.exec(line);
+  if (request) return { kind: 'connection-request', from: `${request[1]}:${request[2]}`, port: Number(request[2]) };
   const reject = /processConnectRequest: rsp\(REJECT\): (\d+) - (.+)$/.exec(line);
   if (reject) return { kind: 'rejected', code: Number(reject[1]), reason: (reject[2] as string).trim() };
   if (/^(ERROR|Error)|\*E:/.test(line) && !/rejecting/.test(line)) return { kind: 'error', message: line };
