@@ -7,7 +7,7 @@ import {
   nextEvent,
   pixelDifference,
   probeUntilAudioAndVideo,
-  startSrtFeed,
+  startReconnectingFeed,
   startStack,
   type TestStack,
   waitFor,
@@ -43,7 +43,8 @@ describe('OBS provisioned by the desktop service', () => {
 
 describe('obs-bridge', () => {
   it('shows the ingest feed in the Live scene: screenshots of the configured width whose pixels change', async () => {
-    const feed = startSrtFeed({ port: srtPort, bitrateKbps: 1500, latencyMs: 500 });
+    // Like a phone, the sender retries if its first handshake times out (OBS is still busy starting).
+    const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 1500, latencyMs: 500 });
     try {
       await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'the switcher to put Live on program', 30_000);
       const shots = collectEvents(observer, 'obs.screenshot');
