@@ -66,6 +66,8 @@ function assert(condition: unknown, message: string): asserts condition {
 // --- a NATS tap inside the compose network --------------------------------------------------------
 class BusProbe {
   obsState: (ObsState & { receivedAt: number }) | undefined;
+  /** When an obs.state last said OBS is unreachable. */
+  lastUnreachableAt = 0;
   readonly processEvents: Array<ProcessEvent & { receivedAt: number }> = [];
   readonly log: string[] = [];
   private readonly replies = new Map<number, (reply: { ok: boolean; error?: string }) => void>();
@@ -125,7 +127,10 @@ class BusProbe {
       this.replies.get(message.reply)?.({ ok: Boolean(message.ok), ...(message.error ? { error: message.error } : {}) });
       this.replies.delete(message.reply);
     }
-    if (message.event === 'obs.state') this.obsState = { ...(message.payload as ObsState), receivedAt: Date.now() };
+    if (message.event === 'obs.state') {
+      this.obsState = { ...(message.payload as ObsState), receivedAt: Date.now() };
+      if (!this.obsState.reachable) this.lastUnreachableAt = this.obsState.receivedAt;
+    }
     if (message.event === 'process') this.processEvents.push({ ...(message.payload as ProcessEvent), receivedAt: Date.now() });
     if (message.event === 'log') {
       const entry = message.payload as { source: string; message: string };
@@ -373,12 +378,21 @@ try {
       60_000,
       200,
     );
+    // The old OBS's last states may be read after `up` returns: streaming counts only once the
+    // bridge has said OBS was gone.
     await waitFor(
-      () => probe.obsState?.reachable && probe.obsState.streaming && probe.obsState.receivedAt > recreatedAt,
+      () =>
+        probe.lastUnreachableAt > recreatedAt && probe.obsState?.reachable && probe.obsState.streaming && probe.obsState.receivedAt > probe.lastUnreachableAt,
       'OBS back and streaming',
       90_000,
       200,
-    );
+    ).catch((error) => {
+      throw new Error(`${(error as Error).message}; timeline: ${probe.log.slice(-10).join(' | ')}`);
+    });
+    const since = probe.processEvents.slice(eventsBefore).filter((e) => e.kind === 'container' && e.child === 'obs');
+    const startedAt = since.find((e) => e.event === 'started')?.receivedAt ?? Number.POSITIVE_INFINITY;
+    const restarts = since.filter((e) => e.event === 'restarting' && e.receivedAt > startedAt);
+    assert(restarts.length === 0, `the watchdog restarted the re-created obs while it was starting (${restarts.length} times)`);
     timings.recreateToStreamingS = (Date.now() - recreatedAt) / 1000;
   });
   await dashboardBrowser.close();

@@ -131,6 +131,73 @@ describe('watchdog policy', () => {
     expect(t.policy.snapshot().nextRestartAt).toBeNull();
   });
 
+  it('gives an OBS started by someone else (compose re-creating it, its supervisor) the startup grace', () => {
+    const t = setup();
+    t.up(true, 'Live');
+    t.wait(5000);
+    t.down();
+    const lostAt = t.now();
+    t.wait(4000);
+    t.policy.observeStarted(t.now()); // the new container is booting
+    const startedAt = t.now();
+    t.wait(10_000);
+    expect(t.restarts()).toHaveLength(0); // the timeout alone would have restarted it at lostAt + 10 s
+    t.wait(12_000);
+    expect(t.restarts().map((r) => r.at - startedAt)).toEqual([20_000]);
+    expect(t.restarts()[0]?.at).toBeGreaterThan(lostAt + 10_000);
+    t.up(false, 'Live');
+    t.policy.observeStarted(t.now()); // late news of a start changes nothing once OBS answers
+    expect(t.policy.snapshot().nextRestartAt).toBeNull();
+  });
+
+  it('restores the same state when OBS goes away again before the last restore was seen through', () => {
+    const t = setup();
+    t.up(true, 'Privacy');
+    t.wait(5000);
+    t.down();
+    t.wait(3000);
+    t.up(false, 'Live'); // a fresh OBS: not streaming yet, its saved scene
+    expect(t.actions.filter((a) => a.type === 'restore').at(-1)).toMatchObject({ streaming: true, scene: 'Privacy' });
+    t.wait(100);
+    t.down(); // killed before the restored stream started
+    t.wait(5000);
+    t.up(false, 'Live');
+    expect(t.actions.filter((a) => a.type === 'restore')).toHaveLength(2);
+    expect(t.actions.filter((a) => a.type === 'restore').at(-1)).toMatchObject({ streaming: true, scene: 'Privacy' });
+  });
+
+  it('forgets a restore once it is seen through: a stream stopped by hand afterwards stays stopped', () => {
+    const t = setup();
+    t.up(true, 'Live');
+    t.wait(1000);
+    t.down();
+    t.wait(2000);
+    t.up(false, 'Offline');
+    t.policy.observeProgramScene('Live');
+    t.policy.observeStreaming(true, t.now()); // the restore worked
+    t.wait(10_000);
+    t.policy.observeStreaming(false, t.now()); // the streamer stops
+    t.policy.observeProgramScene('Privacy');
+    t.wait(10_000);
+    t.down();
+    t.wait(2000);
+    t.up(false, 'Live');
+    expect(t.actions.filter((a) => a.type === 'restore').at(-1)).toMatchObject({ streaming: false, scene: 'Privacy' });
+  });
+
+  it('lets an unfinished restore lapse after its window', () => {
+    const t = setup();
+    t.up(true, 'Live');
+    t.down();
+    t.wait(1000);
+    t.up(false, 'Live');
+    t.wait(settings.restoreWindowMs + 1000); // the stream never started (e.g. the RTMP server refused it)
+    t.down();
+    t.wait(1000);
+    t.up(false, 'Live');
+    expect(t.actions.filter((a) => a.type === 'restore').at(-1)).toMatchObject({ streaming: false });
+  });
+
   it('keeps a scene picked by hand, otherwise puts back the one the switcher wants', () => {
     const own = ['Live', 'Low', 'Offline'];
     expect(sceneToRestore('Privacy', 'Live', own)).toBe('Privacy');

@@ -13,9 +13,20 @@ export interface WatchdogSettings {
    * its outputs on SIGTERM), not by the streamer: it counts as still on.
    */
   shutdownWindowMs: number;
+  /**
+   * After a restore is issued, how long its intent outlives an OBS that goes away again before the
+   * stream it asked for is seen running: a second outage in that window restores the same state.
+   */
+  restoreWindowMs: number;
 }
 
-export const DEFAULT_WATCHDOG_SETTINGS: WatchdogSettings = { timeoutMs: 10_000, startupGraceMs: 30_000, maxGraceMs: 300_000, shutdownWindowMs: 3000 };
+export const DEFAULT_WATCHDOG_SETTINGS: WatchdogSettings = {
+  timeoutMs: 10_000,
+  startupGraceMs: 30_000,
+  maxGraceMs: 300_000,
+  shutdownWindowMs: 3000,
+  restoreWindowMs: 60_000,
+};
 
 export type WatchdogAction =
   | { type: 'restartObs'; attempt: number; reason: string }
@@ -41,6 +52,8 @@ export class WatchdogPolicy {
   private streamingStoppedAt: number | null = null;
   private scene: string | null = null;
   private preCrash: { streaming: boolean; scene: string | null } = { streaming: false, scene: null };
+  /** The parts of an issued restore not yet seen through (stream seen running, a scene change seen), until a deadline. */
+  private restoring: { streaming: boolean; scene: string | null; until: number } | null = null;
 
   /** `now` is when the bridge started: OBS may still be booting, so it gets the startup grace first. */
   constructor(
@@ -55,10 +68,30 @@ export class WatchdogPolicy {
     if (!this.reachable || streaming === this.streaming) return;
     this.streaming = streaming;
     this.streamingStoppedAt = streaming ? null : now;
+    if (streaming && this.restoring) this.restoring.streaming = false; // its stream is seen through
+    this.settleRestore();
+  }
+
+  /**
+   * OBS (its process or its container) was just started, by anyone: compose re-creating it, the
+   * engine's restart policy, the desktop service's supervisor or this watchdog. An OBS that is booting
+   * gets the startup grace before it may be restarted, so a restart never kills one that is about to
+   * answer.
+   */
+  observeStarted(now: number): void {
+    if (this.reachable) return;
+    this.lastStartAt = Math.max(this.lastStartAt, now);
   }
 
   observeProgramScene(scene: string | null): void {
-    if (this.reachable && scene) this.scene = scene;
+    if (!this.reachable || !scene) return;
+    this.scene = scene;
+    if (this.restoring) this.restoring.scene = null; // a scene change seen since: OBS's own scene is the truth again
+    this.settleRestore();
+  }
+
+  private settleRestore(): void {
+    if (this.restoring && !this.restoring.streaming && this.restoring.scene === null) this.restoring = null;
   }
 
   /** OBS's websocket connected (after its state was read) or was lost. */
@@ -68,7 +101,13 @@ export class WatchdogPolicy {
     if (!reachable) {
       this.unreachableSince = now;
       const stoppedByShutdown = this.streamingStoppedAt !== null && now - this.streamingStoppedAt <= this.settings.shutdownWindowMs;
-      this.preCrash = { streaming: this.streaming || stoppedByShutdown, scene: this.scene };
+      const restoring = this.restoring !== null && now <= this.restoring.until ? this.restoring : null;
+      this.restoring = null;
+      // Gone again before the last restore was seen through: what it was restoring is still wanted.
+      this.preCrash = {
+        streaming: this.streaming || stoppedByShutdown || (restoring?.streaming ?? false),
+        scene: restoring?.scene ?? this.scene,
+      };
       return [];
     }
     const wasUp = this.everReachable;
@@ -83,6 +122,7 @@ export class WatchdogPolicy {
     const restore = { streaming: this.preCrash.streaming, scene: this.preCrash.scene };
     const downMs = now - this.unreachableSince;
     if (!restore.streaming && restore.scene === null) return [];
+    this.restoring = { streaming: restore.streaming && !this.streaming, scene: restore.scene, until: now + this.settings.restoreWindowMs };
     return [{ type: 'restore', ...restore, reason: `OBS back after ${Math.round(downMs / 100) / 10} s` }];
   }
 
