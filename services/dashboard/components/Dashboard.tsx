@@ -31,62 +31,87 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
   const statsAt = useRef(0);
 
   useEffect(() => {
-    const source = new EventSource('/api/events');
-    const on = <T,>(name: string, handle: (payload: T) => void) =>
-      source.addEventListener(name, (event) => handle(JSON.parse((event as MessageEvent).data) as T));
+    let source: EventSource | undefined;
+    let checkTimer: ReturnType<typeof setTimeout> | undefined;
+    let disposed = false;
     let serverClockOffset = 0;
-    // First on every connection: what the server remembers (latest state, timeline, the chart's last
-    // minutes), replayed through the same handlers as live events.
-    source.addEventListener('snapshot', (event) => {
-      const snapshot = JSON.parse((event as MessageEvent).data) as { serverNow: number; events: Array<{ name: string; payload: unknown }> };
-      serverClockOffset = Date.now() - snapshot.serverNow;
-      setTimeline([]);
-      setPoints([]);
-      for (const { name, payload } of snapshot.events) source.dispatchEvent(new MessageEvent(name, { data: JSON.stringify(payload) }));
-    });
-    source.onopen = () => setConnected(true);
-    source.onerror = () => {
-      setConnected(false);
-      // The browser retries by itself; an expired session would only get 401s, so go to the login page.
-      void fetch('/api/events', { method: 'HEAD' }).then(
+
+    // After an error: an ended session goes to the login page; while the server is unreachable (a
+    // restart, a network hiccup) keep asking; once it answers, reconnect if the browser gave up (it
+    // stops retrying for good after any non-200 answer, such as a 502 from a proxy).
+    const check = () => {
+      checkTimer = undefined;
+      if (disposed || source?.readyState === EventSource.OPEN) return;
+      fetch('/api/events', { method: 'HEAD', cache: 'no-store' }).then(
         (r) => {
+          if (disposed) return;
           if (r.status === 401) window.location.assign('/login');
+          else if (r.ok && source?.readyState === EventSource.CLOSED) connect();
+          else checkTimer = setTimeout(check, 1000);
         },
-        () => {},
+        () => {
+          if (!disposed) checkTimer = setTimeout(check, 1000);
+        },
       );
     };
-    on<ObsState>('obs.state', setObs);
-    on<SwitcherState>('switcher.state', setSwitcher);
-    on<IngestLink>('ingest.link', setLink);
-    on<IngestSrtla>('ingest.srtla', setSrtla);
-    on<ObsScreenshot>('obs.screenshot', setShot);
-    on<LogEntry>('log', (entry) => setTimeline((list) => [entry, ...list].slice(0, 50)));
-    on<ProcessEvent>('process', (e) => {
-      if (e.kind === 'container') setContainers((list) => ({ ...list, [e.child]: e }));
-      setTimeline((list) =>
-        [
-          {
-            ts: e.ts,
-            level: e.event === 'exited' ? 'error' : 'info',
-            source: e.service,
-            message: `${e.child} ${e.event}${e.restartInMs ? ` (restart in ${e.restartInMs} ms)` : ''}`,
-          } as LogEntry,
-          ...list,
-        ].slice(0, 50),
-      );
-    });
-    on<IngestStats>('ingest.stats', (s) => {
-      // How long ago the sample was taken, by the server's clock: remembered samples are not fresh.
-      statsAt.current = Math.min(Date.now(), s.ts + serverClockOffset);
-      setStats(s);
-      setPoints((list) => [
-        ...list.filter((p) => s.ts - p.t < WINDOW_MS),
-        { t: s.ts, bitrate: s.bitrateKbps, rtt: s.rttMs, loss: s.deltas.lost + s.deltas.dropped },
-      ]);
-    });
+
+    const connect = () => {
+      source?.close();
+      const current = new EventSource('/api/events');
+      source = current;
+      const on = <T,>(name: string, handle: (payload: T) => void) =>
+        current.addEventListener(name, (event) => handle(JSON.parse((event as MessageEvent).data) as T));
+      // First on every connection: what the server remembers (latest state, timeline, the chart's last
+      // minutes), replayed through the same handlers as live events.
+      current.addEventListener('snapshot', (event) => {
+        const snapshot = JSON.parse((event as MessageEvent).data) as { serverNow: number; events: Array<{ name: string; payload: unknown }> };
+        serverClockOffset = Date.now() - snapshot.serverNow;
+        setTimeline([]);
+        setPoints([]);
+        for (const { name, payload } of snapshot.events) current.dispatchEvent(new MessageEvent(name, { data: JSON.stringify(payload) }));
+      });
+      current.onopen = () => setConnected(true);
+      current.onerror = () => {
+        setConnected(false);
+        if (!checkTimer) check();
+      };
+      on<ObsState>('obs.state', setObs);
+      on<SwitcherState>('switcher.state', setSwitcher);
+      on<IngestLink>('ingest.link', setLink);
+      on<IngestSrtla>('ingest.srtla', setSrtla);
+      on<ObsScreenshot>('obs.screenshot', setShot);
+      on<LogEntry>('log', (entry) => setTimeline((list) => [entry, ...list].slice(0, 50)));
+      on<ProcessEvent>('process', (e) => {
+        if (e.kind === 'container') setContainers((list) => ({ ...list, [e.child]: e }));
+        setTimeline((list) =>
+          [
+            {
+              ts: e.ts,
+              level: e.event === 'exited' ? 'error' : 'info',
+              source: e.service,
+              message: `${e.child} ${e.event}${e.restartInMs ? ` (restart in ${e.restartInMs} ms)` : ''}`,
+            } as LogEntry,
+            ...list,
+          ].slice(0, 50),
+        );
+      });
+      on<IngestStats>('ingest.stats', (s) => {
+        // How long ago the sample was taken, by the server's clock: remembered samples are not fresh.
+        statsAt.current = Math.min(Date.now(), s.ts + serverClockOffset);
+        setStats(s);
+        setPoints((list) => [
+          ...list.filter((p) => s.ts - p.t < WINDOW_MS),
+          { t: s.ts, bitrate: s.bitrateKbps, rtt: s.rttMs, loss: s.deltas.lost + s.deltas.dropped },
+        ]);
+      });
+    };
+
+    connect();
     const clock = setInterval(() => setNow(Date.now()), 500);
     return () => {
-      source.close();
+      disposed = true;
+      source?.close();
+      if (checkTimer) clearTimeout(checkTimer);
       clearInterval(clock);
     };
   }, []);
