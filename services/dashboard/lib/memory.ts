@@ -24,6 +24,7 @@ export class EventMemory {
   private readonly timeline: RememberedEvent[] = [];
   private readonly chart: Array<{ ts: number; payload: unknown }> = [];
   private readonly unsubscribes: Array<() => void> = [];
+  private readonly listeners = new Set<(event: RememberedEvent) => void>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -36,6 +37,21 @@ export class EventMemory {
   }
 
   remember<N extends EventName>(name: N, payload: EventPayload<N>): void {
+    this.store(name, payload);
+    for (const listener of this.listeners) listener({ name, payload });
+  }
+
+  /**
+   * The snapshot, and every event remembered after it, to `listener`: both in one turn, so a page
+   * neither misses an event that arrives between the two nor gets one twice. (A NATS subscription
+   * of each page's own would miss a message already on its way to this process's other subscription.)
+   */
+  subscribe(listener: (event: RememberedEvent) => void): { snapshot: Snapshot; unsubscribe: () => void } {
+    this.listeners.add(listener);
+    return { snapshot: this.snapshot(), unsubscribe: () => this.listeners.delete(listener) };
+  }
+
+  private store<N extends EventName>(name: N, payload: EventPayload<N>): void {
     if (name === 'log' || name === 'process') {
       this.timeline.push({ name, payload });
       if (this.timeline.length > TIMELINE_ENTRIES) this.timeline.shift();
@@ -62,6 +78,7 @@ export class EventMemory {
   }
 
   stop(): void {
+    this.listeners.clear();
     for (const u of this.unsubscribes.splice(0)) u();
   }
 }

@@ -1,6 +1,5 @@
 // GET /api/events: a snapshot of recent events, then every event of the stream as Server-Sent Events
 // (`event: <name>`), validated on the way.
-import { EVENT_NAMES } from '@irlkit/shared';
 import { bus, memory } from '../../../lib/bus';
 import { isLoggedIn } from '../../../lib/session';
 
@@ -14,7 +13,7 @@ export async function HEAD() {
 
 export async function GET(request: Request) {
   if (!(await isLoggedIn())) return Response.json({ ok: false, error: 'login required' }, { status: 401 });
-  const b = await bus();
+  await bus(); // the server's NATS connection, which the memory follows
   const encoder = new TextEncoder();
   const unsubscribes: Array<() => void> = [];
   let keepAlive: NodeJS.Timeout | undefined;
@@ -28,13 +27,11 @@ export async function GET(request: Request) {
         }
       };
       send('retry: 1000\n\n');
-      // What happened before this page connected, then everything live (no event can fall between
-      // the two: NATS delivers on a later turn of the event loop).
-      send(`event: snapshot\ndata: ${JSON.stringify(memory().snapshot())}\n\n`);
-      for (const name of EVENT_NAMES) {
-        if (name === 'heartbeat') continue;
-        unsubscribes.push(b.subscribe(name, (payload) => send(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`)));
-      }
+      // What happened before this page connected, then everything live, from the server's memory:
+      // nothing falls between the two and nothing comes twice.
+      const { snapshot, unsubscribe } = memory().subscribe(({ name, payload }) => send(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`));
+      unsubscribes.push(unsubscribe);
+      send(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
       keepAlive = setInterval(() => send(': keep-alive\n\n'), 15_000);
       request.signal.addEventListener('abort', () => {
         for (const u of unsubscribes) u();
