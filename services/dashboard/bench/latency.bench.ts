@@ -47,7 +47,7 @@ writeBenchSection(
   'Dashboard: publish → visible',
   'pnpm bench latency',
   `A timeline entry published on NATS until it is in the page's DOM (MutationObserver in Debian's Chromium,
-390×844), through the dashboard server's NATS subscription and its Server-Sent Events stream. Goal: p95 ≤ 300 ms.
+390×844), through the dashboard server's one NATS subscription, its memory and the page's Server-Sent Events stream. Goal: p95 ≤ 300 ms.
 
 | samples | median ms | p95 ms | max ms |
 |---|---|---|---|
