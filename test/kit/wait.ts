@@ -27,7 +27,11 @@ export async function waitFor<T>(
   }
 }
 
-/** Resolves with the next event of `name` that matches, subscribed before it returns. */
+/**
+ * Resolves with the next event of `name` that matches. It subscribes before it returns, but the
+ * server learns of the subscription only later: before triggering a one-shot event (a kill, a
+ * connect), `await bus.nc.flush()`, or the event can pass before the subscription is there.
+ */
 export function nextEvent<N extends EventName>(
   bus: Bus,
   name: N,

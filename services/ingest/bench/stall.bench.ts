@@ -31,11 +31,13 @@ const sinceLastPacket: number[] = [];
 const sinceKill: number[] = [];
 for (let trial = 0; trial < TRIALS; trial++) {
   const connected = nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'connected', 20_000);
+  await observer.nc.flush(); // the server has the subscriptions before the event can happen
   const feed = startSrtFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500 });
   await connected;
   await new Promise((r) => setTimeout(r, 1000));
   const stalled = nextEvent(observer, 'ingest.link', (e) => e.event === 'stalled', 'stalled', 10_000);
   const disconnected = nextEvent(observer, 'ingest.link', (e) => e.event === 'disconnected', 'disconnected', 20_000);
+  await observer.nc.flush(); // the server has the subscriptions before the event can happen
   const killedAt = Date.now();
   await feed.kill9();
   const stall = await stalled;

@@ -105,6 +105,7 @@ describe('ingest', () => {
       await new Promise((r) => setTimeout(r, 1000));
       const stalled = nextEvent(observer, 'ingest.link', (e) => e.event === 'stalled', 'stalled after kill -9', 5000);
       const disconnected = nextEvent(observer, 'ingest.link', (e) => e.event === 'disconnected', 'disconnected after kill -9', 15_000);
+      await observer.nc.flush(); // the server has the subscriptions before the event can happen
       await feed.kill9();
       const killedAt = Date.now();
       const stall = await stalled;
@@ -117,6 +118,7 @@ describe('ingest', () => {
       expect(stats.connected).toBe(false);
 
       const reconnected = nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'reconnect', 15_000);
+      await observer.nc.flush(); // the server has the subscriptions before the event can happen
       feed = startSrtFeed({ port: ingest.srtPort, bitrateKbps: 1500, latencyMs: 500 });
       await reconnected;
       await nextEvent(observer, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 500, 'stats of the returned feed');
@@ -158,6 +160,7 @@ describe('ingest', () => {
       const junk = setInterval(() => blast(header(0x00, 0x01)), 20);
       try {
         const stalled = nextEvent(observer, 'ingest.link', (e) => e.event === 'stalled', 'stalled despite the junk', 5000);
+        await observer.nc.flush(); // the server has the subscriptions before the event can happen
         await feed.kill9();
         await stalled;
       } finally {
@@ -201,6 +204,7 @@ describe('ingest', () => {
       await waitFor(() => log.items.some((e) => /Rejected SRT connection/.test(e.message)), 'a timeline entry for the rejection');
 
       const connected = nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the right passphrase to connect', 15_000);
+      await observer.nc.flush(); // the server has the subscriptions before the event can happen
       right = startSrtFeed({ port: ingest.srtPort, passphrase, latencyMs: 500 });
       await connected;
       await nextEvent(observer, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 500, 'stats with the right passphrase');
@@ -221,6 +225,7 @@ describe('ingest', () => {
       await nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
       const exited = nextEvent(observer, 'process', (e) => e.child === 'srt-live-transmit' && e.event === 'exited', 'the exit event');
       const started = nextEvent(observer, 'process', (e) => e.child === 'srt-live-transmit' && e.event === 'started', 'the restart');
+      await observer.nc.flush(); // the server has the subscriptions before the event can happen
       const pid = ingest.app.transmit.pid as number;
       process.kill(pid, 'SIGKILL');
       const killedAt = Date.now();

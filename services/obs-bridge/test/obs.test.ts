@@ -120,6 +120,7 @@ describe('obs-bridge', () => {
     const pid = obs.app.runtime.obs.pid as number;
     const down = nextEvent(observer, 'obs.state', (s) => !s.reachable, 'obs.state unreachable', 5000);
     const restarted = nextEvent(observer, 'process', (e) => e.child === 'obs' && e.event === 'started', 'OBS restarted', 20_000);
+    await observer.nc.flush(); // the server has the subscriptions before the event can happen
     process.kill(pid, 'SIGKILL');
     const killedAt = Date.now();
     expect((await down).receivedAt - killedAt).toBeLessThan(2000);
