@@ -1,0 +1,154 @@
+# Every irlkit image, one target each (build context: the repository root; docker-compose.yml names the target):
+#   docker build --target ingest .      the SRT / SRTLA doors and srt-live-transmit
+#   docker build --target obs-bridge .  drives OBS over obs-websocket, runs the switcher and the OBS watchdog
+#   docker build --target dashboard .   the Next.js web UI behind server.ts
+#   docker build --target obs .         Xvfb + OBS Studio, provisioned and supervised by the desktop service
+#   docker build --target xpra .        xpra's HTML5 client shadowing OBS's X display
+#   docker build --target nats .        nats-server with JetStream
+# The node services share two stages: `workspace` (pnpm and every manifest, so the frozen lockfile matches
+# the workspace; each service then installs only its own dependencies) and `node-runtime` (tsx, the user).
+
+FROM node:22-bookworm-slim AS workspace
+RUN npm install -g --no-fund --no-audit pnpm@10.34.8
+WORKDIR /app
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY packages/shared/package.json packages/shared/
+COPY services/ingest/package.json services/ingest/
+COPY services/obs-bridge/package.json services/obs-bridge/
+COPY services/desktop/package.json services/desktop/
+COPY services/dashboard/package.json services/dashboard/
+COPY test/package.json test/
+ENV CI=true NEXT_TELEMETRY_DISABLED=1
+
+FROM node:22-bookworm-slim AS node-runtime
+RUN npm install -g --no-fund --no-audit tsx@4.23.15 && npm cache clean --force \
+ && useradd --create-home --uid 10001 irlkit
+ENV NODE_ENV=production IRL_ENV_FILE=/nonexistent
+
+# ── ingest ────────────────────────────────────────────────────────────────────────────────────────
+FROM workspace AS ingest-deps
+RUN pnpm install --frozen-lockfile --prod --filter @irlkit/ingest... --reporter=append-only
+COPY tsconfig.base.json ./
+COPY packages/shared/src packages/shared/src
+COPY packages/shared/tsconfig.json packages/shared/
+COPY services/ingest/src services/ingest/src
+
+FROM node-runtime AS ingest
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends srt-tools >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=ingest-deps /app /app
+WORKDIR /app/services/ingest
+USER irlkit
+EXPOSE 9000/udp 5000/udp
+# Healthy while srt-live-transmit runs and the SRT door is bound (ports from the environment).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "const fs=require('fs');const port=Number(process.env.SRT_PORT||9000).toString(16).toUpperCase().padStart(4,'0');const udp=['/proc/net/udp','/proc/net/udp6'].map(f=>{try{return fs.readFileSync(f,'utf8')}catch{return ''}}).join('');const slt=fs.readdirSync('/proc').some(p=>{try{return fs.readFileSync('/proc/'+p+'/comm','utf8').startsWith('srt-live-trans')}catch{return false}});process.exit(udp.includes(':'+port+' ')&&slt?0:1)"]
+CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
+
+# ── obs-bridge ────────────────────────────────────────────────────────────────────────────────────
+FROM workspace AS obs-bridge-deps
+RUN pnpm install --frozen-lockfile --prod --filter @irlkit/obs-bridge... --reporter=append-only
+COPY tsconfig.base.json ./
+COPY packages/shared/src packages/shared/src
+COPY services/obs-bridge/src services/obs-bridge/src
+
+FROM node-runtime AS obs-bridge
+COPY --from=obs-bridge-deps /app /app
+WORKDIR /app/services/obs-bridge
+# The API listens on the internal network only (compose publishes nothing of it).
+ENV BRIDGE_HOST=0.0.0.0 OBS_WATCHDOG_MODE=docker
+USER irlkit
+EXPOSE 8090
+# Healthy while the API answers and NATS is connected (OBS being down is the watchdog's business).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.BRIDGE_PORT||8090)+'/healthz').then(r=>r.json()).then(b=>process.exit(b.nats?0:1),()=>process.exit(1))"]
+CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
+
+# ── dashboard ─────────────────────────────────────────────────────────────────────────────────────
+# next build type-checks, so it needs the dev dependencies (typescript, @types/*).
+FROM workspace AS dashboard-build
+RUN pnpm install --frozen-lockfile --filter @irlkit/dashboard... --filter irlkit --reporter=append-only
+COPY tsconfig.base.json ./
+COPY packages/shared/src packages/shared/src
+COPY packages/shared/tsconfig.json packages/shared/
+COPY services/dashboard services/dashboard
+RUN pnpm --filter @irlkit/dashboard run build
+
+FROM workspace AS dashboard-deps
+RUN pnpm install --frozen-lockfile --prod --filter @irlkit/dashboard... --reporter=append-only
+
+# tsx comes with the dashboard's own dependencies (server.ts runs on it).
+FROM node:22-bookworm-slim AS dashboard
+RUN useradd --create-home --uid 10001 irlkit
+COPY --from=dashboard-deps /app /app
+COPY --from=dashboard-build /app/tsconfig.base.json /app/
+COPY --from=dashboard-build /app/services/dashboard/.next /app/services/dashboard/.next
+COPY --from=dashboard-build /app/services/dashboard/next.config.ts /app/services/dashboard/tsconfig.json /app/services/dashboard/server.ts /app/services/dashboard/
+# server.ts (run by tsx) reads the configuration through lib/ and the shared package's source.
+COPY --from=dashboard-build /app/services/dashboard/lib /app/services/dashboard/lib
+COPY --from=dashboard-build /app/packages/shared/src /app/packages/shared/src
+WORKDIR /app/services/dashboard
+ENV NODE_ENV=production IRL_ENV_FILE=/nonexistent NEXT_TELEMETRY_DISABLED=1 DASHBOARD_PORT=8080
+USER irlkit
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.DASHBOARD_PORT||8080)+'/login').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node_modules/.bin/tsx", "server.ts"]
+
+# ── obs (the desktop service: Xvfb + OBS) ─────────────────────────────────────────────────────────
+FROM workspace AS desktop-deps
+RUN pnpm install --frozen-lockfile --prod --filter @irlkit/desktop... --reporter=append-only
+COPY tsconfig.base.json ./
+COPY packages/shared/src packages/shared/src
+COPY services/desktop/src services/desktop/src
+COPY services/desktop/assets services/desktop/assets
+
+FROM node-runtime AS obs
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends obs-studio xvfb fonts-dejavu-core ca-certificates >/dev/null \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /config /tmp/.X11-unix && chown irlkit:irlkit /config && chmod 1777 /tmp/.X11-unix
+COPY --from=desktop-deps /app /app
+WORKDIR /app/services/desktop
+ENV OBS_CONFIG_DIR=/config DESKTOP_DISPLAY=:99
+USER irlkit
+VOLUME ["/config"]
+EXPOSE 4455
+# Healthy once obs-websocket accepts connections.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "const s=require('net').connect(Number(process.env.OBS_WS_PORT||4455),'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))"]
+CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
+
+# ── xpra (the OBS desktop in a browser) ───────────────────────────────────────────────────────────
+FROM debian:bookworm-slim AS xpra
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends xpra libjs-jquery python3-pil >/dev/null \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10002 desktop
+COPY services/desktop/xpra-entrypoint.sh /usr/local/bin/xpra-entrypoint
+USER desktop
+WORKDIR /home/desktop
+# Xvfb runs in the obs container, in another IPC namespace: no shared-memory screen reads (XShm).
+ENV DESKTOP_DISPLAY=:99 DESKTOP_PORT=14500 XDG_RUNTIME_DIR=/tmp/xpra-run XPRA_XSHM=0
+EXPOSE 14500
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python3", "-c", "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/' % os.environ.get('DESKTOP_PORT','14500'), timeout=4)"]
+ENTRYPOINT ["/usr/local/bin/xpra-entrypoint"]
+
+# ── nats ──────────────────────────────────────────────────────────────────────────────────────────
+# nats-server from Debian with JetStream (settings survive restarts on the data volume) and one user
+# whose password comes from the environment. Runs as the package's `nats` user.
+FROM debian:bookworm-slim AS nats
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nats-server curl >/dev/null \
+ && rm -rf /var/lib/apt/lists/* \
+ && id nats \
+ && mkdir -p /data && chown nats:nats /data
+COPY services/nats/nats.conf /etc/nats/nats.conf
+USER nats
+VOLUME ["/data"]
+EXPOSE 4222
+HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \
+  CMD ["curl", "-fsS", "http://127.0.0.1:8222/healthz?js-enabled-only=true"]
+CMD ["nats-server", "-c", "/etc/nats/nats.conf"]
