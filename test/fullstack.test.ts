@@ -27,12 +27,10 @@ it('goes on air from the dashboard: Start streams to the RTMP sink, mute reaches
   feed = startSrtFeed({ port: srtPort, bitrateKbps: 2000, latencyMs: 500, width: 854, height: 480 });
   await nextEvent(observer, 'switcher.state', (s) => s.state === 'live', 'the switcher to show the feed live', 30_000);
 
-  const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
-  await page.goto(dashboard.url);
-  await page.getByTestId('password').fill(dashboard.password);
-  await page.getByTestId('login').click();
-  await page.waitForURL(`${dashboard.url}/`);
+  const page = await dashboard.login(browser, { width: 390, height: 844 });
   await page.getByTestId('preview').waitFor({ timeout: 15_000 });
+  // OFF AIR as OBS reports it (the badge says OFF AIR before any state arrives, too): wait for OBS's scene.
+  await page.getByTestId('scene-Live').waitFor({ timeout: 10_000 });
   await expect.poll(() => page.getByTestId('onair').textContent(), { timeout: 10_000 }).toMatch(/OFF AIR/);
 
   await page.getByTestId('start').click();
@@ -44,6 +42,7 @@ it('goes on air from the dashboard: Start streams to the RTMP sink, mute reaches
   const muted = nextEvent(observer, 'obs.state', (s) => s.micMuted === true, 'OBS to report the mic muted', 10_000);
   await page.getByTestId('mute').click();
   await muted;
+  await expect.poll(() => page.getByTestId('mute').textContent(), { timeout: 5000 }).toBe('Mic muted');
 
   page.once('dialog', (dialog) => void dialog.accept());
   const stopped = nextEvent(observer, 'obs.state', (s) => !s.streaming, 'OBS to stop streaming', 20_000);

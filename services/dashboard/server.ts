@@ -2,26 +2,41 @@
 // client address it can vouch for (the socket's, or the one your proxy appended), so the login rate
 // limit is per client and a forged X-Forwarded-For can neither dodge it nor lock the streamer out.
 import { createServer } from 'node:http';
+import { createLogger, runService } from '@irlkit/shared';
 import next from 'next';
+import { closeBus } from './lib/bus.ts';
 import { CLIENT_ADDRESS_HEADER, clientAddress } from './lib/client-address.ts';
 import { config } from './lib/config.ts';
 
-const settings = config();
-const app = next({ dev: false, dir: import.meta.dirname, hostname: settings.DASHBOARD_HOST, port: settings.DASHBOARD_PORT });
-const handle = app.getRequestHandler();
-await app.prepare();
+const log = createLogger('dashboard');
 
-const server = createServer((request, response) => {
-  request.headers[CLIENT_ADDRESS_HEADER] = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], settings.DASHBOARD_TRUST_PROXY);
-  void handle(request, response);
-});
-server.listen(settings.DASHBOARD_PORT, settings.DASHBOARD_HOST, () => {
-  process.stdout.write(`dashboard listening on http://${settings.DASHBOARD_HOST}:${settings.DASHBOARD_PORT}\n`);
-});
-
-const stop = () => {
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 3000).unref();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+await runService(
+  'dashboard',
+  async () => {
+    const settings = config(); // a bad variable ends here, named, with exit 78
+    log.level = settings.LOG_LEVEL;
+    const app = next({ dev: false, dir: import.meta.dirname, hostname: settings.DASHBOARD_HOST, port: settings.DASHBOARD_PORT });
+    const handle = app.getRequestHandler();
+    const server = createServer((request, response) => {
+      request.headers[CLIENT_ADDRESS_HEADER] = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], settings.DASHBOARD_TRUST_PROXY);
+      void handle(request, response);
+    });
+    return {
+      async start() {
+        await app.prepare();
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(settings.DASHBOARD_PORT, settings.DASHBOARD_HOST, resolve);
+        });
+        log.info({ url: `http://${settings.DASHBOARD_HOST}:${settings.DASHBOARD_PORT}` }, 'dashboard listening');
+      },
+      async stop() {
+        // Open event streams never end by themselves: close them, so a stop does not wait on them.
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await closeBus();
+      },
+    };
+  },
+  log,
+);

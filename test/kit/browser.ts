@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import type { TestNats } from './nats-server.ts';
 import { freeTcpPort } from './ports.ts';
 import { waitFor } from './wait.ts';
@@ -29,6 +29,10 @@ const dashboardDir = fileURLToPath(new URL('../../services/dashboard', import.me
 export interface TestDashboard {
   url: string;
   password: string;
+  /** The secret the server signs session cookies with. */
+  sessionSecret: string;
+  /** A new browser context of the given viewport, logged in through the login page, on the dashboard. */
+  login(browser: Browser, viewport?: { width: number; height: number }): Promise<Page>;
   output(): string;
   stop(): Promise<void>;
   /** Stops and starts the server on the same port (open event streams break, as in a redeploy). */
@@ -43,6 +47,7 @@ export async function startDashboard(nats: TestNats, env: Record<string, string>
   }
   const port = await freeTcpPort();
   const password = 'dashboard-test-password';
+  const sessionSecret = 'dashboard-test-session-secret';
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const launch = async () => {
@@ -56,7 +61,7 @@ export async function startDashboard(nats: TestNats, env: Record<string, string>
         NATS_USER: nats.user,
         NATS_PASSWORD: nats.password,
         DASHBOARD_PASSWORD: password,
-        DASHBOARD_SESSION_SECRET: 'dashboard-test-session-secret',
+        DASHBOARD_SESSION_SECRET: sessionSecret,
         DASHBOARD_DESKTOP_URL: 'http://127.0.0.1:1/desktop',
         IRL_ENV_FILE: '/nonexistent',
         NEXT_TELEMETRY_DISABLED: '1',
@@ -82,6 +87,15 @@ export async function startDashboard(nats: TestNats, env: Record<string, string>
   return {
     url,
     password,
+    sessionSecret,
+    login: async (browser, viewport = { width: 1440, height: 900 }) => {
+      const page = await (await browser.newContext({ viewport })).newPage();
+      await page.goto(`${url}/login`);
+      await page.getByTestId('password').fill(password);
+      await page.getByTestId('login').click();
+      await page.waitForURL(`${url}/`);
+      return page;
+    },
     output: () => output,
     stop: () => stopServer(),
     restart: async () => {

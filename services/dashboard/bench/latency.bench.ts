@@ -7,11 +7,7 @@ const nats = await startNats();
 const dashboard = await startDashboard(nats);
 const browser = await launchChromium();
 const bus = await testBus(nats);
-const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
-await page.goto(`${dashboard.url}/login`);
-await page.getByTestId('password').fill(dashboard.password);
-await page.getByTestId('login').click();
-await page.waitForURL(`${dashboard.url}/`);
+const page = await dashboard.login(browser, { width: 390, height: 844 });
 await page.getByTestId('timeline').waitFor({ state: 'attached' });
 await page.evaluate(() => {
   const seen: Record<string, number> = {};

@@ -37,20 +37,33 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
     let serverClockOffset = 0;
 
     // After an error: an ended session goes to the login page; while the server is unreachable (a
-    // restart, a network hiccup) keep asking; once it answers, reconnect if the browser gave up (it
-    // stops retrying for good after any non-200 answer, such as a 502 from a proxy).
+    // restart, a network hiccup) keep asking, once a second; once it answers, reconnect if the browser
+    // gave up (it stops retrying for good after any non-200 answer, such as a 502 from a proxy). One
+    // chain of questions at a time: `checking` covers the request and the wait after it.
+    let checking = false;
+    const later = (next: () => void) => {
+      checkTimer = setTimeout(() => {
+        checkTimer = undefined;
+        next();
+      }, 1000);
+    };
     const check = () => {
-      checkTimer = undefined;
-      if (disposed || source?.readyState === EventSource.OPEN) return;
+      if (disposed || source?.readyState === EventSource.OPEN) {
+        checking = false;
+        return;
+      }
+      checking = true;
       fetch('/api/events', { method: 'HEAD', cache: 'no-store' }).then(
         (r) => {
           if (disposed) return;
           if (r.status === 401) window.location.assign('/login');
-          else if (r.ok && source?.readyState === EventSource.CLOSED) connect();
-          else checkTimer = setTimeout(check, 1000);
+          else if (r.ok && source?.readyState === EventSource.CLOSED) {
+            checking = false;
+            later(connect);
+          } else later(check);
         },
         () => {
-          if (!disposed) checkTimer = setTimeout(check, 1000);
+          if (!disposed) later(check);
         },
       );
     };
@@ -73,7 +86,7 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
       current.onopen = () => setConnected(true);
       current.onerror = () => {
         setConnected(false);
-        if (!checkTimer) check();
+        if (!checking) check();
       };
       on<ObsState>('obs.state', setObs);
       on<SwitcherState>('switcher.state', setSwitcher);

@@ -26,3 +26,12 @@ export function bus(): Promise<Bus> {
   });
   return cache.irlkitBus;
 }
+
+/** Stops following the stream and drains the NATS connection, if there is one. */
+export async function closeBus(): Promise<void> {
+  cache.irlkitMemory?.stop();
+  const pending = cache.irlkitBus;
+  cache.irlkitBus = undefined;
+  const b = await pending?.catch(() => undefined);
+  await b?.nc.drain().catch(() => undefined);
+}

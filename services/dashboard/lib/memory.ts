@@ -66,7 +66,7 @@ export class EventMemory {
     }
   }
 
-  snapshot(): Snapshot {
+  private snapshot(): Snapshot {
     const latestStats = this.latest.get('ingest.stats');
     const chart = this.chart.map((c) => c.payload).filter((p) => p !== latestStats);
     const events: RememberedEvent[] = [

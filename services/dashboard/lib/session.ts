@@ -26,18 +26,30 @@ export function newSessionToken(now = Date.now()): { token: string; maxAgeS: num
   return { token: `${payload}.${sign(payload)}`, maxAgeS };
 }
 
-export function validSession(token: string | undefined, now = Date.now()): boolean {
-  if (!token) return false;
+/** When a session token expires (ms since the epoch), or null if it is not one this server signed. */
+export function sessionExpiry(token: string | undefined): number | null {
+  if (!token) return null;
   const dot = token.lastIndexOf('.');
-  if (dot < 0) return false;
+  if (dot < 0) return null;
   const payload = token.slice(0, dot);
-  if (!equal(token.slice(dot + 1), sign(payload))) return false;
+  if (!equal(token.slice(dot + 1), sign(payload))) return null;
   const expires = Number(payload.split('.')[0]);
-  return Number.isFinite(expires) && expires > now;
+  return Number.isFinite(expires) ? expires : null;
+}
+
+export function validSession(token: string | undefined, now = Date.now()): boolean {
+  const expires = sessionExpiry(token);
+  return expires !== null && expires > now;
+}
+
+/** The expiry of this request's session, or null when it has none that is valid now. */
+export async function currentSessionExpiry(now = Date.now()): Promise<number | null> {
+  const expires = sessionExpiry((await cookies()).get(SESSION_COOKIE)?.value);
+  return expires !== null && expires > now ? expires : null;
 }
 
 export async function isLoggedIn(): Promise<boolean> {
-  return validSession((await cookies()).get(SESSION_COOKIE)?.value);
+  return (await currentSessionExpiry()) !== null;
 }
 
 export async function secureCookies(): Promise<boolean> {

@@ -1,5 +1,6 @@
 // The dashboard in Debian's Chromium against a real nats-server: login and its limits, live events,
 // commands with their replies, and screenshots at phone and laptop sizes.
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CommandRequest } from '@irlkit/shared';
@@ -29,13 +30,7 @@ afterAll(async () => {
 });
 
 async function loggedInPage(width = 1440, height = 900): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height } });
-  const page = await context.newPage();
-  await page.goto(dashboard.url);
-  await page.waitForURL(/\/login$/);
-  await page.getByTestId('password').fill(dashboard.password);
-  await page.getByTestId('login').click();
-  await page.waitForURL(`${dashboard.url}/`);
+  const page = await dashboard.login(browser, { width, height });
   await page.getByTestId('onair').waitFor();
   return page;
 }
@@ -114,6 +109,20 @@ describe('dashboard', () => {
     await dashboard.restart();
     await page.waitForURL(/\/login$/, { timeout: 20_000 });
     await page.context().close();
+  });
+
+  it('ends the event stream when the session expires, and the page goes to the login', async () => {
+    // A session this server signed, expiring in 4 s; nothing restarts and the stream stays healthy.
+    const payload = `${Date.now() + 4000}.${randomBytes(12).toString('base64url')}`;
+    const token = `${payload}.${createHmac('sha256', dashboard.sessionSecret).update(payload).digest('base64url')}`;
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    await context.addCookies([{ name: 'irlkit_session', value: token, url: dashboard.url }]);
+    const page = await context.newPage();
+    await page.goto(`${dashboard.url}/`);
+    await page.getByTestId('onair').waitFor();
+    expect(page.url()).toBe(`${dashboard.url}/`);
+    await page.waitForURL(/\/login$/, { timeout: 15_000 });
+    await context.close();
   });
 
   it('shows what happened before the page was opened: state, timeline and chart history', async () => {
@@ -218,7 +227,8 @@ describe('dashboard', () => {
     // A forged X-Forwarded-For is no way around the limit (no proxy is trusted here).
     const forged = await fetch(`${dashboard.url}/api/login`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.99' },
+      // ...nor is the header server.ts stamps with the address it vouches for.
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.99', 'x-irlkit-client-address': '198.51.100.99' },
       body: JSON.stringify({ password: 'wrong-password' }),
     });
     expect(forged.status).toBe(429);

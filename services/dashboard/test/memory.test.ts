@@ -16,7 +16,7 @@ describe('EventMemory', () => {
     for (let i = 0; i < 60; i++) memory.remember('log', log(now + i, `entry ${i}`));
     for (let t = 0; t <= 400_000; t += 250) memory.remember('ingest.stats', stats(now + t));
     now += 400_000;
-    const { events, serverNow } = memory.snapshot();
+    const { events, serverNow } = memory.subscribe(() => {}).snapshot;
     expect(serverNow).toBe(now);
     const obs = events.filter((e) => e.name === 'obs.state');
     expect(obs.map((e) => (e.payload as { streaming: boolean }).streaming)).toEqual([false]);
