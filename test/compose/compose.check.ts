@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { CommandVerb, ObsState, ProcessEvent } from '@irlkit/shared';
-import { grayRaster, launchChromium, pixelSpread, startSrtFeed, waitFor } from '@irlkit/test-kit';
+import { grayRaster, launchChromium, pixelSpread, probeUntilAudioAndVideo, startSrtFeed, waitFor } from '@irlkit/test-kit';
 
 const root = resolve(import.meta.dirname, '../..');
 const need = (name: string): string => {
@@ -157,30 +157,9 @@ class BusProbe {
   }
 }
 
-/** ffprobe inside the sink container: the streams nginx-rtmp serves for the stream key. */
-function probeSink(): Array<{ codec_type: string; codec_name: string; width?: number; height?: number }> {
-  const result = dc(
-    ['exec', '-T', 'rtmp-sink', 'ffprobe', '-v', 'error', '-rw_timeout', '8000000', '-show_streams', '-of', 'json', `rtmp://127.0.0.1/live/${env.rtmpKey}`],
-    30_000,
-  );
-  try {
-    return (JSON.parse(result.stdout) as { streams?: [] }).streams ?? [];
-  } catch {
-    return [];
-  }
-}
-
-/** Probes the sink until it serves a video stream; fails with `what` after the timeout. */
-function sinkVideo(what: string, timeoutMs: number) {
-  return waitFor(
-    () => {
-      const streams = probeSink();
-      return streams.some((x) => x.codec_type === 'video') ? streams : undefined;
-    },
-    what,
-    timeoutMs,
-    1000,
-  );
+/** Probes the sink from inside its container (the compose network) until it serves video and audio. */
+function sinkStreams(what: string, timeoutMs: number) {
+  return probeUntilAudioAndVideo(`rtmp://127.0.0.1/live/${env.rtmpKey}`, what, timeoutMs, [...compose, 'exec', '-T', 'rtmp-sink']);
 }
 function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolveConnect) => {
@@ -239,7 +218,7 @@ try {
     const reply = await probe.request('stream.start');
     assert(reply.ok, `stream.start refused: ${reply.error}`);
     await waitFor(() => probe.obsState?.streaming, 'obs.state streaming', 30_000, 200);
-    const streams = await sinkVideo('ffprobe to read a video stream from the RTMP sink', 60_000);
+    const streams = await sinkStreams('ffprobe to read video and audio from the RTMP sink', 60_000);
     const video = streams.find((s) => s.codec_type === 'video');
     // OBS rounds 854 down to a multiple of 4 (852x480).
     assert(
@@ -348,16 +327,25 @@ try {
         .join(', ')})`,
     );
     timings.killToRestartS = (restarting.receivedAt - killedAt) / 1000;
-    const streams = await sinkVideo('ffprobe to read video from the sink again', 30_000);
+    const streams = await sinkStreams('ffprobe to read video and audio from the sink again', 30_000);
     assert(streams.length > 0, 'no streams');
     process.stdout.write(`    kill → restart issued ${timings.killToRestartS.toFixed(1)} s, kill → streaming again ${timings.killToStreamingS.toFixed(1)} s\n`);
   });
   await check('the dashboard shows the obs container back (process events of kind container)', async () => {
     await dashboardReady;
+    // The page also shows what happened before it connected, so first proof that the kill reached it
+    // (the watchdog's restart, which exists only since the kill), then the container back.
     await dashboard
-      .waitForFunction(() => /obs container: (started|healthy)/.test(document.querySelector('[data-testid=container-obs]')?.textContent ?? ''), null, {
-        timeout: 60_000,
-      })
+      .waitForFunction(() => /obs restarting/.test(document.querySelector('[data-testid=timeline]')?.textContent ?? ''), null, { timeout: 30_000 })
+      .then(() =>
+        dashboard.waitForFunction(
+          () => /obs container: (started|healthy)/.test(document.querySelector('[data-testid=container-obs]')?.textContent ?? ''),
+          null,
+          {
+            timeout: 60_000,
+          },
+        ),
+      )
       .catch(async (error: Error) => {
         await dashboard.screenshot({ path: join(artifacts, 'dashboard.png') });
         throw new Error(`${error.message} (see test-artifacts/compose/dashboard.png)`);
@@ -390,8 +378,9 @@ try {
       throw new Error(`${(error as Error).message}; timeline: ${probe.log.slice(-10).join(' | ')}`);
     });
     const since = probe.processEvents.slice(eventsBefore).filter((e) => e.kind === 'container' && e.child === 'obs');
-    const startedAt = since.find((e) => e.event === 'started')?.receivedAt ?? Number.POSITIVE_INFINITY;
-    const restarts = since.filter((e) => e.event === 'restarting' && e.receivedAt > startedAt);
+    // By arrival order, not by clock: events read after the blocking `up` returned share one receivedAt.
+    const started = since.findIndex((e) => e.event === 'started');
+    const restarts = started < 0 ? [] : since.slice(started).filter((e) => e.event === 'restarting');
     assert(restarts.length === 0, `the watchdog restarted the re-created obs while it was starting (${restarts.length} times)`);
     timings.recreateToStreamingS = (Date.now() - recreatedAt) / 1000;
   });

@@ -62,12 +62,14 @@ export interface ProbedStream {
   sample_rate?: string;
 }
 
-/** ffprobe a stream URL; resolves with its streams, or [] if nothing could be read in time. */
-export function probeStreams(url: string, timeoutMs = 10_000): Promise<ProbedStream[]> {
+/**
+ * ffprobe a stream URL; resolves with its streams, or [] if nothing could be read in time. `via` runs
+ * ffprobe through another command (e.g. `docker-compose exec -T rtmp-sink`), for a URL only reachable there.
+ */
+export function probeStreams(url: string, timeoutMs = 10_000, via: string[] = []): Promise<ProbedStream[]> {
   return new Promise((resolve) => {
-    const child = spawn('ffprobe', ['-v', 'error', '-rw_timeout', String(timeoutMs * 1000), '-show_streams', '-of', 'json', url], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const args = [...via, 'ffprobe', '-v', 'error', '-rw_timeout', String(timeoutMs * 1000), '-show_streams', '-of', 'json', url];
+    const child = spawn(args[0] as string, args.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 2000);
@@ -83,10 +85,10 @@ export function probeStreams(url: string, timeoutMs = 10_000): Promise<ProbedStr
 }
 
 /** Probes until ffprobe reads both video and audio from the URL; fails with `what` after the timeout. */
-export function probeUntilAudioAndVideo(url: string, what: string, timeoutMs: number): Promise<ProbedStream[]> {
+export function probeUntilAudioAndVideo(url: string, what: string, timeoutMs: number, via: string[] = []): Promise<ProbedStream[]> {
   return waitFor(
     async () => {
-      const streams = await probeStreams(url, 5000);
+      const streams = await probeStreams(url, 5000, via);
       return streams.some((s) => s.codec_type === 'video') && streams.some((s) => s.codec_type === 'audio') ? streams : undefined;
     },
     what,

@@ -28,9 +28,8 @@ export async function waitFor<T>(
 }
 
 /**
- * Resolves with the next event of `name` that matches. It subscribes before it returns, but the
- * server learns of the subscription only later: before triggering a one-shot event (a kill, a
- * connect), `await bus.nc.flush()`, or the event can pass before the subscription is there.
+ * Resolves with the next event of `name` that matches. It subscribes at once, but nats-server learns
+ * of the subscription a moment later: to catch a one-shot event you are about to cause, use armEvent.
  */
 export function nextEvent<N extends EventName>(
   bus: Bus,
@@ -51,6 +50,23 @@ export function nextEvent<N extends EventName>(
       resolve({ ...payload, receivedAt: Date.now() });
     });
   });
+}
+
+/**
+ * nextEvent, returned once nats-server has the subscription: a kill or a connect right after it cannot
+ * publish its one-shot event (process exited, link stalled) before anyone listens. Await `.next`.
+ */
+export async function armEvent<N extends EventName>(
+  bus: Bus,
+  name: N,
+  match: (payload: EventPayload<N>) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<{ next: Promise<EventPayload<N> & { receivedAt: number }> }> {
+  const next = nextEvent(bus, name, match, what, timeoutMs);
+  next.catch(() => {}); // a timeout is reported where `.next` is awaited
+  await bus.nc.flush();
+  return { next };
 }
 
 /** Collects every event of `name` until stopped. */

@@ -1,7 +1,7 @@
 // Stall detection latency: ffmpeg sender kill -9 → `stalled` on NATS, over 20 trials, on real
 // ffmpeg + srt-live-transmit + nats-server. Writes its section of docs/BENCHMARKS.md.
 import { createLogger, loadConfig } from '@irlkit/shared';
-import { freeUdpPort, nextEvent, startNats, startSrtFeed, startSrtReader, testBus } from '@irlkit/test-kit';
+import { armEvent, freeUdpPort, startNats, startSrtFeed, startSrtReader, testBus } from '@irlkit/test-kit';
 import { summarize, writeBenchSection } from '../../../test/bench/report.ts';
 import { buildApp } from '../src/app.ts';
 import { ingestEnv } from '../src/config.ts';
@@ -30,20 +30,18 @@ const reader = startSrtReader(outputPort);
 const sinceLastPacket: number[] = [];
 const sinceKill: number[] = [];
 for (let trial = 0; trial < TRIALS; trial++) {
-  const connected = nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'connected', 20_000);
-  await observer.nc.flush(); // the server has the subscriptions before the event can happen
+  const connected = await armEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'connected', 20_000);
   const feed = startSrtFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500 });
-  await connected;
+  await connected.next;
   await new Promise((r) => setTimeout(r, 1000));
-  const stalled = nextEvent(observer, 'ingest.link', (e) => e.event === 'stalled', 'stalled', 10_000);
-  const disconnected = nextEvent(observer, 'ingest.link', (e) => e.event === 'disconnected', 'disconnected', 20_000);
-  await observer.nc.flush(); // the server has the subscriptions before the event can happen
+  const stalled = await armEvent(observer, 'ingest.link', (e) => e.event === 'stalled', 'stalled', 10_000);
+  const disconnected = await armEvent(observer, 'ingest.link', (e) => e.event === 'disconnected', 'disconnected', 20_000);
   const killedAt = Date.now();
   await feed.kill9();
-  const stall = await stalled;
+  const stall = await stalled.next;
   sinceLastPacket.push(stall.ts - (stall.lastPacketTs as number));
   sinceKill.push(stall.receivedAt - killedAt);
-  await disconnected;
+  await disconnected.next;
   process.stdout.write(
     `trial ${trial + 1}: stall ${stall.ts - (stall.lastPacketTs as number)} ms after last packet, ${stall.receivedAt - killedAt} ms after kill\n`,
   );

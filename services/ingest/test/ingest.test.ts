@@ -4,6 +4,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfig } from '@irlkit/shared';
 import {
+  armEvent,
   collectEvents,
   freeUdpPort,
   nextEvent,
@@ -103,24 +104,22 @@ describe('ingest', () => {
     try {
       await nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
       await new Promise((r) => setTimeout(r, 1000));
-      const stalled = nextEvent(observer, 'ingest.link', (e) => e.event === 'stalled', 'stalled after kill -9', 5000);
-      const disconnected = nextEvent(observer, 'ingest.link', (e) => e.event === 'disconnected', 'disconnected after kill -9', 15_000);
-      await observer.nc.flush(); // the server has the subscriptions before the event can happen
+      const stalled = await armEvent(observer, 'ingest.link', (e) => e.event === 'stalled', 'stalled after kill -9', 5000);
+      const disconnected = await armEvent(observer, 'ingest.link', (e) => e.event === 'disconnected', 'disconnected after kill -9', 15_000);
       await feed.kill9();
       const killedAt = Date.now();
-      const stall = await stalled;
+      const stall = await stalled.next;
       expect(stall.lastPacketTs).not.toBeNull();
       // Exact measurement lives in the benchmark; here a generous bound.
       expect(stall.ts - (stall.lastPacketTs as number)).toBeLessThan(700);
       expect(stall.receivedAt - killedAt).toBeLessThan(1500);
-      await disconnected;
+      await disconnected.next;
       const stats = await nextEvent(observer, 'ingest.stats', (s) => !s.connected, 'disconnected stats');
       expect(stats.connected).toBe(false);
 
-      const reconnected = nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'reconnect', 15_000);
-      await observer.nc.flush(); // the server has the subscriptions before the event can happen
+      const reconnected = await armEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'reconnect', 15_000);
       feed = startSrtFeed({ port: ingest.srtPort, bitrateKbps: 1500, latencyMs: 500 });
-      await reconnected;
+      await reconnected.next;
       await nextEvent(observer, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 500, 'stats of the returned feed');
     } finally {
       await feed.stop();
@@ -159,10 +158,9 @@ describe('ingest', () => {
       // The streamer dies while junk keeps coming: the stall is still reported.
       const junk = setInterval(() => blast(header(0x00, 0x01)), 20);
       try {
-        const stalled = nextEvent(observer, 'ingest.link', (e) => e.event === 'stalled', 'stalled despite the junk', 5000);
-        await observer.nc.flush(); // the server has the subscriptions before the event can happen
+        const stalled = await armEvent(observer, 'ingest.link', (e) => e.event === 'stalled', 'stalled despite the junk', 5000);
         await feed.kill9();
-        await stalled;
+        await stalled.next;
       } finally {
         clearInterval(junk);
       }
@@ -203,10 +201,9 @@ describe('ingest', () => {
       expect(await wrong.exited).not.toBe(0);
       await waitFor(() => log.items.some((e) => /Rejected SRT connection/.test(e.message)), 'a timeline entry for the rejection');
 
-      const connected = nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the right passphrase to connect', 15_000);
-      await observer.nc.flush(); // the server has the subscriptions before the event can happen
+      const connected = await armEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the right passphrase to connect', 15_000);
       right = startSrtFeed({ port: ingest.srtPort, passphrase, latencyMs: 500 });
-      await connected;
+      await connected.next;
       await nextEvent(observer, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 500, 'stats with the right passphrase');
     } finally {
       log.stop();
@@ -223,14 +220,13 @@ describe('ingest', () => {
     const feed = startReconnectingFeed({ port: ingest.srtPort, bitrateKbps: 1500, latencyMs: 500 });
     try {
       await nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
-      const exited = nextEvent(observer, 'process', (e) => e.child === 'srt-live-transmit' && e.event === 'exited', 'the exit event');
-      const started = nextEvent(observer, 'process', (e) => e.child === 'srt-live-transmit' && e.event === 'started', 'the restart');
-      await observer.nc.flush(); // the server has the subscriptions before the event can happen
+      const exited = await armEvent(observer, 'process', (e) => e.child === 'srt-live-transmit' && e.event === 'exited', 'the exit event');
+      const started = await armEvent(observer, 'process', (e) => e.child === 'srt-live-transmit' && e.event === 'started', 'the restart');
       const pid = ingest.app.transmit.pid as number;
       process.kill(pid, 'SIGKILL');
       const killedAt = Date.now();
-      expect((await exited).exitCode).toBeNull();
-      const restart = await started;
+      expect((await exited.next).exitCode).toBeNull();
+      const restart = await started.next;
       expect(restart.pid).not.toBe(pid);
       expect(restart.receivedAt - killedAt).toBeLessThan(1000);
       await nextEvent(observer, 'ingest.link', (e) => e.event === 'connected', 'the sender to reconnect', 20_000);

@@ -2,6 +2,7 @@
 // nats-server, inside the private network namespace.
 import { spawnSync } from 'node:child_process';
 import {
+  armEvent,
   collectEvents,
   grayRaster,
   nextEvent,
@@ -118,13 +119,12 @@ describe('obs-bridge', () => {
 
   it('reports OBS unreachable within 2 s of a kill, and resumes after the supervisor restarts it', async () => {
     const pid = obs.app.runtime.obs.pid as number;
-    const down = nextEvent(observer, 'obs.state', (s) => !s.reachable, 'obs.state unreachable', 5000);
-    const restarted = nextEvent(observer, 'process', (e) => e.child === 'obs' && e.event === 'started', 'OBS restarted', 20_000);
-    await observer.nc.flush(); // the server has the subscriptions before the event can happen
+    const down = await armEvent(observer, 'obs.state', (s) => !s.reachable, 'obs.state unreachable', 5000);
+    const restarted = await armEvent(observer, 'process', (e) => e.child === 'obs' && e.event === 'started', 'OBS restarted', 20_000);
     process.kill(pid, 'SIGKILL');
     const killedAt = Date.now();
-    expect((await down).receivedAt - killedAt).toBeLessThan(2000);
-    await restarted;
+    expect((await down.next).receivedAt - killedAt).toBeLessThan(2000);
+    await restarted.next;
     await nextEvent(observer, 'obs.state', (s) => s.reachable && s.scenes.includes('Live'), 'OBS reachable again', 60_000);
   });
 });

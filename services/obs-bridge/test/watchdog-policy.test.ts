@@ -146,8 +146,13 @@ describe('watchdog policy', () => {
     expect(t.restarts().map((r) => r.at - startedAt)).toEqual([20_000]);
     expect(t.restarts()[0]?.at).toBeGreaterThan(lostAt + 10_000);
     t.up(false, 'Live');
-    t.policy.observeStarted(t.now()); // late news of a start changes nothing once OBS answers
-    expect(t.policy.snapshot().nextRestartAt).toBeNull();
+    t.policy.observeStarted(t.now()); // late news of a start, once OBS answers, changes nothing:
+    t.wait(5000);
+    t.down(); // the next outage waits for the timeout only, not a startup grace
+    const lostAgainAt = t.now();
+    t.wait(10_500);
+    expect(t.restarts()).toHaveLength(2);
+    expect(t.restarts().at(-1)?.at).toBe(lostAgainAt + 10_000);
   });
 
   it('restores the same state when OBS goes away again before the last restore was seen through', () => {

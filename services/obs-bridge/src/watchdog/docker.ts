@@ -51,7 +51,6 @@ export class ObsContainer {
   private events: Readable | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = true;
-  private readonly listeners = new Set<(event: ChildEvent) => void>();
 
   constructor(private readonly options: ObsContainerOptions) {
     this.docker = new Docker({ socketPath: options.socketPath ?? DOCKER_SOCKET });
@@ -64,7 +63,7 @@ export class ObsContainer {
       const info = await (await this.resolve()).inspect();
       const health = info.State.Health?.Status;
       const event = health === 'healthy' || health === 'unhealthy' ? health : info.State.Running ? 'started' : 'exited';
-      this.emit({
+      this.options.onEvent({
         child: this.options.container,
         event,
         pid: info.State.Pid || null,
@@ -77,17 +76,6 @@ export class ObsContainer {
       this.options.log.warn({ err: error }, 'could not read the OBS container');
     }
     await this.follow();
-  }
-
-  /** Also tells `listener` every event of the container; returns its removal. */
-  onEvent(listener: (event: ChildEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private emit(event: ChildEvent): void {
-    this.options.onEvent(event);
-    for (const listener of this.listeners) listener(event);
   }
 
   stop(): void {
@@ -169,7 +157,7 @@ export class ObsContainer {
           if (!line) continue;
           try {
             const event = containerEvent(this.options.container, JSON.parse(line));
-            if (event) this.emit(event);
+            if (event) this.options.onEvent(event);
           } catch (error) {
             this.options.log.debug({ err: error, line }, 'unreadable docker event');
           }

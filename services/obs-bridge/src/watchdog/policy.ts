@@ -52,8 +52,8 @@ export class WatchdogPolicy {
   private streamingStoppedAt: number | null = null;
   private scene: string | null = null;
   private preCrash: { streaming: boolean; scene: string | null } = { streaming: false, scene: null };
-  /** The parts of an issued restore not yet seen through (stream seen running, a scene change seen), until a deadline. */
-  private restoring: { streaming: boolean; scene: string | null; until: number } | null = null;
+  /** A restored stream not yet seen running is still wanted until then (ms), should OBS go away again. */
+  private restoreStreamingUntil: number | null = null;
 
   /** `now` is when the bridge started: OBS may still be booting, so it gets the startup grace first. */
   constructor(
@@ -68,8 +68,7 @@ export class WatchdogPolicy {
     if (!this.reachable || streaming === this.streaming) return;
     this.streaming = streaming;
     this.streamingStoppedAt = streaming ? null : now;
-    if (streaming && this.restoring) this.restoring.streaming = false; // its stream is seen through
-    this.settleRestore();
+    if (streaming) this.restoreStreamingUntil = null; // the restored stream is seen running
   }
 
   /**
@@ -84,14 +83,7 @@ export class WatchdogPolicy {
   }
 
   observeProgramScene(scene: string | null): void {
-    if (!this.reachable || !scene) return;
-    this.scene = scene;
-    if (this.restoring) this.restoring.scene = null; // a scene change seen since: OBS's own scene is the truth again
-    this.settleRestore();
-  }
-
-  private settleRestore(): void {
-    if (this.restoring && !this.restoring.streaming && this.restoring.scene === null) this.restoring = null;
+    if (this.reachable && scene) this.scene = scene;
   }
 
   /** OBS's websocket connected (after its state was read) or was lost. */
@@ -101,13 +93,10 @@ export class WatchdogPolicy {
     if (!reachable) {
       this.unreachableSince = now;
       const stoppedByShutdown = this.streamingStoppedAt !== null && now - this.streamingStoppedAt <= this.settings.shutdownWindowMs;
-      const restoring = this.restoring !== null && now <= this.restoring.until ? this.restoring : null;
-      this.restoring = null;
-      // Gone again before the last restore was seen through: what it was restoring is still wanted.
-      this.preCrash = {
-        streaming: this.streaming || stoppedByShutdown || (restoring?.streaming ?? false),
-        scene: restoring?.scene ?? this.scene,
-      };
+      // Gone again before a restored stream was seen running: that stream is still wanted.
+      const restoringStream = this.restoreStreamingUntil !== null && now <= this.restoreStreamingUntil;
+      this.restoreStreamingUntil = null;
+      this.preCrash = { streaming: this.streaming || stoppedByShutdown || restoringStream, scene: this.scene };
       return [];
     }
     const wasUp = this.everReachable;
@@ -122,7 +111,9 @@ export class WatchdogPolicy {
     const restore = { streaming: this.preCrash.streaming, scene: this.preCrash.scene };
     const downMs = now - this.unreachableSince;
     if (!restore.streaming && restore.scene === null) return [];
-    this.restoring = { streaming: restore.streaming && !this.streaming, scene: restore.scene, until: now + this.settings.restoreWindowMs };
+    // The scene being restored is the one wanted until OBS reports another; the stream until it is seen running.
+    this.scene = restore.scene ?? this.scene;
+    this.restoreStreamingUntil = restore.streaming && !this.streaming ? now + this.settings.restoreWindowMs : null;
     return [{ type: 'restore', ...restore, reason: `OBS back after ${Math.round(downMs / 100) / 10} s` }];
   }
 

@@ -49,15 +49,15 @@ export class ObsWatchdog {
       obs.onStreaming((streaming) => this.policy.observeStreaming(streaming, Date.now())),
       obs.onProgramScene((scene) => this.policy.observeProgramScene(scene)),
     );
-    // An OBS that was just started (by compose, the engine, the desktop service or this watchdog) gets
-    // the startup grace: restarting one that is about to answer would only start the wait over.
-    const started = () => this.policy.observeStarted(Date.now());
+    // An OBS that was just started gets the startup grace: restarting one that is about to answer
+    // would only start the wait over. Every start is a `process` event on NATS: the desktop
+    // service's supervisor (natively, and inside the obs container) and, in compose, the obs
+    // container's own start, which the bridge publishes.
     this.cleanups.push(
       this.options.bus.subscribe('process', (event) => {
-        if (event.child === 'obs' && event.kind === 'process' && event.event === 'started') started();
+        if (event.child === 'obs' && event.event === 'started') this.policy.observeStarted(Date.now());
       }),
     );
-    if (restarter.mode === 'docker') this.cleanups.push(restarter.container.onEvent((event) => event.event === 'started' && started()));
     const tick = setInterval(() => this.apply(this.policy.tick(Date.now())), this.options.tickMs ?? 250);
     this.cleanups.push(() => clearInterval(tick));
     if (restarter.mode === 'docker') {
