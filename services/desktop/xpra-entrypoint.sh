@@ -2,8 +2,11 @@
 # The browser desktop: xpra's HTML5 client shadowing OBS's X display (the obs container's Xvfb,
 # whose socket arrives through the shared /tmp/.X11-unix volume), behind DESKTOP_PASSWORD.
 set -eu
-# The same rule as every other secret in production: set, not a default or well-known value, 10+ characters.
-case "${DESKTOP_PASSWORD:-}" in
+# The same rule as every other secret in production (packages/shared/src/config.ts: DEV_SECRETS,
+# WEAK_SECRETS, compared without case): set, not a default or well-known value, 10+ characters.
+# This image has no node to run that code, so the rule is repeated here; keep the two lists alike.
+lowered=$(printf '%s' "${DESKTOP_PASSWORD:-}" | tr '[:upper:]' '[:lower:]')
+case "$lowered" in
   "") echo "xpra: DESKTOP_PASSWORD: must be set in production (it is empty)" >&2; exit 78 ;;
   irlkit-dev-desktop|changeme|change-me|password|secret|admin|123456)
     echo "xpra: DESKTOP_PASSWORD: is a default or well-known value; set your own secret for production" >&2; exit 78 ;;

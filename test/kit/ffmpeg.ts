@@ -1,5 +1,7 @@
 // ffmpeg test feeds: a moving test pattern with a tone and a burnt-in clock, sent over SRT.
+
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 
 export interface SrtFeedOptions {
   port: number;
@@ -147,9 +149,12 @@ export function startSrtReader(port: number, host = '127.0.0.1') {
       const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-progress', 'pipe:1', '-i', `srt://${host}:${port}?mode=caller&latency=200000`];
       child = spawn('ffmpeg', [...args, '-f', 'null', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
       framesNow = 0;
-      child.stdout?.on('data', (d: Buffer) => {
-        for (const match of d.toString().matchAll(/^frame=(\d+)$/gm)) framesNow = Number(match[1]);
-      });
+      // Whole lines only: a progress line split across two chunks would read as a smaller count.
+      if (child.stdout)
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const frame = /^frame=(\d+)$/.exec(line);
+          if (frame) framesNow = Number(frame[1]);
+        });
       child.stderr?.on('data', (d: Buffer) => {
         errors = (errors + d.toString()).slice(-5000);
       });

@@ -104,21 +104,30 @@ export class Supervisor {
     // initial delay, so a child that keeps crashing afterwards is never respawned in a tight loop.
     const restartInMs = this.restartAsked ? 0 : this.delayMs;
     if (this.restartAsked) this.delayMs = this.backoff.initialMs;
-    else this.delayMs = Math.min(this.backoff.maxMs, Math.max(this.backoff.initialMs, this.delayMs * this.backoff.factor));
+    else this.delayMs = Math.min(this.backoff.maxMs, this.delayMs * this.backoff.factor);
     this.restartAsked = false;
     log.warn({ child: name, code, signal, error, restartInMs }, 'child exited; restarting');
     this.emit({ event: 'exited', pid: child.pid ?? null, exitCode: code, signal, restartInMs, detail: error });
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (this.stopping) return;
-      this.restarts += 1;
-      this.emit({ event: 'restarting', pid: null, exitCode: null, signal: null, restartInMs: 0, detail: null });
-      this.spawnChild();
-    }, restartInMs);
+    this.restartTimer = setTimeout(() => this.respawn(), restartInMs);
   }
 
-  /** Kills the running child; the supervisor starts it again at once. */
+  private respawn(): void {
+    this.restartTimer = undefined;
+    if (this.stopping) return;
+    this.restarts += 1;
+    this.emit({ event: 'restarting', pid: null, exitCode: null, signal: null, restartInMs: 0, detail: null });
+    this.spawnChild();
+  }
+
+  /** Kills the running child, or cuts short the wait before its restart: it starts again at once. */
   restartNow(): void {
+    if (this.stopping) return;
+    if (!this.child && this.restartTimer) {
+      clearTimeout(this.restartTimer);
+      this.delayMs = this.backoff.initialMs;
+      this.respawn();
+      return;
+    }
     this.restartAsked = true;
     this.child?.kill('SIGKILL');
   }

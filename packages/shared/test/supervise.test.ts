@@ -1,19 +1,14 @@
 // The process supervisor on real child processes: backoff that grows, a restart by hand that is
 // immediate once and never turns into a tight respawn loop, and a clean stop.
 import { describe, expect, it } from 'vitest';
-import { type ChildEvent, createLogger, Supervisor } from '../src/index.ts';
+import { waitFor as waitForKit } from '../../../test/kit/index.ts';
+import { type ChildEvent, Supervisor, silentLogger } from '../src/index.ts';
 
-const log = createLogger('supervise-test', 'silent');
+const log = silentLogger();
 
 function collect() {
   const events: ChildEvent[] = [];
-  const waitFor = async (predicate: () => boolean, what: string, timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  const waitFor = (predicate: () => boolean, what: string) => waitForKit(predicate, what, 10_000, 10);
   return { events, waitFor, onEvent: (e: ChildEvent) => events.push(e) };
 }
 
@@ -48,6 +43,28 @@ describe('Supervisor', () => {
     await s.stop();
     const delays = events.filter((e) => e.event === 'exited').map((e) => e.restartInMs);
     expect(delays.slice(0, 3)).toEqual([0, 50, 100]);
+  });
+
+  it('restarts at once when asked while a crashed child waits out its backoff, and leaves no restart owed', async () => {
+    const { events, waitFor, onEvent } = collect();
+    const s = new Supervisor({
+      name: 'crasher',
+      command: 'sh',
+      args: () => ['-c', 'exit 3'],
+      log,
+      onEvent,
+      backoff: { initialMs: 3000, maxMs: 6000, factor: 2 },
+    });
+    s.start();
+    await waitFor(() => events.some((e) => e.event === 'exited'), 'the first exit');
+    const askedAt = Date.now();
+    s.restartNow(); // nothing runs to kill: the 3 s wait is cut short
+    await waitFor(() => events.filter((e) => e.event === 'started').length >= 2, 'the second start');
+    expect(Date.now() - askedAt).toBeLessThan(1000);
+    await waitFor(() => events.filter((e) => e.event === 'exited').length >= 2, 'the second exit');
+    await s.stop();
+    // The next crash backs off from the initial delay; no immediate restart was left over.
+    expect(events.filter((e) => e.event === 'exited').map((e) => e.restartInMs)).toEqual([3000, 3000]);
   });
 
   it('stops a running child and does not restart it', async () => {

@@ -102,7 +102,7 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
       const message = (error as Error).message || String(error);
       this.lastError = /auth/i.test(message)
         ? `OBS websocket refused the password at ${this.options.url}`
-        : `OBS not reachable at ${this.options.url}: ${message}`.slice(0, 500);
+        : `OBS not reachable at ${this.options.url}: ${message}`;
       await this.ws.disconnect().catch(() => {});
       this.scheduleRetry();
     }
@@ -111,7 +111,7 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   private onClosed(reason: string): void {
     if (!this.connected) return;
     this.connected = false;
-    this.lastError = `OBS connection lost: ${reason}`.slice(0, 500);
+    this.lastError = `OBS connection lost: ${reason}`;
     this.options.log.warn({ reason }, 'OBS connection lost');
     this.emit('reachable', false);
     this.emit('changed');

@@ -94,7 +94,7 @@ export class ObsMirror {
       skippedFrames: this.counters.skipped,
       totalFrames: this.counters.total,
       cpuPercent: reachable ? this.counters.cpu : null,
-      error: reachable ? null : (obs.lastError ?? 'OBS not reachable'),
+      error: reachable ? null : (obs.lastError ?? 'OBS not reachable').slice(0, 500), // the schema's bound
     };
     const key = JSON.stringify({
       ...state,
