@@ -9,7 +9,7 @@ const validRequests = {
   'audio.mute': { muted: true },
   'scene.set': { scene: 'Privacy' },
   'switcher.mode': { mode: 'manual' },
-  'switcher.config': { lowEnterKbps: 500, scenes: { offline: 'BRB' } },
+  'switcher.config': { lowEnterKbps: 500, stopAfterOfflineMin: 0 },
   'obs.restart': {},
 };
 
@@ -41,6 +41,12 @@ describe('specific rules', () => {
   it('refuses a switcher config whose leave threshold is under its enter threshold', () => {
     expect(switcherConfig.safeParse({ ...defaultSwitcherConfig, lowLeaveKbps: 100 }).success).toBe(false);
     expect(switcherConfig.safeParse(defaultSwitcherConfig).success).toBe(true);
+  });
+  it('leaves scene names and the feed input out of switcher.config: configuration owns them', () => {
+    const patch = commandSchemas['switcher.config'].request;
+    expect(patch.safeParse({ scenes: { offline: 'BRB' } }).success).toBe(false);
+    expect(patch.safeParse({ mediaInput: 'Camera' }).success).toBe(false);
+    expect(patch.safeParse({ lowEnterKbps: 500 }).success).toBe(true);
   });
   it('requires a boolean for audio.mute and a non-empty scene', () => {
     expect(commandSchemas['audio.mute'].request.safeParse({ muted: 'yes' }).success).toBe(false);

@@ -7,8 +7,13 @@ import { switcherConfig, switcherMode, switcherState } from './switcher.ts';
 const empty = z.strictObject({});
 const none = z.strictObject({}).optional();
 
-/** switcher.config takes any subset of the settings; scene names may be given one by one. */
-export const switcherConfigPatch = z.strictObject({ ...switcherConfig.shape, scenes: switcherConfig.shape.scenes.partial() }).partial();
+/**
+ * switcher.config takes any subset of the streamer's settings (thresholds, windows, options). Scene
+ * names and the feed input belong to the deployment's configuration (OBS_SCENE_*, OBS_FEED_INPUT),
+ * which wins on every start, so a command cannot change them only until the next restart.
+ */
+const { scenes: _scenes, mediaInput: _mediaInput, ...streamerSettings } = switcherConfig.shape;
+export const switcherConfigPatch = z.strictObject(streamerSettings).partial();
 export type SwitcherConfigPatch = z.infer<typeof switcherConfigPatch>;
 
 export const commandSchemas = {

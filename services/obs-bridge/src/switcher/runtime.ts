@@ -108,7 +108,7 @@ export class Switcher {
         return this.state();
       }),
       bus.serve('switcher.config', async (patch) => {
-        const merged = { ...this.config, ...patch, scenes: { ...this.config.scenes, ...patch.scenes } };
+        const merged = { ...this.config, ...patch };
         const parsed = switcherConfig.safeParse(merged);
         if (!parsed.success) throw new Error(`invalid switcher settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
         await this.configSetting.put(parsed.data);
