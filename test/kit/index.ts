@@ -5,6 +5,7 @@ export * from './bus.ts';
 export * from './ffmpeg.ts';
 export * from './nats-server.ts';
 export * from './obs.ts';
+export * from './obs-proxy.ts';
 export * from './pixels.ts';
 export * from './ports.ts';
 export * from './rtmp.ts';

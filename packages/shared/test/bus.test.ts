@@ -2,7 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextEvent, startNats, type TestNats, testBus, waitFor } from '../../../test/kit/index.ts';
-import { EVENT_NAMES, Setting, silentLogger, subjects, switcherConfig } from '../src/index.ts';
+import { EVENT_NAMES, SettingsBucket, silentLogger, subjects, switcherConfig } from '../src/index.ts';
 import { defaultSwitcherConfig, validEvents } from './samples.ts';
 
 let nats: TestNats;
@@ -101,13 +101,19 @@ describe('Bus', () => {
 
   it('keeps settings in JetStream KV across connections', async () => {
     const a = await testBus(nats);
-    const setting = await Setting.open(a.nc, 'irlkit_test', 'switcher', switcherConfig, silentLogger());
+    const bucketA = new SettingsBucket(a.nc, 'irlkit_test', silentLogger());
+    expect(await bucketA.open()).toBe(true);
+    const setting = bucketA.setting('switcher', switcherConfig);
     expect(await setting.get()).toBeUndefined();
     await setting.put({ ...defaultSwitcherConfig, lowEnterKbps: 321 });
+    bucketA.close();
     await a.closeConnection();
     const b = await testBus(nats);
-    const again = await Setting.open(b.nc, 'irlkit_test', 'switcher', switcherConfig, silentLogger());
+    const bucketB = new SettingsBucket(b.nc, 'irlkit_test', silentLogger());
+    await bucketB.open();
+    const again = bucketB.setting('switcher', switcherConfig);
     expect((await again.get())?.lowEnterKbps).toBe(321);
+    bucketB.close();
     await b.closeConnection();
   });
 });

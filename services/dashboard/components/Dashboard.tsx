@@ -132,8 +132,9 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
   async function command(verb: CommandVerb, body: object = {}, label: string = verb) {
     setReply({ text: `${label}…`, ok: true });
     const response = await fetch(`/api/commands/${verb}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const result = (await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }))) as { ok: boolean; error?: string };
-    setReply(result.ok ? { text: `${label}: done`, ok: true } : { text: `${label}: ${result.error ?? 'failed'}`, ok: false });
+    const result = (await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }))) as { ok: boolean; error?: string; queued?: string };
+    // A command accepted while OBS is down says so ("queued: OBS is restarting"): it is carried out on its return.
+    setReply(result.ok ? { text: `${label}: ${result.queued ?? 'done'}`, ok: true } : { text: `${label}: ${result.error ?? 'failed'}`, ok: false });
   }
 
   const statsStale = !stats || now - statsAt.current > STALE_STATS_MS;

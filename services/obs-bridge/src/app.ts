@@ -1,5 +1,5 @@
 // obs-bridge: the obs-websocket connection, OBS mirrored onto NATS, commands, the switcher, the HTTP API.
-import { type Bus, type Logger, publishChildEvent, startHeartbeat, timeline } from '@irlkit/shared';
+import { type Bus, type Logger, publishChildEvent, SettingsBucket, startHeartbeat, timeline, wantedObsState } from '@irlkit/shared';
 import { serveObsCommands } from './commands.ts';
 import type { BridgeConfig } from './config.ts';
 import { buildHttp } from './http/server.ts';
@@ -14,6 +14,13 @@ const SERVICE = 'obs-bridge';
 
 export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus; log: Logger }) {
   const events = timeline(bus, SERVICE);
+  // JetStream is optional at start: settings live in memory until its bucket answers, then persist.
+  const settings = new SettingsBucket(bus.nc, config.BRIDGE_SETTINGS_BUCKET, log.child({ part: 'settings' }), {
+    onAvailability: (available, reason) => {
+      if (available) events.info('Settings persisted again (JetStream is back)');
+      else events.warn(`Settings are not persisted: JetStream unavailable (${reason}); changes apply now and are saved once it is back`);
+    },
+  });
   const obs = new ObsClient({ url: config.OBS_WS_URL, password: config.OBS_WS_PASSWORD, micInput: config.OBS_MIC_INPUT, log });
   const mirror = new ObsMirror({
     bus,
@@ -25,7 +32,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
     bus,
     obs,
     log: log.child({ part: 'switcher' }),
-    bucket: config.BRIDGE_SETTINGS_BUCKET,
+    settings,
     defaults: {
       ...DEFAULT_SWITCHER_CONFIG,
       mediaInput: config.OBS_FEED_INPUT,
@@ -33,28 +40,27 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
     },
   });
   const switcherScenes = [config.OBS_SCENE_LIVE, config.OBS_SCENE_LOW, config.OBS_SCENE_OFFLINE];
-  const watchdog =
-    config.OBS_WATCHDOG_MODE === 'off'
-      ? undefined
-      : new ObsWatchdog({
-          bus,
-          obs,
-          log: log.child({ part: 'watchdog' }),
-          events: timeline(bus, 'watchdog'),
-          settings: { timeoutMs: config.OBS_WATCHDOG_TIMEOUT_MS },
-          switcher: { wantedScene: () => switcher.state().scene, scenes: () => switcherScenes },
-          restarter:
-            config.OBS_WATCHDOG_MODE === 'docker'
-              ? {
-                  mode: 'docker',
-                  container: new ObsContainer({
-                    container: config.OBS_CONTAINER,
-                    log: log.child({ part: 'docker' }),
-                    onEvent: (event) => publishChildEvent(bus, SERVICE, event, 'container'),
-                  }),
-                }
-              : { mode: 'native' },
-        });
+  // The watchdog keeps the wanted state and puts it back even when it is not to restart OBS (mode off).
+  const watchdog = new ObsWatchdog({
+    bus,
+    obs,
+    log: log.child({ part: 'watchdog' }),
+    events: timeline(bus, 'watchdog'),
+    store: settings.setting(`wanted_${bus.streamId}`, wantedObsState),
+    settings: { timeoutMs: config.OBS_WATCHDOG_TIMEOUT_MS, resumeAfterRestart: config.OBS_RESUME_AFTER_RESTART },
+    switcher: { wantedScene: () => switcher.state().scene, scenes: () => switcherScenes },
+    restarter:
+      config.OBS_WATCHDOG_MODE === 'docker'
+        ? {
+            mode: 'docker',
+            container: new ObsContainer({
+              container: config.OBS_CONTAINER,
+              log: log.child({ part: 'docker' }),
+              onEvent: (event) => publishChildEvent(bus, SERVICE, event, 'container'),
+            }),
+          }
+        : { mode: config.OBS_WATCHDOG_MODE },
+  });
   obs.on('reachable', (reachable) => {
     if (reachable) events.info('OBS connected');
     else events.error(`OBS unreachable: ${obs.lastError ?? 'connection lost'}`);
@@ -70,32 +76,38 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
       return http;
     },
     async start() {
+      await settings.open();
+      // The stored wanted state is read before OBS can first answer, so that answer is compared with it.
+      await watchdog.load();
       obs.start();
       mirror.start();
       await switcher.start();
-      watchdog?.start();
-      cleanups = serveObsCommands(bus, obs, config.OBS_MIC_INPUT, events);
+      watchdog.start();
+      cleanups = serveObsCommands(bus, obs, config.OBS_MIC_INPUT, events, watchdog);
       cleanups.push(
         startHeartbeat(bus, SERVICE, () => ({
           ok: obs.isReachable(),
           detail: {
             obs: obs.isReachable() ? 'connected' : (obs.lastError ?? 'down'),
+            obsLastAnswerAgeMs: obs.lastAnswerAgeMs(),
+            settingsPersisted: settings.available,
             switcher: switcher.state().state,
             rejectedMessages: bus.rejections.total,
           },
         })),
       );
-      http = await buildHttp({ bus, obs, mirror, switcher, apiToken: config.BRIDGE_API_TOKEN });
+      http = await buildHttp({ bus, obs, mirror, switcher, settings, apiToken: config.BRIDGE_API_TOKEN });
       await http.listen({ host: config.BRIDGE_HOST, port: config.BRIDGE_PORT });
       log.info({ api: `http://${config.BRIDGE_HOST}:${config.BRIDGE_PORT}`, obs: config.OBS_WS_URL }, 'obs-bridge ready');
     },
     async stop() {
       for (const c of cleanups.splice(0)) c();
       await http?.close();
-      watchdog?.stop();
+      watchdog.stop();
       await switcher.stop();
       mirror.stop();
       await obs.stop();
+      settings.close();
     },
   };
 }

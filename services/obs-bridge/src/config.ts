@@ -30,6 +30,11 @@ export const bridgeEnv = {
   OBS_WATCHDOG_MODE: env.enumOf(['docker', 'native', 'off'] as const, 'native'),
   /** obs-websocket unreachable this long → restart OBS. */
   OBS_WATCHDOG_TIMEOUT_MS: env.int(10_000, 1000, 600_000),
+  /**
+   * After the whole stack restarts (an upgrade, a reboot) while streaming, start the stream again.
+   * Off: OBS comes back idle and the streamer presses Start.
+   */
+  OBS_RESUME_AFTER_RESTART: env.bool(true),
   /** OBS's compose service (in the bridge's own compose project) or container name, for OBS_WATCHDOG_MODE=docker. */
   OBS_CONTAINER: env.string('obs'),
 };
