@@ -164,6 +164,7 @@ export class Supervisor {
         resolve();
       });
       child.kill('SIGTERM');
+      child.kill('SIGCONT'); // a stopped (hung) child acts on SIGTERM only once it runs
     });
   }
 

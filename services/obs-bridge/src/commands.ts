@@ -28,9 +28,16 @@ export function serveObsCommands(bus: Bus, obs: ObsClient, micInput: string, eve
     }),
     bus.serve('audio.mute', async ({ input, muted }) => {
       const target = input ?? micInput;
-      watchdog.want({ muted: { input: target, muted } });
-      const queued = await now(`${target} ${muted ? 'muted' : 'unmuted'}`, () => obs.setMute(target, muted));
-      return queued ?? { input: target, muted };
+      const change = { muted: { input: target, muted } };
+      // OBS answering checks the input exists first, so a mistyped name is refused and never kept.
+      if (obs.isReachable()) {
+        await obs.setMute(target, muted);
+        watchdog.want(change);
+        events.info(`${target} ${muted ? 'muted' : 'unmuted'}`);
+        return { input: target, muted };
+      }
+      watchdog.want(change);
+      return now(`${target} ${muted ? 'muted' : 'unmuted'}`, () => obs.setMute(target, muted));
     }),
     bus.serve('scene.set', ({ scene }) => {
       // While OBS is away its scenes are the ones it had: a name it never had is refused at once.
