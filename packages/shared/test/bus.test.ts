@@ -51,6 +51,20 @@ describe('Bus', () => {
     }
   });
 
+  it('sends a command again while no service listens, so one that subscribes within the timeout answers it', async () => {
+    const asker = await testBus(nats);
+    const server = await testBus(nats);
+    try {
+      const reply = asker.request('switcher.mode', { mode: 'manual' }, 3000);
+      await new Promise((r) => setTimeout(r, 500)); // the service is still reconnecting
+      server.serve('switcher.mode', () => undefined);
+      expect(await reply).toEqual({ ok: true });
+    } finally {
+      await asker.closeConnection();
+      await server.closeConnection();
+    }
+  });
+
   it('answers commands, validates requests, and times out clearly with no responder', async () => {
     const bus = await testBus(nats);
     try {
