@@ -48,6 +48,8 @@ function readCaptures(): Captured[] {
 const captures = readCaptures();
 const fromSender = captures.filter((p) => p.direction === 'sender->rec');
 const limits = { maxGroups: 10, maxLinksPerGroup: 8, linkTimeoutMs: 10_000, groupTimeoutMs: 10_000, registrationsPerSecond: 50 };
+/** BELABOX's receiver sends its 2-byte replies as they are; ours leave padded to 32 bytes (NAT-proof). */
+const paddedTo32 = (reply: Buffer) => Buffer.concat([reply, Buffer.alloc(32 - reply.length)]);
 const first = (name: string, direction = 'sender->rec', length?: number) => {
   const found = captures.find((p) => p.name === name && p.direction === direction && (length === undefined || p.bytes.length === length));
   if (!found) throw new Error(`no captured ${name} ${direction} ${length ?? ''}`);
@@ -81,7 +83,7 @@ describe('SRTLA captures', () => {
     const registry = new SrtlaRegistry(limits);
     const probe = first('SRTLA_REG2');
     expect(registry.receive('127.0.0.2:39793', '127.0.0.2', probe, 0)).toEqual({ action: 'reply', data: REG_NGP });
-    expect(first('SRTLA_REG_NGP', 'rec->sender')).toEqual(REG_NGP);
+    expect(REG_NGP).toEqual(paddedTo32(first('SRTLA_REG_NGP', 'rec->sender')));
 
     const reg1 = first('SRTLA_REG1', 'sender->rec', 258);
     const answer = registry.receive('127.0.0.2:39793', '127.0.0.2', reg1, 1);
@@ -95,12 +97,12 @@ describe('SRTLA captures', () => {
 
     const joined = registry.receive('127.0.0.2:39793', '127.0.0.2', reg2, 2);
     expect(joined).toMatchObject({ action: 'registered', reply: REG3, joined: true });
-    expect(first('SRTLA_REG3', 'rec->sender')).toEqual(REG3);
+    expect(REG3).toEqual(paddedTo32(first('SRTLA_REG3', 'rec->sender')));
     // Idempotent, a second link joins, REG1 from a registered address is refused, truncated REG1 dropped.
     expect(registry.receive('127.0.0.2:39793', '127.0.0.2', reg2, 3)).toMatchObject({ action: 'registered', joined: false });
     expect(registry.receive('127.0.0.1:56155', '127.0.0.1', reg2, 3)).toMatchObject({ action: 'registered', joined: true });
     expect(registry.receive('127.0.0.2:39793', '127.0.0.2', reg1, 4)).toEqual({ action: 'reply', data: REG_ERR });
-    expect(first('SRTLA_REG_ERR', 'rec->sender')).toEqual(REG_ERR);
+    expect(REG_ERR).toEqual(paddedTo32(first('SRTLA_REG_ERR', 'rec->sender')));
     expect(registry.receive('127.0.0.3:1', '127.0.0.3', first('SRTLA_REG1', 'sender->rec', 202), 4)).toEqual({ action: 'drop', reason: 'reg_truncated' });
   });
 

@@ -26,8 +26,17 @@ export function registrationId(datagram: Buffer): Buffer | undefined {
   return datagram.length < SRTLA_REG_BYTES ? undefined : datagram.subarray(2, SRTLA_REG_BYTES);
 }
 
+/**
+ * Replies the receiver makes up (REG3, REG_ERR, REG_NGP) are 2 bytes of type on the wire, and some
+ * carrier NATs drop datagrams that small, so they leave zero-padded to this size (OpenIRL's srtla
+ * receiver does the same). Senders dispatch on the type alone: BELABOX's srtla_send.c
+ * (handle_srtla_data: `switch (get_srtla_type(buf, n))`, REG3/REG_NGP/REG_ERR read no length) and
+ * Moblin's Srtla RemoteConnection.swift (handleSrtlaControlPacket: `switch type`), so padding is safe.
+ */
+export const SRTLA_REPLY_MIN_BYTES = 32;
+
 function control(type: number): Buffer {
-  const b = Buffer.alloc(2);
+  const b = Buffer.alloc(SRTLA_REPLY_MIN_BYTES);
   b.writeUInt16BE(type);
   return b;
 }
