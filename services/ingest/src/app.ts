@@ -50,6 +50,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
     onShutdown: (peer, source) => monitor.onShutdown(`sender ${peer} closed the connection`, source),
     isAcceptedSource: (localPort) => monitor.isAcceptedSource(localPort),
+    onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
   });
 
   const srtla =
@@ -59,6 +60,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
           port: config.SRTLA_PORT,
           target: { host: '127.0.0.1', port: config.INGEST_RELAY_PORT },
           maxGroups: config.SRTLA_MAX_GROUPS,
+          maxGroupsPerAddress: config.SRTLA_MAX_GROUPS_PER_ADDRESS,
           maxLinksPerGroup: config.SRTLA_MAX_LINKS,
           linkTimeoutMs: config.SRTLA_LINK_TIMEOUT_MS,
           groupTimeoutMs: config.SRTLA_GROUP_TIMEOUT_MS,
@@ -66,6 +68,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
           socketBufferBytes: config.INGEST_SOCKET_BUFFER_BYTES,
           log,
           onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
+          onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
         })
       : undefined;
   const news = new TransmitNewsRouter({

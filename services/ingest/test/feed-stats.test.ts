@@ -1,5 +1,5 @@
 // The units ingest's app wires together: `ingest.stats` totals and deltas, and srt-live-transmit's
-// stderr news routed to the feed monitor with the accepted sender correlated to its handshake.
+// stderr news routed to the feed monitor, rejections named after the sender's handshake.
 import { createLogger, ingestStats } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
 import type { FeedSnapshot } from '../src/srt/feed-monitor.ts';
@@ -42,7 +42,7 @@ describe('TransmitNewsRouter', () => {
     const rejections: { peer: string | null; code: number; reason: string }[] = [];
     const router = new TransmitNewsRouter({
       monitor: {
-        onSourceAccepted: (source) => calls.push(`accepted ${source}`),
+        onSourceAccepted: () => calls.push('accepted'),
         onDisconnected: (reason) => calls.push(`disconnected: ${reason}`),
       },
       // Port 50001 is a relay peer's, 50002 an SRTLA group's; anything else is OBS reconnecting.
@@ -54,12 +54,14 @@ describe('TransmitNewsRouter', () => {
     return { calls, rejections, router, line };
   }
 
-  it('accepts the sender whose handshake came last, not OBS reconnecting to the output', () => {
+  it('tells the monitor of acceptance and disconnection, and names rejections after a sender, not OBS reconnecting', () => {
     const t = setup();
     t.line('09:00:00.000000/srt-live-transmit*D:SRT.cn: @1: PASSING request from: 127.0.0.1:50001 to agent:1');
     t.line('09:00:00.000000/srt-live-transmit*D:SRT.cn: @2: PASSING request from: 127.0.0.1:50999 to agent:2');
+    t.line('09:00:00.000000/srt-live-transmit*E:SRT.cn: @1: processConnectRequest: rsp(REJECT): 1006 - password required or unexpected');
+    expect(t.rejections[0]?.peer).toBe('203.0.113.7:40000');
     t.line('Accepted SRT source connection');
-    expect(t.calls).toEqual(['accepted 50001']);
+    expect(t.calls).toEqual(['accepted']);
     t.line('SRT source disconnected');
     expect(t.calls.at(-1)).toBe('disconnected: SRT connection closed');
   });
@@ -71,11 +73,9 @@ describe('TransmitNewsRouter', () => {
     expect(t.rejections).toEqual([{ peer: '127.0.0.1:50002', code: 1006, reason: 'password required or unexpected' }]);
   });
 
-  it('rejects with no name when no sender handshake was seen, and accepts with no source', () => {
+  it('rejects with no name when no sender handshake was seen', () => {
     const t = setup();
     t.line('09:00:00.000000/srt-live-transmit*E:SRT.cn: @1: processConnectRequest: rsp(REJECT): 1006 - password required or unexpected');
-    t.line('Accepted SRT source connection');
     expect(t.rejections[0]?.peer).toBeNull();
-    expect(t.calls).toEqual(['accepted undefined']);
   });
 });

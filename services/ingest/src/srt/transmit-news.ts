@@ -1,6 +1,6 @@
-// Acts on srt-live-transmit's stderr news: which sender it accepted (the handshake request it logged
-// last, from one of the relay's or the SRTLA groups' loopback ports), disconnects, rejections, and
-// the OBS side's comings and goings. No I/O: the feed monitor and a rejection sink are handed in.
+// Acts on srt-live-transmit's stderr news: acceptance and disconnects for the feed monitor, rejections
+// named after the sender whose handshake it logged last, and the OBS side's comings and goings.
+// No I/O: the feed monitor and a rejection sink are handed in.
 import type { Logger } from '@irlkit/shared';
 import type { FeedMonitor } from './feed-monitor.ts';
 import type { TransmitNews } from './transmit-output.ts';
@@ -17,8 +17,11 @@ export interface TransmitNewsRouting {
 }
 
 export class TransmitNewsRouter {
-  /** The sender whose connection request srt-live-transmit saw last: its loopback port and a name for logs. */
-  private lastRequest: { source: number; peer: string } | undefined;
+  /**
+   * The sender whose connection request srt-live-transmit logged last, only to name a rejected one in
+   * logs (a flood can blur that name; which sender was accepted comes from srt-live-transmit's answers).
+   */
+  private lastRequestPeer: string | undefined;
 
   constructor(private readonly routing: TransmitNewsRouting) {}
 
@@ -26,18 +29,18 @@ export class TransmitNewsRouter {
     const { monitor, log } = this.routing;
     switch (news.kind) {
       case 'source-connected':
-        monitor.onSourceAccepted(this.lastRequest?.source);
+        monitor.onSourceAccepted();
         break;
       case 'source-disconnected':
         monitor.onDisconnected('SRT connection closed');
         break;
       case 'connection-request': {
         const peer = this.routing.senderOf(news);
-        if (peer !== undefined) this.lastRequest = { source: news.port, peer };
+        if (peer !== undefined) this.lastRequestPeer = peer;
         break;
       }
       case 'rejected':
-        this.routing.onRejected({ peer: this.lastRequest?.peer ?? null, code: news.code, reason: news.reason });
+        this.routing.onRejected({ peer: this.lastRequestPeer ?? null, code: news.code, reason: news.reason });
         break;
       case 'target-connected':
         log.info('OBS connected to the feed');

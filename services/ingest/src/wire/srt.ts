@@ -35,6 +35,16 @@ export function isSrtShutdown(datagram: Uint8Array): boolean {
   return srtPacketKind(datagram) === 'control' && packetType(datagram) === SRT_CONTROL.shutdown;
 }
 
+/**
+ * Whether a datagram srt-live-transmit sent to a sender belongs to an established connection: ACKs,
+ * NAKs and keepalives go only to the peer it accepted, never to a pending or refused handshake.
+ */
+export function isConnectedAnswer(datagram: Uint8Array): boolean {
+  if (srtPacketKind(datagram) !== 'control') return false;
+  const type = packetType(datagram);
+  return type === SRT_CONTROL.ack || type === SRT_CONTROL.nak || type === SRT_CONTROL.keepalive;
+}
+
 /** The 31-bit sequence number of an SRT data packet. */
 export function srtDataSeq(datagram: Uint8Array): number {
   return ((((datagram[0] as number) & 0x7f) << 24) | ((datagram[1] as number) << 16) | ((datagram[2] as number) << 8) | (datagram[3] as number)) >>> 0;
