@@ -1,7 +1,7 @@
 // The control plane's quiet faults on the real stack (OBS behind a relay that can cut it off and that
 // records every request the bridge sends): a hung OBS, commands sent while OBS is down, the whole stack
 // restarting while live (with and without resuming), and nats-server restarting while live.
-import { armEvent, type Feed, nextEvent, startSrtFeed, testBus, waitFor } from '@irlkit/test-kit';
+import { armEvent, nextEvent, startReconnectingFeed, testBus, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type LiveStack, startLive } from './faults/live.ts';
 
@@ -102,9 +102,13 @@ it('nats-server restarted while live: services reconnect, a command sent right a
     await stack.feed.kill9();
     await offline.next;
     const live = await armEvent(fresh, 'obs.state', (s) => s.programScene === 'Live', 'the switcher to show Live again', 30_000);
-    const feed: Feed = startSrtFeed({ port: stack.srtPort, bitrateKbps: 1500, latencyMs: 500, width: 640, height: 360 });
-    stack.feed = feed;
-    await live.next;
+    // A phone calls again until the relay takes it (it lets the vanished sender time out first).
+    const feed = startReconnectingFeed({ port: stack.srtPort, bitrateKbps: 1500, latencyMs: 500, width: 640, height: 360 });
+    try {
+      await live.next;
+    } finally {
+      await feed.stop();
+    }
   } finally {
     await fresh.closeConnection();
   }

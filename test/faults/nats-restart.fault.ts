@@ -1,5 +1,5 @@
 // nats-server restarted while Live, and obs-bridge started while JetStream is unavailable.
-import { armEvent, collectEvents, nextEvent, startSrtFeed, testBus, waitFor } from '@irlkit/test-kit';
+import { armEvent, collectEvents, nextEvent, startReconnectingFeed, testBus, waitFor } from '@irlkit/test-kit';
 import { startLive } from './live.ts';
 import { runFault } from './report.ts';
 
@@ -13,6 +13,7 @@ await runFault(
   },
   async (run) => {
     const stack = await startLive({ bridgeEnv: { BRIDGE_SETTINGS_BUCKET: 'fault_nats' } });
+    const feeds: Array<{ stop(): Promise<void> }> = [];
     try {
       const restartedAt = Date.now();
       await stack.nats.restart();
@@ -34,8 +35,10 @@ await runFault(
         run.time('switcher: feed cut → Offline', (await offline.next).receivedAt - cutAt);
         const live = await armEvent(fresh, 'obs.state', (s) => s.programScene === 'Live', 'Live again', 30_000);
         const backAt = Date.now();
-        stack.feed = startSrtFeed({ port: stack.srtPort, bitrateKbps: 1500, latencyMs: 500, width: 640, height: 360 });
-        run.time('switcher: feed back → Live', (await live.next).receivedAt - backAt);
+        // A phone calls again until the relay takes it (it lets the vanished sender time out first).
+        const feed = startReconnectingFeed({ port: stack.srtPort, bitrateKbps: 1500, latencyMs: 500, width: 640, height: 360 });
+        feeds.push(feed);
+        run.time('switcher: sender calls again → Live', (await live.next).receivedAt - backAt);
       } finally {
         await fresh.closeConnection();
       }
@@ -68,6 +71,7 @@ await runFault(
           .join(', ')}`,
       );
     } finally {
+      for (const feed of feeds) await feed.stop();
       await stack.stop();
     }
   },

@@ -157,6 +157,13 @@ export class Bus {
   async request<V extends CommandVerb>(verb: V, payload: CommandRequest<V>, timeoutMs = 5000): Promise<CommandReply<V>> {
     const subject = subjects.command(this.streamId, verb);
     const deadline = Date.now() + timeoutMs;
+    // A round trip first: on a connection that is (re)connecting, a request sent at once can go out
+    // before the reply subscription is back and its answer is lost (seen right after nats-server restarts).
+    try {
+      await within(this.nc.flush(), timeoutMs, 'nats-server');
+    } catch {
+      return { ok: false, error: `${verb} not sent: NATS not connected within ${timeoutMs} ms` };
+    }
     let reply: Msg;
     for (;;) {
       try {

@@ -65,6 +65,26 @@ describe('Bus', () => {
     }
   });
 
+  it('gets the answer to a command sent while its own connection is reconnecting after nats-server restarted', async () => {
+    const asker = await testBus(nats);
+    let server = await testBus(nats, 'main', 'server');
+    try {
+      server.serve('switcher.mode', () => undefined);
+      await server.nc.flush();
+      // An earlier command: its reply subscription is the one that has to come back after the restart.
+      expect(await asker.request('switcher.mode', { mode: 'manual' }, 3000)).toEqual({ ok: true });
+      await nats.restart();
+      await server.closeConnection();
+      server = await testBus(nats, 'main', 'server-again');
+      server.serve('switcher.mode', () => undefined);
+      await server.nc.flush();
+      expect(await asker.request('switcher.mode', { mode: 'auto' }, 5000)).toEqual({ ok: true });
+    } finally {
+      await asker.closeConnection();
+      await server.closeConnection();
+    }
+  });
+
   it('answers commands, validates requests, and times out clearly with no responder', async () => {
     const bus = await testBus(nats);
     try {

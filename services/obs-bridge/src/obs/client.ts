@@ -238,7 +238,9 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   private scheduleRetry(): void {
     if (this.stopped || this.retryTimer) return;
     const delay = this.delayMs;
-    this.delayMs = Math.min(this.options.backoff?.maxMs ?? 5000, this.delayMs * 2);
+    // OBS is on this machine or its internal network, and a refused connect costs nothing: try at least every second, so a restarted OBS
+    // is driven again within a second of answering.
+    this.delayMs = Math.min(this.options.backoff?.maxMs ?? 1000, this.delayMs * 2);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.connect();
