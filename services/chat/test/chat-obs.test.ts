@@ -1,6 +1,6 @@
 // Chat into a real OBS: a moderator's `!switch Privacy` in a real IRC server (ngircd) puts Privacy on
 // OBS's program through obs-bridge, and `!bitrate` answers with the numbers ingest publishes for a live
-// ffmpeg feed. Run under the heavy lock, inside scripts/in-netns.sh.
+// ffmpeg feed; `!fix` restarts the feed input. Run under the heavy lock, inside scripts/in-netns.sh.
 import { createLogger, type IngestStats, loadConfig } from '@irlkit/shared';
 import {
   collectEvents,
@@ -72,6 +72,14 @@ describe('chat commands into a real OBS', () => {
     // Back to the switcher's scene, so the next test sees the feed.
     moderator.say('!live');
     await nextEvent(stack.observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program again', 20_000);
+  });
+
+  it("!fix restarts OBS's feed input through obs-bridge", async () => {
+    const before = moderator.messages.length;
+    moderator.say('!fix');
+    const answer = await waitFor(() => moderator.messages.slice(before).find((m) => m.from === 'irlkitbot'), 'the !fix answer', 20_000);
+    expect(answer.text).toBe('Feed input restarted');
+    await nextEvent(stack.observer, 'obs.state', (s) => s.programScene === 'Live', 'the feed still on Live', 20_000);
   });
 
   it('!bitrate answers with the live numbers ingest publishes', async () => {

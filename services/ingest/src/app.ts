@@ -174,6 +174,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       bitrateKbps: feed.bitrateKbps,
       rttMs: feed.connected && latest ? latest.rttMs : null,
       receiveBufferMs: feed.connected && latest ? latest.receiveBufferMs : null,
+      latencyMs: feed.connected && latest ? latest.latencyMs : null,
       lastPacketAgeMs: feed.lastPacketAgeMs,
       totals: { ...totals },
       deltas,
