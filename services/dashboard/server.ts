@@ -23,7 +23,7 @@ await runService(
     let stopFollowing: (() => void) | undefined;
     const server = createServer((request, response) => {
       request.headers[CLIENT_ADDRESS_HEADER] = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], settings.DASHBOARD_TRUST_PROXY);
-      void serveStats(request, response, settings.DASHBOARD_STATS_KEY, async () => (await bus(), publisher.view()), log).then(
+      void serveStats(request, response, settings.DASHBOARD_STATS_KEY, () => publisher.view(), log).then(
         async (served) => {
           if (!served) await handle(request, response);
         },

@@ -30,7 +30,7 @@ export interface PublisherView {
 
 function live(view: PublisherView, now: number): IngestStats | undefined {
   const { stats } = view;
-  return stats && stats.connected && now - stats.ts <= STATS_STALE_MS ? stats : undefined;
+  return stats?.connected && now - stats.ts <= STATS_STALE_MS ? stats : undefined;
 }
 
 const uptimeS = (view: PublisherView, now: number) => (view.connectedSince === null ? 0 : Math.max(0, Math.floor((now - view.connectedSince) / 1000)));

@@ -21,13 +21,13 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 
 /**
  * Answers the request when it is for `/stats/…` and returns true; returns false for every other path.
- * `view` is read at request time (awaited: the server's NATS connection may still be starting).
+ * `view` is read at request time: what the server has heard of the feed so far.
  */
 export async function serveStats(
   request: IncomingMessage,
   response: ServerResponse,
   statsKey: string | undefined,
-  view: () => Promise<PublisherView>,
+  view: () => PublisherView,
   log: Logger,
 ): Promise<boolean> {
   const match = PATH.exec(request.url ?? '');
@@ -52,7 +52,7 @@ export async function serveStats(
     return true;
   }
   const legacy = new URLSearchParams(match[2] ?? '').get('legacy');
-  const current = await view();
+  const current = view();
   const now = Date.now();
   send(response, 200, legacy === '1' || legacy === 'true' ? srtLiveServerStats(current, now) : openIrlStats(current, now));
   return true;
