@@ -20,7 +20,10 @@ export function buildApp({ config, bus, log }: IngestDeps) {
   const totals = { received: 0, lost: 0, dropped: 0, retransmitted: 0 };
   let published = { ...totals };
   let latest: TransmitStats | undefined;
-  /** The sender whose connection request srt-live-transmit saw last: its loopback port and a name for logs. */
+  /**
+   * The sender whose connection request srt-live-transmit logged last, only to name a rejected one in
+   * logs (a flood can blur that name; which sender was accepted comes from srt-live-transmit's answers).
+   */
   let lastRequest: { source: number; peer: string } | undefined;
 
   const monitor = new FeedMonitor(
@@ -51,6 +54,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
     onShutdown: (peer, source) => monitor.onShutdown(`sender ${peer} closed the connection`, source),
     isAcceptedSource: (localPort) => monitor.isAcceptedSource(localPort),
+    onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
   });
 
   const srtla =
@@ -60,6 +64,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
           port: config.SRTLA_PORT,
           target: { host: '127.0.0.1', port: config.INGEST_RELAY_PORT },
           maxGroups: config.SRTLA_MAX_GROUPS,
+          maxGroupsPerAddress: config.SRTLA_MAX_GROUPS_PER_ADDRESS,
           maxLinksPerGroup: config.SRTLA_MAX_LINKS,
           linkTimeoutMs: config.SRTLA_LINK_TIMEOUT_MS,
           groupTimeoutMs: config.SRTLA_GROUP_TIMEOUT_MS,
@@ -67,6 +72,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
           socketBufferBytes: config.INGEST_SOCKET_BUFFER_BYTES,
           log,
           onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
+          onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
           onJoin: (link, group) => {
             log.info({ link, group }, 'SRTLA link joined');
             events.info(`Bonded link ${link} joined (group ${group})`);
@@ -109,7 +115,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       onNews: (news) => {
         switch (news.kind) {
           case 'source-connected':
-            monitor.onSourceAccepted(lastRequest?.source);
+            monitor.onSourceAccepted();
             break;
           case 'source-disconnected':
             monitor.onDisconnected('SRT connection closed');

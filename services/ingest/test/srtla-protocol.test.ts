@@ -229,11 +229,44 @@ describe('SRTLA protocol beyond the captures', () => {
     registry.receive('x:1', 'x', reg1, 0);
     registry.receive('y:1', 'y', reg1, 0);
     expect(registry.receive('z:1', 'z', reg1, 500)).toEqual({ action: 'reply', data: REG_ERR }); // too soon to evict
-    expect(registry.receive('z:1', 'z', reg1, 1500)).toMatchObject({ action: 'reply' });
+    expect(registry.receive('z:1', 'z', reg1, 1500)).toMatchObject({ action: 'created', evicted: [] });
     expect(registry.groups.size).toBe(2);
     registry.sweep(7000);
     expect(registry.groups.size).toBe(0);
     expect(registry.drops.get('too_many_groups')).toBe(1);
+  });
+
+  it('caps groups per address, drops groups that never reached an accepted SRT connection, and keeps streaming groups when full', () => {
+    const registry = new SrtlaRegistry({ ...limits, maxGroups: 3, registrationsPerSecond: 100 });
+    const reg1 = first('SRTLA_REG1', 'sender->rec', 258);
+    const joinFrom = (key: string, now: number) => {
+      const address = key.split(':')[0] as string;
+      const answer = registry.receive(key, address, reg1, now) as { action: string; data?: Buffer; reply?: Buffer };
+      const reg2 = (answer.data ?? answer.reply) as Buffer;
+      registry.receive(key, address, reg2, now);
+      return registry.links.get(key)?.group as Group;
+    };
+    // A squatter keeps two groups alive from one address; its third REG1 is refused.
+    joinFrom('squat:1', 0);
+    joinFrom('squat:2', 0);
+    expect(registry.receive('squat:3', 'squat', reg1, 100)).toEqual({ action: 'reply', data: REG_ERR });
+    expect(registry.drops.get('too_many_groups_from_address')).toBe(1);
+    // A real sender gets the last slot and its SRT connection is accepted (the listener ACKs it).
+    const real = joinFrom('real:1', 200);
+    registry.routeReply(real, first('SRT_ACK', 'srt->rec'), 300);
+    // Full. A newcomer takes the slot of the oldest group without live SRT traffic, never the streaming one.
+    const keepalive = first('SRTLA_KEEPALIVE');
+    for (const key of ['squat:1', 'squat:2', 'real:1']) registry.receive(key, key.split(':')[0] as string, keepalive, 3500);
+    registry.routeReply(real, first('SRT_ACK', 'srt->rec'), 3500);
+    const newcomer = registry.receive('new:1', 'new', reg1, 3600);
+    expect(newcomer).toMatchObject({ action: 'created', evicted: [{ link: { key: 'squat:1' } }] });
+    expect(registry.links.has('real:1')).toBe(true);
+    // Groups that never reached an accepted SRT connection go after 6 s, however alive their links are.
+    for (const key of ['squat:2', 'real:1']) registry.receive(key, key.split(':')[0] as string, keepalive, 6000);
+    registry.routeReply(real, first('SRT_ACK', 'srt->rec'), 6000);
+    const swept = registry.sweep(6100);
+    expect(swept.evictedLinks.map((l) => l.link.key)).toEqual(['squat:2']);
+    expect([...registry.groups.values()].map((g) => g.address).sort()).toEqual(['new', 'real']);
   });
 
   it('limits registrations per address per second', () => {
@@ -250,6 +283,7 @@ describe('SRTLA protocol beyond the captures', () => {
   it('expires a silent link after the link timeout and an empty group after the group timeout', () => {
     const registry = new SrtlaRegistry({ ...limits, linkTimeoutMs: 5000, groupTimeoutMs: 10_000 });
     join(registry, ['a:1', 'b:1']);
+    registry.routeReply(registry.links.get('a:1')?.group as Group, first('SRT_ACK', 'srt->rec'), 1); // its SRT connection was accepted
     registry.receive('a:1', 'a', first('SRTLA_KEEPALIVE'), 4000);
     expect(registry.sweep(5001).leftLinks.map((l) => l.key)).toEqual(['b:1']);
     expect(registry.sweep(9001).leftLinks.map((l) => l.key)).toEqual(['a:1']);

@@ -26,3 +26,13 @@ export function srtControlType(datagram: Uint8Array): number {
 export function isSrtShutdown(datagram: Uint8Array): boolean {
   return srtPacketKind(datagram) === 'control' && srtControlType(datagram) === SRT_CONTROL.shutdown;
 }
+
+/**
+ * Whether a datagram srt-live-transmit sent to a sender belongs to an established connection: ACKs,
+ * NAKs and keepalives go only to the peer it accepted, never to a pending or refused handshake.
+ */
+export function isConnectedAnswer(datagram: Uint8Array): boolean {
+  if (srtPacketKind(datagram) !== 'control') return false;
+  const type = srtControlType(datagram);
+  return type === SRT_CONTROL.ack || type === SRT_CONTROL.nak || type === SRT_CONTROL.keepalive;
+}

@@ -2,10 +2,15 @@
 // loopback through a socket of its own, and replies back, so every packet's arrival is seen here.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
-import { isSrtShutdown, SRT_CONTROL, SRT_HEADER_BYTES, srtControlType, srtPacketKind } from './packet.ts';
+import { isConnectedAnswer, isSrtShutdown, SRT_CONTROL, SRT_HEADER_BYTES, srtControlType, srtPacketKind } from './packet.ts';
 
 /** A peer srt-live-transmit has not accepted within this long may give its slot to a newcomer. */
 const UNACCEPTED_PEER_GRACE_MS = 2000;
+/**
+ * Peers from one address that srt-live-transmit has not accepted: a sender needs one (two while a
+ * phone's old port lingers); a handshake flood from fresh ports must not take every slot.
+ */
+export const MAX_PENDING_PER_ADDRESS = 2;
 
 export interface SrtRelayOptions {
   bindHost: string;
@@ -21,6 +26,8 @@ export interface SrtRelayOptions {
   onShutdown(peer: string, source: number | undefined): void;
   /** Whether srt-live-transmit accepted the sender behind this loopback port (its slot is never given away). */
   isAcceptedSource(localPort: number): boolean;
+  /** srt-live-transmit sent an ACK, NAK or keepalive to the sender behind this loopback port: it is the accepted one. */
+  onListenerAnswer(localPort: number): void;
 }
 
 /** "::ffff:1.2.3.4" → "1.2.3.4"; addresses print as host:port or [v6]:port. */
@@ -43,7 +50,7 @@ export class SrtRelay {
   private socket: Socket | undefined;
   private readonly peers = new Map<string, Peer>();
   private sweepTimer: NodeJS.Timeout | undefined;
-  readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, forwardError: 0 };
+  readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, tooManyPending: 0, forwardError: 0 };
   grantedBufferBytes = 0;
 
   constructor(private readonly options: SrtRelayOptions) {}
@@ -82,6 +89,10 @@ export class SrtRelay {
         this.drops.notHandshake += 1;
         return;
       }
+      if (this.pendingFrom(address) >= MAX_PENDING_PER_ADDRESS && !this.evictUnaccepted(now, address)) {
+        this.drops.tooManyPending += 1;
+        return;
+      }
       if (this.peers.size >= this.options.maxPeers && !this.evictUnaccepted(now)) {
         this.drops.tooManyPeers += 1;
         return;
@@ -97,11 +108,19 @@ export class SrtRelay {
     });
   }
 
-  /** Frees the slot of the oldest peer srt-live-transmit never accepted, if it had its chance. */
-  private evictUnaccepted(now: number): boolean {
+  /** Peers from this address that srt-live-transmit has not accepted. */
+  private pendingFrom(address: string): number {
+    let pending = 0;
+    for (const peer of this.peers.values()) if (peer.address === address && !this.options.isAcceptedSource(peer.localPort)) pending += 1;
+    return pending;
+  }
+
+  /** Frees the slot of the oldest peer (from `address`, when given) srt-live-transmit never accepted, if it had its chance. */
+  private evictUnaccepted(now: number, address?: string): boolean {
     let oldest: [string, Peer] | undefined;
     for (const entry of this.peers) {
       const peer = entry[1];
+      if (address !== undefined && peer.address !== address) continue;
       if (this.options.isAcceptedSource(peer.localPort) || now - peer.firstSeen < UNACCEPTED_PEER_GRACE_MS) continue;
       if (!oldest || peer.firstSeen < oldest[1].firstSeen) oldest = entry;
     }
@@ -115,7 +134,10 @@ export class SrtRelay {
   private addPeer(key: string, address: string, port: number, now: number): Peer {
     const socket = createSocket('udp4');
     const peer: Peer = { label: peerLabel(address, port), address, port, socket, localPort: 0, firstSeen: now, lastSeen: now };
-    socket.on('message', (reply) => this.socket?.send(reply, port, address));
+    socket.on('message', (reply) => {
+      if (isConnectedAnswer(reply) && peer.localPort) this.options.onListenerAnswer(peer.localPort);
+      this.socket?.send(reply, port, address);
+    });
     socket.on('error', (error) => this.options.log.warn({ err: error, peer: peer.label }, 'relay socket error'));
     socket.bind(0, '127.0.0.1', () => {
       peer.localPort = socket.address().port;

@@ -9,6 +9,8 @@ export const srtlaEnv = {
   SRTLA_BIND: env.string('::'),
   /** Senders (groups) served at once. */
   SRTLA_MAX_GROUPS: env.int(4, 1, 256),
+  /** Groups one source address may register; more are refused (a squatter cannot hold every slot). */
+  SRTLA_MAX_GROUPS_PER_ADDRESS: env.int(2, 1, 256),
   /** Links per group; BELABOX's receiver allows 8. */
   SRTLA_MAX_LINKS: env.int(16, 1, 64),
   /** A link silent this long leaves its group (senders re-register a link after 4–5 s of silence). */
@@ -27,6 +29,7 @@ export function srtlaLimits(config: SrtlaEnv) {
     bindHost: config.SRTLA_BIND,
     port: config.SRTLA_PORT,
     maxGroups: config.SRTLA_MAX_GROUPS,
+    maxGroupsPerAddress: config.SRTLA_MAX_GROUPS_PER_ADDRESS,
     maxLinksPerGroup: config.SRTLA_MAX_LINKS,
     linkTimeoutMs: config.SRTLA_LINK_TIMEOUT_MS,
     groupTimeoutMs: config.SRTLA_GROUP_TIMEOUT_MS,

@@ -4,6 +4,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { RecordableHistogram } from 'node:perf_hooks';
 import type { IngestSrtla, Logger } from '@irlkit/shared';
+import { isConnectedAnswer } from '../srt/packet.ts';
 import { linkLabel, normalizeAddress, SRT_HEADER_BYTES } from './packets.ts';
 import { type Counters, DROP_REASONS, type Group, type Limits, type Link, SrtlaRegistry } from './protocol.ts';
 
@@ -17,6 +18,8 @@ export interface SrtlaReceiverOptions extends Limits {
   /** Every forwarded packet, for the feed monitor (stall detection covers bonded feeds too). */
   /** `source` is the group's loopback port: what srt-live-transmit sees as the sender. */
   onDatagram?(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
+  /** The SRT listener sent a group an ACK, NAK or keepalive: it accepted the sender behind this loopback port. */
+  onListenerAnswer?(localPort: number): void;
   onJoin?(link: string, group: string): void;
   onLeave?(link: string, group: string, reason: string): void;
   /** When given, records how long handling each sender datagram took, in ns (benchmarks). */
@@ -159,6 +162,15 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       case 'reply':
         this.socket?.send(outcome.data, port, address);
         return;
+      case 'created':
+        this.socket?.send(outcome.reply, port, address);
+        for (const { link, reason } of outcome.evicted) this.linkLeft(link, reason, now);
+        this.closeGroupSocket(outcome.evictedGroup);
+        this.options.log.info(
+          { group: outcome.evictedGroup.label, address: outcome.evictedGroup.address },
+          'SRTLA group without live SRT traffic gave its slot to a new sender',
+        );
+        return;
       case 'registered': {
         this.socket?.send(outcome.reply, port, address);
         for (const { link: old, reason } of outcome.replaced) this.linkLeft(old, reason, now);
@@ -232,10 +244,16 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       return;
     }
     const links = this.registry.routeReply(entry.group, reply, Date.now());
+    if (isConnectedAnswer(reply)) this.options.onListenerAnswer?.(entry.localPort);
     for (const link of links) {
       const to = this.peers.get(link.key);
       if (to) this.socket?.send(reply, to.port, to.address);
     }
+  }
+
+  private closeGroupSocket(group: Group): void {
+    this.groupSockets.get(group)?.socket.close();
+    this.groupSockets.delete(group);
   }
 
   private linkLeft(link: Link, reason: string, now: number): void {
@@ -250,12 +268,10 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
   /** Once a second: expire silent links and empty groups, and close the window for rates. */
   private tick(): void {
     const now = Date.now();
-    const { leftLinks, removedGroups } = this.registry.sweep(now);
+    const { leftLinks, removedGroups, evictedLinks } = this.registry.sweep(now);
     for (const link of leftLinks) this.linkLeft(link, `silent for ${Math.round(this.options.linkTimeoutMs / 1000)} s`, now);
-    for (const group of removedGroups) {
-      this.groupSockets.get(group)?.socket.close();
-      this.groupSockets.delete(group);
-    }
+    for (const { link, reason } of evictedLinks) this.linkLeft(link, reason, now);
+    for (const group of removedGroups) this.closeGroupSocket(group);
     const scale = 1000 / Math.max(1, now - this.lastTick);
     this.lastTick = now;
     for (const [link, rate] of this.rates) {
@@ -317,9 +333,11 @@ export interface SrtlaReceiverConfig {
   linkTimeoutMs: number;
   groupTimeoutMs: number;
   regsPerSecondPerAddress: number;
+  maxGroupsPerAddress?: number;
   socketBufferBytes: number;
   log: Logger;
   onDatagram?: SrtlaReceiverOptions['onDatagram'];
+  onListenerAnswer?: SrtlaReceiverOptions['onListenerAnswer'];
   handlingTime?: RecordableHistogram;
 }
 
