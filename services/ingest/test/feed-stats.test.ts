@@ -18,7 +18,13 @@ describe('FeedStatistics', () => {
     statistics.onTransmitStats({ ...report, lost: 1, dropped: 0, retransmitted: 0 });
     const first = statistics.next(live, 100, 1_000);
     expect(ingestStats.parse(first)).toEqual(first);
-    expect(first).toMatchObject({ connected: true, rttMs: 42, receiveBufferMs: 480, latencyMs: 500, totals: { received: 100, lost: 3, dropped: 1, retransmitted: 3 } });
+    expect(first).toMatchObject({
+      connected: true,
+      rttMs: 42,
+      receiveBufferMs: 480,
+      latencyMs: 500,
+      totals: { received: 100, lost: 3, dropped: 1, retransmitted: 3 },
+    });
     expect(first.deltas).toEqual(first.totals);
     statistics.onTransmitStats({ ...report, lost: 4 });
     const second = statistics.next(live, 160, 1_250);
