@@ -1,12 +1,12 @@
-// The OBS commands on NATS: stream.start, stream.stop, audio.mute, scene.set. Each is recorded as the
-// wanted state first, so it holds while OBS is unreachable ("queued") and after any restart.
+// The OBS commands on NATS: stream.start, stream.stop, audio.mute, scene.set, feed.restart. The first four
+// are recorded as the wanted state first, so they hold while OBS is unreachable ("queued") and after any restart.
 import { type Bus, CommandQueued, type Timeline } from '@irlkit/shared';
 import type { ObsClient } from './obs/client.ts';
 import type { ObsWatchdog } from './watchdog/runtime.ts';
 
 const QUEUED = 'queued: OBS is restarting';
 
-export function serveObsCommands(bus: Bus, obs: ObsClient, micInput: string, events: Timeline, watchdog: ObsWatchdog): Array<() => void> {
+export function serveObsCommands(bus: Bus, obs: ObsClient, inputs: { mic: string; feed: string }, events: Timeline, watchdog: ObsWatchdog): Array<() => void> {
   /** Carries the command out if OBS answers; otherwise it waits in the wanted state. */
   const now = async (what: string, run: () => Promise<void>) => {
     if (!obs.isReachable()) {
@@ -27,7 +27,7 @@ export function serveObsCommands(bus: Bus, obs: ObsClient, micInput: string, eve
       return now('Stream stopped', () => obs.stopStream());
     }),
     bus.serve('audio.mute', async ({ input, muted }) => {
-      const target = input ?? micInput;
+      const target = input ?? inputs.mic;
       const change = { muted: { input: target, muted } };
       // OBS answering checks the input exists first, so a mistyped name is refused and never kept.
       if (obs.isReachable()) {
@@ -44,6 +44,11 @@ export function serveObsCommands(bus: Bus, obs: ObsClient, micInput: string, eve
       if (obs.scenes.length > 0 && !obs.scenes.includes(scene)) throw new Error(`no scene named "${scene}"`);
       watchdog.want({ scene });
       return now(`Scene set to ${scene} by hand`, () => obs.setProgramScene(scene));
+    }),
+    bus.serve('feed.restart', async () => {
+      await obs.restartMediaInput(inputs.feed);
+      events.info(`${inputs.feed} restarted by hand`);
+      return undefined;
     }),
   ];
 }
