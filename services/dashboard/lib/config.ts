@@ -1,6 +1,6 @@
-// The dashboard's configuration, read once per server process (never at build time).
-import { commonEnv, DEV_SECRETS, env, loadConfig } from '@irlkit/shared';
-import type { z } from 'zod';
+// The dashboard's configuration, read once per server process (never at build time). Environment
+// variables in, nested settings out (env names stay here).
+import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env } from '@irlkit/shared';
 
 export const dashboardEnv = {
   ...commonEnv,
@@ -16,10 +16,18 @@ export const dashboardEnv = {
   DASHBOARD_PORT: env.port(8080),
   DASHBOARD_HOST: env.string('0.0.0.0'),
 };
-export type DashboardConfig = z.infer<z.ZodObject<typeof dashboardEnv>>;
+
+export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
+  common: commonSettings(v),
+  http: { host: v.DASHBOARD_HOST, port: v.DASHBOARD_PORT, trustProxy: v.DASHBOARD_TRUST_PROXY },
+  login: { password: v.DASHBOARD_PASSWORD, attemptsPerMinute: v.DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE },
+  session: { secret: v.DASHBOARD_SESSION_SECRET, hours: v.DASHBOARD_SESSION_HOURS, secureCookies: v.DASHBOARD_SECURE_COOKIES },
+  desktopUrl: v.DASHBOARD_DESKTOP_URL,
+}));
+export type DashboardConfig = ReturnType<typeof dashboardConfig.load>;
 
 const cache = globalThis as unknown as { irlkitDashboardConfig?: DashboardConfig };
 export function config(): DashboardConfig {
-  cache.irlkitDashboardConfig ??= loadConfig(dashboardEnv);
+  cache.irlkitDashboardConfig ??= dashboardConfig.load();
   return cache.irlkitDashboardConfig;
 }
