@@ -6,6 +6,7 @@ import { commonEnv, isSecret, variableDefault } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { runnerEnv, runnerSecretsEnv } from '../scripts/runner-config.ts';
+import { chatEnv } from '../services/chat/src/config.ts';
 import { dashboardEnv } from '../services/dashboard/lib/config.ts';
 import { desktopEnv } from '../services/desktop/src/config.ts';
 import { ingestEnv } from '../services/ingest/src/config.ts';
@@ -18,6 +19,7 @@ const schemas: Record<string, Record<string, z.ZodType>> = {
   'obs-bridge': bridgeEnv,
   desktop: desktopEnv,
   dashboard: dashboardEnv,
+  chat: chatEnv,
   'native runner': { ...runnerEnv, ...runnerSecretsEnv },
 };
 

@@ -1,6 +1,7 @@
 // The dashboard's configuration, read once per server process (never at build time). Environment
 // variables in, nested settings out (env names stay here).
 import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env } from '@irlkit/shared';
+import { z } from 'zod';
 
 export const dashboardEnv = {
   ...commonEnv,
@@ -15,6 +16,13 @@ export const dashboardEnv = {
   DASHBOARD_DESKTOP_URL: env.string('http://localhost:14500'),
   DASHBOARD_PORT: env.port(8080),
   DASHBOARD_HOST: env.string('0.0.0.0'),
+  /** Key of the stats endpoint `/stats/<key>` (OpenIRL / SRT Live Server shapes, for NOALBS and stats monitors); empty turns it off. */
+  DASHBOARD_STATS_KEY: env.optionalString().pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be 16-128 letters, digits, _ or - (it is part of a URL)')
+      .optional(),
+  ),
 };
 
 export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
@@ -23,6 +31,8 @@ export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
   login: { password: v.DASHBOARD_PASSWORD, attemptsPerMinute: v.DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE },
   session: { secret: v.DASHBOARD_SESSION_SECRET, hours: v.DASHBOARD_SESSION_HOURS, secureCookies: v.DASHBOARD_SECURE_COOKIES },
   desktopUrl: v.DASHBOARD_DESKTOP_URL,
+  /** The stats endpoint for NOALBS and stats monitors; off without a key. */
+  stats: { key: v.DASHBOARD_STATS_KEY },
 }));
 export type DashboardConfig = ReturnType<typeof dashboardConfig.load>;
 

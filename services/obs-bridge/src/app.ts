@@ -74,7 +74,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
       mirror.start();
       await switcher.start();
       watchdog?.start();
-      cleanups = serveObsCommands(bus, obs, config.inputs.mic, events);
+      cleanups = serveObsCommands(bus, obs, config.inputs, events);
       cleanups.push(
         startHeartbeat(bus, SERVICE, () => ({
           ok: obs.isReachable(),
