@@ -189,6 +189,7 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
         <div className={`pill feed-${feedState.replace(' ', '-')}`} data-testid="ingest-state">
           Feed: {feedState}
           {stats?.peer && !statsStale ? <small> {stats.peer}</small> : null}
+          {stats?.streamId && !statsStale ? <small data-testid="stream-id"> · stream id {stats.streamId}</small> : null}
         </div>
         <div className={`pill sw-${switcher?.state ?? 'unknown'}`} data-testid="switcher-state">
           {switcher ? switcher.state.toUpperCase() : '—'}
