@@ -103,7 +103,10 @@ describe('stats endpoint', () => {
       expect(publisher.uptime).toBeGreaterThanOrEqual(1);
       expect(publisher.uptime).toBeLessThan(30);
 
-      const sls = (legacy.body.publishers as Record<string, Record<string, number>>).live as Record<string, number>;
+      const publishers = legacy.body.publishers as Record<string, Record<string, number>>;
+      // Keyed `live` as OpenIRL's legacy output does, and by the sender's own stream id as SRT Live Server does.
+      expect(Object.keys(publishers).sort()).toEqual(['live', 'publish/live/feed1']);
+      const sls = publishers.live as Record<string, number>;
       for (const field of ['bitrate', 'bytesRcvDrop', 'bytesRcvLoss', 'mbpsBandwidth', 'mbpsRecvRate', 'msRcvBuf', 'pktRcvDrop', 'pktRcvLoss', 'rtt', 'uptime'])
         expect(typeof sls[field], field).toBe('number');
       expect(near(legacy.at).some((s) => Math.round(s.bitrateKbps) === sls.bitrate)).toBe(true);
