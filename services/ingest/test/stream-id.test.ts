@@ -1,11 +1,11 @@
 // SRT stream ids: each convention senders use is parsed, and with a stream key configured a real ffmpeg
 // sender naming it publishes (its stream id in ingest.stats) while a wrong or missing id is refused
 // with the reason on ingest.link and the timeline.
-import { createLogger, loadConfig } from '@irlkit/shared';
+import { createLogger } from '@irlkit/shared';
 import { armEvent, freeUdpPort, nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader, type TestNats, testBus } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { ingestEnv } from '../src/config.ts';
+import { ingestConfig } from '../src/config.ts';
 import { parseStreamId, refusal } from '../src/srt/stream-id.ts';
 import { handshakeStreamId } from '../src/wire/srt.ts';
 
@@ -77,7 +77,7 @@ describe('stream key on a real ingest', () => {
     bus = await testBus(nats, 'main', 'ingest');
     observer = await testBus(nats);
     ingest = buildApp({
-      config: loadConfig(ingestEnv, {
+      config: ingestConfig.load({
         envFile: false,
         source: {
           NATS_URL: nats.url,
