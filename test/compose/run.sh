@@ -31,7 +31,11 @@ work=$(mktemp -d)
 chmod 700 "$work"
 secret() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
 cat >"$work/env" <<EOF
-NATS_PASSWORD=$(secret)
+NATS_INGEST_PASSWORD=$(secret)
+NATS_OBS_BRIDGE_PASSWORD=$(secret)
+NATS_DESKTOP_PASSWORD=$(secret)
+NATS_DASHBOARD_PASSWORD=$(secret)
+NATS_OPERATOR_PASSWORD=$(secret)
 OBS_WS_PASSWORD=$(secret)
 DASHBOARD_PASSWORD=$(secret)
 DASHBOARD_SESSION_SECRET=$(secret)$(secret)

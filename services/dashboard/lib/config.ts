@@ -1,6 +1,7 @@
 // The dashboard's configuration, read once per server process (never at build time).
 import { commonEnv, DEV_SECRETS, env, loadConfig } from '@irlkit/shared';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { trustedProxies } from './client-address';
 
 export const dashboardEnv = {
   ...commonEnv,
@@ -9,9 +10,28 @@ export const dashboardEnv = {
   DASHBOARD_SESSION_HOURS: env.int(12, 1, 24 * 30),
   /** Secure cookies: auto (when the request came over HTTPS), true or false. */
   DASHBOARD_SECURE_COOKIES: env.enumOf(['auto', 'true', 'false'] as const, 'auto'),
-  /** Take the client address from the last X-Forwarded-For entry (set behind your TLS proxy). */
-  DASHBOARD_TRUST_PROXY: env.bool(false),
+  /** Your proxies (addresses or CIDR ranges, comma-separated): only their X-Forwarded-For entries are believed. */
+  DASHBOARD_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const entries = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      try {
+        trustedProxies(entries);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+      return entries;
+    }),
   DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE: env.int(5, 1, 100),
+  /** Login attempts from all addresses together per minute (a guesser with many addresses). */
+  DASHBOARD_LOGIN_GLOBAL_ATTEMPTS_PER_MINUTE: env.int(30, 1, 10_000),
+  DASHBOARD_EVENT_STREAMS_PER_SESSION: env.int(8, 1, 100),
+  DASHBOARD_EVENT_STREAMS_TOTAL: env.int(64, 1, 10_000),
   DASHBOARD_DESKTOP_URL: env.string('http://localhost:14500'),
   DASHBOARD_PORT: env.port(8080),
   DASHBOARD_HOST: env.string('0.0.0.0'),
