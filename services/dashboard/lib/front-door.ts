@@ -17,6 +17,8 @@ export const LOGIN_BODY_LIMIT_BYTES = 4096;
 export const API_BODY_LIMIT_BYTES = 64 * 1024;
 /** A login whose body has not arrived by then is answered 408 and its slot freed. */
 export const LOGIN_BODY_TIMEOUT_MS = 10_000;
+/** How long a refused request's connection lingers (its body thrown away) before it is cut. */
+const LINGER_MS = 2000;
 
 const SECURITY_HEADERS: Record<string, string> = {
   // Never inside someone else's frame (clickjacking), the desktop's sibling host included.
@@ -46,7 +48,8 @@ export function createFrontDoor(deps: { config: DashboardConfig; proxies: BlockL
     const refusal = refuseCrossSite(request) ?? refuseBody(request, path === '/api/login' ? LOGIN_BODY_LIMIT_BYTES : API_BODY_LIMIT_BYTES);
     if (refusal) {
       log.warn({ client: address, path, status: refusal.status, reason: refusal.error }, 'request refused at the door');
-      answer(response, refusal.status, { ok: false, error: refusal.error }, { connection: 'close' });
+      if (refusal.status === 413) refuseLargeBody(request, response, refusal.error);
+      else answer(response, refusal.status, { ok: false, error: refusal.error });
       return true;
     }
     if (path !== '/api/login' || method !== 'POST') return false;
@@ -59,7 +62,7 @@ export function createFrontDoor(deps: { config: DashboardConfig; proxies: BlockL
     if (!admission.admitted) {
       log.warn({ client: address, reason: admission.reason }, 'login refused: too many attempts');
       const error = admission.reason === 'in-flight' ? 'another login from your address is in progress' : 'too many login attempts; wait a minute';
-      answer(response, 429, { ok: false, error }, { 'retry-after': String(admission.retryAfterS), connection: 'close' });
+      answer(response, 429, { ok: false, error }, { 'retry-after': String(admission.retryAfterS) });
       return;
     }
     try {
@@ -163,8 +166,19 @@ function answer(response: ServerResponse, status: number, body: object, headers:
     'cache-control': 'no-store',
     ...headers,
   });
-  // A refused request's body is never read: close the connection once the answer is out.
-  response.end(text, () => {
-    if (headers.connection === 'close') response.socket?.destroy();
-  });
+  response.end(text);
+}
+
+/**
+ * Answers a request whose body is too large without reading it into memory: what still arrives is
+ * thrown away for a moment, so the client reads the answer (closing on unread data would reset the
+ * connection and lose it), then the connection is cut.
+ */
+function refuseLargeBody(request: IncomingMessage, response: ServerResponse, error: string): void {
+  answer(response, 413, { ok: false, error });
+  const socket = request.socket;
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+  cut.unref();
+  request.once('end', () => clearTimeout(cut));
+  request.resume();
 }
