@@ -57,7 +57,7 @@ function refuseBadConfig(error: unknown): never {
 }
 
 /** Services in start order; a service whose folder has no start script yet is skipped. */
-const SERVICES = ['desktop', 'ingest', 'obs-bridge', 'dashboard'] as const;
+const SERVICES = ['desktop', 'ingest', 'obs-bridge', 'chat', 'dashboard'] as const;
 /** One NATS user per service (packages/shared/src/permissions.ts), each with its own password. */
 const NATS_PASSWORDS = BUS_USERS.map(natsPasswordVariable);
 const SECRET_NAMES = [...NATS_PASSWORDS, 'OBS_WS_PASSWORD', 'DASHBOARD_PASSWORD', 'DASHBOARD_SESSION_SECRET', 'DESKTOP_PASSWORD', 'BRIDGE_API_TOKEN'];

@@ -5,22 +5,22 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  Bus,
   BUS_USERS,
+  Bus,
   type BusUser,
   composeNatsUsers,
   connectNats,
   natsPasswordVariable,
+  SESSIONS_BUCKET,
   SETTINGS_BUCKET,
   Setting,
-  SESSIONS_BUCKET,
   silentLogger,
   switcherMode,
 } from '@irlkit/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validEvents } from '../packages/shared/test/samples.ts';
 import { SessionEpoch } from '../services/dashboard/lib/session-epoch.ts';
 import { startNats, type TestNats, waitFor } from './kit/index.ts';
-import { validEvents } from '../packages/shared/test/samples.ts';
 
 const usersConf = readFileSync(fileURLToPath(new URL('../services/nats/users.conf', import.meta.url)), 'utf8');
 const passwords = Object.fromEntries(BUS_USERS.map((user) => [user, `${user}-test-password`])) as Record<BusUser, string>;
@@ -71,7 +71,9 @@ describe('NATS users', () => {
   });
 
   it('let each service do its own work', async () => {
-    const [ingest, bridge, desktop, dashboard, operator] = await Promise.all((['ingest', 'obs-bridge', 'desktop', 'dashboard', 'operator'] as const).map(connectAs));
+    const [ingest, bridge, desktop, dashboard, operator] = await Promise.all(
+      (['ingest', 'obs-bridge', 'desktop', 'dashboard', 'operator'] as const).map(connectAs),
+    );
     const seen: string[] = [];
     operator.bus.subscribe('ingest.link', () => seen.push('ingest.link'));
     operator.bus.subscribe('obs.state', () => seen.push('obs.state'));
@@ -98,7 +100,9 @@ describe('NATS users', () => {
   });
 
   it('refuse every service outside its list', async () => {
-    const [ingest, bridge, desktop, dashboard, operator] = await Promise.all((['ingest', 'obs-bridge', 'desktop', 'dashboard', 'operator'] as const).map(connectAs));
+    const [ingest, bridge, desktop, dashboard, operator] = await Promise.all(
+      (['ingest', 'obs-bridge', 'desktop', 'dashboard', 'operator'] as const).map(connectAs),
+    );
     const arrived: string[] = [];
     for (const name of ['ingest.link', 'ingest.stats', 'obs.state', 'switcher.state'] as const) bridge.bus.subscribe(name, () => arrived.push(name));
     await bridge.bus.nc.flush();

@@ -4,11 +4,13 @@
 import { createServer } from 'node:http';
 import { createLogger, runService } from '@irlkit/shared';
 import next from 'next';
-import { closeBus } from './lib/bus.ts';
+import { bus, closeBus } from './lib/bus.ts';
 import { trustedProxies } from './lib/client-address.ts';
 import { config } from './lib/config.ts';
 import { createFrontDoor } from './lib/front-door.ts';
 import { LoginGate } from './lib/login-gate.ts';
+import { PublisherTracker } from './lib/publisher-stats.ts';
+import { serveStats } from './lib/stats-endpoint.ts';
 
 const log = createLogger('dashboard');
 
@@ -28,21 +30,31 @@ await runService(
       }),
       log,
     });
+    const publisher = new PublisherTracker();
+    let stopFollowing: (() => void) | undefined;
     const server = createServer((request, response) => {
-      frontDoor(request, response).then(
-        (handled) => {
-          if (!handled) void handle(request, response);
-        },
-        (error: unknown) => {
-          log.error({ err: error, path: request.url }, 'front door failed');
+      frontDoor(request, response)
+        .then(async (handled) => {
+          if (handled) return;
+          if (await serveStats(request, response, settings.DASHBOARD_STATS_KEY, () => publisher.view(), log)) return;
+          await handle(request, response);
+        })
+        .catch((error: unknown) => {
+          log.error({ err: error, path: request.url }, 'request failed');
           if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
           response.end('{"ok":false,"error":"internal error"}');
-        },
-      );
+        });
     });
     return {
       async start() {
         await app.prepare();
+        // Follow the stream from the start, so the stats endpoint has numbers at its first request.
+        void bus().then(
+          (b) => {
+            stopFollowing = publisher.follow(b);
+          },
+          (error: unknown) => log.error({ err: error }, 'dashboard: NATS connection failed'),
+        );
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen(settings.DASHBOARD_PORT, settings.DASHBOARD_HOST, resolve);
@@ -53,6 +65,7 @@ await runService(
         // Open event streams never end by themselves: close them, so a stop does not wait on them.
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
+        stopFollowing?.();
         await closeBus();
       },
     };

@@ -30,13 +30,21 @@ export const BUS_GRANTS = {
   'obs-bridge': {
     publishes: ['obs.state', 'obs.screenshot', 'switcher.state', ...SELF_REPORTING],
     follows: ['ingest.stats', 'ingest.link', 'process'],
-    serves: ['stream.start', 'stream.stop', 'audio.mute', 'scene.set', 'switcher.mode', 'switcher.config'],
+    serves: ['stream.start', 'stream.stop', 'audio.mute', 'scene.set', 'feed.restart', 'switcher.mode', 'switcher.config'],
     // Its HTTP API forwards any command; natively its watchdog asks the desktop for obs.restart.
     sends: COMMAND_VERBS,
     buckets: [SETTINGS_BUCKET],
   },
   // The obs container (Xvfb + OBS, scriptable through the desktop): reports its processes, restarts OBS natively.
   desktop: { publishes: SELF_REPORTING, follows: [], serves: ['obs.restart'], sends: [], buckets: [] },
+  // Twitch chat commands: the same commands the dashboard sends, answers from the latest state.
+  chat: {
+    publishes: SELF_REPORTING,
+    follows: ['ingest.stats', 'ingest.srtla', 'obs.state', 'switcher.state'],
+    serves: [],
+    sends: COMMAND_VERBS,
+    buckets: [],
+  },
   // Internet-facing: reads every event, sends the commands the page offers, keeps the session epoch.
   dashboard: { publishes: [], follows: ALL_EVENTS, serves: [], sends: COMMAND_VERBS, buckets: [SESSIONS_BUCKET] },
   // `pnpm tap` and operators' scripts: watch everything, send commands, change nothing else.
