@@ -18,15 +18,15 @@ await runService(
   'dashboard',
   async () => {
     const settings = config(); // a bad variable ends here, named, with exit 78
-    log.level = settings.LOG_LEVEL;
-    const app = next({ dev: false, dir: import.meta.dirname, hostname: settings.DASHBOARD_HOST, port: settings.DASHBOARD_PORT });
+    log.level = settings.common.logLevel;
+    const app = next({ dev: false, dir: import.meta.dirname, hostname: settings.http.host, port: settings.http.port });
     const handle = app.getRequestHandler();
     const frontDoor = createFrontDoor({
       config: settings,
-      proxies: trustedProxies(settings.DASHBOARD_TRUSTED_PROXIES),
+      proxies: trustedProxies(settings.http.trustedProxies),
       gate: new LoginGate({
-        perClientPerMinute: settings.DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE,
-        globalPerMinute: settings.DASHBOARD_LOGIN_GLOBAL_ATTEMPTS_PER_MINUTE,
+        perClientPerMinute: settings.login.attemptsPerMinute,
+        globalPerMinute: settings.login.globalAttemptsPerMinute,
       }),
       log,
     });
@@ -36,7 +36,7 @@ await runService(
       frontDoor(request, response)
         .then(async (handled) => {
           if (handled) return;
-          if (await serveStats(request, response, settings.DASHBOARD_STATS_KEY, () => publisher.view(), log)) return;
+          if (await serveStats(request, response, settings.stats.key, () => publisher.view(), log)) return;
           await handle(request, response);
         })
         .catch((error: unknown) => {
@@ -57,9 +57,9 @@ await runService(
         );
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
-          server.listen(settings.DASHBOARD_PORT, settings.DASHBOARD_HOST, resolve);
+          server.listen(settings.http.port, settings.http.host, resolve);
         });
-        log.info({ url: `http://${settings.DASHBOARD_HOST}:${settings.DASHBOARD_PORT}` }, 'dashboard listening');
+        log.info({ url: `http://${settings.http.host}:${settings.http.port}` }, 'dashboard listening');
       },
       async stop() {
         // Open event streams never end by themselves: close them, so a stop does not wait on them.

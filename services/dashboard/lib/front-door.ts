@@ -78,21 +78,21 @@ export function createFrontDoor(deps: { config: DashboardConfig; proxies: BlockL
       }
       const parsed = loginBody.safeParse(raw);
       if (!parsed.success) return answer(response, 400, { ok: false, error: 'password: required (a string of 1-512 characters)' });
-      if (!sameSecret(parsed.data.password, config.DASHBOARD_PASSWORD)) {
+      if (!sameSecret(parsed.data.password, config.login.password)) {
         log.warn({ client: address }, 'login failed: wrong password');
         return answer(response, 401, { ok: false, error: 'wrong password' });
       }
       admission.succeeded();
       const epoch = await currentEpoch();
       if (epoch === undefined) return answer(response, 503, { ok: false, error: 'sessions are unavailable: NATS is not reachable' });
-      const maxAgeS = config.DASHBOARD_SESSION_HOURS * 3600;
+      const maxAgeS = config.session.hours * 3600;
       const token = issueSessionToken(
-        { sessionSecret: config.DASHBOARD_SESSION_SECRET, password: config.DASHBOARD_PASSWORD },
+        { sessionSecret: config.session.secret, password: config.login.password },
         epoch,
         Date.now() + maxAgeS * 1000,
       );
       const secure =
-        config.DASHBOARD_SECURE_COOKIES === 'true' || (config.DASHBOARD_SECURE_COOKIES === 'auto' && request.headers['x-forwarded-proto'] === 'https');
+        config.session.secureCookies === 'true' || (config.session.secureCookies === 'auto' && request.headers['x-forwarded-proto'] === 'https');
       const cookie = `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${maxAgeS}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
       log.info({ client: address }, 'logged in');
       answer(response, 200, { ok: true }, { 'set-cookie': cookie });

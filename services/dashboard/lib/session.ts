@@ -9,7 +9,7 @@ export { SESSION_COOKIE };
 
 export function sessionKeys(): SessionKeys {
   const c = config();
-  return { sessionSecret: c.DASHBOARD_SESSION_SECRET, password: c.DASHBOARD_PASSWORD };
+  return { sessionSecret: c.session.secret, password: c.login.password };
 }
 
 /** The session token of this request, as the browser sent it. */

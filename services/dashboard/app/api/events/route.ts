@@ -14,7 +14,7 @@ export const runtime = 'nodejs';
 const cache = globalThis as unknown as { irlkitEventStreams?: EventStreamCounter };
 function streams(): EventStreamCounter {
   const c = config();
-  cache.irlkitEventStreams ??= new EventStreamCounter({ perSession: c.DASHBOARD_EVENT_STREAMS_PER_SESSION, total: c.DASHBOARD_EVENT_STREAMS_TOTAL });
+  cache.irlkitEventStreams ??= new EventStreamCounter(c.eventStreams);
   return cache.irlkitEventStreams;
 }
 
