@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '@irlkit/shared';
 import OBSWebSocket, { EventSubscription } from 'obs-websocket-js';
 import type { SwitcherObs } from '../switcher/runtime.ts';
+import { sceneNameFrom, sceneNamesFrom } from './replies.ts';
 
 export class ObsUnreachableError extends Error {
   override name = 'ObsUnreachableError';
@@ -36,6 +37,7 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   streaming = false;
   recording = false;
   micMuted: boolean | null = null;
+  private readonly skippedScene = (reason: string) => this.options.log.warn({ reason }, 'skipping a scene OBS listed: the contract cannot carry it');
 
   constructor(private readonly options: ObsClientOptions) {
     super();
@@ -43,12 +45,12 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     const ws = this.ws;
     ws.on('ConnectionClosed', (error) => this.onClosed(error.message || 'connection closed'));
     ws.on('CurrentProgramSceneChanged', ({ sceneName }) => {
-      this.scene = sceneName;
+      this.scene = sceneNameFrom(sceneName);
       this.emit('programScene', sceneName);
       this.emit('changed');
     });
     ws.on('SceneListChanged', ({ scenes }) => {
-      this.scenes = (scenes as Array<{ sceneName: string; sceneIndex: number }>).sort((a, b) => b.sceneIndex - a.sceneIndex).map((s) => s.sceneName);
+      this.scenes = sceneNamesFrom(scenes, this.skippedScene);
       this.emit('changed');
     });
     ws.on('StreamStateChanged', ({ outputActive }) => {
@@ -130,8 +132,8 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
 
   private async refresh(): Promise<void> {
     const [sceneList, stream, record] = await Promise.all([this.ws.call('GetSceneList'), this.ws.call('GetStreamStatus'), this.ws.call('GetRecordStatus')]);
-    this.scene = sceneList.currentProgramSceneName;
-    this.scenes = (sceneList.scenes as Array<{ sceneName: string; sceneIndex: number }>).sort((a, b) => b.sceneIndex - a.sceneIndex).map((s) => s.sceneName);
+    this.scene = sceneNameFrom(sceneList.currentProgramSceneName);
+    this.scenes = sceneNamesFrom(sceneList.scenes, this.skippedScene);
     this.streaming = stream.outputActive;
     this.recording = record.outputActive;
     this.micMuted = await this.ws
