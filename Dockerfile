@@ -164,7 +164,7 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/* \
  && id nats \
  && mkdir -p /data && chown nats:nats /data
-COPY services/nats/nats.conf /etc/nats/nats.conf
+COPY services/nats/nats.conf services/nats/users.conf /etc/nats/
 USER nats
 VOLUME ["/data"]
 EXPOSE 4222

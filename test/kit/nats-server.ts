@@ -28,7 +28,20 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-export async function startNats(options: { user?: string; password?: string; jetstream?: boolean } = {}): Promise<TestNats> {
+export interface NatsOptions {
+  user?: string;
+  password?: string;
+  /**
+   * An `authorization { users = [...] }` block instead of the one test user (the test's user and
+   * password must be one of its users); `$VARIABLES` in it are read from `env`.
+   */
+  authorization?: string;
+  env?: Record<string, string>;
+  /** JetStream on (the default) or off at start; `restart({ jetstream })` changes it. */
+  jetstream?: boolean;
+}
+
+export async function startNats(options: NatsOptions = {}): Promise<TestNats> {
   const port = await freeTcpPort();
   const dir = mkdtempSync(join(tmpdir(), 'irlkit-nats-'));
   const user = options.user ?? 'irlkit';
@@ -37,12 +50,12 @@ export async function startNats(options: { user?: string; password?: string; jet
   const writeConfig = (jetstream: boolean) =>
     writeFileSync(
       configPath,
-      `listen: 127.0.0.1:${port}\n${jetstream ? `jetstream { store_dir: "${join(dir, 'js')}" }\n` : ''}authorization { user: "${user}", password: "${password}" }\n`,
+      `listen: 127.0.0.1:${port}\n${jetstream ? `jetstream { store_dir: "${join(dir, 'js')}" }\n` : ''}${options.authorization ?? `authorization { user: "${user}", password: "${password}" }`}\n`,
     );
   writeConfig(options.jetstream ?? true);
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn('nats-server', ['-c', configPath], { stdio: 'ignore' });
+    child = spawn('nats-server', ['-c', configPath], { stdio: 'ignore', env: { ...process.env, ...options.env } });
     await waitFor(() => portOpen(port), `nats-server to listen on ${port}`, 10_000);
   };
   const kill = async () => {

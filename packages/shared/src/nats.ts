@@ -1,7 +1,8 @@
 // Typed NATS access: validated publish/subscribe, commands as request/reply, JetStream KV settings.
-import { type ConnectionOptions, connect, JSONCodec, type KV, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { type ConnectionOptions, connect, JSONCodec, type KV, type KvEntry, type Msg, type NatsConnection, type Subscription } from 'nats';
 import type { z } from 'zod';
 import type { Logger } from './log.ts';
+import { inboxPrefix } from './permissions.ts';
 import {
   type CommandReply,
   type CommandRequest,
@@ -13,7 +14,7 @@ import {
 } from './schemas/index.ts';
 import { type CommandVerb, type EventName, subjects } from './subjects.ts';
 
-export type { NatsConnection };
+export type { KV, KvEntry, NatsConnection };
 
 export interface NatsSettings {
   url: string;
@@ -33,7 +34,8 @@ export async function connectNats(settings: NatsSettings, log: Logger): Promise<
     reconnectJitter: 100,
     waitOnFirstConnect: true,
     pingInterval: 5000,
-    ...(settings.user ? { user: settings.user, pass: settings.password ?? '' } : {}),
+    // Replies come back under the user's own prefix: nobody else may subscribe there (permissions.ts).
+    ...(settings.user ? { user: settings.user, pass: settings.password ?? '', inboxPrefix: inboxPrefix(settings.user) } : {}),
   };
   const nc = await connect(options);
   log.info({ server: nc.getServer() }, 'nats connected');

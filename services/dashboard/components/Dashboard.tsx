@@ -158,8 +158,16 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
           <a href={desktopUrl} target="_blank" rel="noreferrer" data-testid="desktop-link">
             OBS desktop ↗
           </a>
-          <button type="button" className="ghost" onClick={() => fetch('/api/logout', { method: 'POST' }).then(() => (window.location.href = '/login'))}>
+          <button type="button" className="ghost" data-testid="logout" onClick={() => logOut(false)}>
             Log out
+          </button>
+          <button
+            type="button"
+            className="ghost"
+            data-testid="logout-everywhere"
+            onClick={() => window.confirm('Log out every browser and device, this one included?') && logOut(true)}
+          >
+            Log out everywhere
           </button>
         </div>
       </header>
@@ -190,6 +198,7 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
         <div className={`pill feed-${feedState.replace(' ', '-')}`} data-testid="ingest-state">
           Feed: {feedState}
           {stats?.peer && !statsStale ? <small> {stats.peer}</small> : null}
+          {stats?.streamId && !statsStale ? <small data-testid="stream-id"> · stream id {stats.streamId}</small> : null}
         </div>
         <div className={`pill sw-${switcher?.state ?? 'unknown'}`} data-testid="switcher-state">
           {switcher ? switcher.state.toUpperCase() : '—'}
@@ -344,6 +353,13 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
       )}
     </main>
   );
+}
+
+/** Ends this browser's session (or every session, everywhere) and goes to the login. */
+function logOut(everywhere: boolean): void {
+  void fetch('/api/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ everywhere }) }).finally(() => {
+    window.location.href = '/login';
+  });
 }
 
 const FIELDS = [

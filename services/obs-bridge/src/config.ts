@@ -1,5 +1,5 @@
 // The obs-bridge service's configuration: environment variables in, nested settings out (env names stay here).
-import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env } from '@irlkit/shared';
+import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env, SETTINGS_BUCKET } from '@irlkit/shared';
 import { z } from 'zod';
 
 export const bridgeEnv = {
@@ -25,7 +25,7 @@ export const bridgeEnv = {
   BRIDGE_SETTINGS_BUCKET: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
-    .default('irlkit_settings'),
+    .default(SETTINGS_BUCKET),
   /** How the watchdog restarts an unreachable OBS: the obs container (compose), the obs.restart command (native), or not at all. */
   OBS_WATCHDOG_MODE: env.enumOf(['docker', 'native', 'off'] as const, 'native'),
   /** obs-websocket unreachable this long → restart OBS. */

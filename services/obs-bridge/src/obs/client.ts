@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '@irlkit/shared';
 import OBSWebSocket, { EventSubscription, OBSWebSocketError } from 'obs-websocket-js';
 import type { SwitcherObs } from '../switcher/runtime.ts';
+import { sceneNameFrom, sceneNamesFrom } from './replies.ts';
 
 /**
  * Every obs-websocket call gives up after this long, and so do the connect and the state read after
@@ -63,6 +64,7 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   streaming = false;
   recording = false;
   micMuted: boolean | null = null;
+  private readonly skippedScene = (reason: string) => this.options.log.warn({ reason }, 'skipping a scene OBS listed: the contract cannot carry it');
 
   constructor(private readonly options: ObsClientOptions) {
     super();
@@ -71,12 +73,12 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     ws.on('ConnectionClosed', (error) => this.onClosed(error.message || 'connection closed'));
     ws.on('CurrentProgramSceneChanged', ({ sceneName }) => {
       this.answered();
-      this.scene = sceneName;
+      this.scene = sceneNameFrom(sceneName);
       this.emit('programScene', sceneName);
       this.emit('changed');
     });
     ws.on('SceneListChanged', ({ scenes }) => {
-      this.scenes = (scenes as Array<{ sceneName: string; sceneIndex: number }>).sort((a, b) => b.sceneIndex - a.sceneIndex).map((s) => s.sceneName);
+      this.scenes = sceneNamesFrom(scenes, this.skippedScene);
       this.emit('changed');
     });
     ws.on('StreamStateChanged', ({ outputActive }) => {
@@ -253,8 +255,8 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
       this.bounded('reading the stream status', this.ws.call('GetStreamStatus')),
       this.bounded('reading the record status', this.ws.call('GetRecordStatus')),
     ]);
-    this.scene = sceneList.currentProgramSceneName;
-    this.scenes = (sceneList.scenes as Array<{ sceneName: string; sceneIndex: number }>).sort((a, b) => b.sceneIndex - a.sceneIndex).map((s) => s.sceneName);
+    this.scene = sceneNameFrom(sceneList.currentProgramSceneName);
+    this.scenes = sceneNamesFrom(sceneList.scenes, this.skippedScene);
     this.streaming = stream.outputActive;
     this.recording = record.outputActive;
     this.micMuted = await this.bounded('reading the mic', this.ws.call('GetInputMute', { inputName: this.options.micInput }))
