@@ -86,13 +86,8 @@ export function createFrontDoor(deps: { config: DashboardConfig; proxies: BlockL
       const epoch = await currentEpoch();
       if (epoch === undefined) return answer(response, 503, { ok: false, error: 'sessions are unavailable: NATS is not reachable' });
       const maxAgeS = config.session.hours * 3600;
-      const token = issueSessionToken(
-        { sessionSecret: config.session.secret, password: config.login.password },
-        epoch,
-        Date.now() + maxAgeS * 1000,
-      );
-      const secure =
-        config.session.secureCookies === 'true' || (config.session.secureCookies === 'auto' && request.headers['x-forwarded-proto'] === 'https');
+      const token = issueSessionToken({ sessionSecret: config.session.secret, password: config.login.password }, epoch, Date.now() + maxAgeS * 1000);
+      const secure = config.session.secureCookies === 'true' || (config.session.secureCookies === 'auto' && request.headers['x-forwarded-proto'] === 'https');
       const cookie = `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${maxAgeS}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
       log.info({ client: address }, 'logged in');
       answer(response, 200, { ok: true }, { 'set-cookie': cookie });

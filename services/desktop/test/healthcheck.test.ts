@@ -37,7 +37,7 @@ function runCheck(): { status: number | null; ms: number } {
   // WORKDIR of the obs image is services/desktop; the container's environment names the port and password.
   const result = spawnSync(command as string, args, {
     cwd: desktopDir,
-    env: { ...process.env, OBS_WS_PORT: String(obs.config.OBS_WS_PORT), OBS_WS_PASSWORD: obs.password },
+    env: { ...process.env, OBS_WS_PORT: String(obs.config.provision.websocket.port), OBS_WS_PASSWORD: obs.password },
     timeout: 5000, // the Dockerfile's --timeout
   });
   return { status: result.status, ms: Date.now() - started };
