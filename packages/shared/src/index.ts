@@ -4,6 +4,7 @@ export * from './config.ts';
 export * from './log.ts';
 export * from './nats.ts';
 export * from './schemas/index.ts';
+export * from './secret.ts';
 export * from './service.ts';
 export * from './subjects.ts';
 export * from './supervise.ts';

@@ -2,6 +2,7 @@
 // confirms the picture moves before showing a returned feed, persists settings, publishes state.
 import {
   type Bus,
+  DEFAULT_SWITCHER_CONFIG,
   type Logger,
   Setting,
   type SwitcherConfig,
@@ -12,7 +13,6 @@ import {
   type Timeline,
   timeline,
 } from '@irlkit/shared';
-import { DEFAULT_SWITCHER_CONFIG } from './defaults.ts';
 import { type SwitcherAction, SwitcherPolicy } from './policy.ts';
 
 /** What the switcher needs from OBS (implemented by the obs-websocket client). */
