@@ -24,8 +24,9 @@ const env = {
   rtmpKey: need('OBS_RTMP_KEY'),
   dashboardPassword: need('DASHBOARD_PASSWORD'),
   desktopPassword: need('DESKTOP_PASSWORD'),
-  natsUser: process.env.NATS_USER ?? 'irlkit',
-  natsPassword: need('NATS_PASSWORD'),
+  // The operator's NATS user: watches events and sends commands, like `pnpm tap`.
+  natsUser: 'operator',
+  natsPassword: need('NATS_OPERATOR_PASSWORD'),
   bridgeImage: need('IRL_BRIDGE_IMAGE'),
 };
 const artifacts = join(root, 'test-artifacts/compose');
@@ -177,6 +178,36 @@ function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** What one websocket upgrade to the desktop's published port is answered with (its HTTP status). */
+function desktopUpgradeStatus(): Promise<number> {
+  return new Promise((resolveStatus) => {
+    const socket = connect(14500, '127.0.0.1');
+    let head = '';
+    socket.setTimeout(5000);
+    socket.once('connect', () =>
+      socket.write(
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1:14500\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n',
+      ),
+    );
+    socket.on('data', (chunk) => {
+      head += chunk.toString('latin1');
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      if (status) {
+        socket.destroy();
+        resolveStatus(Number(status[1]));
+      }
+    });
+    const none = () => {
+      socket.destroy();
+      resolveStatus(0);
+    };
+    socket.once('timeout', none);
+    socket.once('error', none);
+    socket.once('close', none);
+  });
+}
+
 // --- the checks ---------------------------------------------------------------------------------
 const services = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard', 'rtmp-sink'];
 const upAt = Date.now();
@@ -237,13 +268,13 @@ try {
     assert(events.status === 401, `GET /api/events without a session: HTTP ${events.status}`);
     const wrong = await fetch('http://127.0.0.1:8080/api/login', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
       body: JSON.stringify({ password: 'not-the-password' }),
     });
     assert(wrong.status === 401, `a wrong password: HTTP ${wrong.status}`);
     const right = await fetch('http://127.0.0.1:8080/api/login', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
       body: JSON.stringify({ password: env.dashboardPassword }),
     });
     assert(right.ok, `the right password: HTTP ${right.status}`);
@@ -413,6 +444,13 @@ await check('NATS, obs-websocket and the bridge API are not published; the four 
   }
   const all = run(DOCKER, ['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.Ports}}']).stdout;
   assert(!/0\.0\.0\.0:|:::/.test(all), `something is published on every interface:\n${all}`);
+});
+
+await check('the desktop throttles password guessing: rapid websocket logins beyond a handful get 429', async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 10; i++) statuses.push(await desktopUpgradeStatus());
+  const refused = statuses.filter((s) => s === 429).length;
+  assert(refused >= 4 && statuses.every((s) => s === 429 || s === 101), `10 websocket upgrades answered ${statuses.join(' ')} (expected 101s, then 429s)`);
 });
 
 const passed = results.filter((r) => r.ok).length;
