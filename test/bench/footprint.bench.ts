@@ -234,7 +234,7 @@ try {
   const idle = await measure(runner.pid as number, 'idle');
 
   live = startSrtFeed({ port: ports.SRT_PORT, bitrateKbps: 2500, latencyMs: 500, width: 854, height: 480 });
-  await nextEvent(bus, 'switcher.state', (s) => s.state === 'live', 'the feed to go live on OBS', 60_000);
+  await nextEvent(bus, 'switcher.state', (s) => s.state === 'live', 'the feed to go live on OBS', 90_000);
   const started = await bus.request('stream.start', {}, 15_000);
   if (!started.ok) throw new Error(`stream.start refused: ${started.error}`);
   await nextEvent(bus, 'obs.state', (s) => s.streaming, 'OBS to stream to the RTMP sink', 30_000);
