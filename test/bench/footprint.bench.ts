@@ -78,7 +78,13 @@ function processesBelow(rootPid: number): Array<Proc & { owner: string; isNode: 
     }
     if (!below) continue;
     const isNode = p.comm === 'node' && service !== undefined && (NODE_SERVICES as readonly string[]).includes(service);
-    const owner = isNode ? (service as string) : p.comm === 'node' && service === undefined ? 'irlkit runner (Node)' : p.comm;
+    const owner = isNode
+      ? (service as string)
+      : p.comm === 'node' && service === undefined
+        ? 'irlkit runner (Node)'
+        : p.comm === 'esbuild'
+          ? "esbuild (tsx's compiler: one per Node process)"
+          : p.comm;
     found.push({ ...p, owner, isNode });
   }
   return found;
@@ -174,7 +180,10 @@ async function firstLoadScripts(page: Page, dashboardUrl: string, password: stri
   await page.waitForLoadState('load');
   await new Promise((r) => setTimeout(r, 3000)); // lazily loaded chunks
   await Promise.all(pending);
-  return loads;
+  // The dashboard page asks again for scripts the login page loaded; the browser's cache answers those.
+  const firstOfEach = new Map<string, ScriptLoad>();
+  for (const load of loads) if (!firstOfEach.has(load.url)) firstOfEach.set(load.url, load);
+  return [...firstOfEach.values()];
 }
 
 // ── the run ───────────────────────────────────────────────────────────────────────────────────────
