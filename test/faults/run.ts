@@ -1,8 +1,8 @@
 // `pnpm faults [name…]`: runs every fault (test/faults/*.fault.ts), or those the given words name
 // (a fault's whole name, else any name containing the word), one at a time, each under the machine's
 // heavy-work lock. A native fault (`<name>.fault.ts`) runs in a private network namespace (OBS's
-// websocket binds every interface); a compose fault (`<name>.compose.fault.ts`) drives a Docker engine, whose containers are its isolation.
-// Each fault rewrites its own section of docs/RELIABILITY.md.
+// websocket binds every interface); a compose fault (`<name>.compose.fault.ts`) drives a Docker
+// engine, whose containers are its isolation. Each fault rewrites its own section of docs/RELIABILITY.md.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
