@@ -78,7 +78,7 @@ await runFault(
           } catch {}
         }
       }
-      run.note(`Timeline of the last trial: ${probe.log.slice(-8).join(' | ')}`);
+      run.note(`The timeline's last entries: ${probe.log.slice(-8).join(' | ')}`);
     } finally {
       await stack.stop();
     }
