@@ -2,6 +2,7 @@
 // loopback through a socket of its own, and replies back, so every packet's arrival is seen here.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
+import { addressBlock } from '../srtla/packets.ts';
 import { isConnectedAnswer, isSrtShutdown, SRT_CONTROL, SRT_HEADER_BYTES, srtControlType, srtPacketKind } from './packet.ts';
 
 /** A peer srt-live-transmit has not accepted within this long may give its slot to a newcomer. */
@@ -108,10 +109,11 @@ export class SrtRelay {
     });
   }
 
-  /** Peers from this address that srt-live-transmit has not accepted. */
+  /** Peers from this address's block (IPv4 address, IPv6 /64) that srt-live-transmit has not accepted. */
   private pendingFrom(address: string): number {
     let pending = 0;
-    for (const peer of this.peers.values()) if (peer.address === address && !this.options.isAcceptedSource(peer.localPort)) pending += 1;
+    const block = addressBlock(address);
+    for (const peer of this.peers.values()) if (addressBlock(peer.address) === block && !this.options.isAcceptedSource(peer.localPort)) pending += 1;
     return pending;
   }
 
@@ -120,7 +122,7 @@ export class SrtRelay {
     let oldest: [string, Peer] | undefined;
     for (const entry of this.peers) {
       const peer = entry[1];
-      if (address !== undefined && peer.address !== address) continue;
+      if (address !== undefined && addressBlock(peer.address) !== addressBlock(address)) continue;
       if (this.options.isAcceptedSource(peer.localPort) || now - peer.firstSeen < UNACCEPTED_PEER_GRACE_MS) continue;
       if (!oldest || peer.firstSeen < oldest[1].firstSeen) oldest = entry;
     }
