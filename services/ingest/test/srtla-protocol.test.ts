@@ -3,8 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { addressBlock, buildKeepalive, parseKeepalive, srtAckNumber } from '../src/srtla/packets.ts';
+import { buildKeepalive, parseKeepalive } from '../src/srtla/packets.ts';
 import { type Group, packetType, REG_ERR, REG_NGP, REG3, SRTLA_TYPE, SrtlaRegistry } from '../src/srtla/protocol.ts';
+import { srtAckNumber } from '../src/wire/srt.ts';
+import { addressBlock } from '../src/wire/udp.ts';
 
 interface Captured {
   name: string;

@@ -5,7 +5,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createLogger } from '@irlkit/shared';
 import { freeUdpPort, startSrtlaSender, waitFor } from '@irlkit/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSrtlaReceiver, type SrtlaLeave, type SrtlaReceiver } from '../src/srtla/receiver.ts';
+import { type SrtlaLeave, SrtlaReceiver, type SrtlaReceiverOptions } from '../src/srtla/receiver.ts';
 
 const log = createLogger('srtla-test', 'silent');
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -32,16 +32,16 @@ async function fakeListener(port?: number, host = '127.0.0.1') {
   return listener;
 }
 
-async function receiverFor(targetPort: number, overrides: Partial<Parameters<typeof createSrtlaReceiver>[0]> = {}) {
-  const receiver = createSrtlaReceiver({
+async function receiverFor(targetPort: number, overrides: Partial<SrtlaReceiverOptions> = {}) {
+  const receiver = new SrtlaReceiver({
     bindHost: '::',
     port: 0,
-    srtTarget: { host: '127.0.0.1', port: targetPort },
+    target: { host: '127.0.0.1', port: targetPort },
     maxGroups: 4,
     maxLinksPerGroup: 16,
     linkTimeoutMs: 5000,
     groupTimeoutMs: 10_000,
-    regsPerSecondPerAddress: 50,
+    registrationsPerSecond: 50,
     socketBufferBytes: 8 * 1024 * 1024,
     log,
     ...overrides,
@@ -251,15 +251,15 @@ describe('SRTLA receiver sockets', () => {
   it('frees its port and sockets on stop()', async () => {
     const listener = await fakeListener();
     cleanups.push(() => listener.close());
-    const receiver = createSrtlaReceiver({
+    const receiver = new SrtlaReceiver({
       bindHost: '127.0.0.1',
       port: await freeUdpPort(),
-      srtTarget: { host: '127.0.0.1', port: listener.port },
+      target: { host: '127.0.0.1', port: listener.port },
       maxGroups: 1,
       maxLinksPerGroup: 4,
       linkTimeoutMs: 5000,
       groupTimeoutMs: 10_000,
-      regsPerSecondPerAddress: 10,
+      registrationsPerSecond: 10,
       socketBufferBytes: 1024 * 1024,
       log,
     });

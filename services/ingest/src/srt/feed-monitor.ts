@@ -33,6 +33,15 @@ export interface FeedMonitorOptions {
   bitrateWindowMs: number;
 }
 
+/** The feed as `ingest.stats` reports it. */
+export interface FeedSnapshot {
+  state: FeedState;
+  connected: boolean;
+  peer: string | null;
+  bitrateKbps: number;
+  lastPacketAgeMs: number | null;
+}
+
 const BUCKET_MS = 50;
 
 export class FeedMonitor {
@@ -152,7 +161,7 @@ export class FeedMonitor {
     return Math.round((bytes * 8) / this.options.bitrateWindowMs);
   }
 
-  snapshot() {
+  snapshot(): FeedSnapshot {
     const now = this.clock.now();
     return {
       state: this.state,

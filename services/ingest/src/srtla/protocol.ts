@@ -2,29 +2,22 @@
 // per-link SRTLA ACKs, where the SRT listener's replies go, expiry, limits and counters.
 // No sockets, no clock: the caller passes datagrams and the time in, and carries out the result.
 import { randomBytes } from 'node:crypto';
+import { isSrtData, packetType, SRT_CONTROL, SRT_HEADER_BYTES, srtAckNumber, srtDataSeq } from '../wire/srt.ts';
+import { addressBlock } from '../wire/udp.ts';
 import {
-  addressBlock,
-  classify,
-  isSrtData,
   newSrtlaAck,
-  packetType,
   parseKeepalive,
   REG_ERR,
   REG_NGP,
   REG3,
   reg2,
   registrationId,
-  SRT_HEADER_BYTES,
-  SRT_TYPE,
   SRTLA_ACK_SEQS,
   SRTLA_ID_BYTES,
   SRTLA_TYPE,
-  srtAckNumber,
-  srtDataSeq,
   writeAckSeq,
 } from './packets.ts';
 
-export { srtlaAck } from './packets.ts';
 export { packetType, REG_ERR, REG_NGP, REG3, reg2, SRTLA_ACK_SEQS, SRTLA_ID_BYTES, SRTLA_TYPE };
 
 /** Why a datagram was not forwarded, echoed or answered. Every one is counted. */
@@ -200,7 +193,7 @@ export class SrtlaRegistry {
     link.bytes += datagram.length;
     this.counters.forwarded += 1;
     if (!isSrtData(datagram)) {
-      if (type === SRT_TYPE.ackack) this.timeAckAck(group, link, datagram, now);
+      if (type === SRT_CONTROL.ackack) this.timeAckAck(group, link, datagram, now);
       return { action: 'forward', group, link, data: datagram, isData: false };
     }
     writeAckSeq(link.ack, link.ackCount, srtDataSeq(datagram));
@@ -222,9 +215,9 @@ export class SrtlaRegistry {
     }
     this.counters.replies += 1;
     // Only a connection srt-live-transmit accepted gets ACKs, NAKs and keepalives: this group is a real sender.
-    if (type === SRT_TYPE.ack || type === SRT_TYPE.nak || type === SRT_TYPE.keepalive) group.srtAnsweredAt = now;
-    if (type === SRT_TYPE.ack || type === SRT_TYPE.nak) {
-      if (type === SRT_TYPE.ack) this.noteAckSent(group, datagram, now);
+    if (type === SRT_CONTROL.ack || type === SRT_CONTROL.nak || type === SRT_CONTROL.keepalive) group.srtAnsweredAt = now;
+    if (type === SRT_CONTROL.ack || type === SRT_CONTROL.nak) {
+      if (type === SRT_CONTROL.ack) this.noteAckSent(group, datagram, now);
       return [...group.links.values()];
     }
     if (group.lastLink && group.links.has(group.lastLink.key)) return [group.lastLink];
@@ -443,6 +436,3 @@ export class SrtlaRegistry {
     return { action: 'drop', reason };
   }
 }
-
-/** Kept for callers that classify before handing over (fuzz tests, tools). */
-export { classify };
