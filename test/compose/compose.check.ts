@@ -113,8 +113,36 @@ function desktopUpgradeStatus(): Promise<number> {
   });
 }
 
+/** Peak memory of each compose service, sampled with `docker stats` every few seconds during the checks. */
+const memoryPeaksMiB: Record<string, number> = {};
+let sampling = true;
+const sampler = (async () => {
+  const toMiB = (text: string) => {
+    const m = /([\d.]+)\s*([KMG]i?B|B)/.exec(text);
+    if (!m) return 0;
+    const factor: Record<string, number> = { B: 1 / 1048576, KiB: 1 / 1024, KB: 1 / 1024, MiB: 1, MB: 1, GiB: 1024, GB: 1024 };
+    return Number(m[1]) * (factor[m[2] as string] ?? 1);
+  };
+  while (sampling) {
+    const out = await new Promise<string>((resolveOut) => {
+      const child = spawn(DOCKER, ['stats', '--no-stream', '--format', '{{.Name}}\t{{.MemUsage}}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.once('exit', () => resolveOut(text));
+    });
+    for (const line of out.split('\n')) {
+      const [name, usage] = line.split('\t');
+      const service = name?.startsWith(`${project}_`) ? name.slice(project.length + 1).replace(/_\d+$/, '') : undefined;
+      if (service && usage) memoryPeaksMiB[service] = Math.max(memoryPeaksMiB[service] ?? 0, toMiB(usage.split('/')[0] as string));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+})();
+
 // --- the checks ---------------------------------------------------------------------------------
+// The containers with a healthcheck; chat has none (it only dials out).
 const services = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard', 'rtmp-sink'];
+const irlkitServices = [...services.filter((s) => s !== 'rtmp-sink'), 'chat'];
 const upAt = Date.now();
 await check('every container reports healthy', async () => {
   let states: string[] = [];
@@ -148,6 +176,20 @@ try {
       200,
     );
     timings.feedLiveS = (Date.now() - started) / 1000;
+  });
+  await check("ingest's passphrase-less output answers only on the feed network, which only OBS shares", async () => {
+    // From the dashboard (on the compose network, not on `feed`): an SRT handshake to ingest:9001 and a lookup of ingest-feed.
+    const script = `const dgram=require('dgram'),dns=require('dns');
+dns.lookup('ingest-feed',(feedError)=>dns.lookup('ingest',(e,address)=>{
+const s=dgram.createSocket('udp4');const b=Buffer.alloc(64);b.writeUInt16BE(0x8000,0);b.writeUInt32BE(4,16);b.writeUInt16BE(2,22);
+b.writeUInt32BE(1500,28);b.writeUInt32BE(8192,32);b.writeInt32BE(1,36);b.writeUInt32BE(4242,40);
+s.on('error',()=>{});s.on('message',()=>{console.log('answered '+(feedError?'hidden':'resolved'));process.exit(0)});
+s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silent '+(feedError?'hidden':'resolved'));process.exit(0)},2500);}));`;
+    const outcome = dc(['exec', '-T', 'dashboard', 'node', '-e', script]).stdout.trim();
+    assert(outcome === 'silent hidden', `from the dashboard, ingest:9001 and ingest-feed: "${outcome}" (expected "silent hidden")`);
+    const udp = dc(['exec', '-T', 'ingest', 'cat', '/proc/net/udp']).stdout;
+    const bound = udp.split('\n').filter((l) => /^\s*\d+: [0-9A-F]{8}:2329 /.test(l));
+    assert(bound.length > 0 && bound.every((l) => !/: 00000000:2329 /.test(l)), `ingest's port 9001 is bound on every interface:\n${bound.join('\n')}`);
   });
 
   await check('stream.start over NATS → the RTMP sink receives video (ffprobe inside the network)', async () => {
@@ -326,6 +368,31 @@ try {
   await probe.stop();
 }
 
+await check('every container runs without capabilities, cannot gain privileges, has a read-only root and a memory limit', async () => {
+  const problems: string[] = [];
+  for (const service of irlkitServices) {
+    const id = containerId(service);
+    const host = JSON.parse(run(DOCKER, ['inspect', '-f', '{{json .HostConfig}}', id]).stdout || '{}') as {
+      CapDrop?: string[] | null;
+      CapAdd?: string[] | null;
+      SecurityOpt?: string[] | null;
+      ReadonlyRootfs?: boolean;
+      Memory?: number;
+    };
+    const bounding = /CapBnd:\s*([0-9a-f]+)/.exec(dc(['exec', '-T', service, 'cat', '/proc/1/status']).stdout)?.[1];
+    if (!host.CapDrop?.includes('ALL') || (host.CapAdd ?? []).length > 0 || bounding !== '0000000000000000')
+      problems.push(`${service}: capabilities drop=${JSON.stringify(host.CapDrop)} add=${JSON.stringify(host.CapAdd)} bounding set ${bounding}`);
+    if (!host.SecurityOpt?.some((o) => /^no-new-privileges(:true)?$/.test(o)))
+      problems.push(`${service}: no no-new-privileges (${JSON.stringify(host.SecurityOpt)})`);
+    if (!host.ReadonlyRootfs) problems.push(`${service}: writable root filesystem`);
+    if (!host.Memory) problems.push(`${service}: no memory limit`);
+    else timings[`memLimitMiB_${service}`] = host.Memory / 1048576;
+    const write = dc(['exec', '-T', service, 'sh', '-c', 'touch /probe-write 2>/dev/null && echo wrote || echo refused']).stdout.trim();
+    if (write !== 'refused') problems.push(`${service}: could write to / (${write})`);
+  }
+  assert(problems.length === 0, problems.join('\n'));
+});
+
 await check('NATS, obs-websocket and the bridge API are not published; the four doors are, on 127.0.0.1 only', async () => {
   for (const [service, port] of [
     ['nats', 4222],
@@ -356,6 +423,25 @@ await check('the desktop throttles password guessing: rapid websocket logins bey
   for (let i = 0; i < 10; i++) statuses.push(await desktopUpgradeStatus());
   const refused = statuses.filter((s) => s === 429).length;
   assert(refused >= 4 && statuses.every((s) => s === 429 || s === 101), `10 websocket upgrades answered ${statuses.join(' ')} (expected 101s, then 429s)`);
+});
+
+sampling = false;
+await sampler;
+await check('no container ran out of memory; each peak is within its limit', async () => {
+  const problems: string[] = [];
+  const table: string[] = [];
+  for (const service of irlkitServices) {
+    const id = containerId(service);
+    const oom = run(DOCKER, ['inspect', '-f', '{{.State.OOMKilled}}', id]).stdout.trim();
+    const limitMiB = timings[`memLimitMiB_${service}`] ?? 0;
+    const peakMiB = Math.round(memoryPeaksMiB[service] ?? 0);
+    timings[`memPeakMiB_${service}`] = peakMiB;
+    table.push(`${service} ${peakMiB}/${limitMiB} MiB`);
+    if (oom === 'true') problems.push(`${service} was OOM-killed`);
+    if (limitMiB && peakMiB > limitMiB * 0.9) problems.push(`${service} peaked at ${peakMiB} MiB of its ${limitMiB} MiB limit`);
+  }
+  process.stdout.write(`    memory peaks: ${table.join(', ')}\n`);
+  assert(problems.length === 0, problems.join('\n'));
 });
 
 const passed = results.filter((r) => r.ok).length;
