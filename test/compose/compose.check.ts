@@ -3,7 +3,7 @@
 // dashboard's login, the xpra desktop in Chromium, the OBS watchdog after `docker kill`, and which
 // ports are (not) published. Prints one line per check and writes "passed failed skipped" to
 // $IRL_COMPOSE_RESULT.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
