@@ -1,5 +1,5 @@
-// A NATS tap inside the compose network, for compose.check.ts and the compose faults (probe.ts is its
-// host side): run in a container of the obs-bridge image, it prints the events they watch as JSON lines
+// A NATS tap inside the compose network, for compose.check.ts: run in a container of the obs-bridge
+// image (`docker-compose run … obs-bridge`), it prints the events the check watches as JSON lines
 // and sends the commands it reads from stdin ({"id":1,"verb":"stream.start","payload":{}}).
 import { createInterface } from 'node:readline';
 import { Bus, type CommandVerb, commonEnv, connectNats, type EventName, loadConfig, silentLogger } from '../../packages/shared/src/index.ts';

@@ -3,12 +3,13 @@
 // dashboard's login, the xpra desktop in Chromium, the OBS watchdog after `docker kill`, and which
 // ports are (not) published. Prints one line per check and writes "passed failed skipped" to
 // $IRL_COMPOSE_RESULT.
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { CommandVerb, ObsState, ProcessEvent } from '@irlkit/shared';
 import { grayRaster, launchChromium, pixelSpread, probeUntilAudioAndVideo, startSrtFeed, waitFor } from '@irlkit/test-kit';
-import { BusProbe } from './probe.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const need = (name: string): string => {
@@ -61,6 +62,106 @@ async function check(name: string, body: () => Promise<void>): Promise<boolean> 
 }
 function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
+}
+
+// --- a NATS tap inside the compose network --------------------------------------------------------
+class BusProbe {
+  obsState: (ObsState & { receivedAt: number }) | undefined;
+  /** When an obs.state last said OBS is unreachable. */
+  lastUnreachableAt = 0;
+  readonly processEvents: Array<ProcessEvent & { receivedAt: number }> = [];
+  readonly log: string[] = [];
+  /** The services whose heartbeat was heard, with the last one's `ok`. */
+  readonly heartbeats = new Map<string, boolean>();
+  private readonly replies = new Map<number, (reply: { ok: boolean; error?: string }) => void>();
+  private nextId = 1;
+  private ready = false;
+  private output = '';
+
+  private constructor(private readonly child: ChildProcess) {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => this.onLine(line));
+    child.stderr?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000)));
+  }
+
+  static async start(): Promise<BusProbe> {
+    const child = spawn(
+      DOCKER,
+      [
+        'run',
+        '--rm',
+        '-i',
+        '--name',
+        `${project}-probe`,
+        '--network',
+        `${project}_default`,
+        '--dns',
+        '127.0.0.1',
+        '-e',
+        'NATS_URL=nats://nats:4222',
+        '-e',
+        `NATS_USER=${env.natsUser}`,
+        '-e',
+        `NATS_PASSWORD=${env.natsPassword}`,
+        '-v',
+        `${join(root, 'test/compose')}:/app/test/compose:ro`,
+        '--entrypoint',
+        'node',
+        env.bridgeImage,
+        '--import',
+        'file:///usr/local/lib/node_modules/tsx/dist/loader.mjs',
+        '/app/test/compose/bus-probe.ts',
+      ],
+      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    const probe = new BusProbe(child);
+    await waitFor(() => probe.ready, `the NATS probe to connect (${probe.output})`, 60_000, 100);
+    return probe;
+  }
+
+  private onLine(line: string): void {
+    let message: { ready?: boolean; event?: string; payload?: unknown; reply?: number; ok?: boolean; error?: string };
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (message.ready) this.ready = true;
+    if (message.reply !== undefined) {
+      this.replies.get(message.reply)?.({ ok: Boolean(message.ok), ...(message.error ? { error: message.error } : {}) });
+      this.replies.delete(message.reply);
+    }
+    if (message.event === 'obs.state') {
+      this.obsState = { ...(message.payload as ObsState), receivedAt: Date.now() };
+      if (!this.obsState.reachable) this.lastUnreachableAt = this.obsState.receivedAt;
+    }
+    if (message.event === 'heartbeat') {
+      const beat = message.payload as { service: string; ok: boolean };
+      this.heartbeats.set(beat.service, beat.ok);
+    }
+    if (message.event === 'process') this.processEvents.push({ ...(message.payload as ProcessEvent), receivedAt: Date.now() });
+    if (message.event === 'log') {
+      const entry = message.payload as { source: string; message: string };
+      this.log.push(`${new Date().toISOString().slice(11, 23)} ${entry.source}: ${entry.message}`);
+    }
+  }
+
+  request(verb: CommandVerb, payload: object = {}): Promise<{ ok: boolean; error?: string }> {
+    const id = this.nextId++;
+    return new Promise((resolveReply, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to ${verb} within 15 s`)), 15_000);
+      this.replies.set(id, (reply) => {
+        clearTimeout(timer);
+        resolveReply(reply);
+      });
+      this.child.stdin?.write(`${JSON.stringify({ id, verb, payload })}\n`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.child.stdin?.end();
+    await Promise.race([new Promise((r) => this.child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
+    if (this.child.exitCode === null) run(DOCKER, ['rm', '-f', `${project}-probe`]);
+  }
 }
 
 /** Probes the sink from inside its container (the compose network) until it serves video and audio. */
@@ -141,7 +242,7 @@ const sampler = (async () => {
 
 // --- the checks ---------------------------------------------------------------------------------
 // The containers with a healthcheck; chat has none (it only dials out).
-const services = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard', 'rtmp-sink'];
+const services = ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'dashboard', 'rtmp-sink'];
 const irlkitServices = [...services.filter((s) => s !== 'rtmp-sink'), 'chat'];
 const upAt = Date.now();
 await check('every container reports healthy', async () => {
@@ -164,9 +265,19 @@ await check('every container reports healthy', async () => {
   timings.healthyS = (Date.now() - upAt) / 1000;
 });
 
-const probe = await BusProbe.start({ project, root, natsUser: env.natsUser, natsPassword: env.natsPassword, bridgeImage: env.bridgeImage });
+const probe = await BusProbe.start();
 const feed = startSrtFeed({ port: 9000, host: '127.0.0.1', passphrase: env.srtPassphrase, latencyMs: 1000, width: 854, height: 480, bitrateKbps: 1500 });
 try {
+  // chat has no healthcheck (it only dials out); with no channel set it idles, but it must still run in
+  // production mode and reach NATS as its own user.
+  await check('the chat container runs and its heartbeat is on NATS (its own NATS user, production mode)', async () => {
+    await waitFor(() => probe.heartbeats.has('chat'), `a heartbeat from chat (heard: ${[...probe.heartbeats.keys()].join(', ') || 'none'})`, 30_000, 200);
+    const id = containerId('chat');
+    assert(id, 'no chat container');
+    const state = run(DOCKER, ['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', id]).stdout.trim();
+    assert(state === 'running 0', `chat container: ${state} (status, restarts)`);
+  });
+
   await check('an SRT feed into the published port goes live on OBS (obs.state: program scene Live)', async () => {
     const started = Date.now();
     await waitFor(
@@ -262,7 +373,7 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     }
   });
 
-  // A logged-in dashboard, open through the kill, must end up showing the obs container's state.
+  // A logged-in dashboard, open through the kill, must end up showing the OBS container's state.
   const dashboardBrowser = await launchChromium();
   const dashboard = await dashboardBrowser.newPage();
   const dashboardReady = (async () => {
@@ -273,9 +384,9 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
   })();
   await dashboardReady.catch(() => {});
 
-  await check('docker kill obs → the watchdog restarts it and streaming resumes within 30 s', async () => {
-    const obsId = containerId('obs');
-    assert(obsId, 'no obs container');
+  await check('docker kill the desktop container (OBS) → the watchdog restarts it and streaming resumes within 30 s', async () => {
+    const obsId = containerId('desktop');
+    assert(obsId, 'no desktop container');
     assert(probe.obsState?.streaming, 'OBS was not streaming before the kill');
     const eventsBefore = probe.processEvents.length;
     const killedAt = Date.now();
@@ -309,7 +420,7 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     assert(streams.length > 0, 'no streams');
     process.stdout.write(`    kill → restart issued ${timings.killToRestartS.toFixed(1)} s, kill → streaming again ${timings.killToStreamingS.toFixed(1)} s\n`);
   });
-  await check('the dashboard shows the obs container back (process events of kind container)', async () => {
+  await check('the dashboard shows the OBS container back (process events of kind container)', async () => {
     await dashboardReady;
     // The page also shows what happened before it connected, so first proof that the kill reached it
     // (the watchdog's restart, which exists only since the kill), then the container back.
@@ -330,17 +441,17 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
       });
     await dashboard.screenshot({ path: join(artifacts, 'dashboard.png') });
   });
-  await check('compose re-creates obs (a new container id) → the watchdog follows the new container and streaming comes back', async () => {
-    const oldId = containerId('obs');
+  await check('compose re-creates the desktop container (a new container id) → the watchdog follows the new container and streaming comes back', async () => {
+    const oldId = containerId('desktop');
     const eventsBefore = probe.processEvents.length;
     const recreatedAt = Date.now();
-    const up = dc(['up', '-d', '--no-deps', '--force-recreate', 'obs'], 120_000);
-    assert(up.status === 0, `docker-compose up --force-recreate obs failed: ${up.stderr}`);
-    const newId = containerId('obs');
-    assert(newId && newId !== oldId, `obs kept its container id ${oldId}`);
+    const up = dc(['up', '-d', '--no-deps', '--force-recreate', 'desktop'], 120_000);
+    assert(up.status === 0, `docker-compose up --force-recreate desktop failed: ${up.stderr}`);
+    const newId = containerId('desktop');
+    assert(newId && newId !== oldId, `desktop kept its container id ${oldId}`);
     await waitFor(
       () => probe.processEvents.slice(eventsBefore).some((e) => e.kind === 'container' && e.child === 'obs' && e.event === 'started'),
-      "a 'started' container event for the re-created obs",
+      "a 'started' container event for the re-created desktop container",
       60_000,
       200,
     );
@@ -359,7 +470,7 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     // By arrival order, not by clock: events read after the blocking `up` returned share one receivedAt.
     const started = since.findIndex((e) => e.event === 'started');
     const restarts = started < 0 ? [] : since.slice(started).filter((e) => e.event === 'restarting');
-    assert(restarts.length === 0, `the watchdog restarted the re-created obs while it was starting (${restarts.length} times)`);
+    assert(restarts.length === 0, `the watchdog restarted the re-created OBS while it was starting (${restarts.length} times)`);
     timings.recreateToStreamingS = (Date.now() - recreatedAt) / 1000;
   });
   await dashboardBrowser.close();
@@ -396,7 +507,7 @@ await check('every container runs without capabilities, cannot gain privileges, 
 await check('NATS, obs-websocket and the bridge API are not published; the four doors are, on 127.0.0.1 only', async () => {
   for (const [service, port] of [
     ['nats', 4222],
-    ['obs', 4455],
+    ['desktop', 4455],
     ['obs-bridge', 8090],
   ] as const) {
     const published = dc(['port', service, String(port)]);
@@ -409,7 +520,7 @@ await check('NATS, obs-websocket and the bridge API are not published; the four 
     ['ingest', 9000, 'udp'],
     ['ingest', 5000, 'udp'],
     ['dashboard', 8080, 'tcp'],
-    ['desktop', 14500, 'tcp'],
+    ['xpra', 14500, 'tcp'],
   ] as const) {
     const published = dc(['port', `--protocol=${protocol}`, service, String(port)]).stdout.trim();
     assert(published === `127.0.0.1:${port}`, `${service} ${port}/${protocol} published as "${published}", expected 127.0.0.1:${port}`);
