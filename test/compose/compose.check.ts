@@ -236,7 +236,7 @@ const sampler = (async () => {
 
 // --- the checks ---------------------------------------------------------------------------------
 // The containers with a healthcheck; chat has none (it only dials out).
-const services = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard', 'rtmp-sink'];
+const services = ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'dashboard', 'rtmp-sink'];
 const irlkitServices = [...services.filter((s) => s !== 'rtmp-sink'), 'chat'];
 const upAt = Date.now();
 await check('every container reports healthy', async () => {
@@ -357,7 +357,7 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     }
   });
 
-  // A logged-in dashboard, open through the kill, must end up showing the obs container's state.
+  // A logged-in dashboard, open through the kill, must end up showing the OBS container's state.
   const dashboardBrowser = await launchChromium();
   const dashboard = await dashboardBrowser.newPage();
   const dashboardReady = (async () => {
@@ -368,9 +368,9 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
   })();
   await dashboardReady.catch(() => {});
 
-  await check('docker kill obs → the watchdog restarts it and streaming resumes within 30 s', async () => {
-    const obsId = containerId('obs');
-    assert(obsId, 'no obs container');
+  await check('docker kill the desktop container (OBS) → the watchdog restarts it and streaming resumes within 30 s', async () => {
+    const obsId = containerId('desktop');
+    assert(obsId, 'no desktop container');
     assert(probe.obsState?.streaming, 'OBS was not streaming before the kill');
     const eventsBefore = probe.processEvents.length;
     const killedAt = Date.now();
@@ -404,7 +404,7 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     assert(streams.length > 0, 'no streams');
     process.stdout.write(`    kill → restart issued ${timings.killToRestartS.toFixed(1)} s, kill → streaming again ${timings.killToStreamingS.toFixed(1)} s\n`);
   });
-  await check('the dashboard shows the obs container back (process events of kind container)', async () => {
+  await check('the dashboard shows the OBS container back (process events of kind container)', async () => {
     await dashboardReady;
     // The page also shows what happened before it connected, so first proof that the kill reached it
     // (the watchdog's restart, which exists only since the kill), then the container back.
@@ -425,17 +425,17 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
       });
     await dashboard.screenshot({ path: join(artifacts, 'dashboard.png') });
   });
-  await check('compose re-creates obs (a new container id) → the watchdog follows the new container and streaming comes back', async () => {
-    const oldId = containerId('obs');
+  await check('compose re-creates the desktop container (a new container id) → the watchdog follows the new container and streaming comes back', async () => {
+    const oldId = containerId('desktop');
     const eventsBefore = probe.processEvents.length;
     const recreatedAt = Date.now();
-    const up = dc(['up', '-d', '--no-deps', '--force-recreate', 'obs'], 120_000);
-    assert(up.status === 0, `docker-compose up --force-recreate obs failed: ${up.stderr}`);
-    const newId = containerId('obs');
-    assert(newId && newId !== oldId, `obs kept its container id ${oldId}`);
+    const up = dc(['up', '-d', '--no-deps', '--force-recreate', 'desktop'], 120_000);
+    assert(up.status === 0, `docker-compose up --force-recreate desktop failed: ${up.stderr}`);
+    const newId = containerId('desktop');
+    assert(newId && newId !== oldId, `desktop kept its container id ${oldId}`);
     await waitFor(
       () => probe.processEvents.slice(eventsBefore).some((e) => e.kind === 'container' && e.child === 'obs' && e.event === 'started'),
-      "a 'started' container event for the re-created obs",
+      "a 'started' container event for the re-created desktop container",
       60_000,
       200,
     );
@@ -454,7 +454,7 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     // By arrival order, not by clock: events read after the blocking `up` returned share one receivedAt.
     const started = since.findIndex((e) => e.event === 'started');
     const restarts = started < 0 ? [] : since.slice(started).filter((e) => e.event === 'restarting');
-    assert(restarts.length === 0, `the watchdog restarted the re-created obs while it was starting (${restarts.length} times)`);
+    assert(restarts.length === 0, `the watchdog restarted the re-created OBS while it was starting (${restarts.length} times)`);
     timings.recreateToStreamingS = (Date.now() - recreatedAt) / 1000;
   });
   await dashboardBrowser.close();
@@ -491,7 +491,7 @@ await check('every container runs without capabilities, cannot gain privileges, 
 await check('NATS, obs-websocket and the bridge API are not published; the four doors are, on 127.0.0.1 only', async () => {
   for (const [service, port] of [
     ['nats', 4222],
-    ['obs', 4455],
+    ['desktop', 4455],
     ['obs-bridge', 8090],
   ] as const) {
     const published = dc(['port', service, String(port)]);
@@ -504,7 +504,7 @@ await check('NATS, obs-websocket and the bridge API are not published; the four 
     ['ingest', 9000, 'udp'],
     ['ingest', 5000, 'udp'],
     ['dashboard', 8080, 'tcp'],
-    ['desktop', 14500, 'tcp'],
+    ['xpra', 14500, 'tcp'],
   ] as const) {
     const published = dc(['port', `--protocol=${protocol}`, service, String(port)]).stdout.trim();
     assert(published === `127.0.0.1:${port}`, `${service} ${port}/${protocol} published as "${published}", expected 127.0.0.1:${port}`);
