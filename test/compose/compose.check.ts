@@ -71,6 +71,8 @@ class BusProbe {
   lastUnreachableAt = 0;
   readonly processEvents: Array<ProcessEvent & { receivedAt: number }> = [];
   readonly log: string[] = [];
+  /** The services whose heartbeat was heard, with the last one's `ok`. */
+  readonly heartbeats = new Map<string, boolean>();
   private readonly replies = new Map<number, (reply: { ok: boolean; error?: string }) => void>();
   private nextId = 1;
   private ready = false;
@@ -131,6 +133,10 @@ class BusProbe {
     if (message.event === 'obs.state') {
       this.obsState = { ...(message.payload as ObsState), receivedAt: Date.now() };
       if (!this.obsState.reachable) this.lastUnreachableAt = this.obsState.receivedAt;
+    }
+    if (message.event === 'heartbeat') {
+      const beat = message.payload as { service: string; ok: boolean };
+      this.heartbeats.set(beat.service, beat.ok);
     }
     if (message.event === 'process') this.processEvents.push({ ...(message.payload as ProcessEvent), receivedAt: Date.now() });
     if (message.event === 'log') {
@@ -262,6 +268,16 @@ await check('every container reports healthy', async () => {
 const probe = await BusProbe.start();
 const feed = startSrtFeed({ port: 9000, host: '127.0.0.1', passphrase: env.srtPassphrase, latencyMs: 1000, width: 854, height: 480, bitrateKbps: 1500 });
 try {
+  // chat has no healthcheck (it only dials out); with no channel set it idles, but it must still run in
+  // production mode and reach NATS as its own user.
+  await check('the chat container runs and its heartbeat is on NATS (its own NATS user, production mode)', async () => {
+    await waitFor(() => probe.heartbeats.has('chat'), `a heartbeat from chat (heard: ${[...probe.heartbeats.keys()].join(', ') || 'none'})`, 30_000, 200);
+    const id = containerId('chat');
+    assert(id, 'no chat container');
+    const state = run(DOCKER, ['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', id]).stdout.trim();
+    assert(state === 'running 0', `chat container: ${state} (status, restarts)`);
+  });
+
   await check('an SRT feed into the published port goes live on OBS (obs.state: program scene Live)', async () => {
     const started = Date.now();
     await waitFor(
