@@ -6,7 +6,7 @@ import { startComposeLive } from './compose.ts';
 import { runFault } from './report.ts';
 
 /** Every service of docker-compose.yml and the test overlay; each must get a new container. */
-const SERVICES = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'chat', 'dashboard', 'rtmp-sink'];
+const SERVICES = ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'chat', 'dashboard', 'rtmp-sink'];
 /** With the setting off, how long the stream is watched for staying off once every container is new. */
 const STAYS_OFF_MS = 20_000;
 
@@ -39,7 +39,7 @@ await runFault(
       const after = await ids();
       const kept = SERVICES.filter((s) => !after[s] || after[s] === before[s]);
       run.check(kept.length === 0, `${label}: not re-created: ${kept.join(', ')}`);
-      return { upAt, returnedAt, obsStartedAt: await stack.startedAt('obs') };
+      return { upAt, returnedAt, obsStartedAt: await stack.startedAt('desktop') };
     };
     try {
       // The setting on (the default). The new OBS is told apart from the old one by its container's start.
