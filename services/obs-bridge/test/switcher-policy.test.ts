@@ -197,6 +197,21 @@ describe('SwitcherPolicy', () => {
     expect(s.program()).toBe('Live');
   });
 
+  it('leaves alone a program scene it cannot name (null: made on the desktop with a name the contract cannot carry)', () => {
+    const s = setup();
+    s.bringUp();
+    s.take(s.policy.observeProgramScene(null, s.now()));
+    s.take(s.policy.linkLost(s.now(), 'stalled'));
+    s.wait(5000);
+    expect(s.policy.snapshot().state).toBe('offline');
+    expect(s.scenes()).toEqual(['Live']);
+    s.take(s.policy.setMode('auto', s.now()));
+    expect(s.scenes()).toEqual(['Live']);
+    s.setProgram('Live');
+    s.take(s.policy.observeProgramScene('Live', s.now()));
+    expect(s.program()).toBe('Offline');
+  });
+
   it('in manual mode tracks the state but never switches; back to auto puts the right scene on', () => {
     const s = setup();
     s.bringUp();

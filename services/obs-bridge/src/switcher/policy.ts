@@ -80,6 +80,8 @@ export class SwitcherPolicy {
   /**
    * OBS's program scene changed (by the switcher, the streamer, or anything else). A scene of the
    * streamer's own is left alone; picking one of the switcher's scenes hands control back to it.
+   * Null is a scene the bridge cannot name (one made on the desktop with a name the contract cannot
+   * carry, or OBS not read yet): not one of the switcher's, so it is left alone too.
    */
   observeProgramScene(scene: string | null, now?: number): SwitcherAction[] {
     this.programScene = scene;
@@ -199,7 +201,7 @@ export class SwitcherPolicy {
     if (this.mode !== 'auto') return [];
     if (this.config.onlyWhileStreaming && !this.streaming) return [];
     const own = Object.values(this.config.scenes);
-    if (this.programScene !== null && !own.includes(this.programScene)) return [];
+    if (this.programScene === null || !own.includes(this.programScene)) return [];
     const wanted = this.sceneFor(this.state);
     if (this.programScene === wanted) return [];
     return [{ type: 'switchScene', scene: wanted, reason }];
