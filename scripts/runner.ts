@@ -97,8 +97,8 @@ async function main() {
     IRL_STATE_DIR: stateDir,
     OBS_CONFIG_DIR: userEnv.OBS_CONFIG_DIR ?? join(stateDir, 'obs-config'),
     OBS_WS_URL: userEnv.OBS_WS_URL ?? `ws://127.0.0.1:${config.OBS_WS_PORT}`,
-    OBS_FEED_URL:
-      userEnv.OBS_FEED_URL ?? `srt://127.0.0.1:${config.INGEST_OUTPUT_PORT}?mode=caller&latency=${config.INGEST_OUTPUT_LATENCY_MS * 1000}&connect_timeout=500`,
+    // No latency in the URL: SRT agrees on the larger of both ends', and ingest's is INGEST_OUTPUT_LATENCY_MS.
+    OBS_FEED_URL: userEnv.OBS_FEED_URL ?? `srt://127.0.0.1:${config.INGEST_OUTPUT_PORT}?mode=caller&connect_timeout=500`,
     IRL_ENV_FILE: join(root, '.env'),
     FORCE_COLOR: process.stdout.isTTY ? '1' : '0',
   };

@@ -136,6 +136,18 @@ describe('README configuration tables', () => {
   });
 });
 
+describe('docker-compose.yml', () => {
+  it("repeats no schema's default: a variable left to its default reaches the container unset", () => {
+    const compose = readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8');
+    const read = new Map<string, z.ZodType[]>();
+    for (const shape of Object.values(schemas)) for (const [name, schema] of Object.entries(shape)) read.set(name, [...(read.get(name) ?? []), schema]);
+    const repeated = [...compose.matchAll(/\$\{([A-Z][A-Z0-9_]*):-([^}]*)\}/g)]
+      .filter(([, name, fallback]) => fallback !== '' && (read.get(name as string) ?? []).some((schema) => variableDefault(schema) === fallback))
+      .map(([text]) => text);
+    expect(repeated, 'write `NAME:` (passed through from .env when set) instead of repeating the default').toEqual([]);
+  });
+});
+
 describe('the docs', () => {
   it('carry no merge-conflict markers', () => {
     const files = ['README.md', ...['BENCHMARKS.md', 'RELIABILITY.md', 'SECURITY.md', 'srtla.md'].map((f) => `docs/${f}`)];
