@@ -132,6 +132,8 @@ describe('configuration', () => {
     expect(isSecret(chatEnv.CHAT_TWITCH_TOKEN)).toBe(true);
     const production = { IRL_PRODUCTION: 'true', NATS_PASSWORD: 'a-nats-password-of-our-own' };
     expect(load(production).twitch).toBeNull();
-    expect(() => load({ ...production, CHAT_TWITCH_CHANNEL: 'me', CHAT_TWITCH_TOKEN: 'changeme' })).toThrow(/CHAT_TWITCH_TOKEN: is a default or well-known value/);
+    expect(() => load({ ...production, CHAT_TWITCH_CHANNEL: 'me', CHAT_TWITCH_TOKEN: 'changeme' })).toThrow(
+      /CHAT_TWITCH_TOKEN: is a default or well-known value/,
+    );
   });
 });
