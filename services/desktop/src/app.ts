@@ -2,7 +2,7 @@
 import { type Bus, type Logger, publishChildEvent, startHeartbeat, timeline } from '@irlkit/shared';
 import type { DesktopConfig } from './config.ts';
 import { provisionObs } from './provision/write.ts';
-import { ObsRuntime } from './runtime/obs-runtime.ts';
+import { ObsRuntime } from './obs/runtime.ts';
 
 const SERVICE = 'desktop';
 

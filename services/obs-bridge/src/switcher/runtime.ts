@@ -31,7 +31,7 @@ export interface SwitcherObs {
   onReachable(listener: (reachable: boolean) => void): () => void;
 }
 
-export interface SwitcherOptions {
+export interface SwitcherRuntimeOptions {
   bus: Bus;
   obs: SwitcherObs;
   log: Logger;
@@ -49,7 +49,7 @@ export interface SwitcherOptions {
 
 export const SWITCHER_SETTINGS_KEY = 'switcher';
 
-export class Switcher {
+export class SwitcherRuntime {
   private policy!: SwitcherPolicy;
   private readonly events: Timeline;
   private config!: SwitcherConfig;
@@ -59,7 +59,7 @@ export class Switcher {
   private frameWatch: { timer: NodeJS.Timeout; last: string | null; since: number; restarts: number } | undefined;
   private lastPublished = '';
 
-  constructor(private readonly options: SwitcherOptions) {
+  constructor(private readonly options: SwitcherRuntimeOptions) {
     this.events = timeline(options.bus, 'switcher');
   }
 

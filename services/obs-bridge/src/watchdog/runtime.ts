@@ -31,7 +31,7 @@ export interface WantedStore {
 
 export type WatchdogRestarter = { mode: 'docker'; container: ObsContainer } | { mode: 'native' } | { mode: 'off' };
 
-export interface ObsWatchdogOptions {
+export interface WatchdogRuntimeOptions {
   bus: Bus;
   obs: WatchdogObs;
   log: Logger;
@@ -44,13 +44,13 @@ export interface ObsWatchdogOptions {
   tickMs?: number;
 }
 
-export class ObsWatchdog {
+export class WatchdogRuntime {
   private policy!: WatchdogPolicy;
   private cleanups: Array<() => void> = [];
   private restarting = false;
   private savedVersion = 0;
 
-  constructor(private readonly options: ObsWatchdogOptions) {}
+  constructor(private readonly options: WatchdogRuntimeOptions) {}
 
   /** Reads the stored wanted state, so OBS's first answer is compared with it. Call before the OBS client starts. */
   async load(): Promise<void> {
