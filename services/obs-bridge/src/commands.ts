@@ -6,7 +6,13 @@ import type { WatchdogRuntime } from './watchdog/runtime.ts';
 
 const QUEUED = 'queued: OBS is restarting';
 
-export function serveObsCommands(bus: Bus, obs: ObsClient, inputs: { mic: string; feed: string }, events: Timeline, watchdog: WatchdogRuntime): Array<() => void> {
+export function serveObsCommands(
+  bus: Bus,
+  obs: ObsClient,
+  inputs: { mic: string; feed: string },
+  events: Timeline,
+  watchdog: WatchdogRuntime,
+): Array<() => void> {
   /** Carries the command out if OBS answers; otherwise it waits in the wanted state. */
   const now = async (what: string, run: () => Promise<void>) => {
     if (!obs.isReachable()) {
