@@ -2,7 +2,7 @@
 // reads is documented, every documented variable is read, each default is the schema's, and a variable
 // shown as "generated" is one the schema marks as a secret. The switcher's table matches its defaults.
 import { readFileSync } from 'node:fs';
-import { commonEnv, DEFAULT_SWITCHER_CONFIG, isSecret, variableDefault } from '@irlkit/shared';
+import { commonEnv, DEFAULT_SWITCHER_SETTINGS, isSecret, variableDefault } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { runnerEnv, runnerSecretsEnv } from '../scripts/runner-config.ts';
@@ -127,7 +127,7 @@ describe('README configuration tables', () => {
       const shown = (row[1] as string).split(' / ');
       settingNames.forEach((name, i) => {
         rows += 1;
-        const actual = (DEFAULT_SWITCHER_CONFIG as Record<string, unknown>)[name];
+        const actual = (DEFAULT_SWITCHER_SETTINGS as Record<string, unknown>)[name];
         if (String(actual) !== shown[i]?.trim()) wrong.push(`${name}: README shows "${shown[i]}", the default is ${JSON.stringify(actual)}`);
       });
     }

@@ -96,7 +96,7 @@ describe('!bitrate', () => {
 
 describe('switch announcements', () => {
   const state = (s: SwitcherState['state'], since: number, mode: SwitcherState['mode'] = 'auto') =>
-    ({ ts: since, mode, state: s, since, reason: '', scene: null, thresholds: { scenes: { live: 'Live', low: 'Low', offline: 'Offline' } } }) as SwitcherState;
+    ({ ts: since, mode, state: s, since, reason: '', scene: null, scenes: { live: 'Live', low: 'Low', offline: 'Offline' } }) as SwitcherState;
   it('says what viewers see, and nothing for repeats, manual mode or the first state', () => {
     expect(switchAnnouncement(undefined, state('offline', 0))).toBeNull();
     expect(switchAnnouncement(state('live', 0), state('offline', 1000))).toBe('Feed lost, on Offline');

@@ -140,7 +140,7 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
   const statsStale = !stats || now - statsAt.current > STALE_STATS_MS;
   const obsDown = !obs?.reachable;
   const feedState = !stats || statsStale ? 'no data' : link?.event === 'stalled' ? 'stalled' : stats.connected ? 'connected' : 'offline';
-  const thresholds = switcher?.thresholds;
+  const thresholds = switcher?.settings;
   const chartData = useMemo(() => points.map((p) => ({ ...p, label: new Date(p.t).toLocaleTimeString() })), [points]);
 
   return (
@@ -371,7 +371,7 @@ const FIELDS = [
   ['stopAfterOfflineMin', 'Stop stream after offline (min, 0 = never)'],
 ] as const;
 
-function Settings({ thresholds, onSave }: { thresholds: SwitcherState['thresholds']; onSave(patch: Record<string, number>): void }) {
+function Settings({ thresholds, onSave }: { thresholds: SwitcherState['settings']; onSave(patch: Record<string, number>): void }) {
   const [values, setValues] = useState<Record<string, string>>(Object.fromEntries(FIELDS.map(([k]) => [k, String(thresholds[k])])));
   return (
     <section className="card">

@@ -1,5 +1,5 @@
 // obs-bridge: the obs-websocket connection, OBS mirrored onto NATS, commands, the switcher, the HTTP API.
-import { type Bus, DEFAULT_SWITCHER_CONFIG, type Logger, publishChildEvent, SettingsBucket, startHeartbeat, timeline, wantedObsState } from '@irlkit/shared';
+import { type Bus, type Logger, publishChildEvent, SettingsBucket, startHeartbeat, timeline, wantedObsState } from '@irlkit/shared';
 import { serveObsCommands } from './commands.ts';
 import type { BridgeConfig } from './config.ts';
 import { buildHttp } from './http/server.ts';
@@ -31,12 +31,9 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
     bus,
     obs,
     log: log.child({ part: 'switcher' }),
-    settings,
-    defaults: {
-      ...DEFAULT_SWITCHER_CONFIG,
-      mediaInput: config.inputs.feed,
-      scenes: config.scenes,
-    },
+    bucket: settings,
+    scenes: config.scenes,
+    mediaInput: config.inputs.feed,
   });
   const switcherScenes = [config.scenes.live, config.scenes.low, config.scenes.offline];
   // The watchdog keeps the wanted state and puts it back even when it is not to restart OBS (mode off).

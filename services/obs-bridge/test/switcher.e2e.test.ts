@@ -85,8 +85,8 @@ describe('switcher end to end', () => {
     expect(reply.ok && reply.result).toMatchObject({ lowEnterKbps: 600, lowLeaveKbps: 1200, scenes: { live: 'Live' } });
     const invalid = await observer.request('switcher.config', { lowEnterKbps: 2000, lowLeaveKbps: 1000 });
     expect(invalid).toEqual({ ok: false, error: 'invalid switcher settings: lowLeaveKbps: lowLeaveKbps must be at least lowEnterKbps' });
-    const state = await nextEvent(observer, 'switcher.state', (s) => s.thresholds.lowEnterKbps === 600, 'thresholds in switcher.state');
-    expect(state.thresholds.lowLeaveKbps).toBe(1200);
+    const state = await nextEvent(observer, 'switcher.state', (s) => s.settings.lowEnterKbps === 600, 'the new settings in switcher.state');
+    expect(state.settings.lowLeaveKbps).toBe(1200);
     // Persisted in JetStream KV: a second switcher reading the bucket sees them.
     const kv = await observer.nc.jetstream().views.kv('switcher_e2e');
     const stored = await kv.get('switcher_main_config');
