@@ -18,8 +18,8 @@ import {
   Supervisor,
 } from '@irlkit/shared';
 import { parse as parseDotenv } from 'dotenv';
-import { testPatternArgs } from '../test/kit/ffmpeg.ts';
 import { runnerEnv, runnerSecretsEnv } from './runner-config.ts';
+import { testPatternArgs } from './test-pattern.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values: flags } = parseArgs({ options: { demo: { type: 'boolean', default: false } }, allowPositionals: false });
