@@ -158,10 +158,7 @@ async function main() {
     const passwordFile = join(stateDir, 'desktop-password');
     writeFileSync(passwordFile, String(childEnv.DESKTOP_PASSWORD), { mode: 0o600 });
     const display = childEnv.DESKTOP_DISPLAY ?? ':99';
-    add('xpra', 'sh', [
-      '-c',
-      `while [ ! -S /tmp/.X11-unix/X${display.slice(1)} ]; do sleep 0.5; done; sleep 3; exec xpra shadow ${display} --daemon=no --bind-tcp=0.0.0.0:${config.DESKTOP_PORT} --html=on --tcp-auth=file:filename=${passwordFile} --mdns=no --notifications=no --pulseaudio=no --webcam=no --speaker=off --microphone=off --printing=no --file-transfer=no --dbus-proxy=no --systemd-run=no`,
-    ]);
+    add('xpra', 'sh', [join(root, 'services/desktop/xpra-shadow.sh'), display, `0.0.0.0:${config.DESKTOP_PORT}`, passwordFile]);
   }
   if (flags.demo) {
     const passphrase = childEnv.SRT_PASSPHRASE || undefined;
