@@ -150,7 +150,7 @@ describe('docker-compose.yml', () => {
 
 describe('the docs', () => {
   it('carry no merge-conflict markers', () => {
-    const files = ['README.md', ...['BENCHMARKS.md', 'RELIABILITY.md', 'SECURITY.md', 'srtla.md'].map((f) => `docs/${f}`)];
+    const files = ['README.md', ...['ARCHITECTURE.md', 'BENCHMARKS.md', 'RELIABILITY.md', 'SECURITY.md', 'srtla.md'].map((f) => `docs/${f}`)];
     const marked = files.filter((f) => /^(<{7}|={7}|>{7})( |$)/m.test(readFileSync(new URL(`../${f}`, import.meta.url), 'utf8')));
     expect(marked, 'files with <<<<<<< / ======= / >>>>>>> lines left by a merge').toEqual([]);
   });
