@@ -103,7 +103,7 @@ describe('dashboard', () => {
       streaming: false,
       programScene: null,
       scenes: [],
-      error: 'OBS not reachable at ws://obs:4455',
+      error: 'OBS not reachable at ws://desktop:4455',
     });
     await page.getByTestId('obs-stale').waitFor({ timeout: 5000 });
     await page.getByTestId('stats-stale').waitFor({ timeout: 6000 });
@@ -206,6 +206,32 @@ describe('dashboard', () => {
       expect(cookies.find((c) => c.name === 'irlkit_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     } finally {
       for (const u of unsubscribes) u();
+      await page.context().close();
+    }
+  });
+
+  it('checks the switcher settings with the shared schema before sending: a bad field is named, a good form is sent', async () => {
+    const page = await loggedInPage();
+    publishAll();
+    await page.getByTestId('settings').waitFor();
+    const seen: unknown[] = [];
+    const unsubscribe = bus.serve('switcher.config', (patch) => {
+      seen.push(patch);
+      return undefined;
+    });
+    await bus.nc.flush();
+    try {
+      await page.getByTestId('setting-lowEnterKbps').fill('lots');
+      await page.getByTestId('save-settings').click();
+      await expect.poll(() => page.getByTestId('settings-problem').textContent()).toMatch(/^Low below \(kbit\/s\): /);
+      await page.getByTestId('setting-lowEnterKbps').fill('700');
+      await page.getByTestId('save-settings').click();
+      await expect.poll(() => page.getByTestId('reply').textContent()).toBe('save settings: done');
+      expect(await page.getByTestId('settings-problem').count()).toBe(0);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ lowEnterKbps: 700, lowLeaveKbps: validEvents['switcher.state'].settings.lowLeaveKbps });
+    } finally {
+      unsubscribe();
       await page.context().close();
     }
   });
