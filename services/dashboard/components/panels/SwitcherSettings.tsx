@@ -16,9 +16,7 @@ const FIELDS = [
 type Field = (typeof FIELDS)[number][0];
 
 export function SwitcherSettings({ settings, command }: { settings: SwitcherState['settings']; command: Command }) {
-  const [values, setValues] = useState<Record<Field, string>>(
-    () => Object.fromEntries(FIELDS.map(([k]) => [k, String(settings[k])])) as Record<Field, string>,
-  );
+  const [values, setValues] = useState<Record<Field, string>>(() => Object.fromEntries(FIELDS.map(([k]) => [k, String(settings[k])])) as Record<Field, string>);
   const [problem, setProblem] = useState<string | null>(null);
   return (
     <section className="card">
