@@ -165,8 +165,15 @@ class BusProbe {
 }
 
 /** Probes the sink from inside its container (the compose network) until it serves video and audio. */
+/**
+ * ffprobe inside the sink's container until it reads video and audio. Through `docker exec` (not the
+ * slower Python docker-compose), each attempt with 15 s to finish: on 2 loaded cores a 5 s attempt
+ * (docker-compose's start-up + ffprobe's wait for a keyframe) timed out again and again while OBS streamed.
+ */
 function sinkStreams(what: string, timeoutMs: number) {
-  return probeUntilAudioAndVideo(`rtmp://127.0.0.1/live/${env.rtmpKey}`, what, timeoutMs, [...compose, 'exec', '-T', 'rtmp-sink']);
+  const sink = containerId('rtmp-sink');
+  assert(sink, 'no rtmp-sink container');
+  return probeUntilAudioAndVideo(`rtmp://127.0.0.1/live/${env.rtmpKey}`, what, timeoutMs, [DOCKER, 'exec', sink], 15_000);
 }
 function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolveConnect) => {
