@@ -10,6 +10,7 @@ export const EVENT_NAMES = [
   'obs.state',
   'obs.screenshot',
   'switcher.state',
+  'dashboard.viewers',
   'log',
   'process',
   'heartbeat',
@@ -45,6 +46,7 @@ export const subjects = {
   obsState: (streamId: string) => subjects.event(streamId, 'obs.state'),
   obsScreenshot: (streamId: string) => subjects.event(streamId, 'obs.screenshot'),
   switcherState: (streamId: string) => subjects.event(streamId, 'switcher.state'),
+  dashboardViewers: (streamId: string) => subjects.event(streamId, 'dashboard.viewers'),
   log: (streamId: string) => subjects.event(streamId, 'log'),
   /** Everything of one stream, or of every stream with the default. */
   all: (streamId = '*') => `${SUBJECT_ROOT}.${streamId}.>`,

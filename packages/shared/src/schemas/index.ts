@@ -4,7 +4,7 @@ import type { EventName } from '../subjects.ts';
 import { ingestLink, ingestSrtla, ingestStats } from './ingest.ts';
 import { obsScreenshot, obsState } from './obs.ts';
 import { switcherState } from './switcher.ts';
-import { heartbeat, logEntry, processEvent } from './system.ts';
+import { dashboardViewers, heartbeat, logEntry, processEvent } from './system.ts';
 
 export * from './commands.ts';
 export * from './common.ts';
@@ -20,6 +20,7 @@ export const eventSchemas = {
   'obs.state': obsState,
   'obs.screenshot': obsScreenshot,
   'switcher.state': switcherState,
+  'dashboard.viewers': dashboardViewers,
   log: logEntry,
   process: processEvent,
   heartbeat,
