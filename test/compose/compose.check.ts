@@ -1,10 +1,11 @@
 // The compose stack checked from the outside, on a real Docker engine (run by test/compose/run.sh after
-// `up -d`): healthchecks, a feed through the published SRT port, streaming to an RTMP sink, the
-// dashboard's login, the xpra desktop in Chromium, the OBS watchdog after `docker kill`, and which
-// ports are (not) published. Prints one line per check and writes "passed failed skipped" to
-// $IRL_COMPOSE_RESULT.
+// `up -d` with no .env): the init service's first start, healthchecks, a feed through the published SRT
+// port, streaming to an RTMP sink, the dashboard's login and the xpra desktop through Caddy over HTTPS
+// (its internal authority trusted by fetch and Chromium), the OBS watchdog after `docker kill`, an
+// upgrade (rebuild, every container re-created) while live, and which ports are (not) published.
+// Prints one line per check and writes "passed failed skipped" to $IRL_COMPOSE_RESULT.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,15 +20,34 @@ const need = (name: string): string => {
 };
 const compose = JSON.parse(need('IRL_COMPOSE')) as string[];
 const project = need('IRL_COMPOSE_PROJECT');
-const env = {
-  srtPassphrase: need('SRT_PASSPHRASE'),
-  rtmpKey: need('OBS_RTMP_KEY'),
-  dashboardPassword: need('DASHBOARD_PASSWORD'),
-  desktopPassword: need('DESKTOP_PASSWORD'),
-  natsUser: process.env.NATS_USER ?? 'irlkit',
-  natsPassword: need('NATS_PASSWORD'),
-  bridgeImage: need('IRL_BRIDGE_IMAGE'),
+// The secrets the init service generated (`init show-env`), read from a file: in this process's
+// environment they would reach compose's interpolation and turn the re-created containers' generated
+// secrets into configured ones.
+const generated = Object.fromEntries(
+  readFileSync(need('IRL_COMPOSE_SECRETS'), 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('='))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+) as Record<string, string | undefined>;
+const secret = (name: string): string => {
+  const value = generated[name];
+  if (!value) throw new Error(`compose.check.ts: the init service generated no ${name}`);
+  return value;
 };
+const env = {
+  srtPassphrase: secret('SRT_PASSPHRASE'),
+  rtmpKey: need('OBS_RTMP_KEY'),
+  dashboardPassword: secret('DASHBOARD_PASSWORD'),
+  desktopPassword: secret('DESKTOP_PASSWORD'),
+  natsUser: process.env.NATS_USER ?? 'irlkit',
+  natsPassword: secret('NATS_PASSWORD'),
+  bridgeImage: need('IRL_BRIDGE_IMAGE'),
+  /** Caddy's internal root certificate (also in NODE_EXTRA_CA_CERTS, so fetch trusts it). */
+  caddyRoot: need('IRL_CADDY_ROOT'),
+  initLog: need('IRL_COMPOSE_INIT_LOG'),
+};
+/** The one published web door: Caddy on 443 (no domain set, so its internal authority signs). */
+const HTTPS = 'https://localhost';
 const artifacts = join(root, 'test-artifacts/compose');
 mkdirSync(artifacts, { recursive: true });
 
@@ -64,13 +84,14 @@ function assert(condition: unknown, message: string): asserts condition {
 }
 
 // --- a NATS tap inside the compose network --------------------------------------------------------
+type BusReply = { ok: boolean; error?: string; result?: unknown };
 class BusProbe {
   obsState: (ObsState & { receivedAt: number }) | undefined;
   /** When an obs.state last said OBS is unreachable. */
   lastUnreachableAt = 0;
   readonly processEvents: Array<ProcessEvent & { receivedAt: number }> = [];
   readonly log: string[] = [];
-  private readonly replies = new Map<number, (reply: { ok: boolean; error?: string }) => void>();
+  private readonly replies = new Map<number, (reply: BusReply) => void>();
   private nextId = 1;
   private ready = false;
   private output = '';
@@ -101,6 +122,8 @@ class BusProbe {
         `NATS_PASSWORD=${env.natsPassword}`,
         '-v',
         `${join(root, 'test/compose')}:/app/test/compose:ro`,
+        '--user',
+        '10001',
         '--entrypoint',
         'node',
         env.bridgeImage,
@@ -116,7 +139,7 @@ class BusProbe {
   }
 
   private onLine(line: string): void {
-    let message: { ready?: boolean; event?: string; payload?: unknown; reply?: number; ok?: boolean; error?: string };
+    let message: { ready?: boolean; event?: string; payload?: unknown; reply?: number; ok?: boolean; error?: string; result?: unknown };
     try {
       message = JSON.parse(line);
     } catch {
@@ -124,7 +147,7 @@ class BusProbe {
     }
     if (message.ready) this.ready = true;
     if (message.reply !== undefined) {
-      this.replies.get(message.reply)?.({ ok: Boolean(message.ok), ...(message.error ? { error: message.error } : {}) });
+      this.replies.get(message.reply)?.({ ok: Boolean(message.ok), ...(message.error ? { error: message.error } : {}), result: message.result });
       this.replies.delete(message.reply);
     }
     if (message.event === 'obs.state') {
@@ -138,7 +161,7 @@ class BusProbe {
     }
   }
 
-  request(verb: CommandVerb, payload: object = {}): Promise<{ ok: boolean; error?: string }> {
+  request(verb: CommandVerb, payload: object = {}): Promise<BusReply> {
     const id = this.nextId++;
     return new Promise((resolveReply, reject) => {
       const timer = setTimeout(() => reject(new Error(`no reply to ${verb} within 15 s`)), 15_000);
@@ -178,8 +201,29 @@ function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 // --- the checks ---------------------------------------------------------------------------------
-const services = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard', 'rtmp-sink'];
+const services = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard', 'caddy', 'rtmp-sink'];
 const upAt = Date.now();
+await check('with no .env, the init service generated the secrets and printed the dashboard URL and password once', async () => {
+  const id = containerId('init');
+  assert(id, 'no init container');
+  const state = run(DOCKER, ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]).stdout.trim();
+  assert(state === 'exited 0', `init container: ${state}`);
+  const log = readFileSync(env.initLog, 'utf8');
+  assert(log.includes(`Dashboard:  https://`) && log.includes(env.dashboardPassword), `init's log lacks the dashboard URL and password:\n${log}`);
+  assert(/no IRL_DOMAIN is set/.test(log), 'init did not say why the certificate is not a public one');
+  // A second run keeps what exists and prints no password.
+  const again = dc(['run', '--rm', '--no-deps', '-T', 'init'], 60_000);
+  assert(again.status === 0 && /secrets in place/.test(again.stdout), `a second init run: ${again.stdout}${again.stderr}`);
+  assert(!again.stdout.includes(env.dashboardPassword), 'a second init run printed the password again');
+  const show = dc(['run', '--rm', '--no-deps', '-T', 'init', 'show'], 60_000);
+  assert(show.stdout.includes(env.dashboardPassword) && show.stdout.includes(`passphrase=${env.srtPassphrase}`), `init show: ${show.stdout}`);
+  // Each service reads its own share from its volume at start; none is in a container's configuration.
+  for (const service of ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard']) {
+    const configured = run(DOCKER, ['inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', containerId(service)]).stdout;
+    const leaked = Object.values(generated).filter((value) => value && configured.includes(value));
+    assert(leaked.length === 0, `${service}'s container configuration holds ${leaked.length} generated secret(s)`);
+  }
+});
 await check('every container reports healthy', async () => {
   let states: string[] = [];
   await waitFor(
@@ -200,6 +244,7 @@ await check('every container reports healthy', async () => {
   timings.healthyS = (Date.now() - upAt) / 1000;
 });
 
+let sessionCookie = '';
 const probe = await BusProbe.start();
 const feed = startSrtFeed({ port: 9000, host: '127.0.0.1', passphrase: env.srtPassphrase, latencyMs: 1000, width: 854, height: 480, bitrateKbps: 1500 });
 try {
@@ -227,38 +272,46 @@ try {
     );
   });
 
-  await check('the dashboard answers on 127.0.0.1:8080 and requires login', async () => {
-    const page = await fetch('http://127.0.0.1:8080/', { redirect: 'manual' });
+  await check('the dashboard answers through Caddy over HTTPS (internal authority), requires login, sets Secure cookies', async () => {
+    const plain = await fetch('http://localhost/login', { redirect: 'manual' });
+    assert(
+      plain.status >= 300 && plain.status < 400 && (plain.headers.get('location') ?? '').startsWith('https://localhost/'),
+      `http://localhost/login: HTTP ${plain.status} ${plain.headers.get('location') ?? ''} (expected a redirect to HTTPS)`,
+    );
+    const page = await fetch(`${HTTPS}/`, { redirect: 'manual' });
     assert(
       page.status === 401 || (page.status >= 300 && page.status < 400 && /\/login/.test(page.headers.get('location') ?? '')),
       `GET / without a session: HTTP ${page.status} ${page.headers.get('location') ?? ''}`,
     );
-    const events = await fetch('http://127.0.0.1:8080/api/events');
+    const events = await fetch(`${HTTPS}/api/events`);
     assert(events.status === 401, `GET /api/events without a session: HTTP ${events.status}`);
-    const wrong = await fetch('http://127.0.0.1:8080/api/login', {
+    const wrong = await fetch(`${HTTPS}/api/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ password: 'not-the-password' }),
     });
     assert(wrong.status === 401, `a wrong password: HTTP ${wrong.status}`);
-    const right = await fetch('http://127.0.0.1:8080/api/login', {
+    const right = await fetch(`${HTTPS}/api/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ password: env.dashboardPassword }),
     });
     assert(right.ok, `the right password: HTTP ${right.status}`);
-    const cookie = (right.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const setCookie = right.headers.get('set-cookie') ?? '';
+    assert(/;\s*secure/i.test(setCookie), `the session cookie is not Secure: ${setCookie.replace(/=[^;]+/, '=…')}`);
+    const cookie = setCookie.split(';')[0] as string;
+    sessionCookie = cookie;
     const controller = new AbortController();
-    const stream = await fetch('http://127.0.0.1:8080/api/events', { headers: { cookie }, signal: controller.signal });
+    const stream = await fetch(`${HTTPS}/api/events`, { headers: { cookie }, signal: controller.signal });
     assert(stream.ok && /event-stream/.test(stream.headers.get('content-type') ?? ''), `events with a session: HTTP ${stream.status}`);
     controller.abort();
   });
 
-  await check('the xpra desktop loads in Chromium with the password and shows OBS', async () => {
-    const browser = await launchChromium();
+  await check('the xpra desktop loads through Caddy over HTTPS (/desktop/) in Chromium with the password and shows OBS', async () => {
+    const browser = await launchChromium({ trustedCaFile: env.caddyRoot });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      const url = `http://127.0.0.1:14500/index.html?password=${encodeURIComponent(env.desktopPassword)}&sound=false&floating_menu=false&clipboard=false`;
+      const url = `${HTTPS}/desktop/index.html?password=${encodeURIComponent(env.desktopPassword)}&sound=false&floating_menu=false&clipboard=false`;
       await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
       // xpra draws each window of the shadowed display on a canvas; a session without one shows none.
       await page.waitForSelector('#screen canvas', { timeout: 30_000 });
@@ -285,10 +338,10 @@ try {
   });
 
   // A logged-in dashboard, open through the kill, must end up showing the obs container's state.
-  const dashboardBrowser = await launchChromium();
-  const dashboard = await dashboardBrowser.newPage();
+  const dashboardBrowser = await launchChromium({ trustedCaFile: env.caddyRoot });
+  const dashboard = await dashboardBrowser.newPage({ viewport: { width: 1280, height: 900 } });
   const dashboardReady = (async () => {
-    await dashboard.goto('http://127.0.0.1:8080/login', { timeout: 30_000 });
+    await dashboard.goto(`${HTTPS}/login`, { timeout: 30_000 });
     await dashboard.fill('[data-testid=password]', env.dashboardPassword);
     await dashboard.click('[data-testid=login]');
     await dashboard.waitForSelector('[data-testid=onair]', { timeout: 30_000 });
@@ -384,17 +437,107 @@ try {
     assert(restarts.length === 0, `the watchdog restarted the re-created obs while it was starting (${restarts.length} times)`);
     timings.recreateToStreamingS = (Date.now() - recreatedAt) / 1000;
   });
+  await check(
+    "upgrade while live: rebuild, then up -d re-creates every container; settings, secrets, session, volumes and Caddy's authority kept; the feed and the stream come back",
+    async () => {
+      assert(probe.obsState?.streaming && probe.obsState.programScene === 'Live', 'not live and streaming before the upgrade');
+      // A setting the streamer changed, kept in JetStream on the nats-data volume.
+      const set = await probe.request('switcher.config', { lowEnterKbps: 650 });
+      assert(set.ok, `switcher.config refused: ${set.error}`);
+      const volumes = ['nats-data', 'obs-config', 'caddy-data', 'secrets'];
+      const created = (volume: string) => run(DOCKER, ['volume', 'inspect', '-f', '{{.CreatedAt}}', `${project}_${volume}`]).stdout.trim();
+      const createdBefore = volumes.map(created);
+      const rootBefore = readFileSync(env.caddyRoot, 'utf8');
+      const idsBefore = services.map(containerId);
+
+      // `git pull` brings new code; here the code is the same, so the build reuses its layers, and
+      // --force-recreate stands for new images (every container replaced: the worst case).
+      const buildStarted = Date.now();
+      const build = dc(['build'], 900_000);
+      assert(build.status === 0, `docker-compose build failed: ${build.stderr.slice(-600)}`);
+      timings.upgradeBuildS = (Date.now() - buildStarted) / 1000;
+      const upStarted = Date.now();
+      const up = dc(['up', '-d', '--force-recreate'], 300_000);
+      assert(up.status === 0, `docker-compose up -d --force-recreate failed: ${up.stderr.slice(-600)}`);
+      timings.upgradeUpS = (Date.now() - upStarted) / 1000;
+      const idsAfter = services.map(containerId);
+      assert(
+        idsAfter.every((id, i) => id && id !== idsBefore[i]),
+        `not every container was re-created: ${services.filter((_, i) => idsAfter[i] === idsBefore[i]).join(', ')}`,
+      );
+
+      // The dashboard answers again, and the session from before the upgrade is still valid.
+      await waitFor(
+        async () => {
+          const controller = new AbortController();
+          const response = await fetch(`${HTTPS}/api/events`, { headers: { cookie: sessionCookie }, signal: controller.signal }).catch(() => undefined);
+          controller.abort();
+          return response?.ok === true;
+        },
+        'the dashboard to accept the session from before the upgrade',
+        180_000,
+        500,
+      );
+      timings.upgradeToDashboardS = (Date.now() - upStarted) / 1000;
+      await waitFor(
+        () =>
+          probe.lastUnreachableAt > upStarted &&
+          probe.obsState?.reachable &&
+          probe.obsState.programScene === 'Live' &&
+          probe.obsState.receivedAt > probe.lastUnreachableAt,
+        `the feed Live on the new OBS (last: ${JSON.stringify(probe.obsState?.programScene)})`,
+        180_000,
+        200,
+      );
+      timings.upgradeToLiveS = (Date.now() - upStarted) / 1000;
+      await waitFor(() => probe.obsState?.streaming && probe.obsState.receivedAt > probe.lastUnreachableAt, 'the new OBS streaming again', 120_000, 200).catch(
+        (error) => {
+          throw new Error(`${(error as Error).message}; timeline: ${probe.log.slice(-10).join(' | ')}`);
+        },
+      );
+      timings.upgradeToStreamingS = (Date.now() - upStarted) / 1000;
+      const streams = await sinkStreams('ffprobe to read video and audio from the sink after the upgrade', 60_000);
+      assert(
+        streams.some((s) => s.codec_type === 'video'),
+        'no video on the sink after the upgrade',
+      );
+      timings.upgradeToSinkS = (Date.now() - upStarted) / 1000;
+
+      const current = await probe.request('switcher.config', {});
+      assert(
+        (current.result as { lowEnterKbps?: number } | undefined)?.lowEnterKbps === 650,
+        `switcher settings after the upgrade: ${JSON.stringify(current.result)}`,
+      );
+      const createdAfter = volumes.map(created);
+      assert(
+        createdAfter.every((c, i) => c && c === createdBefore[i]),
+        `volumes re-created: ${volumes.filter((_, i) => createdAfter[i] !== createdBefore[i]).join(', ')}`,
+      );
+      const rootAfter = dc(['exec', '-T', 'caddy', 'cat', '/data/caddy/pki/authorities/local/root.crt']).stdout;
+      assert(rootAfter === rootBefore, "Caddy's root certificate changed: browsers that trusted it would warn again");
+      const secretsAfter = dc(['run', '--rm', '--no-deps', '-T', 'init', 'show-env'], 60_000).stdout;
+      assert(
+        Object.entries(generated).every(([k, v]) => secretsAfter.includes(`${k}=${v}\n`)),
+        'the generated secrets changed',
+      );
+      process.stdout.write(
+        `    upgrade: build ${timings.upgradeBuildS.toFixed(1)} s; from up -d: dashboard ${timings.upgradeToDashboardS.toFixed(1)} s, feed Live ${timings.upgradeToLiveS.toFixed(1)} s, streaming ${timings.upgradeToStreamingS.toFixed(1)} s, sink serving ${timings.upgradeToSinkS.toFixed(1)} s\n`,
+      );
+    },
+  );
   await dashboardBrowser.close();
 } finally {
   await feed.stop();
   await probe.stop();
 }
 
-await check('NATS, obs-websocket and the bridge API are not published; the four doors are, on 127.0.0.1 only', async () => {
+await check('NATS, obs-websocket, the bridge API and plain 8080/14500 are not published; SRT, SRTLA and Caddy (443, 80) are, on 127.0.0.1 only', async () => {
   for (const [service, port] of [
     ['nats', 4222],
     ['obs', 4455],
     ['obs-bridge', 8090],
+    ['dashboard', 8080],
+    ['desktop', 14500],
   ] as const) {
     const published = dc(['port', service, String(port)]);
     assert(published.status !== 0 || !/\d+\.\d+\.\d+\.\d+:\d+|:::\d+/.test(published.stdout), `${service}:${port} is published: ${published.stdout.trim()}`);
@@ -405,8 +548,8 @@ await check('NATS, obs-websocket and the bridge API are not published; the four 
   for (const [service, port, protocol] of [
     ['ingest', 9000, 'udp'],
     ['ingest', 5000, 'udp'],
-    ['dashboard', 8080, 'tcp'],
-    ['desktop', 14500, 'tcp'],
+    ['caddy', 443, 'tcp'],
+    ['caddy', 80, 'tcp'],
   ] as const) {
     const published = dc(['port', `--protocol=${protocol}`, service, String(port)]).stdout.trim();
     assert(published === `127.0.0.1:${port}`, `${service} ${port}/${protocol} published as "${published}", expected 127.0.0.1:${port}`);

@@ -40,6 +40,8 @@ export const env = {
       .transform((v) => ['1', 'true', 'yes', 'on'].includes(v)),
   /** A secret; `production` refuses empty, default and well-known values. */
   secret: (devDefault: string) => z.string().default(devDefault).describe(`secret:${devDefault}`),
+  /** A secret that may stay empty (a stream key set later); when set, `production` checks it like any secret. */
+  optionalSecret: () => z.string().default('').describe('secret?'),
   enumOf: <T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) => z.enum(values).default(fallback),
 };
 
@@ -107,6 +109,7 @@ export function loadConfig<Shape extends z.ZodRawShape>(shape: Shape, options: L
       const devDefault = secretDefault(schema);
       if (devDefault === undefined) continue;
       const value = String(config[key] ?? '');
+      if (value === '' && isOptionalSecret(schema)) continue;
       if (value === '') problems.push(`${key}: must be set in production (it is empty)`);
       else if (value === devDefault || WEAK_SECRETS.has(value.toLowerCase()))
         problems.push(`${key}: is a default or well-known value; set your own secret for production`);
@@ -119,7 +122,11 @@ export function loadConfig<Shape extends z.ZodRawShape>(shape: Shape, options: L
 
 function secretDefault(schema: unknown): string | undefined {
   const description = (schema as z.ZodType | undefined)?.description;
+  if (description === 'secret?') return '';
   return description?.startsWith('secret:') ? description.slice('secret:'.length) : undefined;
+}
+function isOptionalSecret(schema: unknown): boolean {
+  return (schema as z.ZodType | undefined)?.description === 'secret?';
 }
 function isSecret(schema: unknown): boolean {
   return secretDefault(schema) !== undefined;
