@@ -1,8 +1,9 @@
 #!/bin/sh
 # Chooses how Caddy gets its certificate, says why, then runs Caddy with services/caddy/Caddyfile:
 #   IRL_DOMAIN set     automatic HTTPS for that name (ACME: ports 80 and 443 must reach this server)
-#   IRL_DOMAIN empty   Caddy's internal certificate authority signs a certificate for whatever name or
-#                      address the browser asks for (it warns until you trust the authority's root)
+#   IRL_DOMAIN empty   Caddy's internal certificate authority signs a certificate for whatever name the
+#                      browser asks for, IRL_PUBLIC_HOST when it gives none (an address); the browser
+#                      warns until you trust the authority's root
 set -eu
 if [ -n "${IRL_DOMAIN:-}" ]; then
   case "$IRL_DOMAIN" in
@@ -17,7 +18,13 @@ else
   export IRL_CADDY_TLS="tls internal {
 		on_demand
 	}"
-  export IRL_CADDY_GLOBAL=""
+  # A browser given an address (no name) sends no server name: it gets a certificate for
+  # IRL_PUBLIC_HOST (or localhost). Each new name costs a certificate: at most 10 a minute.
+  export IRL_CADDY_GLOBAL="default_sni ${IRL_PUBLIC_HOST:-localhost}
+	on_demand_tls {
+		interval 1m
+		burst 10
+	}"
   echo "caddy: IRL_DOMAIN is not set, so no public certificate authority can vouch for this server: HTTPS with a certificate from irlkit's own authority (browsers warn until you trust its root, /data/caddy/pki/authorities/local/root.crt); set IRL_DOMAIN for a trusted certificate"
 fi
 exec caddy run --config /etc/caddy/Caddyfile --adapter caddyfile
