@@ -21,9 +21,10 @@ service_secrets() {
     desktop) echo DESKTOP_PASSWORD ;;
     obs-bridge) echo NATS_PASSWORD OBS_WS_PASSWORD BRIDGE_API_TOKEN ;;
     dashboard) echo NATS_PASSWORD DASHBOARD_PASSWORD DASHBOARD_SESSION_SECRET ;;
+    chat) echo NATS_PASSWORD ;;
   esac
 }
-SERVICES="nats ingest obs desktop obs-bridge dashboard"
+SERVICES="nats ingest obs desktop obs-bridge dashboard chat"
 SECRETS="NATS_PASSWORD SRT_PASSPHRASE OBS_WS_PASSWORD DESKTOP_PASSWORD BRIDGE_API_TOKEN DASHBOARD_PASSWORD DASHBOARD_SESSION_SECRET"
 
 # 32 characters of A-Za-z0-9 from the kernel's CSPRNG (190 bits); 48 for the cookie-signing key.

@@ -218,7 +218,7 @@ await check('with no .env, the init service generated the secrets and printed th
   const show = dc(['run', '--rm', '--no-deps', '-T', 'init', 'show'], 60_000);
   assert(show.stdout.includes(env.dashboardPassword) && show.stdout.includes(`passphrase=${env.srtPassphrase}`), `init show: ${show.stdout}`);
   // Each service reads its own share from its volume at start; none is in a container's configuration.
-  for (const service of ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard']) {
+  for (const service of ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard', 'chat']) {
     const configured = run(DOCKER, ['inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', containerId(service)]).stdout;
     const leaked = Object.values(generated).filter((value) => value && configured.includes(value));
     assert(leaked.length === 0, `${service}'s container configuration holds ${leaked.length} generated secret(s)`);
@@ -448,7 +448,9 @@ try {
       const created = (volume: string) => run(DOCKER, ['volume', 'inspect', '-f', '{{.CreatedAt}}', `${project}_${volume}`]).stdout.trim();
       const createdBefore = volumes.map(created);
       const rootBefore = readFileSync(env.caddyRoot, 'utf8');
-      const idsBefore = services.map(containerId);
+      // chat has no healthcheck (it only dials out), so it is not in `services`; it is re-created too.
+    const recreated = [...services, 'chat'];
+    const idsBefore = recreated.map(containerId);
 
       // `git pull` brings new code; here the code is the same, so the build reuses its layers, and
       // --force-recreate stands for new images (every container replaced: the worst case).
@@ -460,10 +462,10 @@ try {
       const up = dc(['up', '-d', '--force-recreate'], 300_000);
       assert(up.status === 0, `docker-compose up -d --force-recreate failed: ${up.stderr.slice(-600)}`);
       timings.upgradeUpS = (Date.now() - upStarted) / 1000;
-      const idsAfter = services.map(containerId);
+      const idsAfter = recreated.map(containerId);
       assert(
         idsAfter.every((id, i) => id && id !== idsBefore[i]),
-        `not every container was re-created: ${services.filter((_, i) => idsAfter[i] === idsBefore[i]).join(', ')}`,
+        `not every container was re-created: ${recreated.filter((_, i) => idsAfter[i] === idsBefore[i]).join(', ')}`,
       );
 
       // The dashboard answers again, and the session from before the upgrade is still valid.
