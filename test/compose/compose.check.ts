@@ -449,8 +449,8 @@ try {
       const createdBefore = volumes.map(created);
       const rootBefore = readFileSync(env.caddyRoot, 'utf8');
       // chat has no healthcheck (it only dials out), so it is not in `services`; it is re-created too.
-    const recreated = [...services, 'chat'];
-    const idsBefore = recreated.map(containerId);
+      const recreated = [...services, 'chat'];
+      const idsBefore = recreated.map(containerId);
 
       // `git pull` brings new code; here the code is the same, so the build reuses its layers, and
       // --force-recreate stands for new images (every container replaced: the worst case).
