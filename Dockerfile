@@ -156,6 +156,7 @@ RUN apt-get update -qq \
  && useradd --create-home --uid 10002 desktop
 COPY services/desktop/xpra-entrypoint.sh /usr/local/bin/xpra-entrypoint
 COPY services/init/with-secrets.sh /usr/local/bin/irlkit-secrets
+COPY services/desktop/xpra-door.py /usr/local/bin/xpra-door
 USER desktop
 WORKDIR /home/desktop
 # Xvfb runs in the obs container, in another IPC namespace: no shared-memory screen reads (XShm).
