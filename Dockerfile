@@ -143,9 +143,10 @@ ENV OBS_CONFIG_DIR=/config DESKTOP_DISPLAY=:99
 USER irlkit
 VOLUME ["/config"]
 EXPOSE 4455
-# Healthy once obs-websocket accepts connections.
+# Healthy once obs-websocket completes its handshake (Hello, Identify, Identified): a frozen OBS still
+# accepts TCP connections, so a bare connect would call it healthy.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "const s=require('net').connect(Number(process.env.OBS_WS_PORT||4455),'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))"]
+  CMD ["node", "src/obs-healthcheck.mjs"]
 CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
 
 # ── xpra (the OBS desktop in a browser) ───────────────────────────────────────────────────────────
@@ -167,15 +168,15 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
 ENTRYPOINT ["/usr/local/bin/irlkit-secrets", "/usr/local/bin/xpra-entrypoint"]
 
 # ── nats ──────────────────────────────────────────────────────────────────────────────────────────
-# nats-server from Debian with JetStream (settings survive restarts on the data volume) and one user
-# whose password comes from the environment. Runs as the package's `nats` user.
+# nats-server from Debian with JetStream (settings survive restarts on the data volume) and one user per
+# service (users.conf), each password from the environment. Runs as the package's `nats` user.
 FROM debian:bookworm-slim AS nats
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nats-server curl >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
  && id nats \
  && mkdir -p /data && chown nats:nats /data
-COPY services/nats/nats.conf /etc/nats/nats.conf
+COPY services/nats/nats.conf services/nats/users.conf /etc/nats/
 COPY services/init/with-secrets.sh /usr/local/bin/irlkit-secrets
 USER nats
 VOLUME ["/data"]

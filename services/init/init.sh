@@ -12,20 +12,22 @@ master=/secrets/irlkit.env
 out=/out
 cmd=${1:-init}
 
-# Which service gets which secret. Every secret name here is generated on first run.
+# Which service gets which secret, under the name it reads. "NATS_PASSWORD=NATS_INGEST_PASSWORD": the
+# ingest container reads NATS_PASSWORD, filled from the generated NATS_INGEST_PASSWORD (one NATS user per
+# service, services/nats/users.conf). Every secret in SECRETS is generated on first run.
 service_secrets() {
   case "$1" in
-    nats) echo NATS_PASSWORD ;;
-    ingest) echo NATS_PASSWORD SRT_PASSPHRASE ;;
-    obs) echo NATS_PASSWORD OBS_WS_PASSWORD ;;
+    nats) echo NATS_INGEST_PASSWORD NATS_OBS_BRIDGE_PASSWORD NATS_DESKTOP_PASSWORD NATS_CHAT_PASSWORD NATS_DASHBOARD_PASSWORD NATS_OPERATOR_PASSWORD ;;
+    ingest) echo NATS_PASSWORD=NATS_INGEST_PASSWORD SRT_PASSPHRASE ;;
+    obs) echo NATS_PASSWORD=NATS_DESKTOP_PASSWORD OBS_WS_PASSWORD ;;
     desktop) echo DESKTOP_PASSWORD ;;
-    obs-bridge) echo NATS_PASSWORD OBS_WS_PASSWORD BRIDGE_API_TOKEN ;;
-    dashboard) echo NATS_PASSWORD DASHBOARD_PASSWORD DASHBOARD_SESSION_SECRET ;;
-    chat) echo NATS_PASSWORD ;;
+    obs-bridge) echo NATS_PASSWORD=NATS_OBS_BRIDGE_PASSWORD OBS_WS_PASSWORD BRIDGE_API_TOKEN ;;
+    dashboard) echo NATS_PASSWORD=NATS_DASHBOARD_PASSWORD DASHBOARD_PASSWORD DASHBOARD_SESSION_SECRET ;;
+    chat) echo NATS_PASSWORD=NATS_CHAT_PASSWORD ;;
   esac
 }
 SERVICES="nats ingest obs desktop obs-bridge dashboard chat"
-SECRETS="NATS_PASSWORD SRT_PASSPHRASE OBS_WS_PASSWORD DESKTOP_PASSWORD BRIDGE_API_TOKEN DASHBOARD_PASSWORD DASHBOARD_SESSION_SECRET"
+SECRETS="NATS_INGEST_PASSWORD NATS_OBS_BRIDGE_PASSWORD NATS_DESKTOP_PASSWORD NATS_CHAT_PASSWORD NATS_DASHBOARD_PASSWORD NATS_OPERATOR_PASSWORD SRT_PASSPHRASE OBS_WS_PASSWORD DESKTOP_PASSWORD BRIDGE_API_TOKEN DASHBOARD_PASSWORD DASHBOARD_SESSION_SECRET"
 
 # 32 characters of A-Za-z0-9 from the kernel's CSPRNG (190 bits); 48 for the cookie-signing key.
 generate() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1"; }
@@ -96,7 +98,11 @@ case "$cmd" in
       [ -d "$out/$service" ] || { echo "init: $out/$service is not mounted" >&2; exit 1; }
       file="$out/$service/secrets.env"
       : >"$file.new"
-      for name in $(service_secrets "$service"); do printf '%s=%s\n' "$name" "$(stored "$name")" >>"$file.new"; done
+      for entry in $(service_secrets "$service"); do
+        name=${entry%%=*}
+        source=${entry#*=}
+        printf '%s=%s\n' "$name" "$(stored "$source")" >>"$file.new"
+      done
       # Only this service's container mounts the volume; its user (not root) must read the file.
       chmod 444 "$file.new"
       mv "$file.new" "$file"

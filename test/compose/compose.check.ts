@@ -39,8 +39,9 @@ const env = {
   rtmpKey: need('OBS_RTMP_KEY'),
   dashboardPassword: secret('DASHBOARD_PASSWORD'),
   desktopPassword: secret('DESKTOP_PASSWORD'),
-  natsUser: process.env.NATS_USER ?? 'irlkit',
-  natsPassword: secret('NATS_PASSWORD'),
+  // The operator's NATS user: watches events and sends commands, like `pnpm tap`.
+  natsUser: 'operator',
+  natsPassword: secret('NATS_OPERATOR_PASSWORD'),
   bridgeImage: need('IRL_BRIDGE_IMAGE'),
   /** Caddy's internal root certificate (also in NODE_EXTRA_CA_CERTS, so fetch trusts it). */
   caddyRoot: need('IRL_CADDY_ROOT'),
@@ -317,13 +318,13 @@ try {
     assert(events.status === 401, `GET /api/events without a session: HTTP ${events.status}`);
     const wrong = await fetch(`${HTTPS}/api/login`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
       body: JSON.stringify({ password: 'not-the-password' }),
     });
     assert(wrong.status === 401, `a wrong password: HTTP ${wrong.status}`);
     const right = await fetch(`${HTTPS}/api/login`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
       body: JSON.stringify({ password: env.dashboardPassword }),
     });
     assert(right.ok, `the right password: HTTP ${right.status}`);
