@@ -144,9 +144,10 @@ USER irlkit
 VOLUME ["/config"]
 EXPOSE 4455
 # Healthy once obs-websocket completes its handshake (Hello, Identify, Identified): a frozen OBS still
-# accepts TCP connections, so a bare connect would call it healthy.
+# accepts TCP connections, so a bare connect would call it healthy. Through irlkit-secrets: a healthcheck
+# does not inherit what the entrypoint exported, and the password may come from compose's init.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "src/obs-healthcheck.mjs"]
+  CMD ["/usr/local/bin/irlkit-secrets", "node", "src/obs-healthcheck.mjs"]
 CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
 
 # ── xpra (the OBS desktop in a browser) ───────────────────────────────────────────────────────────

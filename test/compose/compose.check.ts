@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { connect as tlsConnect } from 'node:tls';
 import type { CommandVerb, ObsState, ProcessEvent } from '@irlkit/shared';
 import { grayRaster, launchChromium, pixelSpread, probeUntilAudioAndVideo, startSrtFeed, waitFor } from '@irlkit/test-kit';
 
@@ -201,15 +202,15 @@ function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** What one websocket upgrade to the desktop's published port is answered with (its HTTP status). */
+/** What one websocket upgrade to the desktop, through Caddy at /desktop/, is answered with (its HTTP status). */
 function desktopUpgradeStatus(): Promise<number> {
   return new Promise((resolveStatus) => {
-    const socket = connect(14500, '127.0.0.1');
+    const socket = tlsConnect({ port: 443, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(env.caddyRoot, 'utf8'), ALPNProtocols: ['http/1.1'] });
     let head = '';
     socket.setTimeout(5000);
-    socket.once('connect', () =>
+    socket.once('secureConnect', () =>
       socket.write(
-        'GET / HTTP/1.1\r\nHost: 127.0.0.1:14500\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'GET /desktop/ HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
           'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n',
       ),
     );
@@ -275,6 +276,17 @@ await check('every container reports healthy', async () => {
   timings.healthyS = (Date.now() - upAt) / 1000;
 });
 
+await check("obs-bridge found the Docker socket's group itself and runs as uid 10001 with no capabilities; Caddy runs as its own user", async () => {
+  const status = dc(['exec', '-T', 'obs-bridge', 'cat', '/proc/1/status']).stdout;
+  const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
+  const socketGid = run(DOCKER, ['run', '--rm', '--entrypoint', 'stat', '-v', '/var/run/docker.sock:/s', env.bridgeImage, '-c', '%g', '/s']).stdout.trim();
+  assert(field('Uid').split(/\s+/)[0] === '10001', `obs-bridge's process runs as uid ${field('Uid')}`);
+  assert(/^0+$/.test(field('CapEff')) && /^0+$/.test(field('CapPrm')), `obs-bridge keeps capabilities: CapEff ${field('CapEff')}, CapPrm ${field('CapPrm')}`);
+  assert(socketGid && field('Groups').split(/\s+/).includes(socketGid), `obs-bridge's groups "${field('Groups')}" lack the socket's group ${socketGid}`);
+  const caddyUid = dc(['exec', '-T', 'caddy', 'id', '-u']).stdout.trim();
+  assert(caddyUid !== '' && caddyUid !== '0', `caddy runs as uid "${caddyUid}"`);
+});
+
 let sessionCookie = '';
 const probe = await BusProbe.start();
 const feed = startSrtFeed({ port: 9000, host: '127.0.0.1', passphrase: env.srtPassphrase, latencyMs: 1000, width: 854, height: 480, bitrateKbps: 1500 });
@@ -318,13 +330,13 @@ try {
     assert(events.status === 401, `GET /api/events without a session: HTTP ${events.status}`);
     const wrong = await fetch(`${HTTPS}/api/login`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
+      headers: { 'content-type': 'application/json', origin: HTTPS },
       body: JSON.stringify({ password: 'not-the-password' }),
     });
     assert(wrong.status === 401, `a wrong password: HTTP ${wrong.status}`);
     const right = await fetch(`${HTTPS}/api/login`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
+      headers: { 'content-type': 'application/json', origin: HTTPS },
       body: JSON.stringify({ password: env.dashboardPassword }),
     });
     assert(right.ok, `the right password: HTTP ${right.status}`);

@@ -93,6 +93,8 @@ trap 'exit 130' INT TERM
 # A stack left over by an interrupted run would hold the ports.
 if [ -n "$(leftovers)" ]; then "${COMPOSE[@]}" down -v --remove-orphans >/dev/null 2>&1; fi
 
+# The plain-HTTP override is not run here (the stack is checked behind Caddy); compose must accept it.
+"${COMPOSE[@]}" -f docker-compose.plain-http.yml config -q || { say "docker-compose.plain-http.yml does not merge"; checks_done=0; exit 1; }
 say "building images (one at a time)"
 build_started=$(date +%s)
 "${COMPOSE[@]}" build >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; checks_done=0; exit 1; }
