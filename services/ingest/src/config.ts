@@ -33,6 +33,8 @@ export const ingestEnv = {
   INGEST_RELAY_PORT: env.port(9002),
   INGEST_STALL_TIMEOUT_MS: env.int(500, 100, 10_000),
   INGEST_DISCONNECT_TIMEOUT_MS: env.int(5000, 1000, 60_000),
+  /** The sender's data arriving this long with no answer or statistics from srt-live-transmit: hung, restart it. */
+  INGEST_RELAY_HUNG_MS: env.int(1500, 300, 30_000),
   INGEST_STATS_INTERVAL_MS: env.int(250, 50, 5000),
   /** SRTLA (bonded links) door, UDP; 0 turns SRTLA off. */
   SRTLA_PORT: z.coerce.number().int('must be a whole number').min(0).max(65535).default(5000),
@@ -88,6 +90,8 @@ export const ingestConfig = defineConfig(ingestEnv, (v) => ({
   output: { host: v.INGEST_OUTPUT_HOST, port: v.INGEST_OUTPUT_PORT, latencyMs: v.INGEST_OUTPUT_LATENCY_MS },
   /** How the feed's state is decided and reported. */
   feed: { stallTimeoutMs: v.INGEST_STALL_TIMEOUT_MS, disconnectTimeoutMs: v.INGEST_DISCONNECT_TIMEOUT_MS, statsIntervalMs: v.INGEST_STATS_INTERVAL_MS },
+  /** srt-live-transmit answering nothing this long while the sender's data arrives: hung. */
+  relayHungMs: v.INGEST_RELAY_HUNG_MS,
   socketBufferBytes: v.INGEST_SOCKET_BUFFER_BYTES,
 }));
 

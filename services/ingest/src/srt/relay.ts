@@ -2,7 +2,17 @@
 // loopback through a socket of its own, and replies back, so every packet's arrival is seen here.
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
-import { handshakeStreamId, isConnectedAnswer, isSrtShutdown, packetType, SRT_CONTROL, SRT_HEADER_BYTES, srtPacketKind } from '../wire/srt.ts';
+import {
+  handshakeStreamId,
+  isConnectedAnswer,
+  isSrtShutdown,
+  packetType,
+  SRT_CONTROL,
+  SRT_HEADER_BYTES,
+  srtDestinationSocketId,
+  srtPacketKind,
+  srtShutdownPacket,
+} from '../wire/srt.ts';
 import { addressBlock, addressLabel, bindUdp, setSocketBuffers } from '../wire/udp.ts';
 
 /** A peer srt-live-transmit has not accepted within this long may give its slot to a newcomer. */
@@ -29,6 +39,8 @@ export interface SrtRelayOptions {
   isAcceptedSource(localPort: number): boolean;
   /** srt-live-transmit sent an ACK, NAK or keepalive to the sender behind this loopback port: it is the accepted one. */
   onListenerAnswer(localPort: number): void;
+  /** Every datagram srt-live-transmit sends back to a sender: proof it is alive. */
+  onReply?(): void;
   /** Why a sender with this stream id may not publish (null: it may); a refused sender's handshake is not forwarded. */
   admit(streamId: string): string | null;
   /** A sender was refused for its stream id (once per sender). */
@@ -43,6 +55,8 @@ interface Peer {
   localPort: number;
   firstSeen: number;
   lastSeen: number;
+  /** The sender's SRT socket id, read from srt-live-transmit's replies (0 until one came). */
+  senderSocketId: number;
   /** The stream id of its last conclusion handshake ('' for none). */
   streamId: string | undefined;
   refused: boolean;
@@ -164,10 +178,14 @@ export class SrtRelay {
       localPort: 0,
       firstSeen: now,
       lastSeen: now,
+      senderSocketId: 0,
       streamId: undefined,
       refused: false,
     };
     socket.on('message', (reply) => {
+      const id = srtDestinationSocketId(reply);
+      if (id !== 0) peer.senderSocketId = id;
+      this.options.onReply?.();
       if (isConnectedAnswer(reply) && peer.localPort) this.options.onListenerAnswer(peer.localPort);
       this.socket?.send(reply, port, address);
     });
@@ -179,6 +197,24 @@ export class SrtRelay {
     this.peers.set(key, peer);
     this.options.log.debug({ peer: peer.label }, 'new SRT peer');
     return peer;
+  }
+
+  /**
+   * srt-live-transmit was restarted and forgot every session: tell each sender at once (an SRT
+   * shutdown for its socket id) so it reconnects now instead of after its peer-idle timeout, and
+   * forget the peers, so their dead sessions' packets never reach the new listener.
+   */
+  endSessions(): number {
+    let told = 0;
+    for (const [key, peer] of this.peers) {
+      if (peer.senderSocketId !== 0) {
+        this.socket?.send(srtShutdownPacket(peer.senderSocketId), peer.port, peer.address);
+        told += 1;
+      }
+      peer.socket.close();
+      this.peers.delete(key);
+    }
+    return told;
   }
 
   private sweep(): void {

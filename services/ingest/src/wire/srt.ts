@@ -57,6 +57,23 @@ export function srtAckNumber(datagram: Uint8Array): number {
     : (((datagram[4] as number) << 24) | ((datagram[5] as number) << 16) | ((datagram[6] as number) << 8) | (datagram[7] as number)) >>> 0;
 }
 
+/** The destination socket id (header bytes 12–15): on a listener's reply, the sender's SRT socket id. */
+export function srtDestinationSocketId(datagram: Uint8Array): number {
+  if (datagram.length < SRT_HEADER_BYTES) return 0;
+  return (((datagram[12] as number) << 24) | ((datagram[13] as number) << 16) | ((datagram[14] as number) << 8) | (datagram[15] as number)) >>> 0;
+}
+
+/**
+ * An SRT shutdown control packet for one socket (16-byte header and the 4 bytes of padding libsrt sends):
+ * the peer closes that connection at once instead of waiting for its idle timeout.
+ */
+export function srtShutdownPacket(destinationSocketId: number): Buffer {
+  const packet = Buffer.alloc(SRT_HEADER_BYTES + 4);
+  packet.writeUInt16BE(SRT_CONTROL.shutdown, 0);
+  packet.writeUInt32BE(destinationSocketId >>> 0, 12);
+  return packet;
+}
+
 /** Handshake type of the caller's second handshake, the one carrying the stream id (SRT RFC draft, §3.2.1). */
 const HS_CONCLUSION = 0xffffffff;
 /** Handshake extension holding the stream id (SRT_CMD_SID). */
