@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { connect as tlsConnect } from 'node:tls';
 import type { CommandVerb, ObsState, ProcessEvent } from '@irlkit/shared';
-import { grayRaster, launchChromium, pixelSpread, probeUntilAudioAndVideo, startSrtFeed, waitFor } from '@irlkit/test-kit';
+import { grayRaster, launchChromium, pixelSpread, probeUntilAudioAndVideo, startReconnectingFeed, waitFor } from '@irlkit/test-kit';
 
 const root = resolve(import.meta.dirname, '../..');
 const need = (name: string): string => {
@@ -289,13 +289,22 @@ await check("obs-bridge found the Docker socket's group itself and runs as uid 1
 
 let sessionCookie = '';
 const probe = await BusProbe.start();
-const feed = startSrtFeed({ port: 9000, host: '127.0.0.1', passphrase: env.srtPassphrase, latencyMs: 1000, width: 854, height: 480, bitrateKbps: 1500 });
+// A sender reconnects when its connection drops, as phones and BELABOX do (the upgrade re-creates ingest).
+const feed = startReconnectingFeed({
+  port: 9000,
+  host: '127.0.0.1',
+  passphrase: env.srtPassphrase,
+  latencyMs: 1000,
+  width: 854,
+  height: 480,
+  bitrateKbps: 1500,
+});
 try {
   await check('an SRT feed into the published port goes live on OBS (obs.state: program scene Live)', async () => {
     const started = Date.now();
     await waitFor(
       () => probe.obsState?.reachable && probe.obsState.programScene === 'Live',
-      `obs.state with program scene Live (last: ${JSON.stringify(probe.obsState?.programScene)}; ffmpeg: ${feed.stderr().slice(-300)})`,
+      `obs.state with program scene Live (last: ${JSON.stringify(probe.obsState?.programScene)}; ffmpeg: ${feed.current().stderr().slice(-300)})`,
       90_000,
       200,
     );
@@ -423,7 +432,7 @@ try {
         .join(', ')})`,
     );
     timings.killToRestartS = (restarting.receivedAt - killedAt) / 1000;
-    const streams = await sinkStreams('ffprobe to read video and audio from the sink again', 30_000);
+    const streams = await sinkStreams('ffprobe to read video and audio from the sink again', 60_000);
     assert(streams.length > 0, 'no streams');
     process.stdout.write(`    kill → restart issued ${timings.killToRestartS.toFixed(1)} s, kill → streaming again ${timings.killToStreamingS.toFixed(1)} s\n`);
   });
