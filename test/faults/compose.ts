@@ -15,7 +15,7 @@ const DOCKER = '/usr/bin/docker';
 const COMPOSE = '/usr/bin/docker-compose';
 const IMAGE_TAG = 'faults';
 /** The services with a healthcheck that the faults need healthy before they start. */
-const HEALTHY = ['nats', 'ingest', 'obs', 'obs-bridge', 'rtmp-sink'];
+const HEALTHY = ['nats', 'ingest', 'desktop', 'obs-bridge', 'rtmp-sink'];
 
 const secret = () => randomBytes(18).toString('base64url').replace(/[-_]/g, 'x');
 
@@ -155,7 +155,7 @@ export async function startComposeLive(project: string, log: (line: string) => v
       stop,
     };
   } catch (error) {
-    const logs = await compose(['logs', '--no-color', '--tail=30', 'obs', 'obs-bridge'], 60_000);
+    const logs = await compose(['logs', '--no-color', '--tail=30', 'desktop', 'obs-bridge'], 60_000);
     log(logs.output);
     await stop();
     throw error;

@@ -1,4 +1,4 @@
-// OBS hung (SIGSTOP) while Live, in compose: the obs container keeps running and its port keeps
+// OBS hung (SIGSTOP) while Live, in compose: OBS's container (`desktop`) keeps running and its port keeps
 // accepting connections, so only the bridge's liveness pings (and the container's Hello healthcheck)
 // can tell. The watchdog restarts the container through Docker and the stream resumes on Live.
 import { spawnSync } from 'node:child_process';
@@ -8,11 +8,11 @@ import { runFault } from './report.ts';
 
 const TRIALS = Number(process.env.FAULT_TRIALS ?? 2);
 
-/** The host pid of the OBS process inside the obs container. */
+/** The host pid of the OBS process inside the desktop container. */
 function obsPid(containerId: string): number {
   const top = spawnSync('/usr/bin/docker', ['top', containerId, '-eo', 'pid,comm'], { encoding: 'utf8' }).stdout ?? '';
   const line = top.split('\n').find((l) => /^\s*\d+\s+obs$/.test(l));
-  if (!line) throw new Error(`no obs process in the obs container:\n${top}`);
+  if (!line) throw new Error(`no obs process in the desktop container:\n${top}`);
   return Number(line.trim().split(/\s+/)[0]);
 }
 
@@ -20,7 +20,7 @@ await runFault(
   import.meta.url,
   {
     title: 'OBS hung while Live (compose)',
-    scenario: `The compose stack streaming on \`Live\` with a feed through the published SRT port; the OBS process inside the \`obs\` container is frozen with SIGSTOP (${TRIALS} times). Expected: the bridge's pings go unanswered, it reports OBS hung (\`process\` event \`unhealthy\`), the watchdog restarts the container through Docker, and the stream resumes on \`Live\`.`,
+    scenario: `The compose stack streaming on \`Live\` with a feed through the published SRT port; the OBS process inside the \`desktop\` container is frozen with SIGSTOP (${TRIALS} times). Expected: the bridge's pings go unanswered, it reports OBS hung (\`process\` event \`unhealthy\`), the watchdog restarts the container through Docker, and the stream resumes on \`Live\`.`,
     goalsMs: { 'hang detected (process event)': 8000, 'streaming again after the SIGSTOP': 20_000 },
   },
   async (run) => {
@@ -28,7 +28,7 @@ await runFault(
     const { probe } = stack;
     try {
       for (let trial = 1; trial <= TRIALS; trial++) {
-        const containerId = stack.containerId('obs');
+        const containerId = stack.containerId('desktop');
         const pid = obsPid(containerId);
         const eventsBefore = probe.processEvents.length;
         const logBefore = probe.log.length;
@@ -45,11 +45,11 @@ await runFault(
           run.time('hang detected (process event)', hung.receivedAt - stoppedAt);
           const started = await waitFor(
             () => since().find((e) => e.kind === 'container' && e.child === 'obs' && e.event === 'started'),
-            'the obs container started again',
+            'the OBS container started again',
             60_000,
             50,
           );
-          run.time('obs container started again', started.receivedAt - stoppedAt);
+          run.time('OBS container started again', started.receivedAt - stoppedAt);
           const reachable = await waitFor(
             () => probe.obsStates.find((s) => s.receivedAt > hung.receivedAt && s.reachable),
             'the bridge to reach the new OBS',
@@ -70,8 +70,8 @@ await runFault(
           await stack.sinkStreams('the sink to carry the stream again', 60_000);
           run.time('RTMP sink readable again after the SIGSTOP', Date.now() - stoppedAt);
           const restarts = probe.log.slice(logBefore).filter((l) => /Watchdog restarting OBS/.test(l)).length;
-          run.check(restarts === 1, `trial ${trial}: the watchdog restarted the obs container ${restarts} times, not once`);
-          run.check(stack.containerId('obs') === containerId, `trial ${trial}: the obs container was replaced, not restarted`);
+          run.check(restarts === 1, `trial ${trial}: the watchdog restarted the OBS container ${restarts} times, not once`);
+          run.check(stack.containerId('desktop') === containerId, `trial ${trial}: the OBS container was replaced, not restarted`);
         } finally {
           try {
             process.kill(pid, 'SIGCONT');

@@ -8,7 +8,7 @@ import { startComposeLive } from './compose.ts';
 import { runFault } from './report.ts';
 
 /** Every service of docker-compose.yml and the test overlay; each must get a new container. */
-const SERVICES = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'chat', 'dashboard', 'rtmp-sink'];
+const SERVICES = ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'chat', 'dashboard', 'rtmp-sink'];
 /** With the setting off, how long the stream is watched for staying off once OBS answers again. */
 const STAYS_OFF_MS = 20_000;
 
