@@ -25,7 +25,10 @@ export interface ComposeLive {
   env: Record<string, string>;
   /** Runs docker-compose on the project and waits for it without blocking the event loop (the probe keeps stamping events). */
   compose(args: string[], timeoutMs?: number): Promise<{ status: number | null; output: string }>;
-  containerId(service: string): string;
+  /** The service's container id (asynchronous, so the probe keeps stamping events meanwhile). */
+  containerId(service: string): Promise<string>;
+  /** When the service's current container started (the engine's StartedAt, on this machine's clock). */
+  startedAt(service: string): Promise<number>;
   /** Rewrites the env file the project reads (takes effect on the next `up`). */
   setEnv(changes: Record<string, string>): void;
   /** Waits until the RTMP sink serves audio and video again (ffprobe inside its container). */
@@ -72,6 +75,13 @@ export async function startComposeLive(project: string, log: (line: string) => v
     );
   writeEnv();
   const composeArgs = ['-p', project, '--env-file', envFile, '-f', join(root, 'docker-compose.yml'), '-f', join(root, 'test/compose/docker-compose.test.yml')];
+  const docker = (args: string[]) =>
+    new Promise<string>((resolve) => {
+      const child = spawn(DOCKER, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.once('exit', () => resolve(output));
+    });
   const compose = (args: string[], timeoutMs = 300_000) =>
     new Promise<{ status: number | null; output: string }>((resolve) => {
       const child = spawn(COMPOSE, [...composeArgs, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -85,7 +95,15 @@ export async function startComposeLive(project: string, log: (line: string) => v
         resolve({ status, output });
       });
     });
-  const containerId = (service: string) => run(COMPOSE, [...composeArgs, 'ps', '-q', service]).stdout.trim();
+  const containerId = async (service: string) => {
+    const ps = await compose(['ps', '-q', service], 60_000);
+    return ps.output.split('\n').find((line) => /^[0-9a-f]{12,}$/.test(line.trim())) ?? '';
+  };
+  const startedAt = async (service: string) => {
+    const id = await containerId(service);
+    const inspect = await docker(['inspect', '-f', '{{.State.StartedAt}}', id]);
+    return Date.parse(inspect.trim());
+  };
   const closers: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -103,7 +121,7 @@ export async function startComposeLive(project: string, log: (line: string) => v
     await waitFor(
       () => {
         states = HEALTHY.map((s) => {
-          const id = containerId(s);
+          const id = run(COMPOSE, [...composeArgs, 'ps', '-q', s]).stdout.trim();
           const health = id ? run(DOCKER, ['inspect', '-f', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', id]).stdout.trim() : 'missing';
           return `${s}=${health}`;
         });
@@ -147,6 +165,7 @@ export async function startComposeLive(project: string, log: (line: string) => v
       env,
       compose,
       containerId,
+      startedAt,
       setEnv(changes) {
         Object.assign(env, changes);
         writeEnv();

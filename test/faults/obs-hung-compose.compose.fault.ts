@@ -28,7 +28,7 @@ await runFault(
     const { probe } = stack;
     try {
       for (let trial = 1; trial <= TRIALS; trial++) {
-        const containerId = stack.containerId('desktop');
+        const containerId = await stack.containerId('desktop');
         const pid = obsPid(containerId);
         const eventsBefore = probe.processEvents.length;
         const logBefore = probe.log.length;
@@ -71,7 +71,7 @@ await runFault(
           run.time('RTMP sink readable again after the SIGSTOP', Date.now() - stoppedAt);
           const restarts = probe.log.slice(logBefore).filter((l) => /Watchdog restarting OBS/.test(l)).length;
           run.check(restarts === 1, `trial ${trial}: the watchdog restarted the OBS container ${restarts} times, not once`);
-          run.check(stack.containerId('desktop') === containerId, `trial ${trial}: the OBS container was replaced, not restarted`);
+          run.check((await stack.containerId('desktop')) === containerId, `trial ${trial}: the OBS container was replaced, not restarted`);
         } finally {
           try {
             process.kill(pid, 'SIGCONT');
