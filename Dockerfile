@@ -158,6 +158,7 @@ RUN apt-get update -qq \
  && useradd --create-home --uid 10002 desktop
 COPY services/desktop/xpra-entrypoint.sh /usr/local/bin/xpra-entrypoint
 COPY services/init/with-secrets.sh /usr/local/bin/irlkit-secrets
+COPY services/desktop/xpra-shadow.sh /usr/local/bin/xpra-shadow
 COPY services/desktop/xpra-door.py /usr/local/bin/xpra-door
 USER desktop
 WORKDIR /home/desktop

@@ -83,7 +83,7 @@ function processesBelow(rootPid: number): Array<Proc & { owner: string; isNode: 
       : p.comm === 'node' && service === undefined
         ? 'irlkit runner (Node)'
         : p.comm === 'esbuild'
-          ? "esbuild (tsx's compiler: one per Node process)"
+          ? "esbuild (tsx's compiler)"
           : p.comm;
     found.push({ ...p, owner, isNode });
   }
