@@ -319,6 +319,32 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     controller.abort();
   });
 
+  await check("Caddy's internal authority signs only the configured names: a stranger's server name gets no certificate", async () => {
+    // What the peer's certificate names, or the handshake's error (servername undefined: no SNI, as a
+    // browser visiting by address).
+    const handshake = (servername: string | undefined) =>
+      new Promise<string>((resolveHandshake) => {
+        const socket = tlsConnect({ port: 443, host: '127.0.0.1', ...(servername ? { servername } : {}), rejectUnauthorized: false });
+        socket.once('secureConnect', () => {
+          resolveHandshake(socket.getPeerCertificate().subjectaltname ?? '(no names)');
+          socket.destroy();
+        });
+        socket.once('error', (error) => resolveHandshake(`error: ${error.message}`));
+        socket.setTimeout(10_000, () => {
+          resolveHandshake('error: timed out');
+          socket.destroy();
+        });
+      });
+    const local = await handshake('localhost');
+    assert(local === 'DNS:localhost', `SNI localhost: ${local}`);
+    const stranger = await handshake('not-this-server.example');
+    assert(stranger.startsWith('error:'), `SNI not-this-server.example got a certificate: ${stranger}`);
+    const noName = await handshake(undefined);
+    assert(noName === 'DNS:localhost', `no SNI (visiting by address): ${noName} (expected the default, localhost)`);
+    const stored = dc(['exec', '-T', 'caddy', 'ls', '/data/caddy/certificates/local']).stdout.split(/\s+/).filter(Boolean);
+    assert(!stored.some((name) => name.includes('not-this-server')), `Caddy stored certificates for: ${stored.join(', ')}`);
+  });
+
   await check('the xpra desktop loads through Caddy over HTTPS (/desktop/) in Chromium with the password and shows OBS', async () => {
     const browser = await launchChromium({ trustedCaFile: env.caddyRoot });
     try {
