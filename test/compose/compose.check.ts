@@ -58,6 +58,15 @@ function run(command: string, args: string[], timeoutMs = 60_000) {
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 const dc = (args: string[], timeoutMs?: number) => run(compose[0] as string, [...compose.slice(1), ...args], timeoutMs);
+/** docker-compose without blocking the event loop (the NATS probe keeps stamping events meanwhile). */
+function dcAsync(args: string[], timeoutMs: number): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(compose[0] as string, [...compose.slice(1), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    child.once('close', (status) => resolveRun({ status, stderr }));
+  });
+}
 const containerId = (service: string) => dc(['ps', '-q', service]).stdout.trim();
 
 // --- the checks' bookkeeping -------------------------------------------------------------------
@@ -472,7 +481,10 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     // By arrival order, not by clock: events read after the blocking `up` returned share one receivedAt.
     const started = since.findIndex((e) => e.event === 'started');
     const restarts = started < 0 ? [] : since.slice(started).filter((e) => e.event === 'restarting');
-    assert(restarts.length === 0, `the watchdog restarted the re-created OBS while it was starting (${restarts.length} times)`);
+    assert(
+      restarts.length === 0,
+      `the watchdog restarted the re-created OBS while it was starting (${restarts.length} times); OBS container events: ${since.map((e) => e.event).join(' ')}; timeline: ${probe.log.slice(-12).join(' | ')}`,
+    );
     timings.recreateToStreamingS = (Date.now() - recreatedAt) / 1000;
   });
   await check(
@@ -496,18 +508,15 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
       const build = dc(['build'], 900_000);
       assert(build.status === 0, `docker-compose build failed: ${build.stderr.slice(-600)}`);
       timings.upgradeBuildS = (Date.now() - buildStarted) / 1000;
+      // `up` runs without blocking, and each milestone is waited for on its own from when `up` started,
+      // so each time is when that thing happened (events are stamped as they arrive).
       const upStarted = Date.now();
-      const up = dc(['up', '-d', '--force-recreate'], 300_000);
-      assert(up.status === 0, `docker-compose up -d --force-recreate failed: ${up.stderr.slice(-600)}`);
-      timings.upgradeUpS = (Date.now() - upStarted) / 1000;
-      const idsAfter = recreated.map(containerId);
-      assert(
-        idsAfter.every((id, i) => id && id !== idsBefore[i]),
-        `not every container was re-created: ${recreated.filter((_, i) => idsAfter[i] === idsBefore[i]).join(', ')}`,
-      );
-
-      // The dashboard answers again, and the session from before the upgrade is still valid.
-      await waitFor(
+      const since = () => (Date.now() - upStarted) / 1000;
+      const up = dcAsync(['up', '-d', '--force-recreate'], 300_000).then((result) => {
+        timings.upgradeUpS = since();
+        return result;
+      });
+      const dashboardBack = waitFor(
         async () => {
           const controller = new AbortController();
           const response = await fetch(`${HTTPS}/api/events`, { headers: { cookie: sessionCookie }, signal: controller.signal }).catch(() => undefined);
@@ -515,33 +524,43 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
           return response?.ok === true;
         },
         'the dashboard to accept the session from before the upgrade',
-        180_000,
+        300_000,
         500,
-      );
-      timings.upgradeToDashboardS = (Date.now() - upStarted) / 1000;
-      await waitFor(
-        () =>
-          probe.lastUnreachableAt > upStarted &&
-          probe.obsState?.reachable &&
-          probe.obsState.programScene === 'Live' &&
-          probe.obsState.receivedAt > probe.lastUnreachableAt,
-        `the feed Live on the new OBS (last: ${JSON.stringify(probe.obsState?.programScene)})`,
-        180_000,
-        200,
-      );
-      timings.upgradeToLiveS = (Date.now() - upStarted) / 1000;
-      await waitFor(() => probe.obsState?.streaming && probe.obsState.receivedAt > probe.lastUnreachableAt, 'the new OBS streaming again', 120_000, 200).catch(
-        (error) => {
+      ).then(() => {
+        timings.upgradeToDashboardS = since();
+      });
+      // The old OBS's last states may still arrive: Live and streaming count once the bridge said OBS was gone.
+      const backOnNewObs = () => probe.lastUnreachableAt > upStarted && probe.obsState?.reachable && probe.obsState.receivedAt > probe.lastUnreachableAt;
+      const live = waitFor(() => backOnNewObs() && probe.obsState?.programScene === 'Live', 'the feed Live on the new OBS', 300_000, 200).then(() => {
+        timings.upgradeToLiveS = since();
+      });
+      const streaming = waitFor(() => backOnNewObs() && probe.obsState?.streaming, 'the new OBS streaming again', 300_000, 200)
+        .catch((error) => {
           throw new Error(`${(error as Error).message}; timeline: ${probe.log.slice(-10).join(' | ')}`);
-        },
+        })
+        .then(() => {
+          timings.upgradeToStreamingS = since();
+        });
+      // Handled here too, so a failed `up` (which ends the check first) leaves no unhandled rejection.
+      for (const milestone of [dashboardBack, live, streaming]) milestone.catch(() => undefined);
+      const upResult = await up;
+      assert(upResult.status === 0, `docker-compose up -d --force-recreate failed: ${upResult.stderr.slice(-600)}`);
+      await Promise.all([dashboardBack, live, streaming]);
+      // What the viewer saw: from the first obs.state in which the old OBS had stopped streaming (or was
+      // gone) to the new one streaming.
+      const streamEnded = probe.obsStates.find((state) => state.receivedAt > upStarted && (!state.reachable || !state.streaming));
+      if (streamEnded) timings.upgradeStreamGapS = (timings.upgradeToStreamingS ?? 0) - (streamEnded.receivedAt - upStarted) / 1000;
+      const idsAfter = recreated.map(containerId);
+      assert(
+        idsAfter.every((id, i) => id && id !== idsBefore[i]),
+        `not every container was re-created: ${recreated.filter((_, i) => idsAfter[i] === idsBefore[i]).join(', ')}`,
       );
-      timings.upgradeToStreamingS = (Date.now() - upStarted) / 1000;
       const streams = await sinkStreams('ffprobe to read video and audio from the sink after the upgrade', 60_000);
       assert(
         streams.some((s) => s.codec_type === 'video'),
         'no video on the sink after the upgrade',
       );
-      timings.upgradeToSinkS = (Date.now() - upStarted) / 1000;
+      timings.upgradeToSinkS = since();
 
       const current = await probe.request('switcher.config', {});
       assert(
@@ -561,7 +580,7 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
         'the generated secrets changed',
       );
       process.stdout.write(
-        `    upgrade: build ${timings.upgradeBuildS.toFixed(1)} s; from up -d: dashboard ${timings.upgradeToDashboardS.toFixed(1)} s, feed Live ${timings.upgradeToLiveS.toFixed(1)} s, streaming ${timings.upgradeToStreamingS.toFixed(1)} s, sink serving ${timings.upgradeToSinkS.toFixed(1)} s\n`,
+        `    upgrade: build ${timings.upgradeBuildS.toFixed(1)} s; from up -d: up returned ${timings.upgradeUpS?.toFixed(1)} s, dashboard ${timings.upgradeToDashboardS?.toFixed(1)} s, feed Live ${timings.upgradeToLiveS?.toFixed(1)} s, streaming ${timings.upgradeToStreamingS?.toFixed(1)} s (no stream for ${timings.upgradeStreamGapS?.toFixed(1)} s), sink serving ${timings.upgradeToSinkS.toFixed(1)} s\n`,
       );
     },
   );
