@@ -67,6 +67,23 @@ function dcAsync(args: string[], timeoutMs: number): Promise<{ status: number | 
     child.once('close', (status) => resolveRun({ status, stderr }));
   });
 }
+/** The history's event stream (JetStream on nats-data), as nats-server's monitoring port inside its container reports it. */
+function historyState(): { messages: number; first_seq: number; first_ts: string } | undefined {
+  const report = dc(['exec', '-T', 'nats', 'curl', '-fsS', 'http://127.0.0.1:8222/jsz?accounts=true&streams=true']).stdout;
+  let found: { messages: number; first_seq: number; first_ts: string } | undefined;
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (record.name === 'IRLKIT_EVENTS' && record.state) found = record.state as typeof found;
+    for (const value of Object.values(record)) visit(value);
+  };
+  try {
+    visit(JSON.parse(report));
+  } catch {
+    return undefined;
+  }
+  return found;
+}
 const containerId = (service: string) => dc(['ps', '-q', service]).stdout.trim();
 
 // --- the checks' bookkeeping -------------------------------------------------------------------
@@ -488,7 +505,7 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     timings.recreateToStreamingS = (Date.now() - recreatedAt) / 1000;
   });
   await check(
-    "upgrade while live: rebuild, then up -d re-creates every container; settings, secrets, session, volumes and Caddy's authority kept; the feed and the stream come back",
+    "upgrade while live: rebuild, then up -d re-creates every container; settings, history, secrets, session, volumes and Caddy's authority kept; the feed and the stream come back",
     async () => {
       assert(probe.obsState?.streaming && probe.obsState.programScene === 'Live', 'not live and streaming before the upgrade');
       // A setting the streamer changed, kept in JetStream on the nats-data volume.
@@ -498,6 +515,8 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
       const created = (volume: string) => run(DOCKER, ['volume', 'inspect', '-f', '{{.CreatedAt}}', `${project}_${volume}`]).stdout.trim();
       const createdBefore = volumes.map(created);
       const rootBefore = readFileSync(env.caddyRoot, 'utf8');
+      const historyBefore = historyState();
+      assert(historyBefore && historyBefore.messages > 0, `no history recorded before the upgrade: ${JSON.stringify(historyBefore)}`);
       // chat has no healthcheck (it only dials out), so it is not in `services`; it is re-created too.
       const recreated = [...services, 'chat'];
       const idsBefore = recreated.map(containerId);
@@ -566,6 +585,15 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
       assert(
         (current.result as { lowEnterKbps?: number } | undefined)?.lowEnterKbps === 650,
         `switcher settings after the upgrade: ${JSON.stringify(current.result)}`,
+      );
+      // The history from before the upgrade is still there: the same first event, and more since.
+      const historyAfter = historyState();
+      assert(
+        historyAfter &&
+          historyAfter.first_seq === historyBefore.first_seq &&
+          historyAfter.first_ts === historyBefore.first_ts &&
+          historyAfter.messages > historyBefore.messages,
+        `the history's IRLKIT_EVENTS before ${JSON.stringify(historyBefore)}, after ${JSON.stringify(historyAfter)}`,
       );
       const createdAfter = volumes.map(created);
       assert(
