@@ -25,7 +25,15 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { bridgeEnv?: Record<string, string>; ingestEnv?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startStack(
+  options: {
+    bridgeEnv?: Record<string, string>;
+    ingestEnv?: Record<string, string>;
+    /** SRT latency of the hop into OBS, set at both ends. */
+    outputLatencyMs?: number;
+  } = {},
+): Promise<TestStack> {
+  const outputLatencyMs = options.outputLatencyMs ?? 200;
   const closers: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -40,7 +48,7 @@ export async function startStack(options: { bridgeEnv?: Record<string, string>; 
     const obs = await startObs(nats, {
       OBS_RTMP_URL: sink.serverUrl,
       OBS_RTMP_KEY: 'test',
-      OBS_FEED_URL: `srt://127.0.0.1:${outputPort}?mode=caller&latency=200000&connect_timeout=500`,
+      OBS_FEED_URL: `srt://127.0.0.1:${outputPort}?mode=caller&latency=${outputLatencyMs * 1000}&connect_timeout=500`,
     });
     closers.push(() => obs.stop());
     const ingestBus = await testBus(nats, 'main', 'ingest');
@@ -55,6 +63,7 @@ export async function startStack(options: { bridgeEnv?: Record<string, string>; 
           INGEST_OUTPUT_PORT: String(outputPort),
           INGEST_RELAY_PORT: String(await freeUdpPort()),
           SRT_LATENCY_MS: '500',
+          INGEST_OUTPUT_LATENCY_MS: String(outputLatencyMs),
           SRTLA_PORT: '0',
           ...options.ingestEnv,
         },

@@ -10,6 +10,7 @@ export const defaultSwitcherConfig: SwitcherConfig = {
   recoverHoldMs: 5000,
   offlineRecoverHoldMs: 300,
   resumeHoldMs: 4000,
+  pictureLagMs: 100,
   flapWindowMs: 120_000,
   maxRecoverHoldMs: 30_000,
   scenes: { live: 'Live', low: 'Low', offline: 'Offline' },

@@ -32,7 +32,9 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     systemClock,
     (link) => {
       log.info({ event: link.event, peer: link.peer, reason: link.reason }, `feed ${link.event}`);
-      bus.publish('ingest.link', link);
+      // The switcher goes OFFLINE when the buffers behind the last packet run dry, not before.
+      const playoutMs = (latest?.latencyMs ?? config.SRT_LATENCY_MS) + config.INGEST_OUTPUT_LATENCY_MS;
+      bus.publish('ingest.link', { ...link, playoutMs });
       if (link.event === 'disconnected') latest = undefined;
       const who = link.peer ? ` (${link.peer})` : '';
       if (link.event === 'stalled' || link.event === 'disconnected') events.warn(`Feed ${link.event}${who}: ${link.reason}`);

@@ -10,6 +10,9 @@ export type SwitcherMode = z.infer<typeof switcherMode>;
 
 const ms = z.number().int().nonnegative().max(3_600_000);
 
+/** OBS's own lag from the feed input receiving a frame to showing it on program (measured, see README). */
+export const DEFAULT_PICTURE_LAG_MS = 100;
+
 export const switcherConfig = z
   .strictObject({
     /** Enter LOW when the bitrate stays below this for lowWindowMs. */
@@ -26,7 +29,13 @@ export const switcherConfig = z
     offlineRecoverHoldMs: ms,
     /** After a stall resumed on the same connection (a flaky link): healthy this long before OFFLINE → LIVE. */
     resumeHoldMs: ms,
-    /** Flap damping: each fall from LIVE within this window doubles the hold before going back. */
+    /**
+     * A lost feed keeps playing out of the latency buffers for ingest's playout time (SRT latency +
+     * output hop) plus this: OFFLINE comes then, when the picture would freeze. Defaulted so settings
+     * stored before it existed stay valid.
+     */
+    pictureLagMs: z.number().int().min(-5000).max(5000).default(DEFAULT_PICTURE_LAG_MS),
+    /** Flap damping: each outage viewers saw within this window doubles the hold before going back. */
     flapWindowMs: ms,
     /** The longest hold flap damping may ask for. */
     maxRecoverHoldMs: ms,

@@ -1,5 +1,5 @@
 // Default switcher settings; the README explains each number.
-import type { SwitcherConfig } from '@irlkit/shared';
+import { DEFAULT_PICTURE_LAG_MS, type SwitcherConfig } from '@irlkit/shared';
 
 export const DEFAULT_SWITCHER_CONFIG: SwitcherConfig = {
   lowEnterKbps: 800,
@@ -10,6 +10,7 @@ export const DEFAULT_SWITCHER_CONFIG: SwitcherConfig = {
   recoverHoldMs: 5000,
   offlineRecoverHoldMs: 200,
   resumeHoldMs: 4000,
+  pictureLagMs: DEFAULT_PICTURE_LAG_MS,
   flapWindowMs: 120_000,
   maxRecoverHoldMs: 30_000,
   scenes: { live: 'Live', low: 'Low', offline: 'Offline' },

@@ -86,7 +86,7 @@ export class Switcher {
           if (this.policy.awaitingFrames()) this.watchFrames();
         } else if (link.event === 'stalled' || link.event === 'disconnected') {
           this.stopFrameWatch();
-          this.apply(this.policy.linkLost(now, `feed ${link.event}: ${link.reason}`));
+          this.apply(this.policy.linkLost(now, `feed ${link.event}: ${link.reason}`, { lastPacketTs: link.lastPacketTs, playoutMs: link.playoutMs ?? null }));
         }
       }),
       bus.subscribe('ingest.stats', (stats) => {
