@@ -17,27 +17,36 @@ export interface TransmitSettings {
   statsEveryPackets: number;
 }
 
-/** srt-live-transmit's command line. SRT options travel as URI parameters (latency in ms here). */
+/**
+ * srt-live-transmit's command line. SRT options travel as URI parameters (latency in ms here).
+ * Its URI parser takes each value verbatim up to the next `&` and decodes nothing, so values go in
+ * raw: percent-encoding would reach SRT as literal `%26`, `+` (a passphrase's space would become `+`).
+ * A passphrase containing `&` cannot be carried at all; the configuration refuses it.
+ */
 export function transmitArgs(s: TransmitSettings): string[] {
-  const input = new URLSearchParams({
-    mode: 'listener',
-    latency: String(s.latencyMs),
-    lossmaxttl: String(s.lossMaxTtl),
+  const input: Array<[string, string]> = [
+    ['mode', 'listener'],
+    ['latency', String(s.latencyMs)],
+    ['lossmaxttl', String(s.lossMaxTtl)],
     // A sender that vanishes is noticed by the relay within the stall timeout; this only frees the socket.
-    peeridletimeo: '4000',
-  });
+    ['peeridletimeo', '4000'],
+  ];
   if (s.passphrase) {
-    input.set('passphrase', s.passphrase);
-    if (s.pbKeyLen) input.set('pbkeylen', String(s.pbKeyLen));
+    if (s.passphrase.includes('&')) throw new Error("SRT_PASSPHRASE: must not contain '&' (srt-live-transmit cannot take it)");
+    input.push(['passphrase', s.passphrase]);
+    if (s.pbKeyLen) input.push(['pbkeylen', String(s.pbKeyLen)]);
   }
-  const output = new URLSearchParams({ mode: 'listener', latency: String(s.outputLatencyMs) });
+  const query = (pairs: Array<[string, string]>) => pairs.map(([key, value]) => `${key}=${value}`).join('&');
   return [
     '-a:yes',
     `-s:${s.statsEveryPackets}`,
     '-pf:json',
     '-ll:note',
-    `srt://127.0.0.1:${s.listenPort}?${input}`,
-    `srt://${s.outputHost.includes(':') ? `[${s.outputHost}]` : s.outputHost}:${s.outputPort}?${output}`,
+    `srt://127.0.0.1:${s.listenPort}?${query(input)}`,
+    `srt://${s.outputHost.includes(':') ? `[${s.outputHost}]` : s.outputHost}:${s.outputPort}?${query([
+      ['mode', 'listener'],
+      ['latency', String(s.outputLatencyMs)],
+    ])}`,
   ];
 }
 
