@@ -66,7 +66,8 @@ const request = async <N extends Parameters<typeof observer.request>[0]>(name: N
 await request('stream.start', {});
 await waitFor(() => bridge.obs.isStreaming(), 'OBS streaming', 30_000);
 
-const onProgram = (scene: string, timeoutMs: number) => waitFor(() => bridge.obs.programScene() === scene, `${scene} on program`, timeoutMs, 20);
+const onProgram = (scene: string, timeoutMs: number) =>
+  waitFor(() => bridge.obs.programScene() === scene, `${scene} on program`, timeoutMs, 20).catch((error: Error) => log(`(continuing) ${error.message}`));
 const startFeed = () => startFlashFeed({ port: link.port, latencyMs: 500, bitrateKbps: 2000 });
 
 interface Outage {
@@ -243,6 +244,7 @@ const delays = liveOutages
     afterMs: delayAt(o.restoreAt + 10_000, o.restoreAt + 12_000),
   }));
 const steadyMs = delays[0]?.beforeMs ?? Number.NaN;
+log(`measured rows ${JSON.stringify(liveRows)}; replayed ${JSON.stringify(replayRows)}; delays ${JSON.stringify(delays)}`);
 
 // --- C: A/V offset with outages and 5 % loss, and false failovers on a lossy, alive link ---------------
 feed = startFeed();
@@ -271,6 +273,7 @@ const firstWindow = offsets.filter((o) => o.atMs < (offsets[0]?.atMs ?? 0) + 30_
 const lastWindow = offsets.filter((o) => o.atMs > (offsets.at(-1)?.atMs ?? 0) - 30_000).map((o) => o.offsetMs);
 const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / Math.max(1, v.length);
 const drift = mean(lastWindow) - mean(firstWindow);
+log(`A/V: ${offsetValues.length} pairs, ${Math.min(...offsetValues)}…${Math.max(...offsetValues)} ms, drift ${drift} ms`);
 
 await onProgram('Live', 60_000);
 await sleep(3000);

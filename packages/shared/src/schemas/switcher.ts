@@ -11,7 +11,7 @@ export type SwitcherMode = z.infer<typeof switcherMode>;
 const ms = z.number().int().nonnegative().max(3_600_000);
 
 /** OBS's own lag from the feed input receiving a frame to showing it on program (measured, see README). */
-export const DEFAULT_PICTURE_LAG_MS = 100;
+export const DEFAULT_PICTURE_LAG_MS = 500;
 
 export const switcherConfig = z
   .strictObject({

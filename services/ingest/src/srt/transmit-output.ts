@@ -20,7 +20,7 @@ export interface TransmitStats {
   socketId: number;
   rttMs: number;
   receiveBufferMs: number;
-  /** The receive latency agreed with the sender (the larger of both sides' wishes), when reported. */
+  /** The TSBPD delay agreed with the sender (the SRT latency in force), when reported. */
   latencyMs: number | null;
   /** Counters since the previous report of this socket. */
   received: number;
