@@ -25,7 +25,15 @@ fail_early() {
   exit 1
 }
 
-bash ../shared/docker/base-images.sh >&2 || fail_early "base-images.sh failed"
+# The engine and base images: ../shared/docker/base-images.sh when that file exists (a machine that
+# reaches no container registry), else Debian's docker.io (`./irlkit docker-engine`), the base images
+# pulled from the registry by the build.
+if [ -f ../shared/docker/base-images.sh ]; then
+  bash ../shared/docker/base-images.sh >&2 || fail_early "base-images.sh failed"
+else
+  say "no ../shared/docker/base-images.sh: Debian's engine, base images from the registry"
+  ./irlkit docker-engine >&2 || fail_early "./irlkit docker-engine failed"
+fi
 
 work=$(mktemp -d)
 chmod 700 "$work"

@@ -21,11 +21,12 @@ const SERVICE = 'ingest';
 export function buildApp({ config, bus, log }: IngestDeps) {
   const events = timeline(bus, SERVICE);
   const statistics = new FeedStatistics();
+  const relayTarget = { host: '127.0.0.1', port: config.srt.relayPort };
 
   const monitor = new FeedMonitor(
     {
-      stallTimeoutMs: config.INGEST_STALL_TIMEOUT_MS,
-      disconnectTimeoutMs: config.INGEST_DISCONNECT_TIMEOUT_MS,
+      stallTimeoutMs: config.feed.stallTimeoutMs,
+      disconnectTimeoutMs: config.feed.disconnectTimeoutMs,
       bitrateWindowMs: 1000,
     },
     systemClock,
@@ -42,12 +43,12 @@ export function buildApp({ config, bus, log }: IngestDeps) {
   );
 
   const relay = new SrtRelay({
-    bindHost: config.SRT_BIND,
-    port: config.SRT_PORT,
-    target: { host: '127.0.0.1', port: config.INGEST_RELAY_PORT },
-    maxPeers: config.SRT_MAX_PEERS,
-    peerIdleMs: Math.max(config.INGEST_DISCONNECT_TIMEOUT_MS * 2, 10_000),
-    socketBufferBytes: config.INGEST_SOCKET_BUFFER_BYTES,
+    bindHost: config.srt.bindHost,
+    port: config.srt.port,
+    target: relayTarget,
+    maxPeers: config.srt.maxPeers,
+    peerIdleMs: Math.max(config.feed.disconnectTimeoutMs * 2, 10_000),
+    socketBufferBytes: config.socketBufferBytes,
     log,
     onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
     onShutdown: (peer, source) => monitor.onShutdown(`sender ${peer} closed the connection`, source),
@@ -55,24 +56,16 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
   });
 
-  const srtla =
-    config.SRTLA_PORT > 0
-      ? new SrtlaReceiver({
-          bindHost: config.SRTLA_BIND,
-          port: config.SRTLA_PORT,
-          target: { host: '127.0.0.1', port: config.INGEST_RELAY_PORT },
-          maxGroups: config.SRTLA_MAX_GROUPS,
-          maxGroupsPerAddress: config.SRTLA_MAX_GROUPS_PER_ADDRESS,
-          maxLinksPerGroup: config.SRTLA_MAX_LINKS,
-          linkTimeoutMs: config.SRTLA_LINK_TIMEOUT_MS,
-          groupTimeoutMs: config.SRTLA_GROUP_TIMEOUT_MS,
-          registrationsPerSecond: config.SRTLA_REGISTRATIONS_PER_SECOND,
-          socketBufferBytes: config.INGEST_SOCKET_BUFFER_BYTES,
-          log,
-          onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
-          onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
-        })
-      : undefined;
+  const srtla = config.srtla
+    ? new SrtlaReceiver({
+        ...config.srtla,
+        target: relayTarget,
+        socketBufferBytes: config.socketBufferBytes,
+        log,
+        onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
+        onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
+      })
+    : undefined;
   const news = new TransmitNewsRouter({
     monitor,
     log,
@@ -87,15 +80,15 @@ export function buildApp({ config, bus, log }: IngestDeps) {
 
   const transmit = createTransmit(
     {
-      binary: config.SRT_LIVE_TRANSMIT,
-      listenPort: config.INGEST_RELAY_PORT,
-      latencyMs: config.SRT_LATENCY_MS,
-      lossMaxTtl: config.SRT_LOSSMAXTTL,
-      passphrase: config.SRT_PASSPHRASE || undefined,
-      pbKeyLen: config.SRT_PBKEYLEN,
-      outputHost: config.INGEST_OUTPUT_HOST,
-      outputPort: config.INGEST_OUTPUT_PORT,
-      outputLatencyMs: config.INGEST_OUTPUT_LATENCY_MS,
+      binary: config.srt.binary,
+      listenPort: config.srt.relayPort,
+      latencyMs: config.srt.latencyMs,
+      lossMaxTtl: config.srt.lossMaxTtl,
+      passphrase: config.srt.passphrase,
+      pbKeyLen: config.srt.pbKeyLen,
+      outputHost: config.output.host,
+      outputPort: config.output.port,
+      outputLatencyMs: config.output.latencyMs,
       statsEveryPackets: 50,
     },
     {
@@ -128,7 +121,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       await srtla?.start();
       if (srtla) srtlaPublishing = publishSrtla(bus, srtla, log, { source: SERVICE });
       transmit.start();
-      statsTimer = setInterval(publishStats, config.INGEST_STATS_INTERVAL_MS);
+      statsTimer = setInterval(publishStats, config.feed.statsIntervalMs);
       stopHeartbeat = startHeartbeat(bus, SERVICE, () => ({
         ok: transmit.running,
         detail: {
@@ -146,7 +139,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
         },
       }));
       log.info(
-        { srtPort: relay.boundPort, output: `${config.INGEST_OUTPUT_HOST}:${config.INGEST_OUTPUT_PORT}`, encrypted: Boolean(config.SRT_PASSPHRASE) },
+        { srtPort: relay.boundPort, output: `${config.output.host}:${config.output.port}`, encrypted: Boolean(config.srt.passphrase) },
         'ingest listening',
       );
     },
