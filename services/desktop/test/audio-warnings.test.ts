@@ -3,11 +3,11 @@
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, loadConfig } from '@irlkit/shared';
+import { createLogger } from '@irlkit/shared';
 import { collectEvents, startNats, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { desktopEnv } from '../src/config.ts';
+import { desktopConfig } from '../src/config.ts';
 
 let nats: TestNats;
 let dir: string;
@@ -36,7 +36,7 @@ exec sleep 60
     const used = new Set(readdirSync('/tmp/.X11-unix').map((n) => n));
     let n = 500 + Math.floor(Math.random() * 200);
     while (used.has(`X${n}`)) n += 1;
-    const config = loadConfig(desktopEnv, {
+    const config = desktopConfig.load({
       envFile: false,
       source: {
         NATS_URL: nats.url,

@@ -33,7 +33,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     (link) => {
       log.info({ event: link.event, peer: link.peer, reason: link.reason }, `feed ${link.event}`);
       // The switcher goes OFFLINE when the buffers behind the last packet run dry, not before.
-      const playoutMs = (statistics.latencyMs() ?? config.SRT_LATENCY_MS) + config.INGEST_OUTPUT_LATENCY_MS;
+      const playoutMs = (statistics.latencyMs() ?? config.srt.latencyMs) + config.output.latencyMs;
       bus.publish('ingest.link', { ...link, playoutMs });
       if (link.event === 'disconnected') statistics.onDisconnected();
       const who = link.peer ? ` (${link.peer})` : '';
