@@ -3,7 +3,7 @@
 #   docker build --target obs-bridge .  drives OBS over obs-websocket, runs the switcher and the OBS watchdog
 #   docker build --target chat .        Twitch chat commands, turned into the dashboard's NATS commands
 #   docker build --target dashboard .   the Next.js web UI behind server.ts
-#   docker build --target obs .         Xvfb + OBS Studio, provisioned and supervised by the desktop service
+#   docker build --target desktop .     Xvfb + OBS Studio, provisioned and supervised by the desktop service
 #   docker build --target xpra .        xpra's HTML5 client shadowing OBS's X display
 #   docker build --target nats .        nats-server with JetStream
 # The node services share two stages: `workspace` (pnpm and every manifest, so the frozen lockfile matches
@@ -113,7 +113,7 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.DASHBOARD_PORT||8080)+'/login').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node_modules/.bin/tsx", "server.ts"]
 
-# ── obs (the desktop service: Xvfb + OBS) ─────────────────────────────────────────────────────────
+# ── desktop (the desktop service: Xvfb + OBS) ─────────────────────────────────────────────────────
 FROM workspace AS desktop-deps
 RUN pnpm install --frozen-lockfile --prod --filter @irlkit/desktop... --reporter=append-only
 COPY tsconfig.base.json ./
@@ -121,7 +121,7 @@ COPY packages/shared/src packages/shared/src
 COPY services/desktop/src services/desktop/src
 COPY services/desktop/assets services/desktop/assets
 
-FROM node-runtime AS obs
+FROM node-runtime AS desktop
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends obs-studio xvfb fonts-dejavu-core ca-certificates >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
@@ -132,9 +132,10 @@ ENV OBS_CONFIG_DIR=/config DESKTOP_DISPLAY=:99
 USER irlkit
 VOLUME ["/config"]
 EXPOSE 4455
-# Healthy once obs-websocket accepts connections.
+# Healthy once obs-websocket completes its handshake (Hello, Identify, Identified): a frozen OBS still
+# accepts TCP connections, so a bare connect would call it healthy.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "const s=require('net').connect(Number(process.env.OBS_WS_PORT||4455),'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))"]
+  CMD ["node", "src/obs-healthcheck.mjs"]
 CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
 
 # ── xpra (the OBS desktop in a browser) ───────────────────────────────────────────────────────────
@@ -144,10 +145,11 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10002 desktop
 COPY services/desktop/xpra-entrypoint.sh /usr/local/bin/xpra-entrypoint
+COPY services/desktop/xpra-shadow.sh /usr/local/bin/xpra-shadow
 COPY services/desktop/xpra-door.py /usr/local/bin/xpra-door
 USER desktop
 WORKDIR /home/desktop
-# Xvfb runs in the obs container, in another IPC namespace: no shared-memory screen reads (XShm).
+# Xvfb runs in the desktop container, in another IPC namespace: no shared-memory screen reads (XShm).
 ENV DESKTOP_DISPLAY=:99 DESKTOP_PORT=14500 XDG_RUNTIME_DIR=/tmp/xpra-run XPRA_XSHM=0
 EXPOSE 14500
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
@@ -155,15 +157,15 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
 ENTRYPOINT ["/usr/local/bin/xpra-entrypoint"]
 
 # ── nats ──────────────────────────────────────────────────────────────────────────────────────────
-# nats-server from Debian with JetStream (settings survive restarts on the data volume) and one user
-# whose password comes from the environment. Runs as the package's `nats` user.
+# nats-server from Debian with JetStream (settings survive restarts on the data volume) and one user per
+# service (users.conf), each password from the environment. Runs as the package's `nats` user.
 FROM debian:bookworm-slim AS nats
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nats-server curl >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
  && id nats \
  && mkdir -p /data && chown nats:nats /data
-COPY services/nats/nats.conf /etc/nats/nats.conf
+COPY services/nats/nats.conf services/nats/users.conf /etc/nats/
 USER nats
 VOLUME ["/data"]
 EXPOSE 4222

@@ -69,13 +69,14 @@ it('./irlkit up --demo starts, prints where things are, carries the demo feed, a
   try {
     await waitFor(() => out.includes('irlkit is running'), 'the runner to print that it is running', 60_000);
     const secrets = readFileSync(join(stateDir, 'secrets.env'), 'utf8');
-    const password = /DASHBOARD_PASSWORD=(\S+)/.exec(secrets)?.[1];
+    const password = /^DASHBOARD_PASSWORD=(\S+)/m.exec(secrets)?.[1];
     expect(password).toBeTruthy();
     expect(out).toContain(`Dashboard  http://127.0.0.1:${ports.DASHBOARD_PORT}   password: ${password}`);
     expect(out).toContain(`srt://127.0.0.1:${ports.SRT_PORT}`);
 
-    const natsPassword = /NATS_PASSWORD=(\S+)/.exec(secrets)?.[1];
-    const nc = await connectNats({ url: `nats://127.0.0.1:${ports.NATS_PORT}`, user: 'irlkit', password: natsPassword, name: 'runner-test' }, silentLogger());
+    // Every service runs as its own NATS user; the operator's watches events and sends commands.
+    const natsPassword = /NATS_OPERATOR_PASSWORD=(\S+)/.exec(secrets)?.[1];
+    const nc = await connectNats({ url: `nats://127.0.0.1:${ports.NATS_PORT}`, user: 'operator', password: natsPassword, name: 'runner-test' }, silentLogger());
     const bus = new Bus(nc, 'main', silentLogger());
     let connected = false;
     bus.subscribe('ingest.stats', (s) => {
@@ -97,13 +98,13 @@ it('./irlkit up --demo starts, prints where things are, carries the demo feed, a
     );
     const login = await fetch(`http://127.0.0.1:${ports.DASHBOARD_PORT}/api/login`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${ports.DASHBOARD_PORT}` },
       body: JSON.stringify({ password }),
     });
     expect(login.status).toBe(200);
 
     // The browser desktop: xpra's HTML5 client with the printed password shows OBS's window.
-    const desktopPassword = /DESKTOP_PASSWORD=(\S+)/.exec(secrets)?.[1] as string;
+    const desktopPassword = /^DESKTOP_PASSWORD=(\S+)/m.exec(secrets)?.[1] as string;
     expect(out).toContain(`Desktop    http://127.0.0.1:${ports.DESKTOP_PORT}   password: ${desktopPassword}`);
     const browser = await launchChromium();
     try {

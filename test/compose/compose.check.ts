@@ -3,13 +3,12 @@
 // dashboard's login, the xpra desktop in Chromium, the OBS watchdog after `docker kill`, and which
 // ports are (not) published. Prints one line per check and writes "passed failed skipped" to
 // $IRL_COMPOSE_RESULT.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { CommandVerb, ObsState, ProcessEvent } from '@irlkit/shared';
 import { grayRaster, launchChromium, pixelSpread, probeUntilAudioAndVideo, startSrtFeed, waitFor } from '@irlkit/test-kit';
+import { BusProbe } from './probe.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const need = (name: string): string => {
@@ -24,8 +23,9 @@ const env = {
   rtmpKey: need('OBS_RTMP_KEY'),
   dashboardPassword: need('DASHBOARD_PASSWORD'),
   desktopPassword: need('DESKTOP_PASSWORD'),
-  natsUser: process.env.NATS_USER ?? 'irlkit',
-  natsPassword: need('NATS_PASSWORD'),
+  // The operator's NATS user: watches events and sends commands, like `pnpm tap`.
+  natsUser: 'operator',
+  natsPassword: need('NATS_OPERATOR_PASSWORD'),
   bridgeImage: need('IRL_BRIDGE_IMAGE'),
 };
 const artifacts = join(root, 'test-artifacts/compose');
@@ -63,103 +63,15 @@ function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
 }
 
-// --- a NATS tap inside the compose network --------------------------------------------------------
-class BusProbe {
-  obsState: (ObsState & { receivedAt: number }) | undefined;
-  /** When an obs.state last said OBS is unreachable. */
-  lastUnreachableAt = 0;
-  readonly processEvents: Array<ProcessEvent & { receivedAt: number }> = [];
-  readonly log: string[] = [];
-  private readonly replies = new Map<number, (reply: { ok: boolean; error?: string }) => void>();
-  private nextId = 1;
-  private ready = false;
-  private output = '';
-
-  private constructor(private readonly child: ChildProcess) {
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => this.onLine(line));
-    child.stderr?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000)));
-  }
-
-  static async start(): Promise<BusProbe> {
-    const child = spawn(
-      DOCKER,
-      [
-        'run',
-        '--rm',
-        '-i',
-        '--name',
-        `${project}-probe`,
-        '--network',
-        `${project}_default`,
-        '--dns',
-        '127.0.0.1',
-        '-e',
-        'NATS_URL=nats://nats:4222',
-        '-e',
-        `NATS_USER=${env.natsUser}`,
-        '-e',
-        `NATS_PASSWORD=${env.natsPassword}`,
-        '-v',
-        `${join(root, 'test/compose')}:/app/test/compose:ro`,
-        '--entrypoint',
-        'node',
-        env.bridgeImage,
-        '--import',
-        'file:///usr/local/lib/node_modules/tsx/dist/loader.mjs',
-        '/app/test/compose/bus-probe.ts',
-      ],
-      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    const probe = new BusProbe(child);
-    await waitFor(() => probe.ready, `the NATS probe to connect (${probe.output})`, 60_000, 100);
-    return probe;
-  }
-
-  private onLine(line: string): void {
-    let message: { ready?: boolean; event?: string; payload?: unknown; reply?: number; ok?: boolean; error?: string };
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (message.ready) this.ready = true;
-    if (message.reply !== undefined) {
-      this.replies.get(message.reply)?.({ ok: Boolean(message.ok), ...(message.error ? { error: message.error } : {}) });
-      this.replies.delete(message.reply);
-    }
-    if (message.event === 'obs.state') {
-      this.obsState = { ...(message.payload as ObsState), receivedAt: Date.now() };
-      if (!this.obsState.reachable) this.lastUnreachableAt = this.obsState.receivedAt;
-    }
-    if (message.event === 'process') this.processEvents.push({ ...(message.payload as ProcessEvent), receivedAt: Date.now() });
-    if (message.event === 'log') {
-      const entry = message.payload as { source: string; message: string };
-      this.log.push(`${new Date().toISOString().slice(11, 23)} ${entry.source}: ${entry.message}`);
-    }
-  }
-
-  request(verb: CommandVerb, payload: object = {}): Promise<{ ok: boolean; error?: string }> {
-    const id = this.nextId++;
-    return new Promise((resolveReply, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${verb} within 15 s`)), 15_000);
-      this.replies.set(id, (reply) => {
-        clearTimeout(timer);
-        resolveReply(reply);
-      });
-      this.child.stdin?.write(`${JSON.stringify({ id, verb, payload })}\n`);
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.child.stdin?.end();
-    await Promise.race([new Promise((r) => this.child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
-    if (this.child.exitCode === null) run(DOCKER, ['rm', '-f', `${project}-probe`]);
-  }
-}
-
-/** Probes the sink from inside its container (the compose network) until it serves video and audio. */
+/**
+ * ffprobe inside the sink's container until it reads video and audio. Through `docker exec` (not the
+ * slower Python docker-compose), each attempt with 15 s to finish: on 2 loaded cores a 5 s attempt
+ * (docker-compose's start-up + ffprobe's wait for a keyframe) timed out again and again while OBS streamed.
+ */
 function sinkStreams(what: string, timeoutMs: number) {
-  return probeUntilAudioAndVideo(`rtmp://127.0.0.1/live/${env.rtmpKey}`, what, timeoutMs, [...compose, 'exec', '-T', 'rtmp-sink']);
+  const sink = containerId('rtmp-sink');
+  assert(sink, 'no rtmp-sink container');
+  return probeUntilAudioAndVideo(`rtmp://127.0.0.1/live/${env.rtmpKey}`, what, timeoutMs, [DOCKER, 'exec', sink], 15_000);
 }
 function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolveConnect) => {
@@ -207,8 +119,36 @@ function desktopUpgradeStatus(): Promise<number> {
   });
 }
 
+/** Peak memory of each compose service, sampled with `docker stats` every few seconds during the checks. */
+const memoryPeaksMiB: Record<string, number> = {};
+let sampling = true;
+const sampler = (async () => {
+  const toMiB = (text: string) => {
+    const m = /([\d.]+)\s*([KMG]i?B|B)/.exec(text);
+    if (!m) return 0;
+    const factor: Record<string, number> = { B: 1 / 1048576, KiB: 1 / 1024, KB: 1 / 1024, MiB: 1, MB: 1, GiB: 1024, GB: 1024 };
+    return Number(m[1]) * (factor[m[2] as string] ?? 1);
+  };
+  while (sampling) {
+    const out = await new Promise<string>((resolveOut) => {
+      const child = spawn(DOCKER, ['stats', '--no-stream', '--format', '{{.Name}}\t{{.MemUsage}}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.once('exit', () => resolveOut(text));
+    });
+    for (const line of out.split('\n')) {
+      const [name, usage] = line.split('\t');
+      const service = name?.startsWith(`${project}_`) ? name.slice(project.length + 1).replace(/_\d+$/, '') : undefined;
+      if (service && usage) memoryPeaksMiB[service] = Math.max(memoryPeaksMiB[service] ?? 0, toMiB(usage.split('/')[0] as string));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+})();
+
 // --- the checks ---------------------------------------------------------------------------------
-const services = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard', 'rtmp-sink'];
+// The containers with a healthcheck; chat has none (it only dials out).
+const services = ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'dashboard', 'rtmp-sink'];
+const irlkitServices = [...services.filter((s) => s !== 'rtmp-sink'), 'chat'];
 const upAt = Date.now();
 await check('every container reports healthy', async () => {
   let states: string[] = [];
@@ -230,9 +170,19 @@ await check('every container reports healthy', async () => {
   timings.healthyS = (Date.now() - upAt) / 1000;
 });
 
-const probe = await BusProbe.start();
+const probe = await BusProbe.start({ project, root, natsUser: env.natsUser, natsPassword: env.natsPassword, bridgeImage: env.bridgeImage });
 const feed = startSrtFeed({ port: 9000, host: '127.0.0.1', passphrase: env.srtPassphrase, latencyMs: 1000, width: 854, height: 480, bitrateKbps: 1500 });
 try {
+  // chat has no healthcheck (it only dials out); with no channel set it idles, but it must still run in
+  // production mode and reach NATS as its own user.
+  await check('the chat container runs and its heartbeat is on NATS (its own NATS user, production mode)', async () => {
+    await waitFor(() => probe.heartbeats.has('chat'), `a heartbeat from chat (heard: ${[...probe.heartbeats.keys()].join(', ') || 'none'})`, 30_000, 200);
+    const id = containerId('chat');
+    assert(id, 'no chat container');
+    const state = run(DOCKER, ['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', id]).stdout.trim();
+    assert(state === 'running 0', `chat container: ${state} (status, restarts)`);
+  });
+
   await check('an SRT feed into the published port goes live on OBS (obs.state: program scene Live)', async () => {
     const started = Date.now();
     await waitFor(
@@ -242,6 +192,20 @@ try {
       200,
     );
     timings.feedLiveS = (Date.now() - started) / 1000;
+  });
+  await check("ingest's passphrase-less output answers only on the feed network, which only OBS shares", async () => {
+    // From the dashboard (on the compose network, not on `feed`): an SRT handshake to ingest:9001 and a lookup of ingest-feed.
+    const script = `const dgram=require('dgram'),dns=require('dns');
+dns.lookup('ingest-feed',(feedError)=>dns.lookup('ingest',(e,address)=>{
+const s=dgram.createSocket('udp4');const b=Buffer.alloc(64);b.writeUInt16BE(0x8000,0);b.writeUInt32BE(4,16);b.writeUInt16BE(2,22);
+b.writeUInt32BE(1500,28);b.writeUInt32BE(8192,32);b.writeInt32BE(1,36);b.writeUInt32BE(4242,40);
+s.on('error',()=>{});s.on('message',()=>{console.log('answered '+(feedError?'hidden':'resolved'));process.exit(0)});
+s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silent '+(feedError?'hidden':'resolved'));process.exit(0)},2500);}));`;
+    const outcome = dc(['exec', '-T', 'dashboard', 'node', '-e', script]).stdout.trim();
+    assert(outcome === 'silent hidden', `from the dashboard, ingest:9001 and ingest-feed: "${outcome}" (expected "silent hidden")`);
+    const udp = dc(['exec', '-T', 'ingest', 'cat', '/proc/net/udp']).stdout;
+    const bound = udp.split('\n').filter((l) => /^\s*\d+: [0-9A-F]{8}:2329 /.test(l));
+    assert(bound.length > 0 && bound.every((l) => !/: 00000000:2329 /.test(l)), `ingest's port 9001 is bound on every interface:\n${bound.join('\n')}`);
   });
 
   await check('stream.start over NATS → the RTMP sink receives video (ffprobe inside the network)', async () => {
@@ -267,13 +231,13 @@ try {
     assert(events.status === 401, `GET /api/events without a session: HTTP ${events.status}`);
     const wrong = await fetch('http://127.0.0.1:8080/api/login', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
       body: JSON.stringify({ password: 'not-the-password' }),
     });
     assert(wrong.status === 401, `a wrong password: HTTP ${wrong.status}`);
     const right = await fetch('http://127.0.0.1:8080/api/login', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
       body: JSON.stringify({ password: env.dashboardPassword }),
     });
     assert(right.ok, `the right password: HTTP ${right.status}`);
@@ -314,7 +278,7 @@ try {
     }
   });
 
-  // A logged-in dashboard, open through the kill, must end up showing the obs container's state.
+  // A logged-in dashboard, open through the kill, must end up showing the OBS container's state.
   const dashboardBrowser = await launchChromium();
   const dashboard = await dashboardBrowser.newPage();
   const dashboardReady = (async () => {
@@ -325,9 +289,9 @@ try {
   })();
   await dashboardReady.catch(() => {});
 
-  await check('docker kill obs → the watchdog restarts it and streaming resumes within 30 s', async () => {
-    const obsId = containerId('obs');
-    assert(obsId, 'no obs container');
+  await check('docker kill the desktop container (OBS) → the watchdog restarts it and streaming resumes within 30 s', async () => {
+    const obsId = containerId('desktop');
+    assert(obsId, 'no desktop container');
     assert(probe.obsState?.streaming, 'OBS was not streaming before the kill');
     const eventsBefore = probe.processEvents.length;
     const killedAt = Date.now();
@@ -357,11 +321,11 @@ try {
         .join(', ')})`,
     );
     timings.killToRestartS = (restarting.receivedAt - killedAt) / 1000;
-    const streams = await sinkStreams('ffprobe to read video and audio from the sink again', 30_000);
+    const streams = await sinkStreams('ffprobe to read video and audio from the sink again', 60_000);
     assert(streams.length > 0, 'no streams');
     process.stdout.write(`    kill → restart issued ${timings.killToRestartS.toFixed(1)} s, kill → streaming again ${timings.killToStreamingS.toFixed(1)} s\n`);
   });
-  await check('the dashboard shows the obs container back (process events of kind container)', async () => {
+  await check('the dashboard shows the OBS container back (process events of kind container)', async () => {
     await dashboardReady;
     // The page also shows what happened before it connected, so first proof that the kill reached it
     // (the watchdog's restart, which exists only since the kill), then the container back.
@@ -382,17 +346,17 @@ try {
       });
     await dashboard.screenshot({ path: join(artifacts, 'dashboard.png') });
   });
-  await check('compose re-creates obs (a new container id) → the watchdog follows the new container and streaming comes back', async () => {
-    const oldId = containerId('obs');
+  await check('compose re-creates the desktop container (a new container id) → the watchdog follows the new container and streaming comes back', async () => {
+    const oldId = containerId('desktop');
     const eventsBefore = probe.processEvents.length;
     const recreatedAt = Date.now();
-    const up = dc(['up', '-d', '--no-deps', '--force-recreate', 'obs'], 120_000);
-    assert(up.status === 0, `docker-compose up --force-recreate obs failed: ${up.stderr}`);
-    const newId = containerId('obs');
-    assert(newId && newId !== oldId, `obs kept its container id ${oldId}`);
+    const up = dc(['up', '-d', '--no-deps', '--force-recreate', 'desktop'], 120_000);
+    assert(up.status === 0, `docker-compose up --force-recreate desktop failed: ${up.stderr}`);
+    const newId = containerId('desktop');
+    assert(newId && newId !== oldId, `desktop kept its container id ${oldId}`);
     await waitFor(
       () => probe.processEvents.slice(eventsBefore).some((e) => e.kind === 'container' && e.child === 'obs' && e.event === 'started'),
-      "a 'started' container event for the re-created obs",
+      "a 'started' container event for the re-created desktop container",
       60_000,
       200,
     );
@@ -411,7 +375,7 @@ try {
     // By arrival order, not by clock: events read after the blocking `up` returned share one receivedAt.
     const started = since.findIndex((e) => e.event === 'started');
     const restarts = started < 0 ? [] : since.slice(started).filter((e) => e.event === 'restarting');
-    assert(restarts.length === 0, `the watchdog restarted the re-created obs while it was starting (${restarts.length} times)`);
+    assert(restarts.length === 0, `the watchdog restarted the re-created OBS while it was starting (${restarts.length} times)`);
     timings.recreateToStreamingS = (Date.now() - recreatedAt) / 1000;
   });
   await dashboardBrowser.close();
@@ -420,10 +384,35 @@ try {
   await probe.stop();
 }
 
+await check('every container runs without capabilities, cannot gain privileges, has a read-only root and a memory limit', async () => {
+  const problems: string[] = [];
+  for (const service of irlkitServices) {
+    const id = containerId(service);
+    const host = JSON.parse(run(DOCKER, ['inspect', '-f', '{{json .HostConfig}}', id]).stdout || '{}') as {
+      CapDrop?: string[] | null;
+      CapAdd?: string[] | null;
+      SecurityOpt?: string[] | null;
+      ReadonlyRootfs?: boolean;
+      Memory?: number;
+    };
+    const bounding = /CapBnd:\s*([0-9a-f]+)/.exec(dc(['exec', '-T', service, 'cat', '/proc/1/status']).stdout)?.[1];
+    if (!host.CapDrop?.includes('ALL') || (host.CapAdd ?? []).length > 0 || bounding !== '0000000000000000')
+      problems.push(`${service}: capabilities drop=${JSON.stringify(host.CapDrop)} add=${JSON.stringify(host.CapAdd)} bounding set ${bounding}`);
+    if (!host.SecurityOpt?.some((o) => /^no-new-privileges(:true)?$/.test(o)))
+      problems.push(`${service}: no no-new-privileges (${JSON.stringify(host.SecurityOpt)})`);
+    if (!host.ReadonlyRootfs) problems.push(`${service}: writable root filesystem`);
+    if (!host.Memory) problems.push(`${service}: no memory limit`);
+    else timings[`memLimitMiB_${service}`] = host.Memory / 1048576;
+    const write = dc(['exec', '-T', service, 'sh', '-c', 'touch /probe-write 2>/dev/null && echo wrote || echo refused']).stdout.trim();
+    if (write !== 'refused') problems.push(`${service}: could write to / (${write})`);
+  }
+  assert(problems.length === 0, problems.join('\n'));
+});
+
 await check('NATS, obs-websocket and the bridge API are not published; the four doors are, on 127.0.0.1 only', async () => {
   for (const [service, port] of [
     ['nats', 4222],
-    ['obs', 4455],
+    ['desktop', 4455],
     ['obs-bridge', 8090],
   ] as const) {
     const published = dc(['port', service, String(port)]);
@@ -436,7 +425,7 @@ await check('NATS, obs-websocket and the bridge API are not published; the four 
     ['ingest', 9000, 'udp'],
     ['ingest', 5000, 'udp'],
     ['dashboard', 8080, 'tcp'],
-    ['desktop', 14500, 'tcp'],
+    ['xpra', 14500, 'tcp'],
   ] as const) {
     const published = dc(['port', `--protocol=${protocol}`, service, String(port)]).stdout.trim();
     assert(published === `127.0.0.1:${port}`, `${service} ${port}/${protocol} published as "${published}", expected 127.0.0.1:${port}`);
@@ -450,6 +439,25 @@ await check('the desktop throttles password guessing: rapid websocket logins bey
   for (let i = 0; i < 10; i++) statuses.push(await desktopUpgradeStatus());
   const refused = statuses.filter((s) => s === 429).length;
   assert(refused >= 4 && statuses.every((s) => s === 429 || s === 101), `10 websocket upgrades answered ${statuses.join(' ')} (expected 101s, then 429s)`);
+});
+
+sampling = false;
+await sampler;
+await check('no container ran out of memory; each peak is within its limit', async () => {
+  const problems: string[] = [];
+  const table: string[] = [];
+  for (const service of irlkitServices) {
+    const id = containerId(service);
+    const oom = run(DOCKER, ['inspect', '-f', '{{.State.OOMKilled}}', id]).stdout.trim();
+    const limitMiB = timings[`memLimitMiB_${service}`] ?? 0;
+    const peakMiB = Math.round(memoryPeaksMiB[service] ?? 0);
+    timings[`memPeakMiB_${service}`] = peakMiB;
+    table.push(`${service} ${peakMiB}/${limitMiB} MiB`);
+    if (oom === 'true') problems.push(`${service} was OOM-killed`);
+    if (limitMiB && peakMiB > limitMiB * 0.9) problems.push(`${service} peaked at ${peakMiB} MiB of its ${limitMiB} MiB limit`);
+  }
+  process.stdout.write(`    memory peaks: ${table.join(', ')}\n`);
+  assert(problems.length === 0, problems.join('\n'));
 });
 
 const passed = results.filter((r) => r.ok).length;

@@ -39,7 +39,12 @@ work=$(mktemp -d)
 chmod 700 "$work"
 secret() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
 cat >"$work/env" <<EOF
-NATS_PASSWORD=$(secret)
+NATS_INGEST_PASSWORD=$(secret)
+NATS_OBS_BRIDGE_PASSWORD=$(secret)
+NATS_DESKTOP_PASSWORD=$(secret)
+NATS_CHAT_PASSWORD=$(secret)
+NATS_DASHBOARD_PASSWORD=$(secret)
+NATS_OPERATOR_PASSWORD=$(secret)
 OBS_WS_PASSWORD=$(secret)
 DASHBOARD_PASSWORD=$(secret)
 DASHBOARD_SESSION_SECRET=$(secret)$(secret)
@@ -120,6 +125,6 @@ else
   say "compose.check.ts recorded no results (exit $check_status)"
 fi
 if [ "$failed" -gt 0 ]; then
-  "${COMPOSE[@]}" logs --no-color --tail=60 obs obs-bridge desktop >&2 2>/dev/null || true
+  "${COMPOSE[@]}" logs --no-color --tail=60 desktop obs-bridge xpra rtmp-sink >&2 2>/dev/null || true
 fi
 say "images built in ${build_s} s; checks done at $(elapsed) s"

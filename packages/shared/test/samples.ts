@@ -1,23 +1,6 @@
 // One valid sample of every event payload.
-import type { EventName, EventPayload, SwitcherConfig } from '../src/index.ts';
+import { DEFAULT_SWITCHER_SETTINGS, type EventName, type EventPayload } from '../src/index.ts';
 
-export const defaultSwitcherConfig: SwitcherConfig = {
-  lowEnterKbps: 800,
-  lowLeaveKbps: 1500,
-  rttEnterMs: 2000,
-  rttLeaveMs: 1000,
-  lowWindowMs: 2000,
-  recoverHoldMs: 5000,
-  offlineRecoverHoldMs: 300,
-  resumeHoldMs: 4000,
-  pictureLagMs: 100,
-  flapWindowMs: 120_000,
-  maxRecoverHoldMs: 30_000,
-  scenes: { live: 'Live', low: 'Low', offline: 'Offline' },
-  mediaInput: 'SRT feed',
-  onlyWhileStreaming: false,
-  stopAfterOfflineMin: 0,
-};
 const ts = 1_764_000_000_000;
 const counters = { received: 10, lost: 0, dropped: 0, retransmitted: 1 };
 
@@ -58,7 +41,16 @@ export const validEvents: { [N in EventName]: EventPayload<N> } = {
     error: null,
   },
   'obs.screenshot': { ts, format: 'jpeg', width: 640, height: 360, data: '/9j/4AAQSkZJRg==' },
-  'switcher.state': { ts, mode: 'auto', state: 'live', since: ts, reason: 'feed healthy', scene: 'Live', thresholds: defaultSwitcherConfig },
+  'switcher.state': {
+    ts,
+    mode: 'auto',
+    state: 'live',
+    since: ts,
+    reason: 'feed healthy',
+    scene: 'Live',
+    settings: DEFAULT_SWITCHER_SETTINGS,
+    scenes: { live: 'Live', low: 'Low', offline: 'Offline' },
+  },
   log: { ts, level: 'info', source: 'switcher', message: 'switched to Live' },
   process: {
     ts,

@@ -1,6 +1,6 @@
 // OBS's audio warnings, as OBS 29 writes them to its log, become structured warnings.
 import { describe, expect, it } from 'vitest';
-import { parseObsAudioWarning } from '../src/runtime/obs-log.ts';
+import { parseObsAudioWarning } from '../src/obs/obs-log.ts';
 
 describe('parseObsAudioWarning', () => {
   it('reads buffering growth, its maximum and lagging sources, and nothing else', () => {

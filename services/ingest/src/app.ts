@@ -5,6 +5,8 @@ import type { IngestConfig } from './config.ts';
 import { FeedMonitor, systemClock } from './srt/feed-monitor.ts';
 import { FeedStatistics } from './srt/feed-stats.ts';
 import { SrtRelay } from './srt/relay.ts';
+import { RelayWatch } from './srt/relay-watch.ts';
+import { parseStreamId, refusal } from './srt/stream-id.ts';
 import { createTransmit } from './srt/transmit.ts';
 import { TransmitNewsRouter } from './srt/transmit-news.ts';
 import { publishSrtla } from './srtla/publish.ts';
@@ -42,6 +44,21 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     },
   );
 
+  const relayWatch = new RelayWatch({ hungAfterMs: config.relayHungMs, inputFreshMs: 500 });
+  /** Every datagram from a sender: the feed's truth, and the input side of the hang watch. */
+  const onSenderDatagram = (peer: string, bytes: number, kind: 'data' | 'control', source: number | undefined) => {
+    monitor.onDatagram(peer, bytes, kind, source);
+    if (kind === 'data' && monitor.countsAsAccepted(source)) relayWatch.onInput(Date.now());
+  };
+  const onRelayAnswer = () => relayWatch.onAnswer();
+
+  /** A sender whose stream id may not publish: the reason in the log, on ingest.link and the timeline. */
+  const refuseSender = (who: string, peer: string | null, streamId: string, reason: string) => {
+    log.warn({ sender: who, convention: parseStreamId(streamId).convention, reason }, 'sender refused: stream id');
+    bus.publish('ingest.link', { ts: Date.now(), event: 'rejected', peer, reason: `${who}: ${reason}`.slice(0, 500), lastPacketTs: null });
+    events.warn(`Refused ${who}: ${reason}`);
+  };
+
   const relay = new SrtRelay({
     bindHost: config.srt.bindHost,
     port: config.srt.port,
@@ -50,10 +67,13 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     peerIdleMs: Math.max(config.feed.disconnectTimeoutMs * 2, 10_000),
     socketBufferBytes: config.socketBufferBytes,
     log,
-    onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
+    onDatagram: onSenderDatagram,
+    onReply: onRelayAnswer,
     onShutdown: (peer, source) => monitor.onShutdown(`sender ${peer} closed the connection`, source),
     isAcceptedSource: (localPort) => monitor.isAcceptedSource(localPort),
     onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
+    admit: (streamId) => refusal(streamId, config.srt.streamKey),
+    onRefused: (peer, streamId, reason) => refuseSender(`SRT sender ${peer}`, peer, streamId, reason),
   });
 
   const srtla = config.srtla
@@ -62,15 +82,18 @@ export function buildApp({ config, bus, log }: IngestDeps) {
         target: relayTarget,
         socketBufferBytes: config.socketBufferBytes,
         log,
-        onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
+        onDatagram: onSenderDatagram,
+        onReply: onRelayAnswer,
         onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
+        admit: (streamId) => refusal(streamId, config.srt.streamKey),
+        onRefused: (group, streamId, reason) => refuseSender(`bonded sender ${group}`, null, streamId, reason),
       })
     : undefined;
   const news = new TransmitNewsRouter({
     monitor,
     log,
     // Requests from the relay's or an SRTLA group's loopback ports are a sender's; others are OBS's.
-    senderOf: ({ from, port }) => relay.peerByLocalPort(port) ?? (srtla?.ownsLocalPort(port) ? from : undefined),
+    senderOf: ({ port }) => relay.peerByLocalPort(port) ?? srtla?.peerByLocalPort(port),
     onRejected: ({ peer, code, reason }) => {
       log.warn({ peer, code, reason }, 'SRT connection rejected');
       bus.publish('ingest.link', { ts: Date.now(), event: 'rejected', peer, reason: `${reason} (SRT reject ${code})`, lastPacketTs: null });
@@ -92,12 +115,19 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       statsEveryPackets: 50,
     },
     {
-      onStats: (stats) => statistics.onTransmitStats(stats),
+      onStats: (stats) => {
+        relayWatch.onAnswer();
+        statistics.onTransmitStats(stats);
+      },
       onNews: (line) => news.handle(line),
       onChildEvent: (event) => {
         publishChildEvent(bus, SERVICE, event);
         if (event.event === 'exited') {
           monitor.onDisconnected('srt-live-transmit exited');
+          relayWatch.reset();
+          // The new child knows no session: senders must reconnect now, not after their 5 s idle timeout.
+          const told = relay.endSessions() + (srtla?.endSessions() ?? 0);
+          log.info({ senders: told }, 'told senders the SRT session is over');
           events.error(`srt-live-transmit exited (${event.signal ?? `code ${event.exitCode}`}); restarting in ${event.restartInMs} ms`);
         }
       },
@@ -105,9 +135,35 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     log,
   );
 
-  const publishStats = () => bus.publish('ingest.stats', statistics.next(monitor.snapshot(), monitor.packetsReceived, Date.now()));
+  const publishStats = () => {
+    const feed = monitor.snapshot();
+    bus.publish('ingest.stats', {
+      ...statistics.next(feed, monitor.packetsReceived, Date.now()),
+      streamId: feed.connected ? relay.streamIdOf(feed.peer) : null,
+    });
+  };
+
+  function checkRelay(): void {
+    if (!transmit.running) return;
+    const cause = relayWatch.check(Date.now());
+    if (!cause) return;
+    relayWatch.reset();
+    log.error({ cause, pid: transmit.pid }, 'srt-live-transmit hung; restarting it');
+    publishChildEvent(bus, SERVICE, {
+      child: 'srt-live-transmit',
+      event: 'unhealthy',
+      pid: transmit.pid ?? null,
+      exitCode: null,
+      signal: null,
+      restartInMs: 0,
+      detail: cause,
+    });
+    events.error(`srt-live-transmit ${cause}; restarting it`);
+    transmit.restartNow();
+  }
 
   let statsTimer: NodeJS.Timeout | undefined;
+  let relayWatchTimer: NodeJS.Timeout | undefined;
   let srtlaPublishing: { stop(): void } | undefined;
   let stopHeartbeat: (() => void) | undefined;
 
@@ -121,6 +177,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       await srtla?.start();
       if (srtla) srtlaPublishing = publishSrtla(bus, srtla, log, { source: SERVICE });
       transmit.start();
+      relayWatchTimer = setInterval(checkRelay, 250);
       statsTimer = setInterval(publishStats, config.feed.statsIntervalMs);
       stopHeartbeat = startHeartbeat(bus, SERVICE, () => ({
         ok: transmit.running,
@@ -145,6 +202,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     },
     async stop() {
       if (statsTimer) clearInterval(statsTimer);
+      if (relayWatchTimer) clearInterval(relayWatchTimer);
       srtlaPublishing?.stop();
       stopHeartbeat?.();
       monitor.stop();

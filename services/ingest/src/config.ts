@@ -17,6 +17,13 @@ export const ingestEnv = {
     .refine((v) => ![...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'must not contain control characters (line breaks, tabs)'),
   SRT_PBKEYLEN: z.enum(['0', '16', '24', '32'], { message: 'must be 0 (default), 16, 24 or 32' }).default('0').transform(Number),
   SRT_MAX_PEERS: env.int(4, 1, 64),
+  /** When set, only a sender whose SRT stream id names this key may publish (secret; any stream id convention). */
+  SRT_STREAM_KEY: env.optionalString().pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 letters, digits, _, . or -')
+      .optional(),
+  ),
   SRT_LIVE_TRANSMIT: env.string('srt-live-transmit'),
   /** Where OBS's media source (an SRT caller) reads the feed. */
   INGEST_OUTPUT_HOST: env.string('127.0.0.1'),
@@ -26,6 +33,8 @@ export const ingestEnv = {
   INGEST_RELAY_PORT: env.port(9002),
   INGEST_STALL_TIMEOUT_MS: env.int(500, 100, 10_000),
   INGEST_DISCONNECT_TIMEOUT_MS: env.int(5000, 1000, 60_000),
+  /** The sender's data arriving this long with no answer or statistics from srt-live-transmit: hung, restart it. */
+  INGEST_RELAY_HUNG_MS: env.int(1500, 300, 30_000),
   INGEST_STATS_INTERVAL_MS: env.int(250, 50, 5000),
   /** SRTLA (bonded links) door, UDP; 0 turns SRTLA off. */
   SRTLA_PORT: z.coerce.number().int('must be a whole number').min(0).max(65535).default(5000),
@@ -57,6 +66,8 @@ export const ingestConfig = defineConfig(ingestEnv, (v) => ({
     passphrase: v.SRT_PASSPHRASE || undefined,
     pbKeyLen: v.SRT_PBKEYLEN,
     maxPeers: v.SRT_MAX_PEERS,
+    /** Only a sender whose stream id names this key may publish; undefined: any stream id. */
+    streamKey: v.SRT_STREAM_KEY,
     binary: v.SRT_LIVE_TRANSMIT,
     /** srt-live-transmit's own listener on loopback, fed by the relay and the SRTLA groups. */
     relayPort: v.INGEST_RELAY_PORT,
@@ -79,6 +90,8 @@ export const ingestConfig = defineConfig(ingestEnv, (v) => ({
   output: { host: v.INGEST_OUTPUT_HOST, port: v.INGEST_OUTPUT_PORT, latencyMs: v.INGEST_OUTPUT_LATENCY_MS },
   /** How the feed's state is decided and reported. */
   feed: { stallTimeoutMs: v.INGEST_STALL_TIMEOUT_MS, disconnectTimeoutMs: v.INGEST_DISCONNECT_TIMEOUT_MS, statsIntervalMs: v.INGEST_STATS_INTERVAL_MS },
+  /** srt-live-transmit answering nothing this long while the sender's data arrives: hung. */
+  relayHungMs: v.INGEST_RELAY_HUNG_MS,
   socketBufferBytes: v.INGEST_SOCKET_BUFFER_BYTES,
 }));
 

@@ -1,10 +1,10 @@
 // The SRTLA protocol core against the packets captured between BELABOX's sender and receiver
-// (../shared/srtla/captures.txt): every sender packet parses as its type and our answers match.
+// (fixtures/srtla-captures.txt): every sender packet parses as its type and our answers match.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildKeepalive, parseKeepalive } from '../src/srtla/packets.ts';
-import { type Group, packetType, REG_ERR, REG_NGP, REG3, SRTLA_TYPE, SrtlaRegistry } from '../src/srtla/protocol.ts';
+import { type Group, NAK_QUIET_LINK_MS, packetType, REG_ERR, REG_NGP, REG3, SRTLA_TYPE, SrtlaRegistry } from '../src/srtla/protocol.ts';
 import { srtAckNumber } from '../src/wire/srt.ts';
 import { addressBlock } from '../src/wire/udp.ts';
 
@@ -18,7 +18,7 @@ interface Captured {
 
 /** Reads every "### NAME dir ... src -> dst udp_payload_len=N" block with its hex dump. */
 function readCaptures(): Captured[] {
-  const path = fileURLToPath(new URL('../../../../shared/srtla/captures.txt', import.meta.url));
+  const path = fileURLToPath(new URL('./fixtures/srtla-captures.txt', import.meta.url));
   const packets: Captured[] = [];
   let current: (Captured & { expected: number }) | undefined;
   for (const line of readFileSync(path, 'utf8').split('\n')) {
@@ -139,7 +139,7 @@ describe('SRTLA captures', () => {
     expect([...Array(10).keys()].map((i) => tenth.ack.readUInt32BE(4 + i * 4))).toEqual([1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009]);
   });
 
-  it("sends the SRT listener's ACK and NAK to every link, other replies to the most recent link", () => {
+  it("sends the SRT listener's ACK to every link, a NAK to the most recent link (every link once it went quiet), other replies to the most recent link", () => {
     const registry = new SrtlaRegistry(limits);
     const reg2 = (registry.receive('a:1', 'a', first('SRTLA_REG1', 'sender->rec', 258), 0) as { data: Buffer }).data;
     registry.receive('a:1', 'a', reg2, 0);
@@ -152,13 +152,16 @@ describe('SRTLA captures', () => {
         .map((l) => l.key)
         .sort(),
     ).toEqual(['a:1', 'b:1']);
+    // The latest link spoke 9 ms ago: the NAK goes there only (a copy per link is a retransmission per copy).
+    expect(registry.routeReply(group, first('SRT_NAK', 'srt->rec'), 10).map((l) => l.key)).toEqual(['b:1']);
+    expect(registry.routeReply(group, first('SRT_HANDSHAKE', 'srt->rec'), 10).map((l) => l.key)).toEqual(['b:1']);
+    // The latest link has gone quiet: a NAK must not die with it, so every link carries it.
     expect(
       registry
-        .routeReply(group, first('SRT_NAK', 'srt->rec'))
+        .routeReply(group, first('SRT_NAK', 'srt->rec'), 1 + NAK_QUIET_LINK_MS + 1)
         .map((l) => l.key)
         .sort(),
     ).toEqual(['a:1', 'b:1']);
-    expect(registry.routeReply(group, first('SRT_HANDSHAKE', 'srt->rec')).map((l) => l.key)).toEqual(['b:1']);
   });
 
   it('limits links per group, expires silent links so a re-bound NAT port gets in, and counts drops', () => {

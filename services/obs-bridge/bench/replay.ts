@@ -1,6 +1,6 @@
 // Replays recorded ingest traces through irlkit's switcher policy and through a reference of
 // NOALBS's documented rule, so both are judged on exactly the same input.
-import type { SwitcherConfig, SwitcherStateName } from '@irlkit/shared';
+import type { SwitcherScenes, SwitcherSettings, SwitcherStateName } from '@irlkit/shared';
 import { SwitcherPolicy } from '../src/switcher/policy.ts';
 
 export type TraceEvent =
@@ -16,6 +16,9 @@ export interface Switch {
   state: SwitcherStateName;
 }
 
+/** Scene names for the replay: the policy only needs them to be told apart. */
+const SCENES: SwitcherScenes = { live: 'Live', low: 'Low', offline: 'Offline' };
+
 /**
  * irlkit's policy over a trace, ticking every 50 ms like the runtime's timer. `rule: 'stall'` replays
  * the earlier rule (OFFLINE with ingest's stall event, 500 ms after the last packet) by withholding
@@ -23,22 +26,22 @@ export interface Switch {
  */
 export function replayIrlkit(
   trace: TraceEvent[],
-  config: SwitcherConfig,
+  config: SwitcherSettings,
   startState: SwitcherStateName = 'live',
   rule: 'freeze' | 'stall' = 'freeze',
 ): Switch[] {
   const sorted = [...trace].sort((a, b) => a.t - b.t);
   const t0 = sorted[0]?.t ?? 0;
-  const policy = new SwitcherPolicy(config, t0);
+  const policy = new SwitcherPolicy(config, SCENES, t0);
   const switches: Switch[] = [];
-  let program = config.scenes[startState];
+  let program = SCENES[startState];
   policy.observeProgramScene(program);
   if (startState !== 'offline') {
     policy.linkConnected(t0, 'connected');
     policy.framesConfirmed(t0 + config.offlineRecoverHoldMs);
     policy.tick(t0 + config.offlineRecoverHoldMs);
   }
-  const sceneToState = Object.fromEntries(Object.entries(config.scenes).map(([k, v]) => [v, k])) as Record<string, SwitcherStateName>;
+  const sceneToState = Object.fromEntries(Object.entries(SCENES).map(([k, v]) => [v, k])) as Record<string, SwitcherStateName>;
   const take = (t: number, actions: ReturnType<SwitcherPolicy['tick']>) => {
     for (const a of actions) {
       if (a.type !== 'switchScene' || a.scene === program) continue;
@@ -67,7 +70,7 @@ export function replayIrlkit(
  */
 export function replayNoalbs(
   trace: TraceEvent[],
-  config: Pick<SwitcherConfig, 'lowEnterKbps' | 'rttEnterMs'>,
+  config: Pick<SwitcherSettings, 'lowEnterKbps' | 'rttEnterMs'>,
   startState: SwitcherStateName = 'live',
   samplesToSwitch = 6,
 ): Switch[] {

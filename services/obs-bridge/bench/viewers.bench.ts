@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_SWITCHER_SETTINGS } from '@irlkit/shared';
 import {
   analyseRecording,
   avOffsets,
@@ -27,7 +28,6 @@ import {
   waitFor,
 } from '@irlkit/test-kit';
 import { percentile, writeBenchSection } from '../../../test/bench/report.ts';
-import { DEFAULT_SWITCHER_CONFIG } from '../src/switcher/defaults.ts';
 import { replayIrlkit, replayNoalbs, type Switch, type TraceEvent } from './replay.ts';
 
 const SRT_LATENCY_MS = 2000;
@@ -157,9 +157,9 @@ const replayTrace: TraceEvent[] = [
   ...refTrace.filter((e) => e.type === 'link' && (e.event === 'connected' || e.event === 'resumed')).map((e) => ({ t: e.t + 300, type: 'frames' as const })),
 ];
 const rules: Record<string, Switch[]> = {
-  irlkit: replayIrlkit(replayTrace, DEFAULT_SWITCHER_CONFIG, 'live', 'freeze'),
-  earlier: replayIrlkit(replayTrace, DEFAULT_SWITCHER_CONFIG, 'live', 'stall'),
-  noalbs: replayNoalbs(replayTrace, DEFAULT_SWITCHER_CONFIG, 'live'),
+  irlkit: replayIrlkit(replayTrace, DEFAULT_SWITCHER_SETTINGS, 'live', 'freeze'),
+  earlier: replayIrlkit(replayTrace, DEFAULT_SWITCHER_SETTINGS, 'live', 'stall'),
+  noalbs: replayNoalbs(replayTrace, DEFAULT_SWITCHER_SETTINGS, 'live'),
 };
 
 /** Offline spans (output time) of a rule's switches. */

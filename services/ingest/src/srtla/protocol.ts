@@ -40,6 +40,8 @@ export const DROP_REASONS = [
   'already_registered',
   /** SRTLA control a sender has no business sending (REG3, ACK, unknown 0x9xxx). */
   'unexpected_srtla',
+  /** SRT handshake (and what follows) of a sender whose stream id may not publish (SRT_STREAM_KEY). */
+  'refused_stream_id',
   /** The kernel failed a send to the SRT listener. */
   'forward_error',
   /**
@@ -55,6 +57,12 @@ export const DROP_REASONS = [
 export type DropReason = (typeof DROP_REASONS)[number];
 /** Reasons counted on the group sockets (the listener's side), outside the senders' datagram tally. */
 export const LISTENER_SIDE_DROPS: readonly DropReason[] = ['forward_error', 'listener_refused', 'foreign_reply', 'no_link'];
+
+/**
+ * A NAK goes to the latest link alone while that link was heard this recently; a live feed sends
+ * hundreds of packets a second, so a quieter latest link means the whole group is faltering.
+ */
+export const NAK_QUIET_LINK_MS = 100;
 
 export interface Link {
   /** Exact source address and port, as the socket reports it. */
@@ -206,7 +214,11 @@ export class SrtlaRegistry {
     return { action: 'forward', group, link, data: datagram, isData: true, ack };
   }
 
-  /** Where a reply from the SRT listener goes: ACK and NAK to every link, the rest to the latest one. */
+  /**
+   * Where a reply from the SRT listener goes: ACK to every link; a NAK to the link that spoke last,
+   * and to every link only when that one has gone quiet (each copy of a NAK that arrives makes the
+   * sender retransmit again); the rest to the latest link.
+   */
   routeReply(group: Group, datagram: Uint8Array, now = 0): Link[] {
     const type = packetType(datagram);
     if (group.links.size === 0) {
@@ -216,12 +228,13 @@ export class SrtlaRegistry {
     this.counters.replies += 1;
     // Only a connection srt-live-transmit accepted gets ACKs, NAKs and keepalives: this group is a real sender.
     if (type === SRT_CONTROL.ack || type === SRT_CONTROL.nak || type === SRT_CONTROL.keepalive) group.srtAnsweredAt = now;
-    if (type === SRT_CONTROL.ack || type === SRT_CONTROL.nak) {
-      if (type === SRT_CONTROL.ack) this.noteAckSent(group, datagram, now);
+    if (type === SRT_CONTROL.ack) {
+      this.noteAckSent(group, datagram, now);
       return [...group.links.values()];
     }
-    if (group.lastLink && group.links.has(group.lastLink.key)) return [group.lastLink];
-    return [...group.links.values()].slice(-1);
+    const latest = group.lastLink && group.links.has(group.lastLink.key) ? group.lastLink : undefined;
+    if (type === SRT_CONTROL.nak && (!latest || now - latest.lastSeen > NAK_QUIET_LINK_MS)) return [...group.links.values()];
+    return latest ? [latest] : [...group.links.values()].slice(-1);
   }
 
   /**
@@ -258,6 +271,12 @@ export class SrtlaRegistry {
   }
 
   /** Counts a drop that happened outside the registry (socket errors, foreign packets). */
+  /** A datagram `receive` let through is dropped after all (its sender's stream id was refused). */
+  retract(reason: DropReason): void {
+    this.counters.forwarded -= 1;
+    this.count(reason);
+  }
+
   count(reason: DropReason): void {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
   }

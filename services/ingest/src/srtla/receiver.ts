@@ -4,7 +4,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { RecordableHistogram } from 'node:perf_hooks';
 import type { IngestSrtla, Logger } from '@irlkit/shared';
-import { isConnectedAnswer, SRT_HEADER_BYTES } from '../wire/srt.ts';
+import { handshakeStreamId, isConnectedAnswer, SRT_HEADER_BYTES, srtDestinationSocketId, srtShutdownPacket } from '../wire/srt.ts';
 import { addressLabel, bindUdp, normalizeAddress, setSocketBuffers } from '../wire/udp.ts';
 import { type Counters, DROP_REASONS, type Group, type Limits, type Link, SrtlaRegistry } from './protocol.ts';
 
@@ -20,6 +20,12 @@ export interface SrtlaReceiverOptions extends Limits {
   onDatagram?(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
   /** The SRT listener sent a group an ACK, NAK or keepalive: it accepted the sender behind this loopback port. */
   onListenerAnswer?(localPort: number): void;
+  /** Every datagram the SRT listener sends back to a group: proof it is alive. */
+  onReply?(): void;
+  /** Why a sender with this SRT stream id may not publish (null: it may); its packets are then dropped. */
+  admit?(streamId: string): string | null;
+  /** A bonded sender was refused for its stream id (once per group). */
+  onRefused?(group: string, streamId: string, reason: string): void;
   /** When given, records how long handling each sender datagram took, in ns (benchmarks). */
   handlingTime?: RecordableHistogram;
 }
@@ -50,8 +56,15 @@ interface GroupSocket {
   /** Packets that came before the socket was connected (a few ms after the link joined). */
   pending: Buffer[];
   onSent: (error: Error | null) => void;
+  /** The sender's SRT socket id, read from the listener's replies (0 until one came). */
+  senderSocketId: number;
 }
 const MAX_PENDING = 256;
+
+/** How a bonded sender is named wherever a feed's peer is shown (ingest.link, ingest.stats, the timeline). */
+export function groupPeerName(group: Group): string {
+  return `SRTLA group ${group.label}`;
+}
 
 export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [SrtlaLeave] }> {
   readonly registry: SrtlaRegistry;
@@ -74,10 +87,10 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
     return this.socket?.address().port ?? 0;
   }
 
-  /** Whether a loopback port is one of the group sockets srt-live-transmit sees as senders. */
-  ownsLocalPort(localPort: number): boolean {
-    for (const entry of this.groupSockets.values()) if (entry.localPort === localPort) return true;
-    return false;
+  /** The name of the bonded sender behind one of the group sockets' loopback ports. */
+  peerByLocalPort(localPort: number): string | undefined {
+    for (const entry of this.groupSockets.values()) if (entry.localPort === localPort) return groupPeerName(entry.group);
+    return undefined;
   }
 
   get counters(): Readonly<Counters> {
@@ -141,11 +154,18 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       }
       case 'forward': {
         if (outcome.ack) this.socket?.send(outcome.ack, port, address);
-        const entry = this.groupSocket(outcome.group);
-        if (this.options.onDatagram) {
-          const label = this.peers.get(key)?.label ?? addressLabel(address, port);
-          this.options.onDatagram(label, msg.length - SRT_HEADER_BYTES, outcome.isData ? 'data' : 'control', entry.localPort || undefined);
+        if (this.refusedByStreamId(outcome.group, msg, outcome.isData)) {
+          this.registry.retract('refused_stream_id');
+          return;
         }
+        const entry = this.groupSocket(outcome.group);
+        // One SRT session rides every link of the group: it is named by the group, not by whichever link spoke last.
+        this.options.onDatagram?.(
+          groupPeerName(outcome.group),
+          msg.length - SRT_HEADER_BYTES,
+          outcome.isData ? 'data' : 'control',
+          entry.localPort || undefined,
+        );
         // A listener that is restarting refuses packets; the group stays and the next packet retries.
         if (entry.connected) entry.socket.send(msg, entry.onSent);
         else if (entry.pending.length < MAX_PENDING) entry.pending.push(msg);
@@ -153,6 +173,22 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
         return;
       }
     }
+  }
+
+  /** Groups whose sender's stream id was refused: nothing of theirs reaches srt-live-transmit. */
+  private readonly refusedGroups = new WeakSet<Group>();
+
+  private refusedByStreamId(group: Group, msg: Buffer, isData: boolean): boolean {
+    if (!isData && this.options.admit) {
+      const streamId = handshakeStreamId(msg);
+      if (streamId !== undefined) {
+        const reason = this.options.admit(streamId);
+        if (reason && !this.refusedGroups.has(group)) this.options.onRefused?.(group.label, streamId, reason);
+        if (reason) this.refusedGroups.add(group);
+        else this.refusedGroups.delete(group);
+      }
+    }
+    return this.refusedGroups.has(group);
   }
 
   private groupSocket(group: Group): GroupSocket {
@@ -166,6 +202,7 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       connected: false,
       localPort: 0,
       pending: [],
+      senderSocketId: 0,
       onSent: (error) => {
         if (error) this.registry.count((error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'listener_refused' : 'forward_error');
       },
@@ -196,12 +233,35 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       this.registry.count('foreign_reply');
       return;
     }
+    const id = srtDestinationSocketId(reply);
+    if (id !== 0) entry.senderSocketId = id;
+    this.options.onReply?.();
     const links = this.registry.routeReply(entry.group, reply, Date.now());
     if (isConnectedAnswer(reply)) this.options.onListenerAnswer?.(entry.localPort);
     for (const link of links) {
       const to = this.peers.get(link.key);
       if (to) this.socket?.send(reply, to.port, to.address);
     }
+  }
+
+  /**
+   * The SRT listener was restarted and forgot every session: send each group's sender an SRT
+   * shutdown for its socket id on every link (the bonded links stay registered), so it reconnects
+   * now instead of after its peer-idle timeout. Returns how many groups were told.
+   */
+  endSessions(): number {
+    let told = 0;
+    for (const entry of this.groupSockets.values()) {
+      if (entry.senderSocketId === 0) continue;
+      const shutdown = srtShutdownPacket(entry.senderSocketId);
+      for (const link of entry.group.links.values()) {
+        const to = this.peers.get(link.key);
+        if (to) this.socket?.send(shutdown, to.port, to.address);
+      }
+      entry.senderSocketId = 0;
+      told += 1;
+    }
+    return told;
   }
 
   private closeGroupSocket(group: Group): void {

@@ -1,29 +1,23 @@
 // The bridge's internal HTTP API: health, Prometheus metrics, and every command as REST with a
 // bearer token. Validation, types and OpenAPI come from the shared zod schemas.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { type Bus, COMMAND_VERBS, type CommandVerb, commandSchemas } from '@irlkit/shared';
+import { type Bus, COMMAND_VERBS, type CommandVerb, commandSchemas, type SettingsBucket, sameSecret } from '@irlkit/shared';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
 import type { ObsClient } from '../obs/client.ts';
-import type { ObsMirror } from '../obs/state.ts';
-import type { Switcher } from '../switcher/runtime.ts';
+import type { ObsMirror } from '../obs/mirror.ts';
+import type { SwitcherRuntime } from '../switcher/runtime.ts';
 
 export interface HttpDeps {
   bus: Bus;
   obs: ObsClient;
   mirror: ObsMirror;
-  switcher: Switcher;
+  switcher: SwitcherRuntime;
+  settings: SettingsBucket;
   apiToken: string;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
 }
 
 export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
@@ -54,23 +48,30 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   gauge('irlkit_switcher_state', 'switcher state (0 live, 1 low, 2 offline)', () => ['live', 'low', 'offline'].indexOf(deps.switcher.state().state));
   gauge('irlkit_nats_rejected_messages', 'invalid NATS messages dropped', () => deps.bus.rejections.total);
 
-  app.get(
-    '/healthz',
-    {
-      schema: {
-        response: {
-          200: z.object({ ok: z.boolean(), obs: z.boolean(), nats: z.boolean(), obsError: z.string().nullable() }),
-          503: z.object({ ok: z.boolean(), obs: z.boolean(), nats: z.boolean(), obsError: z.string().nullable() }),
-        },
-      },
-    },
-    async (_req, reply) => {
-      const nats = !deps.bus.nc.isClosed();
-      const obs = deps.obs.isReachable();
-      const body = { ok: nats && obs, obs, nats, obsError: obs ? null : deps.obs.lastError };
-      return reply.code(body.ok ? 200 : 503).send(body);
-    },
-  );
+  const health = z.object({
+    ok: z.boolean(),
+    /** obs-websocket connected and answering (a hung OBS is closed, so it reads false). */
+    obs: z.boolean(),
+    /** How long ago OBS last answered anything (pinged every 2 s); null if it never has. */
+    obsLastAnswerAgeMs: z.number().int().nonnegative().nullable(),
+    nats: z.boolean(),
+    /** JetStream KV answers: settings and the wanted state are saved (false: kept in memory until it is back). */
+    settingsPersisted: z.boolean(),
+    obsError: z.string().nullable(),
+  });
+  app.get('/healthz', { schema: { response: { 200: health, 503: health } } }, async (_req, reply) => {
+    const nats = !deps.bus.nc.isClosed();
+    const obs = deps.obs.isReachable();
+    const body = {
+      ok: nats && obs,
+      obs,
+      obsLastAnswerAgeMs: deps.obs.lastAnswerAgeMs(),
+      nats,
+      settingsPersisted: deps.settings.available,
+      obsError: obs ? null : deps.obs.lastError,
+    };
+    return reply.code(body.ok ? 200 : 503).send(body);
+  });
 
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 

@@ -2,17 +2,20 @@
 // confirms the picture moves before showing a returned feed, persists settings, publishes state.
 import {
   type Bus,
+  DEFAULT_SWITCHER_SETTINGS,
   type Logger,
-  Setting,
-  type SwitcherConfig,
+  type Setting,
+  type SettingsBucket,
   type SwitcherMode,
+  type SwitcherScenes,
+  type SwitcherSettings,
   type SwitcherState,
-  switcherConfig,
+  storedSwitcherSettings,
   switcherMode,
+  switcherSettings,
   type Timeline,
   timeline,
 } from '@irlkit/shared';
-import { DEFAULT_SWITCHER_CONFIG } from './defaults.ts';
 import { type SwitcherAction, SwitcherPolicy } from './policy.ts';
 
 /** What the switcher needs from OBS (implemented by the obs-websocket client). */
@@ -30,14 +33,17 @@ export interface SwitcherObs {
   onReachable(listener: (reachable: boolean) => void): () => void;
 }
 
-export interface SwitcherOptions {
+export interface SwitcherRuntimeOptions {
   bus: Bus;
   obs: SwitcherObs;
   log: Logger;
-  /** JetStream KV bucket for settings. */
-  bucket: string;
-  /** Settings used until some are stored. */
-  defaults?: SwitcherConfig;
+  /** Where the streamer's settings are kept (JetStream KV, tolerating its absence). */
+  bucket: SettingsBucket;
+  /** The streamer's settings until some are stored. */
+  defaults?: SwitcherSettings;
+  /** The deployment's: the scene for each state, and the OBS media input that shows the feed. */
+  scenes: SwitcherScenes;
+  mediaInput: string;
   tickMs?: number;
   heartbeatMs?: number;
   /** How often to compare screenshots of the media input while waiting for a moving picture. */
@@ -48,34 +54,39 @@ export interface SwitcherOptions {
 
 export const SWITCHER_SETTINGS_KEY = 'switcher';
 
-export class Switcher {
+export class SwitcherRuntime {
   private policy!: SwitcherPolicy;
   private readonly events: Timeline;
-  private config!: SwitcherConfig;
-  private configSetting!: Setting<typeof switcherConfig>;
+  private settings!: SwitcherSettings;
+  private settingsStore!: Setting<typeof storedSwitcherSettings>;
   private modeSetting!: Setting<typeof switcherMode>;
   private cleanups: Array<() => void> = [];
   private frameWatch: { timer: NodeJS.Timeout; last: string | null; since: number; restarts: number } | undefined;
   private lastPublished = '';
 
-  constructor(private readonly options: SwitcherOptions) {
+  constructor(private readonly options: SwitcherRuntimeOptions) {
     this.events = timeline(options.bus, 'switcher');
   }
 
   async start(): Promise<void> {
     const { bus, obs, log } = this.options;
     const streamId = bus.streamId;
-    this.configSetting = await Setting.open(bus.nc, this.options.bucket, `${SWITCHER_SETTINGS_KEY}_${streamId}_config`, switcherConfig, log);
-    this.modeSetting = await Setting.open(bus.nc, this.options.bucket, `${SWITCHER_SETTINGS_KEY}_${streamId}_mode`, switcherMode, log);
-    const configured = this.options.defaults ?? DEFAULT_SWITCHER_CONFIG;
-    const stored = await this.configSetting.get();
-    // Thresholds and options are the streamer's (stored, changed from the dashboard); scene names and
-    // the feed input belong to the deployment's configuration, which wins on every start.
-    this.config = stored ? { ...stored, scenes: configured.scenes, mediaInput: configured.mediaInput } : configured;
+    this.settingsStore = this.options.bucket.setting(`${SWITCHER_SETTINGS_KEY}_${streamId}_config`, storedSwitcherSettings);
+    this.modeSetting = this.options.bucket.setting(`${SWITCHER_SETTINGS_KEY}_${streamId}_mode`, switcherMode);
+    // With JetStream away, the defaults until it is back and says otherwise.
+    this.settings = (await this.settingsStore.get()) ?? this.options.defaults ?? DEFAULT_SWITCHER_SETTINGS;
     const mode: SwitcherMode = (await this.modeSetting.get()) ?? 'auto';
-    this.policy = new SwitcherPolicy(this.config, Date.now());
+    this.cleanups.push(
+      this.settingsStore.onStored((value) => {
+        this.settings = value;
+        this.apply(this.policy.setSettings(value));
+        log.info('stored switcher settings loaded');
+      }),
+      this.modeSetting.onStored((value) => this.apply(this.policy.setMode(value))),
+    );
+    this.policy = new SwitcherPolicy(this.settings, this.options.scenes, Date.now());
     this.policy.observeProgramScene(obs.programScene());
-    this.apply(this.policy.setMode(mode, Date.now()));
+    this.apply(this.policy.setMode(mode));
     this.apply(this.policy.observeStreaming(obs.isStreaming(), Date.now()));
 
     this.cleanups.push(
@@ -99,21 +110,20 @@ export class Switcher {
         if (!reachable) return;
         // OBS came back (restarted): put the scene the switcher wants back on program.
         this.policy.observeProgramScene(obs.programScene());
-        this.apply(this.policy.setMode(this.policy.snapshot().mode, Date.now()));
+        this.apply(this.policy.setMode(this.policy.snapshot().mode));
       }),
       bus.serve('switcher.mode', async ({ mode }) => {
         await this.modeSetting.put(mode);
-        this.apply(this.policy.setMode(mode, Date.now()));
+        this.apply(this.policy.setMode(mode));
         this.events.info(`Switcher set to ${mode}`);
         return this.state();
       }),
       bus.serve('switcher.config', async (patch) => {
-        const merged = { ...this.config, ...patch };
-        const parsed = switcherConfig.safeParse(merged);
+        const parsed = switcherSettings.safeParse({ ...this.settings, ...patch });
         if (!parsed.success) throw new Error(`invalid switcher settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-        await this.configSetting.put(parsed.data);
-        this.config = parsed.data;
-        this.apply(this.policy.setConfig(parsed.data, Date.now()));
+        await this.settingsStore.put(parsed.data);
+        this.settings = parsed.data;
+        this.apply(this.policy.setSettings(parsed.data));
         this.events.info('Switcher settings changed');
         return parsed.data;
       }),
@@ -141,7 +151,8 @@ export class Switcher {
       since: s.since,
       reason: s.reason,
       scene: s.mode === 'auto' ? s.wantedScene : null,
-      thresholds: this.config,
+      settings: this.settings,
+      scenes: this.options.scenes,
     };
   }
 
@@ -167,8 +178,8 @@ export class Switcher {
         log.info({ scene: action.scene, reason: action.reason }, 'switched scene');
         this.events.info(`Switched to ${action.scene}: ${action.reason}`);
       } else if (action.type === 'restartMedia') {
-        await obs.restartMediaInput(this.config.mediaInput);
-        log.info({ input: this.config.mediaInput, reason: action.reason }, 'restarted media input');
+        await obs.restartMediaInput(this.options.mediaInput);
+        log.info({ input: this.options.mediaInput, reason: action.reason }, 'restarted media input');
       } else if (action.type === 'stopStream') {
         await obs.stopStream();
         this.events.warn(`Stream stopped: ${action.reason}`);
@@ -192,7 +203,7 @@ export class Switcher {
       if (busy || !obs.isReachable()) return;
       busy = true;
       try {
-        const shot = await obs.sourceScreenshot(this.config.mediaInput, 96);
+        const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
         if (this.frameWatch !== watch) return;
         if (watch.last !== null && shot !== watch.last) changes += 1;
         watch.last = shot;
@@ -206,7 +217,7 @@ export class Switcher {
           watch.restarts += 1;
           changes = 0;
           this.options.log.info({ restarts: watch.restarts }, 'picture not moving; restarting the media input');
-          await obs.restartMediaInput(this.config.mediaInput).catch(() => {});
+          await obs.restartMediaInput(this.options.mediaInput).catch(() => {});
         }
       } catch {
         // Screenshots fail while the input is (re)opening; keep trying.
