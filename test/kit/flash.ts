@@ -149,6 +149,19 @@ export function startRecorder(url: string, file: string): Recorder {
   };
 }
 
+/** The sender frame shown in a screenshot of OBS's media input (base64 PNG/JPEG), or null if none is readable. */
+export function senderFrameOfImage(base64: string): number | null {
+  const data = Buffer.from(base64.replace(/^data:[^,]+,/, ''), 'base64');
+  const result = spawnSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-vf', `scale=${RASTER_W}:${RASTER_H},format=gray`, '-f', 'rawvideo', 'pipe:1'], {
+    input: data,
+    maxBuffer: 1 << 20,
+  });
+  if (result.status !== 0 || result.stdout.length !== RASTER_W * RASTER_H) return null;
+  const raster = new Uint8Array(result.stdout);
+  if (raster.reduce((sum, v) => sum + v, 0) / raster.length > 200) return null; // a flash hides the number
+  return readSenderFrame(raster);
+}
+
 /** The sender frame number in a 96x54 grayscale raster of the feed, or null if it is not the feed. */
 export function readSenderFrame(raster: Uint8Array): number | null {
   let sum = 0;

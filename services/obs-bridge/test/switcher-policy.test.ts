@@ -283,6 +283,39 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
     expect(s.program()).toBe('Offline');
   });
 
+  it('watches for the frozen picture once the buffers should be dry, and goes OFFLINE the moment it is seen', () => {
+    const s = setup({ pictureLagMs: 500 });
+    s.bringUp();
+    const last = s.now();
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'feed stalled: no data for 500 ms', { lastPacketTs: last, playoutMs }));
+    s.wait(last + playoutMs - s.now() - 50);
+    expect(s.policy.watchingForFreeze(s.now())).toBe(false);
+    s.wait(50);
+    expect(s.policy.watchingForFreeze(s.now())).toBe(true);
+    s.wait(150);
+    expect(s.program()).toBe('Live');
+    s.take(s.policy.pictureFroze(s.now()));
+    expect(s.program()).toBe('Offline');
+    expect(s.policy.snapshot()).toMatchObject({ state: 'offline', reason: 'feed stalled: no data for 500 ms; picture froze', since: last + playoutMs + 150 });
+    expect(s.policy.watchingForFreeze(s.now())).toBe(false);
+    expect(s.policy.pictureFroze(s.now())).toEqual([]); // a late report changes nothing
+  });
+
+  it('does not watch for a frozen picture when the feed resumed in time', () => {
+    const s = setup();
+    s.bringUp();
+    const last = s.now();
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'stalled', { lastPacketTs: last, playoutMs }));
+    s.wait(1000);
+    s.take(s.policy.linkConnected(s.now(), 'resumed'));
+    s.wait(3000);
+    expect(s.policy.watchingForFreeze(s.now())).toBe(false);
+    expect(s.policy.pictureFroze(s.now())).toEqual([]);
+    expect(s.program()).toBe('Live');
+  });
+
   it('makes no switch at all for a gap shorter than the buffers, and ignores the receive rate meanwhile', () => {
     const s = setup({ lowWindowMs: 500 });
     s.bringUp();

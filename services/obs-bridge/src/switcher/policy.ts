@@ -51,10 +51,11 @@ export class SwitcherPolicy {
    */
   private falls: number[] = [];
   /**
-   * A lost feed still playing out of the latency buffers: OFFLINE at `at`, when the picture would
-   * freeze, unless the feed resumes first (then viewers never saw the gap).
+   * A lost feed still playing out of the latency buffers: OFFLINE as soon as the media input's picture
+   * is seen frozen after `watchFrom` (the buffers nominally dry), at `at` at the latest, unless the feed
+   * resumes first (then viewers never saw the gap).
    */
-  private pendingOffline: { at: number; reason: string } | null = null;
+  private pendingOffline: { at: number; watchFrom: number; reason: string } | null = null;
 
   constructor(
     private config: SwitcherSettings,
@@ -138,7 +139,12 @@ export class SwitcherPolicy {
     this.resetRuns();
     const freezeAt = this.freezeAt(loss);
     if (this.state !== 'offline' && freezeAt !== null && freezeAt > now && (wasUp || this.pendingOffline)) {
-      this.pendingOffline = { at: Math.min(freezeAt, this.pendingOffline?.at ?? freezeAt), reason };
+      const drainedAt = freezeAt - this.config.pictureLagMs;
+      this.pendingOffline = {
+        at: Math.min(freezeAt, this.pendingOffline?.at ?? freezeAt),
+        watchFrom: Math.min(drainedAt, this.pendingOffline?.watchFrom ?? drainedAt),
+        reason,
+      };
       return [];
     }
     this.pendingOffline = null;
@@ -148,7 +154,24 @@ export class SwitcherPolicy {
     return this.enter('offline', now, reason);
   }
 
-  /** When the picture of a feed lost this way would freeze on OBS's program; null if unknown. */
+  /**
+   * A lost feed whose buffers should have run dry by now: the runtime should watch the media input and
+   * call `pictureFroze` the moment its picture stops, which is when viewers would see it freeze.
+   */
+  watchingForFreeze(now: number): boolean {
+    return this.pendingOffline !== null && now >= this.pendingOffline.watchFrom;
+  }
+
+  /** The media input's picture stopped while a lost feed played out: OFFLINE now. */
+  pictureFroze(now: number): SwitcherAction[] {
+    if (!this.pendingOffline) return [];
+    const { reason } = this.pendingOffline;
+    this.pendingOffline = null;
+    this.framesMoving = false;
+    return this.enter('offline', now, `${reason}; picture froze`);
+  }
+
+  /** When the picture of a feed lost this way would freeze on OBS's program at the latest; null if unknown. */
   freezeAt(loss?: FeedLoss): number | null {
     if (!loss || loss.lastPacketTs === null || loss.playoutMs === null) return null;
     return loss.lastPacketTs + loss.playoutMs + this.config.pictureLagMs;
