@@ -246,162 +246,195 @@ const delays = liveOutages
 const steadyMs = delays[0]?.beforeMs ?? Number.NaN;
 log(`measured rows ${JSON.stringify(liveRows)}; replayed ${JSON.stringify(replayRows)}; delays ${JSON.stringify(delays)}`);
 
-// --- C: A/V offset with outages and 5 % loss, and false failovers on a lossy, alive link ---------------
-feed = startFeed();
-await onProgram('Live', 40_000);
-await sleep(4000);
-const av = await record('av', async () => {
-  const start = Date.now();
-  const outageEvery = AV_MS / 10;
-  for (let k = 0; k < 10; k++) {
-    await sleep(Math.max(0, start + k * outageEvery + outageEvery / 2 - Date.now()));
-    if (k === 5) {
-      link.loss(0.05);
-      await sleep(10_000);
-      link.loss(0);
-    } else {
-      link.cut();
-      await sleep(OUTAGES_MS[k % OUTAGES_MS.length] as number);
-      link.restore();
-    }
-  }
-  await sleep(Math.max(0, start + AV_MS - Date.now()));
-});
-const offsets = avOffsets(av.rec);
-const offsetValues = offsets.map((o) => o.offsetMs);
-const firstWindow = offsets.filter((o) => o.atMs < (offsets[0]?.atMs ?? 0) + 30_000).map((o) => o.offsetMs);
-const lastWindow = offsets.filter((o) => o.atMs > (offsets.at(-1)?.atMs ?? 0) - 30_000).map((o) => o.offsetMs);
-const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / Math.max(1, v.length);
-const drift = mean(lastWindow) - mean(firstWindow);
-log(`A/V: ${offsetValues.length} pairs, ${Math.min(...offsetValues)}…${Math.max(...offsetValues)} ms, drift ${drift} ms`);
-
-await onProgram('Live', 60_000);
-await sleep(3000);
-const aliveFrom = program.length;
-let seed = 20261201;
-const random = () => {
-  seed = (seed * 16807) % 2147483647;
-  return seed / 2147483647;
-};
-link.loss(0.05);
-const aliveStart = Date.now();
-let gaps = 0;
-while (Date.now() - aliveStart < ALIVE_MS) {
-  await sleep(3000 + random() * 7000);
-  link.cut();
-  await sleep(200 + random() * 1300);
-  link.restore();
-  gaps += 1;
+// --- report (written after B, and again with C and D; a later phase that fails leaves its rows "—") ----
+interface Later {
+  av?: { n: number; min: number; max: number; drift: number };
+  aliveSwitches?: number;
+  gaps?: number;
+  added?: number[];
+  failed?: string[];
 }
-link.loss(0);
-const aliveSwitches = program.slice(aliveFrom).length;
-await feed.stop();
-
-// --- D: irlkit's added delay against OBS reading the sender directly (one sender, both paths) ----------
-const directPort = await freeUdpPort();
-await bridge.obs.call('adding a direct input', (ws) =>
-  ws.call('CreateInput', {
-    sceneName: 'Starting',
-    inputName: 'Direct feed',
-    inputKind: 'ffmpeg_source',
-    inputSettings: {
-      is_local_file: false,
-      input: `srt://127.0.0.1:${directPort}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`,
-      input_format: 'mpegts',
-      close_when_inactive: false,
-      restart_on_activate: false,
-      buffering_mb: 1,
-      seekable: false,
-    },
-  }),
-);
-await sleep(2000);
-const both = startFlashFeed({
-  port: link.port,
-  outputs: [srtUrl({ port: link.port, latencyMs: 500 }), srtUrl({ port: directPort, latencyMs: SRT_LATENCY_MS })],
-});
-await onProgram('Live', 40_000);
-await sleep(4000);
-const raster = async (source: string) => {
-  const shot = await bridge.obs.sourceScreenshot(source, 96, 'png');
-  const data = Buffer.from(shot.replace(/^data:[^,]+,/, ''), 'base64');
-  const out = spawnSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-vf', 'scale=96:54,format=gray', '-f', 'rawvideo', 'pipe:1'], { input: data });
-  return readSenderFrame(new Uint8Array(out.stdout));
-};
-const added: number[] = [];
-for (let i = 0; i < 40; i++) {
-  const d1 = await raster('Direct feed');
-  const k = await raster('SRT feed');
-  const d2 = await raster('Direct feed');
-  if (d1 !== null && k !== null && d2 !== null && Math.abs(d2 - d1) < 10) added.push(((d1 + d2) / 2 - k) * FRAME_MS);
-  await sleep(200);
-}
-await both.stop();
-await link.stop();
-await stack.stop();
-rmSync(dir, { recursive: true, force: true });
-
-// --- report -----------------------------------------------------------------------------------------
-const s = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '—');
+const later: Later = { failed: [] };
+const fmt = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '—');
 const label = (o: Outage) => (o.durationMs === 'kill' ? 'sender `kill -9`' : `${(o.durationMs as number) / 1000} s outage`);
-const rows = referenceOutages.map((o, i) => {
-  const cell = (r: Row | undefined) => (r ? `${s(r.frozenMs)} / ${s(r.cutMs)} / ${s(r.heldMs)} / ${r.switches}` : '—');
-  return `| ${label(o)} | ${cell(liveRows[i])} | ${cell(replayRows.irlkit?.[i])} | ${cell(replayRows.earlier?.[i])} | ${cell(replayRows.noalbs?.[i])} |`;
-});
-const delayRows = delays.map((d) => `| ${d.durationMs / 1000} s | ${s(d.beforeMs)} | ${s(d.afterMs)} | ${Math.round(d.afterMs - steadyMs)} |`);
-const addedMedian = percentile(added, 50);
-const result = {
-  rows,
-  delayRows,
-  av: { n: offsetValues.length, min: Math.min(...offsetValues), max: Math.max(...offsetValues), drift },
-  aliveSwitches,
-  gaps,
-  addedMedian,
-  audioWarnings,
-};
-log(JSON.stringify(result, null, 1));
-writeBenchSection(
-  'viewers',
-  'What viewers see: frozen picture, good picture cut, delay and A/V sync on the RTMP output',
-  `pnpm bench viewers${AV_MS !== 600_000 || ALIVE_MS !== 1_800_000 ? ` (BENCH_AV_MS=${AV_MS} BENCH_ALIVE_MS=${ALIVE_MS}; the goals' full runs: BENCH_AV_MS=600000 BENCH_ALIVE_MS=1800000)` : ''}`,
-  `
+function writeReport(): void {
+  const rows = referenceOutages.map((o, i) => {
+    const cell = (r: Row | undefined) => (r ? `${fmt(r.frozenMs)} / ${fmt(r.cutMs)} / ${fmt(r.heldMs)} / ${r.switches}` : '—');
+    return `| ${label(o)} | ${cell(liveRows[i])} | ${cell(replayRows.irlkit?.[i])} | ${cell(replayRows.earlier?.[i])} | ${cell(replayRows.noalbs?.[i])} |`;
+  });
+  const delayRows = delays.map((d) => `| ${d.durationMs / 1000} s | ${fmt(d.beforeMs)} | ${fmt(d.afterMs)} | ${Math.round(d.afterMs - steadyMs)} |`);
+  const addedMedian = later.added?.length ? percentile(later.added, 50) : Number.NaN;
+  log(JSON.stringify({ rows, delayRows, later, addedMedian, audioWarnings }, null, 1));
+  const av = later.av;
+  writeBenchSection(
+    'viewers',
+    'What viewers see: frozen picture, good picture cut, delay and A/V sync on the RTMP output',
+    `pnpm bench viewers${AV_MS !== 600_000 || ALIVE_MS !== 1_800_000 ? ` (BENCH_AV_MS=${AV_MS} BENCH_ALIVE_MS=${ALIVE_MS}; the goals' full runs: BENCH_AV_MS=600000 BENCH_ALIVE_MS=1800000)` : ''}`,
+    `
 Real components in a private network namespace: a flash/beep feed (ffmpeg lavfi: 640×360/30 fps test
 pattern, the first 3 frames of every second white and a 1 kHz beep for the same 100 ms, every frame's
 number drawn in 16 boxes) sent over SRT through a user-space UDP link (outages = every datagram dropped)
 → ingest (SRT latency ${SRT_LATENCY_MS} ms) → srt-live-transmit → SRT ${OUTPUT_LATENCY_MS} ms → OBS 29 → RTMP (nginx), recorded
 with \`ffmpeg -c copy\` and read back frame by frame (scene on air, sender frame shown) and sample by sample (beeps).
-
+${later.failed?.length ? `\n**Phases that failed in this run** (their rows below are empty): ${later.failed.join('; ')}\n` : ''}
 **Per outage** — frozen picture on air / good picture cut before the freeze / held on Offline after
 the picture moved again / scene switches, in seconds. Goal: frozen and cut ≤ 0.2 s each; outages
 shorter than the latency → 0 switches. "Measured" is irlkit's switcher running for real (auto mode), judged on its own
 recording; the other columns replay the ingest traces of one recording made with the switcher in manual mode
-(program stays Live, so it shows exactly when the picture froze) through each rule: irlkit's, the earlier
-rule (Offline with ingest's stall event, 500 ms after the last packet) and NOALBS's (1 s polls, 6 identical
-samples). Replays take the moving picture as confirmed 300 ms after the link returns.
+(program stays Live, so it shows exactly when the picture froze) through each rule: irlkit's deadline
+(last packet + playout + pictureLagMs; the live switcher also watches the input's picture, which a replay
+cannot), the earlier rule (Offline with ingest's stall event, 500 ms after the last packet) and NOALBS's
+(1 s polls, 6 identical samples). Replays take the moving picture as confirmed 300 ms after the link returns.
 
-| outage | irlkit, measured | irlkit, replayed | earlier rule (stall at 500 ms), replayed | NOALBS rule, replayed |
+| outage | irlkit, measured | irlkit deadline, replayed | earlier rule (stall at 500 ms), replayed | NOALBS rule, replayed |
 |---|---|---|---|---|
 ${rows.join('\n')}
 
 **Delay sender → RTMP output** (irlkit, measured run): median over the 5 s before each outage and over
-10–12 s after it ended (frame send time from the sender's pacing, arrival at the recorder). Goal: back within 100 ms of steady.
+10–12 s after it ended (frame send time from the sender's pacing, arrival at the recorder; "—": not on air then).
+Goal: back within 100 ms of steady.
 
 | outage | before s | 10 s after s | after − steady ms |
 |---|---|---|---|
 ${delayRows.join('\n')}
 
-**A/V offset** over ${AV_MS / 60_000} min with 9 outages (0.5–4 s) and 10 s of 5 % random loss: ${result.av.n} flash/beep pairs,
-offset (audio − video) from ${Math.round(result.av.min)} to ${Math.round(result.av.max)} ms, drift (last 30 s − first 30 s) ${Math.round(drift)} ms.
+**A/V offset** over ${AV_MS / 60_000} min with 9 outages (0.5–4 s) and 10 s of 5 % random loss: ${
+      av
+        ? `${av.n} flash/beep pairs, offset (audio − video) from ${Math.round(av.min)} to ${Math.round(av.max)} ms, drift (last 30 s − first 30 s) ${Math.round(av.drift)} ms`
+        : '—'
+    }.
 Goal: |offset| ≤ 45 ms, drift ≤ 20 ms.
 
-**OBS's audio buffering**: ${audioWarnings.length ? audioWarnings.slice(-3).join('; ') : 'no buffering increase or lagging audio reported by OBS during the whole run'}.
+**OBS's audio buffering** (OBS's log lines, surfaced as \`process\` warnings): ${
+      audioWarnings.length
+        ? `${audioWarnings.length} warnings, the last: ${audioWarnings.slice(-3).join('; ')}`
+        : 'no buffering increase or lagging audio reported by OBS during the whole run'
+    }.
 
-**False failovers**: ${ALIVE_MS / 60_000} min of a lossy but alive link (5 % random loss, ${gaps} gaps of 0.2–1.5 s):
-${aliveSwitches} scene switches. Goal: 0.
+**False failovers**: ${ALIVE_MS / 60_000} min of a lossy but alive link (5 % random loss, ${later.gaps ?? '—'} gaps of 0.2–1.5 s):
+${later.aliveSwitches ?? '—'} scene switches. Goal: 0.
 
 **irlkit's added delay** against OBS reading the same sender directly (one ffmpeg sending to both, screenshots
-of both inputs, ${added.length} samples): median ${Math.round(addedMedian)} ms. Goal ≤ 100 ms.
+of both inputs, ${later.added?.length ?? 0} samples): median ${Number.isFinite(addedMedian) ? Math.round(addedMedian) : '—'} ms. Goal ≤ 100 ms.
 `,
-);
+  );
+}
+writeReport();
+
+// --- C: A/V offset with outages and 5 % loss, and false failovers on a lossy, alive link ---------------
+try {
+  feed = startFeed();
+  await onProgram('Live', 40_000);
+  await sleep(4000);
+  const av = await record('av', async () => {
+    const start = Date.now();
+    const outageEvery = AV_MS / 10;
+    for (let k = 0; k < 10; k++) {
+      await sleep(Math.max(0, start + k * outageEvery + outageEvery / 2 - Date.now()));
+      if (k === 5) {
+        link.loss(0.05);
+        await sleep(10_000);
+        link.loss(0);
+      } else {
+        link.cut();
+        await sleep(OUTAGES_MS[k % OUTAGES_MS.length] as number);
+        link.restore();
+      }
+    }
+    await sleep(Math.max(0, start + AV_MS - Date.now()));
+  });
+  const offsets = avOffsets(av.rec);
+  const offsetValues = offsets.map((o) => o.offsetMs);
+  const firstWindow = offsets.filter((o) => o.atMs < (offsets[0]?.atMs ?? 0) + 30_000).map((o) => o.offsetMs);
+  const lastWindow = offsets.filter((o) => o.atMs > (offsets.at(-1)?.atMs ?? 0) - 30_000).map((o) => o.offsetMs);
+  const mean = (v: number[]) => v.reduce((sum, x) => sum + x, 0) / Math.max(1, v.length);
+  later.av = { n: offsetValues.length, min: Math.min(...offsetValues), max: Math.max(...offsetValues), drift: mean(lastWindow) - mean(firstWindow) };
+  log(`A/V: ${JSON.stringify(later.av)}`);
+
+  await onProgram('Live', 60_000);
+  await sleep(3000);
+  const aliveFrom = program.length;
+  let seed = 20261201;
+  const random = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  link.loss(0.05);
+  const aliveStart = Date.now();
+  let gaps = 0;
+  while (Date.now() - aliveStart < ALIVE_MS) {
+    await sleep(3000 + random() * 7000);
+    link.cut();
+    await sleep(200 + random() * 1300);
+    link.restore();
+    gaps += 1;
+  }
+  link.loss(0);
+  later.gaps = gaps;
+  later.aliveSwitches = program.slice(aliveFrom).length;
+  log(`alive: ${gaps} gaps, ${later.aliveSwitches} switches`);
+} catch (error) {
+  later.failed?.push(`A/V and false failovers: ${(error as Error).message}`);
+  log(`phase C failed: ${(error as Error).stack}`);
+}
+await feed.stop();
+link.loss(0);
+link.restore();
+writeReport();
+
+// --- D: irlkit's added delay against OBS reading the sender directly (one sender, both paths) ----------
+try {
+  const directPort = await freeUdpPort();
+  await bridge.obs.call('adding a direct input', (ws) =>
+    ws.call('CreateInput', {
+      sceneName: 'Starting',
+      inputName: 'Direct feed',
+      inputKind: 'ffmpeg_source',
+      inputSettings: {
+        is_local_file: false,
+        input: `srt://127.0.0.1:${directPort}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`,
+        input_format: 'mpegts',
+        close_when_inactive: false,
+        restart_on_activate: false,
+        buffering_mb: 1,
+        seekable: false,
+      },
+    }),
+  );
+  await sleep(2000);
+  const both = startFlashFeed({
+    port: link.port,
+    outputs: [srtUrl({ port: link.port, latencyMs: 500 }), srtUrl({ port: directPort, latencyMs: SRT_LATENCY_MS })],
+  });
+  try {
+    await onProgram('Live', 40_000);
+    await sleep(4000);
+    const raster = async (source: string) => {
+      const shot = await bridge.obs.sourceScreenshot(source, 96, 'png');
+      const data = Buffer.from(shot.replace(/^data:[^,]+,/, ''), 'base64');
+      const out = spawnSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-vf', 'scale=96:54,format=gray', '-f', 'rawvideo', 'pipe:1'], { input: data });
+      const n = readSenderFrame(new Uint8Array(out.stdout));
+      return n !== null && n < 60_000 ? n : null; // all boxes white: a flash frame
+    };
+    const added: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const d1 = await raster('Direct feed');
+      const k = await raster('SRT feed');
+      const d2 = await raster('Direct feed');
+      if (d1 !== null && k !== null && d2 !== null && Math.abs(d2 - d1) < 10) added.push(((d1 + d2) / 2 - k) * FRAME_MS);
+      await sleep(200);
+    }
+    later.added = added;
+  } finally {
+    await both.stop();
+  }
+} catch (error) {
+  later.failed?.push(`added delay: ${(error as Error).message}`);
+  log(`phase D failed: ${(error as Error).stack}`);
+}
+await link.stop();
+await stack.stop();
+rmSync(dir, { recursive: true, force: true });
+writeReport();
 log('viewers benchmark written to docs/BENCHMARKS.md');
 process.exit(0);
