@@ -7,6 +7,7 @@ import { BondedLinks } from './panels/BondedLinks';
 import { Charts } from './panels/Charts';
 import { Controls } from './panels/Controls';
 import { FeedStatus } from './panels/FeedStatus';
+import { NotifyButton } from './panels/NotifyButton';
 import { OnAirHeader } from './panels/OnAirHeader';
 import { Preview } from './panels/Preview';
 import { SwitcherSettings } from './panels/SwitcherSettings';
@@ -19,7 +20,9 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
   const settings = live.switcher?.settings;
   return (
     <main className="grid">
-      <OnAirHeader obs={live.obs} connected={connected} streamId={streamId} desktopUrl={desktopUrl} />
+      <OnAirHeader obs={live.obs} connected={connected} streamId={streamId} desktopUrl={desktopUrl}>
+        <NotifyButton live={live} />
+      </OnAirHeader>
       <Preview obs={live.obs} screenshot={live.screenshot} />
       <FeedStatus
         stats={live.stats}
