@@ -21,6 +21,9 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
   return (
     <main className="grid">
       <OnAirHeader obs={live.obs} connected={connected} streamId={streamId} desktopUrl={desktopUrl}>
+        <a href="/sessions" data-testid="sessions-link">
+          Sessions
+        </a>
         <NotifyButton live={live} />
       </OnAirHeader>
       <Preview obs={live.obs} screenshot={live.screenshot} />
