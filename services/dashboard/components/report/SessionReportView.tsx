@@ -39,8 +39,8 @@ export function SessionReportView({ id }: { id: string }) {
             {day(session.startTs)}, {clock(session.startTs)}–{session.endTs === null ? 'on air' : clock(session.endTs)}
           </h1>
           <span className="note" data-testid="report-duration">
-            {duration(report.durationMs)} · {report.outages.length} outage{report.outages.length === 1 ? '' : 's'} · {report.switches.length} switches ·{' '}
-            {report.restarts.length} restarts
+            {duration(report.durationMs)} · {report.outages.length} outage{report.outages.length === 1 ? '' : 's'} · {report.switches.length} switch
+            {report.switches.length === 1 ? '' : 'es'} · {report.restarts.length} restart{report.restarts.length === 1 ? '' : 's'}
           </span>
         </div>
         <nav className="meta noprint">
@@ -79,7 +79,7 @@ export function SessionReportView({ id }: { id: string }) {
       </section>
 
       <section className="card">
-        <h2>Bitrate</h2>
+        <h2>Bitrate (kbit/s)</h2>
         <div className="plot tall" data-testid="report-chart">
           <ResponsiveContainer width="100%" height="100%">
             <ComposedChart data={chart} margin={{ top: 4, right: 8, bottom: 0, left: -8 }}>
@@ -97,7 +97,7 @@ export function SessionReportView({ id }: { id: string }) {
                   />
                 ))}
               <XAxis dataKey="label" stroke="#7d8aa5" fontSize={11} minTickGap={40} />
-              <YAxis stroke="#7d8aa5" fontSize={11} unit=" k" />
+              <YAxis stroke="#7d8aa5" fontSize={11} />
               <Tooltip contentStyle={{ background: '#151a24', border: '1px solid #263043' }} />
               <Area
                 type="monotone"
