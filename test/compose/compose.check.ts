@@ -148,7 +148,7 @@ const sampler = (async () => {
 // --- the checks ---------------------------------------------------------------------------------
 // The containers with a healthcheck; chat has none (it only dials out).
 const services = ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'dashboard', 'rtmp-sink'];
-const irlkitServices = [...services.filter((s) => s !== 'rtmp-sink'), 'chat'];
+const irlkitServices = [...services.filter((s) => s !== 'rtmp-sink'), 'chat', 'restream'];
 const upAt = Date.now();
 await check('every container reports healthy', async () => {
   let states: string[] = [];
