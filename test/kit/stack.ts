@@ -37,6 +37,8 @@ export interface StackOptions {
   obsProxy?: boolean;
   /** Start nats-server without JetStream (as if it were unavailable). */
   noJetstream?: boolean;
+  /** Where OBS streams instead of the stack's sink (the restream relay). */
+  obsRtmp?: { url: string; key: string };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
@@ -52,8 +54,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const srtPort = await freeUdpPort();
     const outputPort = await freeUdpPort();
     const obs = await startObs(nats, {
-      OBS_RTMP_URL: sink.serverUrl,
-      OBS_RTMP_KEY: 'test',
+      OBS_RTMP_URL: options.obsRtmp?.url ?? sink.serverUrl,
+      OBS_RTMP_KEY: options.obsRtmp?.key ?? 'test',
       OBS_FEED_URL: `srt://127.0.0.1:${outputPort}?mode=caller&latency=200000&connect_timeout=500`,
     });
     closers.push(() => obs.stop());
