@@ -48,10 +48,11 @@ describe('restream with a real OBS', () => {
     refusing = await startRtmpSink({ acceptKeys: ['the-right-key'] });
     tls = await startRtmpsTerminator(sinks[3] as RtmpSink);
     recordings = mkdtempSync(join(tmpdir(), 'irlkit-obs-recordings-'));
-    // Two earlier recordings: the older (8 MB) must go once the folder passes its 10 MB budget.
+    // Two earlier recordings: the older (55 MB) must go once the live one takes the folder past its 60 MB
+    // budget; the newer stays (the folder is within budget again without it).
     const older = join(recordings, 'main-20250101T000000Z.mkv');
     const newer = join(recordings, 'main-20250102T000000Z.mkv');
-    writeFileSync(older, Buffer.alloc(8 * MB));
+    writeFileSync(older, Buffer.alloc(55 * MB));
     writeFileSync(newer, Buffer.alloc(1 * MB));
     utimesSync(older, new Date('2025-01-01'), new Date('2025-01-01'));
     utimesSync(newer, new Date('2025-01-02'), new Date('2025-01-02'));
@@ -71,7 +72,7 @@ describe('restream with a real OBS', () => {
           RESTREAM_SEED_URL: sinks[0]?.serverUrl,
           RESTREAM_SEED_KEY: 'twitch-key',
           RECORDING_DIR: recordings,
-          RECORDING_MAX_GB: '0.01',
+          RECORDING_MAX_GB: '0.06',
         },
       }),
       bus: restreamBus,
@@ -138,8 +139,8 @@ describe('restream with a real OBS', () => {
   it('the recording plays back, and the budget deleted the oldest but never the one recording', async () => {
     const current = restream.recorder.state().current as string;
     expect(current).toMatch(/^main-\d{8}T\d{6}Z\.mkv$/);
-    // OBS at 2.5 Mbit/s: a few seconds more put the folder over its 10 MB budget.
-    await waitFor(() => restream.recorder.files().reduce((sum, f) => sum + f.bytes, 0) > 10 * MB, 'the folder over its budget', 60_000, 500);
+    // OBS at 2.5 Mbit/s has passed 4 MB by now: the budget check (every 30 s while recording) deletes the oldest.
+    await waitFor(() => !existsSync(join(recordings, 'main-20250101T000000Z.mkv')), 'the oldest recording deleted over the budget', 60_000, 500);
     expect((await stack.observer.request('stream.stop', {}, 15_000)).ok).toBe(true);
     await waitFor(() => restream.recorder.state().status === 'idle', 'the recording closed when OBS stopped', 20_000);
     expect(existsSync(join(recordings, 'main-20250101T000000Z.mkv'))).toBe(false);
