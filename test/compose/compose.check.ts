@@ -68,10 +68,10 @@ function assert(condition: unknown, message: string): asserts condition {
  * slower Python docker-compose), each attempt with 15 s to finish: on 2 loaded cores a 5 s attempt
  * (docker-compose's start-up + ffprobe's wait for a keyframe) timed out again and again while OBS streamed.
  */
-function sinkStreams(what: string, timeoutMs: number) {
+function sinkStreams(what: string, timeoutMs: number, key = env.rtmpKey) {
   const sink = containerId('rtmp-sink');
   assert(sink, 'no rtmp-sink container');
-  return probeUntilAudioAndVideo(`rtmp://127.0.0.1/live/${env.rtmpKey}`, what, timeoutMs, [DOCKER, 'exec', sink], 15_000);
+  return probeUntilAudioAndVideo(`rtmp://127.0.0.1/live/${key}`, what, timeoutMs, [DOCKER, 'exec', sink], 15_000);
 }
 function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolveConnect) => {
@@ -219,6 +219,15 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
       video?.codec_name === 'h264' && video.height === 480 && Math.abs((video.width ?? 0) - 854) <= 4,
       `unexpected video: ${JSON.stringify(video).slice(0, 300)}`,
     );
+  });
+
+  await check('a second destination added over NATS (restream) → the sink receives the program under both keys', async () => {
+    const reply = await probe.request('destination.save', { name: 'Second platform', url: 'rtmp://rtmp-sink/live', key: 'second-destination-key' });
+    assert(reply.ok, `destination.save refused: ${reply.error}`);
+    const second = await sinkStreams('ffprobe to read the second destination', 60_000, 'second-destination-key');
+    assert(second.some((s) => s.codec_name === 'h264'), `second destination: ${JSON.stringify(second).slice(0, 300)}`);
+    const first = await sinkStreams('ffprobe to read the first destination still', 60_000);
+    assert(first.some((s) => s.codec_name === 'h264'), `first destination: ${JSON.stringify(first).slice(0, 300)}`);
   });
 
   await check('the dashboard answers on 127.0.0.1:8080 and requires login', async () => {
