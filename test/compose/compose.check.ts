@@ -225,9 +225,15 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     const reply = await probe.request('destination.save', { name: 'Second platform', url: 'rtmp://rtmp-sink/live', key: 'second-destination-key' });
     assert(reply.ok, `destination.save refused: ${reply.error}`);
     const second = await sinkStreams('ffprobe to read the second destination', 60_000, 'second-destination-key');
-    assert(second.some((s) => s.codec_name === 'h264'), `second destination: ${JSON.stringify(second).slice(0, 300)}`);
+    assert(
+      second.some((s) => s.codec_name === 'h264'),
+      `second destination: ${JSON.stringify(second).slice(0, 300)}`,
+    );
     const first = await sinkStreams('ffprobe to read the first destination still', 60_000);
-    assert(first.some((s) => s.codec_name === 'h264'), `first destination: ${JSON.stringify(first).slice(0, 300)}`);
+    assert(
+      first.some((s) => s.codec_name === 'h264'),
+      `first destination: ${JSON.stringify(first).slice(0, 300)}`,
+    );
   });
 
   await check('the dashboard answers on 127.0.0.1:8080 and requires login', async () => {
