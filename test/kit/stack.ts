@@ -37,11 +37,14 @@ export interface StackOptions {
   obsProxy?: boolean;
   /** Start nats-server without JetStream (as if it were unavailable). */
   noJetstream?: boolean;
+  /** SRT latency of the hop into OBS, set at both ends. */
+  outputLatencyMs?: number;
   /** Where OBS streams instead of the stack's sink (the restream relay). */
   obsRtmp?: { url: string; key: string };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
+  const outputLatencyMs = options.outputLatencyMs ?? 200;
   const closers: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -56,7 +59,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const obs = await startObs(nats, {
       OBS_RTMP_URL: options.obsRtmp?.url ?? sink.serverUrl,
       OBS_RTMP_KEY: options.obsRtmp?.key ?? 'test',
-      OBS_FEED_URL: `srt://127.0.0.1:${outputPort}?mode=caller&latency=200000&connect_timeout=500`,
+      OBS_FEED_URL: `srt://127.0.0.1:${outputPort}?mode=caller&latency=${outputLatencyMs * 1000}&connect_timeout=500`,
     });
     closers.push(() => obs.stop());
     const obsProxy = options.obsProxy ? await startObsProxy(obs.wsUrl) : undefined;
@@ -73,6 +76,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
           INGEST_OUTPUT_PORT: String(outputPort),
           INGEST_RELAY_PORT: String(await freeUdpPort()),
           SRT_LATENCY_MS: '500',
+          INGEST_OUTPUT_LATENCY_MS: String(outputLatencyMs),
           SRTLA_PORT: '0',
           ...options.ingestEnv,
         },

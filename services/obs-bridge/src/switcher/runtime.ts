@@ -50,6 +50,10 @@ export interface SwitcherRuntimeOptions {
   frameCheckMs?: number;
   /** Restart the media input again if the picture has not moved after this long. */
   frameRetryMs?: number;
+  /** How often to screenshot the media input while a lost feed plays out of the buffers. */
+  freezeCheckMs?: number;
+  /** The same picture for this long means the buffers ran dry: the picture froze. */
+  freezeMs?: number;
 }
 
 export const SWITCHER_SETTINGS_KEY = 'switcher';
@@ -62,6 +66,7 @@ export class SwitcherRuntime {
   private modeSetting!: Setting<typeof switcherMode>;
   private cleanups: Array<() => void> = [];
   private frameWatch: { timer: NodeJS.Timeout; last: string | null; since: number; restarts: number } | undefined;
+  private freezeWatch: NodeJS.Timeout | undefined;
   private lastPublished = '';
 
   constructor(private readonly options: SwitcherRuntimeOptions) {
@@ -93,11 +98,12 @@ export class SwitcherRuntime {
       bus.subscribe('ingest.link', (link) => {
         const now = Date.now();
         if (link.event === 'connected' || link.event === 'resumed') {
+          this.stopFreezeWatch();
           this.apply(this.policy.linkConnected(now, link.event));
           if (this.policy.awaitingFrames()) this.watchFrames();
         } else if (link.event === 'stalled' || link.event === 'disconnected') {
           this.stopFrameWatch();
-          this.apply(this.policy.linkLost(now, `feed ${link.event}: ${link.reason}`));
+          this.apply(this.policy.linkLost(now, `feed ${link.event}: ${link.reason}`, { lastPacketTs: link.lastPacketTs, playoutMs: link.playoutMs ?? null }));
         }
       }),
       bus.subscribe('ingest.stats', (stats) => {
@@ -128,7 +134,12 @@ export class SwitcherRuntime {
         return parsed.data;
       }),
     );
-    const tick = setInterval(() => this.apply(this.policy.tick(Date.now())), this.options.tickMs ?? 100);
+    const tick = setInterval(() => {
+      const now = Date.now();
+      this.apply(this.policy.tick(now));
+      if (this.policy.watchingForFreeze(now)) this.watchFreeze();
+      else this.stopFreezeWatch();
+    }, this.options.tickMs ?? 100);
     const heartbeat = setInterval(() => this.publish(true), this.options.heartbeatMs ?? 1000);
     this.cleanups.push(
       () => clearInterval(tick),
@@ -139,6 +150,7 @@ export class SwitcherRuntime {
 
   async stop(): Promise<void> {
     this.stopFrameWatch();
+    this.stopFreezeWatch();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
@@ -226,6 +238,43 @@ export class SwitcherRuntime {
       }
     }, checkMs);
     this.frameWatch = watch;
+  }
+
+  /**
+   * A lost feed plays out of the buffers: screenshots of the media input until its picture stays the
+   * same for `freezeMs`, the moment viewers would see it freeze (identical PNGs: no new frame, since
+   * live video's noise changes every frame). The policy's own deadline stands if OBS cannot tell.
+   */
+  private watchFreeze(): void {
+    if (this.freezeWatch) return;
+    const { obs } = this.options;
+    const freezeMs = this.options.freezeMs ?? 100;
+    let last: { shot: string; since: number } | null = null;
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy || !obs.isReachable()) return;
+      busy = true;
+      try {
+        const takenAt = Date.now();
+        const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
+        if (this.freezeWatch !== timer) return;
+        if (last?.shot !== shot) last = { shot, since: takenAt };
+        else if (Date.now() - last.since >= freezeMs) {
+          this.stopFreezeWatch();
+          this.apply(this.policy.pictureFroze(Date.now()));
+        }
+      } catch {
+        // No screenshot (the input is closing): the policy's deadline decides.
+      } finally {
+        busy = false;
+      }
+    }, this.options.freezeCheckMs ?? 40);
+    this.freezeWatch = timer;
+  }
+
+  private stopFreezeWatch(): void {
+    if (this.freezeWatch) clearInterval(this.freezeWatch);
+    this.freezeWatch = undefined;
   }
 
   private stopFrameWatch(): void {
