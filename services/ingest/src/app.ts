@@ -3,6 +3,7 @@ import { type Bus, type Logger, publishChildEvent, startHeartbeat, timeline } fr
 import type { IngestConfig } from './config.ts';
 import { FeedMonitor, systemClock } from './srt/feed-monitor.ts';
 import { SrtRelay } from './srt/relay.ts';
+import { RelayWatch } from './srt/relay-watch.ts';
 import { createTransmit } from './srt/transmit.ts';
 import type { TransmitStats } from './srt/transmit-output.ts';
 import { SrtlaReceiver } from './srtla/receiver.ts';
@@ -40,6 +41,14 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     },
   );
 
+  const relayWatch = new RelayWatch({ hungAfterMs: config.INGEST_RELAY_HUNG_MS, inputFreshMs: 500 });
+  /** Every datagram from a sender: the feed's truth, and the input side of the hang watch. */
+  const onSenderDatagram = (peer: string, bytes: number, kind: 'data' | 'control', source: number | undefined) => {
+    monitor.onDatagram(peer, bytes, kind, source);
+    if (kind === 'data' && monitor.countsAsAccepted(source)) relayWatch.onInput(Date.now());
+  };
+  const onRelayAnswer = () => relayWatch.onAnswer();
+
   const relay = new SrtRelay({
     bindHost: config.SRT_BIND,
     port: config.SRT_PORT,
@@ -48,7 +57,8 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     peerIdleMs: Math.max(config.INGEST_DISCONNECT_TIMEOUT_MS * 2, 10_000),
     socketBufferBytes: config.INGEST_SOCKET_BUFFER_BYTES,
     log,
-    onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
+    onDatagram: onSenderDatagram,
+    onReply: onRelayAnswer,
     onShutdown: (peer, source) => monitor.onShutdown(`sender ${peer} closed the connection`, source),
     isAcceptedSource: (localPort) => monitor.isAcceptedSource(localPort),
   });
@@ -66,7 +76,8 @@ export function buildApp({ config, bus, log }: IngestDeps) {
           registrationsPerSecond: config.SRTLA_REGISTRATIONS_PER_SECOND,
           socketBufferBytes: config.INGEST_SOCKET_BUFFER_BYTES,
           log,
-          onDatagram: (peer, bytes, kind, source) => monitor.onDatagram(peer, bytes, kind, source),
+          onDatagram: onSenderDatagram,
+          onReply: onRelayAnswer,
           onJoin: (link, group) => {
             log.info({ link, group }, 'SRTLA link joined');
             events.info(`Bonded link ${link} joined (group ${group})`);
@@ -101,6 +112,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     },
     {
       onStats: (stats) => {
+        relayWatch.onAnswer();
         latest = stats;
         totals.lost += stats.lost;
         totals.dropped += stats.dropped;
@@ -150,6 +162,10 @@ export function buildApp({ config, bus, log }: IngestDeps) {
         publishChildEvent(bus, SERVICE, event);
         if (event.event === 'exited') {
           monitor.onDisconnected('srt-live-transmit exited');
+          relayWatch.reset();
+          // The new child knows no session: senders must reconnect now, not after their 5 s idle timeout.
+          const told = relay.endSessions() + (srtla?.endSessions() ?? 0);
+          log.info({ senders: told }, 'told senders the SRT session is over');
           events.error(`srt-live-transmit exited (${event.signal ?? `code ${event.exitCode}`}); restarting in ${event.restartInMs} ms`);
         }
       },
@@ -180,7 +196,27 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     });
   }
 
+  function checkRelay(): void {
+    if (!transmit.running) return;
+    const cause = relayWatch.check(Date.now());
+    if (!cause) return;
+    relayWatch.reset();
+    log.error({ cause, pid: transmit.pid }, 'srt-live-transmit hung; restarting it');
+    publishChildEvent(bus, SERVICE, {
+      child: 'srt-live-transmit',
+      event: 'unhealthy',
+      pid: transmit.pid ?? null,
+      exitCode: null,
+      signal: null,
+      restartInMs: 0,
+      detail: cause,
+    });
+    events.error(`srt-live-transmit ${cause}; restarting it`);
+    transmit.restartNow();
+  }
+
   let statsTimer: NodeJS.Timeout | undefined;
+  let relayWatchTimer: NodeJS.Timeout | undefined;
   let srtlaTimer: NodeJS.Timeout | undefined;
   let stopHeartbeat: (() => void) | undefined;
 
@@ -194,6 +230,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       await srtla?.start();
       srtlaTimer = setInterval(publishSrtla, 1000);
       transmit.start();
+      relayWatchTimer = setInterval(checkRelay, 250);
       statsTimer = setInterval(publishStats, config.INGEST_STATS_INTERVAL_MS);
       stopHeartbeat = startHeartbeat(bus, SERVICE, () => ({
         ok: transmit.running,
@@ -219,6 +256,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     async stop() {
       if (statsTimer) clearInterval(statsTimer);
       if (srtlaTimer) clearInterval(srtlaTimer);
+      if (relayWatchTimer) clearInterval(relayWatchTimer);
       stopHeartbeat?.();
       monitor.stop();
       await transmit.stop();

@@ -21,6 +21,8 @@ export const ingestEnv = {
   INGEST_RELAY_PORT: env.port(9002),
   INGEST_STALL_TIMEOUT_MS: env.int(500, 100, 10_000),
   INGEST_DISCONNECT_TIMEOUT_MS: env.int(5000, 1000, 60_000),
+  /** The sender's data arriving this long with no answer or statistics from srt-live-transmit: hung, restart it. */
+  INGEST_RELAY_HUNG_MS: env.int(1500, 300, 30_000),
   INGEST_STATS_INTERVAL_MS: env.int(250, 50, 5000),
   /** SRTLA (bonded links) door, UDP; 0 turns SRTLA off. */
   SRTLA_PORT: z.coerce.number().int().min(0).max(65535).default(5000),

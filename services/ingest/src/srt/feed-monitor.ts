@@ -121,6 +121,11 @@ export class FeedMonitor {
     return this.acceptedSource === source;
   }
 
+  /** Whether srt-live-transmit has accepted a sender, and this datagram's source is that sender. */
+  countsAsAccepted(source: number | undefined): boolean {
+    return this.sourceAccepted && !this.isForeign(source);
+  }
+
   private isForeign(source: number | undefined): boolean {
     return this.acceptedSource !== undefined && source !== undefined && source !== this.acceptedSource;
   }

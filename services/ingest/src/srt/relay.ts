@@ -2,7 +2,7 @@
 // loopback through a socket of its own, and replies back, so every packet's arrival is seen here.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
-import { isSrtShutdown, SRT_CONTROL, SRT_HEADER_BYTES, srtControlType, srtPacketKind } from './packet.ts';
+import { isSrtShutdown, SRT_CONTROL, SRT_HEADER_BYTES, srtControlType, srtDestinationSocketId, srtPacketKind, srtShutdownPacket } from './packet.ts';
 
 /** A peer srt-live-transmit has not accepted within this long may give its slot to a newcomer. */
 const UNACCEPTED_PEER_GRACE_MS = 2000;
@@ -21,6 +21,8 @@ export interface SrtRelayOptions {
   onShutdown(peer: string, source: number | undefined): void;
   /** Whether srt-live-transmit accepted the sender behind this loopback port (its slot is never given away). */
   isAcceptedSource(localPort: number): boolean;
+  /** Every datagram srt-live-transmit sends back to a sender: proof it is alive. */
+  onReply?(): void;
 }
 
 /** "::ffff:1.2.3.4" → "1.2.3.4"; addresses print as host:port or [v6]:port. */
@@ -37,6 +39,8 @@ interface Peer {
   localPort: number;
   firstSeen: number;
   lastSeen: number;
+  /** The sender's SRT socket id, read from srt-live-transmit's replies (0 until one came). */
+  senderSocketId: number;
 }
 
 export class SrtRelay {
@@ -114,8 +118,13 @@ export class SrtRelay {
 
   private addPeer(key: string, address: string, port: number, now: number): Peer {
     const socket = createSocket('udp4');
-    const peer: Peer = { label: peerLabel(address, port), address, port, socket, localPort: 0, firstSeen: now, lastSeen: now };
-    socket.on('message', (reply) => this.socket?.send(reply, port, address));
+    const peer: Peer = { label: peerLabel(address, port), address, port, socket, localPort: 0, firstSeen: now, lastSeen: now, senderSocketId: 0 };
+    socket.on('message', (reply) => {
+      const id = srtDestinationSocketId(reply);
+      if (id !== 0) peer.senderSocketId = id;
+      this.options.onReply?.();
+      this.socket?.send(reply, port, address);
+    });
     socket.on('error', (error) => this.options.log.warn({ err: error, peer: peer.label }, 'relay socket error'));
     socket.bind(0, '127.0.0.1', () => {
       peer.localPort = socket.address().port;
@@ -124,6 +133,24 @@ export class SrtRelay {
     this.peers.set(key, peer);
     this.options.log.debug({ peer: peer.label }, 'new SRT peer');
     return peer;
+  }
+
+  /**
+   * srt-live-transmit was restarted and forgot every session: tell each sender at once (an SRT
+   * shutdown for its socket id) so it reconnects now instead of after its peer-idle timeout, and
+   * forget the peers, so their dead sessions' packets never reach the new listener.
+   */
+  endSessions(): number {
+    let told = 0;
+    for (const [key, peer] of this.peers) {
+      if (peer.senderSocketId !== 0) {
+        this.socket?.send(srtShutdownPacket(peer.senderSocketId), peer.port, peer.address);
+        told += 1;
+      }
+      peer.socket.close();
+      this.peers.delete(key);
+    }
+    return told;
   }
 
   private sweep(): void {

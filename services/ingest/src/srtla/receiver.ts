@@ -4,6 +4,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { RecordableHistogram } from 'node:perf_hooks';
 import type { IngestSrtla, Logger } from '@irlkit/shared';
+import { srtDestinationSocketId, srtShutdownPacket } from '../srt/packet.ts';
 import { linkLabel, normalizeAddress, SRT_HEADER_BYTES } from './packets.ts';
 import { type Counters, DROP_REASONS, type Group, type Limits, type Link, SrtlaRegistry } from './protocol.ts';
 
@@ -19,6 +20,8 @@ export interface SrtlaReceiverOptions extends Limits {
   onDatagram?(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
   onJoin?(link: string, group: string): void;
   onLeave?(link: string, group: string, reason: string): void;
+  /** Every datagram the SRT listener sends back to a group: proof it is alive. */
+  onReply?(): void;
   /** When given, records how long handling each sender datagram took, in ns (benchmarks). */
   handlingTime?: RecordableHistogram;
 }
@@ -49,6 +52,8 @@ interface GroupSocket {
   /** Packets that came before the socket was connected (a few ms after the link joined). */
   pending: Buffer[];
   onSent: (error: Error | null) => void;
+  /** The sender's SRT socket id, read from the listener's replies (0 until one came). */
+  senderSocketId: number;
 }
 const MAX_PENDING = 256;
 
@@ -201,6 +206,7 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       connected: false,
       localPort: 0,
       pending: [],
+      senderSocketId: 0,
       onSent: (error) => {
         if (error) this.registry.count((error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'listener_refused' : 'forward_error');
       },
@@ -231,11 +237,34 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       this.registry.count('foreign_reply');
       return;
     }
+    const id = srtDestinationSocketId(reply);
+    if (id !== 0) entry.senderSocketId = id;
+    this.options.onReply?.();
     const links = this.registry.routeReply(entry.group, reply, Date.now());
     for (const link of links) {
       const to = this.peers.get(link.key);
       if (to) this.socket?.send(reply, to.port, to.address);
     }
+  }
+
+  /**
+   * The SRT listener was restarted and forgot every session: send each group's sender an SRT
+   * shutdown for its socket id on every link (the bonded links stay registered), so it reconnects
+   * now instead of after its peer-idle timeout. Returns how many groups were told.
+   */
+  endSessions(): number {
+    let told = 0;
+    for (const entry of this.groupSockets.values()) {
+      if (entry.senderSocketId === 0) continue;
+      const shutdown = srtShutdownPacket(entry.senderSocketId);
+      for (const link of entry.group.links.values()) {
+        const to = this.peers.get(link.key);
+        if (to) this.socket?.send(shutdown, to.port, to.address);
+      }
+      entry.senderSocketId = 0;
+      told += 1;
+    }
+    return told;
   }
 
   private linkLeft(link: Link, reason: string, now: number): void {

@@ -1,0 +1,132 @@
+// srt-live-transmit failing under a live feed, on real ffmpeg senders (plain SRT and SRTLA-bonded),
+// srt-live-transmit and nats-server: a hung child is found and restarted, and after any restart the
+// sender is told its session is over, so it reconnects at once instead of after its 5 s idle timeout.
+import { createLogger, loadConfig } from '@irlkit/shared';
+import {
+  armEvent,
+  freeUdpPort,
+  nextEvent,
+  startNats,
+  startReconnectingFeed,
+  startSrtlaSender,
+  startSrtReader,
+  type TestNats,
+  testBus,
+  waitFor,
+} from '@irlkit/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { ingestEnv } from '../src/config.ts';
+
+let nats: TestNats;
+beforeAll(async () => {
+  nats = await startNats();
+});
+afterAll(async () => {
+  await nats?.stop();
+});
+
+async function startIngest(bonded: boolean) {
+  const bus = await testBus(nats, 'main', 'ingest');
+  const observer = await testBus(nats);
+  const srtPort = await freeUdpPort();
+  const srtlaPort = bonded ? await freeUdpPort() : 0;
+  const outputPort = await freeUdpPort();
+  const app = buildApp({
+    config: loadConfig(ingestEnv, {
+      envFile: false,
+      source: {
+        NATS_URL: nats.url,
+        SRT_PORT: String(srtPort),
+        SRT_BIND: '127.0.0.1',
+        SRTLA_PORT: String(srtlaPort),
+        SRTLA_BIND: '127.0.0.1',
+        INGEST_OUTPUT_PORT: String(outputPort),
+        INGEST_RELAY_PORT: String(await freeUdpPort()),
+        SRT_LATENCY_MS: '500',
+      },
+    }),
+    bus,
+    log: createLogger('ingest-test', process.env.TEST_LOG ?? 'warn'),
+  });
+  await app.start();
+  const reader = startSrtReader(outputPort);
+  const sender = bonded ? await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2) : undefined;
+  // Like a phone: reconnect as soon as the SRT connection breaks.
+  const feed = startReconnectingFeed({ port: sender?.port ?? srtPort, bitrateKbps: 1500, latencyMs: 500 }, 100);
+  return {
+    app,
+    observer,
+    reader,
+    stop: async () => {
+      await feed.stop();
+      await sender?.stop();
+      await reader.stop();
+      await app.stop();
+      await observer.closeConnection();
+      await bus.closeConnection();
+    },
+  };
+}
+
+/** Waits until the decoder behind srt-live-transmit has decoded `more` frames beyond now. */
+async function picture(reader: ReturnType<typeof startSrtReader>, more: number, what: string, timeoutMs = 15_000) {
+  const from = reader.frames();
+  await waitFor(() => reader.frames() >= from + more, what, timeoutMs, 50);
+}
+
+describe('srt-live-transmit faults under a live feed', () => {
+  it('a hung (SIGSTOPped) srt-live-transmit is killed and restarted with an event naming the cause; the feed is back within 4 s', async () => {
+    const ingest = await startIngest(false);
+    const pid = ingest.app.transmit.pid as number;
+    try {
+      await nextEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
+      await picture(ingest.reader, 30, 'a moving picture before the fault');
+      const unhealthy = await armEvent(
+        ingest.observer,
+        'process',
+        (e) => e.child === 'srt-live-transmit' && e.event === 'unhealthy',
+        'a hang reported',
+        10_000,
+      );
+      const back = await armEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the feed back after the hang', 15_000);
+      process.kill(pid, 'SIGSTOP');
+      const stoppedAt = Date.now();
+      const hang = await unhealthy.next;
+      expect(hang.detail).toMatch(/no answer or statistics/);
+      expect(hang.pid).toBe(pid);
+      expect(hang.receivedAt - stoppedAt).toBeLessThan(2500);
+      const connected = await back.next;
+      console.log(`hang reported ${hang.receivedAt - stoppedAt} ms, feed back ${connected.receivedAt - stoppedAt} ms after SIGSTOP`);
+      expect(ingest.app.transmit.pid).not.toBe(pid);
+      expect(connected.receivedAt - stoppedAt).toBeLessThan(4000);
+      await picture(ingest.reader, 10, 'a moving picture after the restart', 10_000);
+    } finally {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await ingest.stop();
+    }
+  });
+
+  for (const bonded of [false, true]) {
+    it(`after a kill -9 of srt-live-transmit the ${bonded ? 'bonded (SRTLA)' : 'plain SRT'} sender is told at once and reconnects within 4 s`, async () => {
+      const ingest = await startIngest(bonded);
+      try {
+        await nextEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
+        await picture(ingest.reader, 30, 'a moving picture before the fault');
+        const back = await armEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the sender to reconnect', 20_000);
+        process.kill(ingest.app.transmit.pid as number, 'SIGKILL');
+        const killedAt = Date.now();
+        const connected = await back.next;
+        console.log(`${bonded ? 'bonded' : 'plain'}: reconnected ${connected.receivedAt - killedAt} ms after kill -9`);
+        // Without being told, the sender waits for its 5 s peer-idle timeout first.
+        expect(connected.receivedAt - killedAt).toBeLessThan(4000);
+      } finally {
+        await ingest.stop();
+      }
+    });
+  }
+});
