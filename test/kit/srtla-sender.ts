@@ -1,7 +1,9 @@
 // An SRTLA sender for tests: accepts SRT from ffmpeg on a local UDP port and spreads it over N
 // links, each bound to its own 127.0.0.x address (or ::1 ports), registering them like BELABOX does;
 // links can be cut (silent both ways, like a SIM losing signal), restored, and re-bound to a new
-// source port (a mobile NAT changing its mapping).
+// source port (a mobile NAT changing its mapping), or made lossy (a fraction of datagrams lost both
+// ways; at 1 the link is dead without the sender being told, and it stops using it once it has heard
+// nothing on it for 1.5 s, as real senders do).
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { freeUdpPort } from './ports.ts';
@@ -37,6 +39,8 @@ export interface SenderLink {
   port: number;
   registered: boolean;
   cut: boolean;
+  /** Fraction of datagrams lost each way (0 = none). */
+  lossRate: number;
   /** SRT packets sent over this link. */
   sent: number;
   lastHeard: number;
@@ -53,6 +57,10 @@ export interface SrtlaSender {
   links: SenderLink[];
   cut(index: number): void;
   restore(index: number): void;
+  /** Loses this fraction of the link's datagrams both ways, silently (1 = a dead SIM the sender must notice). */
+  setLoss(index: number, rate: number): void;
+  /** SRT packets from the receiver handed to ffmpeg, by SRT control type (e.g. 0x8003 NAK). */
+  srtRepliesByType: Map<number, number>;
   /** Moves a link to a new local port, as a NAT re-binding it would; it registers again from there. */
   rebind(index: number): Promise<void>;
   stop(): Promise<void>;
@@ -72,8 +80,10 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
   let stopped = false;
 
   const pad = (b: Buffer) => (options.padTo && b.length < options.padTo ? Buffer.concat([b, Buffer.alloc(options.padTo - b.length)]) : b);
+  const lost = (link: SenderLink) => link.lossRate > 0 && Math.random() < link.lossRate;
+  const srtRepliesByType = new Map<number, number>();
   const sendOn = (link: SenderLink, data: Buffer) => {
-    if (!link.cut && !stopped) link.socket.send(data, receiver.port, receiver.host);
+    if (!link.cut && !stopped && !lost(link)) link.socket.send(data, receiver.port, receiver.host);
   };
   const keepalive = (link: SenderLink, index: number): Buffer => {
     const style = options.keepalive ?? 'moblin';
@@ -92,7 +102,7 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
   };
 
   const onMessage = (link: SenderLink, msg: Buffer) => {
-    if (link.cut) return;
+    if (link.cut || lost(link)) return;
     link.lastHeard = Date.now();
     const t = type(msg);
     if (t === T.regNgp) {
@@ -112,7 +122,10 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
     } else if (t === T.ack && msg.length === 44) {
       link.acks += 1;
       link.ackedSeqs += 10;
-    } else if (ffmpeg) local.send(msg, ffmpeg.port, ffmpeg.address);
+    } else if (ffmpeg) {
+      if (msg.length >= 16 && (msg[0] as number) & 0x80) srtRepliesByType.set(t, (srtRepliesByType.get(t) ?? 0) + 1);
+      local.send(msg, ffmpeg.port, ffmpeg.address);
+    }
   };
 
   const openSocket = async (link: SenderLink) => {
@@ -131,6 +144,7 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
       port: 0,
       registered: false,
       cut: false,
+      lossRate: 0,
       sent: 0,
       lastHeard: Date.now(),
       acks: 0,
@@ -142,14 +156,18 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
   }
   local.on('message', (msg, rinfo) => {
     ffmpeg = { address: rinfo.address, port: rinfo.port };
+    // A link heard from within 1.5 s is usable; if none is, try them all.
+    const now = Date.now();
+    const usable = (l: SenderLink) => l.registered && !l.cut && now - l.lastHeard <= 1500;
+    const anyUsable = links.some(usable);
     let link: SenderLink | undefined;
     for (let k = 0; k < links.length && !link; k++) {
       const candidate = links[next++ % links.length] as SenderLink;
-      if (candidate.registered && !candidate.cut) link = candidate;
+      if (anyUsable ? usable(candidate) : candidate.registered && !candidate.cut) link = candidate;
     }
     if (!link) return;
     link.sent += 1;
-    link.socket.send(msg, receiver.port, receiver.host);
+    if (!lost(link)) link.socket.send(msg, receiver.port, receiver.host);
   });
   await new Promise<void>((resolve) => local.bind(port, '127.0.0.1', () => resolve()));
 
@@ -179,6 +197,10 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
     cut: (i) => {
       at(i).cut = true;
     },
+    setLoss: (i, rate) => {
+      at(i).lossRate = rate;
+    },
+    srtRepliesByType,
     restore: (i) => {
       const link = at(i);
       link.cut = false;

@@ -129,9 +129,9 @@ export function buildApp({ config, bus, log }: IngestDeps) {
           case 'connection-request': {
             // srt-live-transmit logs requests on both of its listeners: a sender's (through the relay
             // or an SRTLA group socket) and OBS reconnecting to the output. Only a sender's counts.
-            const relayPeer = relay.peerByLocalPort(news.port);
-            if (relayPeer === undefined && !srtla?.ownsLocalPort(news.port)) break;
-            lastRequest = { source: news.port, peer: relayPeer ?? news.from };
+            const sender = relay.peerByLocalPort(news.port) ?? srtla?.peerByLocalPort(news.port);
+            if (sender === undefined) break;
+            lastRequest = { source: news.port, peer: sender };
             break;
           }
           case 'rejected': {

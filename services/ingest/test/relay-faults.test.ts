@@ -118,9 +118,14 @@ describe('srt-live-transmit faults under a live feed', () => {
         await nextEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
         await picture(ingest.reader, 30, 'a moving picture before the fault');
         const back = await armEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the sender to reconnect', 20_000);
+        const disconnected = await armEvent(ingest.observer, 'ingest.link', (e) => e.event === 'disconnected', 'the feed to drop', 10_000);
         process.kill(ingest.app.transmit.pid as number, 'SIGKILL');
         const killedAt = Date.now();
         const connected = await back.next;
+        // A bonded session is one sender whichever link spoke last: the timeline names its group.
+        const peer = bonded ? /^SRTLA group [0-9a-f]{8}$/ : /^127\.0\.0\.1:\d+$/;
+        expect((await disconnected.next).peer).toMatch(peer);
+        expect(connected.peer).toMatch(peer);
         console.log(`${bonded ? 'bonded' : 'plain'}: reconnected ${connected.receivedAt - killedAt} ms after kill -9`);
         // Without being told, the sender waits for its 5 s peer-idle timeout first.
         expect(connected.receivedAt - killedAt).toBeLessThan(4000);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildKeepalive, parseKeepalive, srtAckNumber } from '../src/srtla/packets.ts';
-import { type Group, packetType, REG_ERR, REG_NGP, REG3, SRTLA_TYPE, SrtlaRegistry } from '../src/srtla/protocol.ts';
+import { type Group, NAK_QUIET_LINK_MS, packetType, REG_ERR, REG_NGP, REG3, SRTLA_TYPE, SrtlaRegistry } from '../src/srtla/protocol.ts';
 
 interface Captured {
   name: string;
@@ -135,7 +135,7 @@ describe('SRTLA captures', () => {
     expect([...Array(10).keys()].map((i) => tenth.ack.readUInt32BE(4 + i * 4))).toEqual([1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009]);
   });
 
-  it("sends the SRT listener's ACK and NAK to every link, other replies to the most recent link", () => {
+  it("sends the SRT listener's ACK to every link, a NAK to the most recent link (every link once it went quiet), other replies to the most recent link", () => {
     const registry = new SrtlaRegistry(limits);
     const reg2 = (registry.receive('a:1', 'a', first('SRTLA_REG1', 'sender->rec', 258), 0) as { data: Buffer }).data;
     registry.receive('a:1', 'a', reg2, 0);
@@ -148,13 +148,16 @@ describe('SRTLA captures', () => {
         .map((l) => l.key)
         .sort(),
     ).toEqual(['a:1', 'b:1']);
+    // The latest link spoke 9 ms ago: the NAK goes there only (a copy per link is a retransmission per copy).
+    expect(registry.routeReply(group, first('SRT_NAK', 'srt->rec'), 10).map((l) => l.key)).toEqual(['b:1']);
+    expect(registry.routeReply(group, first('SRT_HANDSHAKE', 'srt->rec'), 10).map((l) => l.key)).toEqual(['b:1']);
+    // The latest link has gone quiet: a NAK must not die with it, so every link carries it.
     expect(
       registry
-        .routeReply(group, first('SRT_NAK', 'srt->rec'))
+        .routeReply(group, first('SRT_NAK', 'srt->rec'), 1 + NAK_QUIET_LINK_MS + 1)
         .map((l) => l.key)
         .sort(),
     ).toEqual(['a:1', 'b:1']);
-    expect(registry.routeReply(group, first('SRT_HANDSHAKE', 'srt->rec')).map((l) => l.key)).toEqual(['b:1']);
   });
 
   it('limits links per group, expires silent links so a re-bound NAT port gets in, and counts drops', () => {

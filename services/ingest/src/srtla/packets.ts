@@ -46,12 +46,6 @@ export function srtDataSeq(datagram: Uint8Array): number {
   return ((((datagram[0] as number) & 0x7f) << 24) | ((datagram[1] as number) << 16) | ((datagram[2] as number) << 8) | (datagram[3] as number)) >>> 0;
 }
 
-/** SRT ACK and NAK reach the sender over every link; other listener replies only over the latest. */
-export function isBroadcastReply(datagram: Uint8Array): boolean {
-  const type = packetType(datagram);
-  return type === SRT_TYPE.ack || type === SRT_TYPE.nak;
-}
-
 export type SrtlaKind =
   | 'keepalive'
   | 'srtla_ack'

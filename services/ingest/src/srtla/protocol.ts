@@ -60,6 +60,12 @@ export type DropReason = (typeof DROP_REASONS)[number];
 /** Reasons counted on the group sockets (the listener's side), outside the senders' datagram tally. */
 export const LISTENER_SIDE_DROPS: readonly DropReason[] = ['forward_error', 'listener_refused', 'foreign_reply', 'no_link'];
 
+/**
+ * A NAK goes to the latest link alone while that link was heard this recently; a live feed sends
+ * hundreds of packets a second, so a quieter latest link means the whole group is faltering.
+ */
+export const NAK_QUIET_LINK_MS = 100;
+
 export interface Link {
   /** Exact source address and port, as the socket reports it. */
   key: string;
@@ -189,7 +195,11 @@ export class SrtlaRegistry {
     return { action: 'forward', group, link, data: datagram, isData: true, ack };
   }
 
-  /** Where a reply from the SRT listener goes: ACK and NAK to every link, the rest to the latest one. */
+  /**
+   * Where a reply from the SRT listener goes: ACK to every link; a NAK to the link that spoke last,
+   * and to every link only when that one has gone quiet (each copy of a NAK that arrives makes the
+   * sender retransmit again); the rest to the latest link.
+   */
   routeReply(group: Group, datagram: Uint8Array, now = 0): Link[] {
     const type = packetType(datagram);
     if (group.links.size === 0) {
@@ -197,12 +207,13 @@ export class SrtlaRegistry {
       return [];
     }
     this.counters.replies += 1;
-    if (type === SRT_TYPE.ack || type === SRT_TYPE.nak) {
-      if (type === SRT_TYPE.ack) this.noteAckSent(group, datagram, now);
+    if (type === SRT_TYPE.ack) {
+      this.noteAckSent(group, datagram, now);
       return [...group.links.values()];
     }
-    if (group.lastLink && group.links.has(group.lastLink.key)) return [group.lastLink];
-    return [...group.links.values()].slice(-1);
+    const latest = group.lastLink && group.links.has(group.lastLink.key) ? group.lastLink : undefined;
+    if (type === SRT_TYPE.nak && (!latest || now - latest.lastSeen > NAK_QUIET_LINK_MS)) return [...group.links.values()];
+    return latest ? [latest] : [...group.links.values()].slice(-1);
   }
 
   /** Expires silent links and empty groups; returns what left. */

@@ -57,6 +57,11 @@ interface GroupSocket {
 }
 const MAX_PENDING = 256;
 
+/** How a bonded sender is named wherever a feed's peer is shown (ingest.link, ingest.stats, the timeline). */
+export function groupPeerName(group: Group): string {
+  return `SRTLA group ${group.label}`;
+}
+
 /** Binds the senders' UDP port; "::" is dual-stack, and falls back to IPv4 where IPv6 is off. */
 async function bindDualStack(host: string, port: number, onMessage: (msg: Buffer, rinfo: RemoteInfo) => void): Promise<Socket> {
   const attempt = (type: 'udp4' | 'udp6', bindHost: string) =>
@@ -121,10 +126,10 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
     return this.socket?.address().port ?? 0;
   }
 
-  /** Whether a loopback port is one of the group sockets srt-live-transmit sees as senders. */
-  ownsLocalPort(localPort: number): boolean {
-    for (const entry of this.groupSockets.values()) if (entry.localPort === localPort) return true;
-    return false;
+  /** The name of the bonded sender behind one of the group sockets' loopback ports. */
+  peerByLocalPort(localPort: number): string | undefined {
+    for (const entry of this.groupSockets.values()) if (entry.localPort === localPort) return groupPeerName(entry.group);
+    return undefined;
   }
 
   get counters(): Readonly<Counters> {
@@ -182,10 +187,13 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       case 'forward': {
         if (outcome.ack) this.socket?.send(outcome.ack, port, address);
         const entry = this.groupSocket(outcome.group);
-        if (this.options.onDatagram) {
-          const label = this.peers.get(key)?.label ?? linkLabel(address, port);
-          this.options.onDatagram(label, msg.length - SRT_HEADER_BYTES, outcome.isData ? 'data' : 'control', entry.localPort || undefined);
-        }
+        // One SRT session rides every link of the group: it is named by the group, not by whichever link spoke last.
+        this.options.onDatagram?.(
+          groupPeerName(outcome.group),
+          msg.length - SRT_HEADER_BYTES,
+          outcome.isData ? 'data' : 'control',
+          entry.localPort || undefined,
+        );
         // A listener that is restarting refuses packets; the group stays and the next packet retries.
         if (entry.connected) entry.socket.send(msg, entry.onSent);
         else if (entry.pending.length < MAX_PENDING) entry.pending.push(msg);
