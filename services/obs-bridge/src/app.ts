@@ -26,6 +26,9 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
     obs,
     log: log.child({ part: 'switcher' }),
     bucket: config.BRIDGE_SETTINGS_BUCKET,
+    pictureCheckMs: config.SWITCHER_PICTURE_CHECK_MS,
+    pictureFrozenMs: config.SWITCHER_PICTURE_FROZEN_MS,
+    pictureRestartWaitMs: config.SWITCHER_PICTURE_RESTART_WAIT_MS,
     defaults: {
       ...DEFAULT_SWITCHER_CONFIG,
       mediaInput: config.OBS_FEED_INPUT,

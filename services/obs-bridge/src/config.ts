@@ -18,6 +18,10 @@ export const bridgeEnv = {
   OBS_SCREENSHOT_WIDTH: env.int(640, 64, 1920),
   OBS_SCREENSHOT_INTERVAL_MS: env.int(1000, 200, 60_000),
   OBS_SCREENSHOT_QUALITY: env.int(70, 10, 100),
+  /** Frozen-picture watch while Live/Low: screenshot period, still-picture time before restarting the feed input, wait after it before OFFLINE. */
+  SWITCHER_PICTURE_CHECK_MS: env.int(1000, 200, 10_000),
+  SWITCHER_PICTURE_FROZEN_MS: env.int(2000, 500, 60_000),
+  SWITCHER_PICTURE_RESTART_WAIT_MS: env.int(2000, 500, 60_000),
   BRIDGE_HOST: env.string('127.0.0.1'),
   BRIDGE_PORT: env.port(8090),
   BRIDGE_API_TOKEN: env.secret(DEV_SECRETS.bridgeApi),

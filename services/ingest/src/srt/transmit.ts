@@ -17,6 +17,9 @@ export interface TransmitSettings {
   statsEveryPackets: number;
 }
 
+/** A silent OBS on the output is taken for gone after this long (see transmitArgs). */
+export const OUTPUT_PEER_IDLE_MS = 2000;
+
 /** srt-live-transmit's command line. SRT options travel as URI parameters (latency in ms here). */
 export function transmitArgs(s: TransmitSettings): string[] {
   const input = new URLSearchParams({
@@ -30,7 +33,10 @@ export function transmitArgs(s: TransmitSettings): string[] {
     input.set('passphrase', s.passphrase);
     if (s.pbKeyLen) input.set('pbkeylen', String(s.pbKeyLen));
   }
-  const output = new URLSearchParams({ mode: 'listener', latency: String(s.outputLatencyMs) });
+  // OBS's media source ACKs every 10 ms while data flows and sends a keepalive each second when idle:
+  // 2 s of silence means that OBS is gone (crashed, restarted). srt-live-transmit serves one caller
+  // at a time, so this frees the output for the new OBS in 2 s instead of SRT's default 5 s.
+  const output = new URLSearchParams({ mode: 'listener', latency: String(s.outputLatencyMs), peeridletimeo: String(OUTPUT_PEER_IDLE_MS) });
   return [
     '-a:yes',
     `-s:${s.statsEveryPackets}`,

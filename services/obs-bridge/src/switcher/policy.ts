@@ -123,6 +123,27 @@ export class SwitcherPolicy {
     return this.tick(now);
   }
 
+  /**
+   * The feed input's picture stopped changing while data kept arriving (the runtime restarted the
+   * input once and waited): OFFLINE, and back only by the moving-picture rule.
+   */
+  pictureFrozen(now: number): SwitcherAction[] {
+    if (!this.linkUp || this.state === 'offline') return [];
+    this.noteFall(now);
+    this.framesMoving = false;
+    return this.enter('offline', now, 'picture frozen');
+  }
+
+  /**
+   * The feed input was opened again under the switcher (OBS restarted): until its picture is seen
+   * moving, nothing may show it, so a returned OBS never puts Live on program with no picture.
+   */
+  inputReopened(now: number, reason: string): SwitcherAction[] {
+    this.framesMoving = false;
+    if (!this.linkUp || this.state === 'offline') return this.enforce(now, reason);
+    return this.enter('offline', now, reason);
+  }
+
   /** A statistics sample from ingest. */
   sample(now: number, bitrateKbps: number, rttMs: number | null, connected: boolean): SwitcherAction[] {
     if (!connected) return this.linkUp ? this.linkLost(now, 'ingest reports no connection') : [];

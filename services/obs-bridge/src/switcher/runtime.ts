@@ -44,7 +44,16 @@ export interface SwitcherOptions {
   frameCheckMs?: number;
   /** Restart the media input again if the picture has not moved after this long. */
   frameRetryMs?: number;
+  /** While Live or Low: how often to screenshot the feed input (64 px wide) to see that it still moves. */
+  pictureCheckMs?: number;
+  /** The picture unchanged this long while ingest reports data arriving → restart the feed input once. */
+  pictureFrozenMs?: number;
+  /** Still not moving this long after that restart → OFFLINE, "picture frozen". */
+  pictureRestartWaitMs?: number;
 }
+
+/** Screenshot width for the frozen-picture watch: enough for camera noise to change pixels, cheap at 1 Hz. */
+const PICTURE_WATCH_WIDTH = 64;
 
 export const SWITCHER_SETTINGS_KEY = 'switcher';
 
@@ -57,6 +66,17 @@ export class Switcher {
   private cleanups: Array<() => void> = [];
   private frameWatch: { timer: NodeJS.Timeout; last: string | null; since: number; restarts: number } | undefined;
   private lastPublished = '';
+  /** OBS was (re)started since the websocket last answered. */
+  private obsStarted = false;
+  /** When ingest last reported data arriving (bitrate above zero). */
+  private lastDataAt = 0;
+  /** The frozen-picture watch's view: last screenshot, when it last changed, and a restart in progress. */
+  private picture: { last: string | null; changedAt: number; restartedAt: number | null; changesSinceRestart: number } = {
+    last: null,
+    changedAt: 0,
+    restartedAt: null,
+    changesSinceRestart: 0,
+  };
 
   constructor(private readonly options: SwitcherOptions) {
     this.events = timeline(options.bus, 'switcher');
@@ -90,15 +110,29 @@ export class Switcher {
         }
       }),
       bus.subscribe('ingest.stats', (stats) => {
+        if (stats.connected && stats.bitrateKbps > 0) this.lastDataAt = Date.now();
         this.apply(this.policy.sample(Date.now(), stats.bitrateKbps, stats.rttMs, stats.connected));
         if (this.policy.awaitingFrames()) this.watchFrames();
       }),
       obs.onProgramScene((scene) => this.apply(this.policy.observeProgramScene(scene, Date.now()))),
       obs.onStreaming((streaming) => this.apply(this.policy.observeStreaming(streaming, Date.now()))),
+      // Every start of OBS (its process natively, its container in compose) is a `process` event.
+      bus.subscribe('process', (event) => {
+        if (event.child === 'obs' && event.event === 'started') this.obsStarted = true;
+      }),
       obs.onReachable((reachable) => {
         if (!reachable) return;
-        // OBS came back (restarted): put the scene the switcher wants back on program.
         this.policy.observeProgramScene(obs.programScene());
+        if (this.obsStarted) {
+          // A new OBS: its feed input opens afresh, so nothing shows it until its picture is seen
+          // moving; open the input now rather than when the media source's own reconnect timer fires.
+          this.obsStarted = false;
+          this.stopFrameWatch();
+          this.apply(this.policy.inputReopened(Date.now(), 'OBS restarted: waiting for a moving picture'));
+          void this.carryOut({ type: 'restartMedia', reason: 'OBS restarted' });
+          if (this.policy.awaitingFrames()) this.watchFrames();
+        }
+        // Put the scene the switcher wants back on program.
         this.apply(this.policy.setMode(this.policy.snapshot().mode, Date.now()));
       }),
       bus.serve('switcher.mode', async ({ mode }) => {
@@ -119,6 +153,8 @@ export class Switcher {
       }),
     );
     const tick = setInterval(() => this.apply(this.policy.tick(Date.now())), this.options.tickMs ?? 100);
+    const pictureWatch = this.watchPicture();
+    this.cleanups.push(() => clearInterval(pictureWatch));
     const heartbeat = setInterval(() => this.publish(true), this.options.heartbeatMs ?? 1000);
     this.cleanups.push(
       () => clearInterval(tick),
@@ -215,6 +251,63 @@ export class Switcher {
       }
     }, checkMs);
     this.frameWatch = watch;
+  }
+
+  /**
+   * While Live or Low with data arriving, screenshots the feed input about once a second: a picture
+   * that stops changing gets its input restarted once, and if it still has not moved a little later
+   * the policy goes OFFLINE ("picture frozen"). Camera noise changes pixels even in a still shot.
+   */
+  private watchPicture(): NodeJS.Timeout {
+    const { obs, log } = this.options;
+    const frozenMs = this.options.pictureFrozenMs ?? 2000;
+    const restartWaitMs = this.options.pictureRestartWaitMs ?? 2000;
+    const watch = this.picture;
+    const reset = (now: number) => {
+      watch.last = null;
+      watch.changedAt = now;
+      watch.restartedAt = null;
+      watch.changesSinceRestart = 0;
+    };
+    let busy = false;
+    return setInterval(async () => {
+      if (busy) return;
+      const now = Date.now();
+      const state = this.policy.snapshot().state;
+      if (state === 'offline' || now - this.lastDataAt > 1500 || this.frameWatch || !obs.isReachable()) {
+        reset(now);
+        return;
+      }
+      busy = true;
+      try {
+        const shot = await obs.sourceScreenshot(this.config.mediaInput, PICTURE_WATCH_WIDTH);
+        const at = Date.now();
+        if (watch.last !== null && shot !== watch.last) {
+          watch.changedAt = at;
+          watch.changesSinceRestart += 1;
+          // Moving again after the restart: the episode is over.
+          if (watch.restartedAt !== null && watch.changesSinceRestart >= 2) watch.restartedAt = null;
+        }
+        watch.last = shot;
+        if (watch.restartedAt === null && at - watch.changedAt >= frozenMs) {
+          watch.restartedAt = at;
+          watch.changesSinceRestart = 0;
+          log.warn({ input: this.config.mediaInput, stillMs: at - watch.changedAt }, 'picture frozen while data arrives; restarting the feed input');
+          this.events.warn(`Picture frozen for ${((at - watch.changedAt) / 1000).toFixed(1)} s while the feed arrives: restarting ${this.config.mediaInput}`);
+          await obs.restartMediaInput(this.config.mediaInput);
+        } else if (watch.restartedAt !== null && at - watch.restartedAt >= restartWaitMs) {
+          log.warn({ input: this.config.mediaInput }, 'picture still frozen after restarting the feed input');
+          this.events.error(`Picture still frozen ${(restartWaitMs / 1000).toFixed(1)} s after restarting ${this.config.mediaInput}`);
+          reset(at);
+          this.apply(this.policy.pictureFrozen(at));
+          if (this.policy.awaitingFrames()) this.watchFrames();
+        }
+      } catch {
+        // A screenshot fails while OBS or the input is busy; the next check tries again.
+      } finally {
+        busy = false;
+      }
+    }, this.options.pictureCheckMs ?? 1000);
   }
 
   private stopFrameWatch(): void {
