@@ -34,9 +34,9 @@ export interface Feed {
   stop(): Promise<void>;
 }
 
+/** The caller's URL. The passphrase travels as ffmpeg's -passphrase option (see testPatternArgs), not in here. */
 export function srtUrl(options: SrtFeedOptions): string {
   const params = new URLSearchParams({ mode: 'caller', latency: String((options.latencyMs ?? 200) * 1000), pkt_size: '1316' });
-  if (options.passphrase) params.set('passphrase', options.passphrase);
   if (options.streamId) params.set('streamid', options.streamId);
   return `srt://${options.host ?? '127.0.0.1'}:${options.port}?${params}`;
 }
@@ -104,6 +104,8 @@ export function testPatternArgs(options: SrtFeedOptions): string[] {
     'mpegts',
     '-mpegts_flags',
     '+resend_headers',
+    // As an option, the passphrase reaches SRT intact; in the URL, ffmpeg turns '+' into a space and cannot carry '&'.
+    ...(options.passphrase ? ['-passphrase', options.passphrase] : []),
     srtUrl(options),
   ];
 }

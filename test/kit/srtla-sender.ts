@@ -30,6 +30,8 @@ export interface SrtlaSenderOptions {
   registerTimeoutMs?: number;
   /** The local UDP port ffmpeg sends SRT to; a free one when omitted. */
   listenPort?: number;
+  /** IPv4 only: the links' source addresses (default 127.0.0.2, .3, …). */
+  addresses?: string[];
 }
 
 export interface SenderLink {
@@ -139,7 +141,7 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
 
   for (let i = 0; i < linkCount; i++) {
     const link: SenderLink = {
-      address: family === 'ipv6' ? '::1' : `127.0.0.${i + 2}`,
+      address: family === 'ipv6' ? '::1' : (options.addresses?.[i] ?? `127.0.0.${i + 2}`),
       socket: undefined as unknown as Socket,
       port: 0,
       registered: false,
@@ -174,6 +176,8 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
   // Registration and keepalives: probe with REG2 (the receiver answers NGP, then REG1 creates the
   // group), keep every link alive once a second, and re-register links the receiver forgot.
   const tick = () => {
+    // Like BELABOX, a sender whose group was refused (REG_ERR) or forgotten tries REG1 again, once a second.
+    if (!groupId) reg1Sent = false;
     links.forEach((link, index) => {
       if (link.cut) return;
       if (!link.registered) sendOn(link, pad(withId(T.reg2, groupId ?? senderId)));

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '@irlkit/shared';
 import { startSrtlaSender } from '@irlkit/test-kit';
 import { percentile, writeBenchSection } from '../../../test/bench/report.ts';
-import { createSrtlaReceiver } from '../src/srtla/receiver.ts';
+import { SrtlaReceiver } from '../src/srtla/receiver.ts';
 
 const PACKET_BYTES = 1332;
 const LINKS = 4;
@@ -52,16 +52,16 @@ function startRole(role: 'receiver' | 'sink', env: Record<string, string> = {}) 
 if (process.env.SRTLA_BENCH_ROLE === 'receiver') {
   // The receiver under test, alone in its process so its CPU is its own.
   const handlingTime = createHistogram();
-  const receiver = createSrtlaReceiver({
+  const receiver = new SrtlaReceiver({
     handlingTime,
     bindHost: '127.0.0.1',
     port: 0,
-    srtTarget: { host: '127.0.0.1', port: Number(process.env.SRTLA_BENCH_SINK) },
+    target: { host: '127.0.0.1', port: Number(process.env.SRTLA_BENCH_SINK) },
     maxGroups: 4,
     maxLinksPerGroup: 16,
     linkTimeoutMs: 10_000,
     groupTimeoutMs: 10_000,
-    regsPerSecondPerAddress: 20,
+    registrationsPerSecond: 20,
     socketBufferBytes: 32 * 1024 * 1024,
     log: createLogger('srtla-bench', 'warn'),
   });

@@ -1,11 +1,14 @@
-// The ingest service: the streamer's SRT door, srt-live-transmit behind it, and the feed's truth on NATS.
+// The ingest service: the streamer's SRT and SRTLA doors, srt-live-transmit behind them, and the feed's
+// truth on NATS. Only wiring: each part's logic lives in srt/, srtla/ and wire/.
 import { type Bus, type Logger, publishChildEvent, startHeartbeat, timeline } from '@irlkit/shared';
 import type { IngestConfig } from './config.ts';
 import { FeedMonitor, systemClock } from './srt/feed-monitor.ts';
+import { FeedStatistics } from './srt/feed-stats.ts';
 import { SrtRelay } from './srt/relay.ts';
 import { RelayWatch } from './srt/relay-watch.ts';
 import { createTransmit } from './srt/transmit.ts';
-import type { TransmitStats } from './srt/transmit-output.ts';
+import { TransmitNewsRouter } from './srt/transmit-news.ts';
+import { publishSrtla } from './srtla/publish.ts';
 import { SrtlaReceiver } from './srtla/receiver.ts';
 
 export interface IngestDeps {
@@ -18,11 +21,7 @@ const SERVICE = 'ingest';
 
 export function buildApp({ config, bus, log }: IngestDeps) {
   const events = timeline(bus, SERVICE);
-  const totals = { received: 0, lost: 0, dropped: 0, retransmitted: 0 };
-  let published = { ...totals };
-  let latest: TransmitStats | undefined;
-  /** The sender whose connection request srt-live-transmit saw last: its loopback port and a name for logs. */
-  let lastRequest: { source: number; peer: string } | undefined;
+  const statistics = new FeedStatistics();
 
   const monitor = new FeedMonitor(
     {
@@ -34,7 +33,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     (link) => {
       log.info({ event: link.event, peer: link.peer, reason: link.reason }, `feed ${link.event}`);
       bus.publish('ingest.link', link);
-      if (link.event === 'disconnected') latest = undefined;
+      if (link.event === 'disconnected') statistics.onDisconnected();
       const who = link.peer ? ` (${link.peer})` : '';
       if (link.event === 'stalled' || link.event === 'disconnected') events.warn(`Feed ${link.event}${who}: ${link.reason}`);
       else events.info(`Feed ${link.event}${who}`);
@@ -61,6 +60,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     onReply: onRelayAnswer,
     onShutdown: (peer, source) => monitor.onShutdown(`sender ${peer} closed the connection`, source),
     isAcceptedSource: (localPort) => monitor.isAcceptedSource(localPort),
+    onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
   });
 
   const srtla =
@@ -70,6 +70,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
           port: config.SRTLA_PORT,
           target: { host: '127.0.0.1', port: config.INGEST_RELAY_PORT },
           maxGroups: config.SRTLA_MAX_GROUPS,
+          maxGroupsPerAddress: config.SRTLA_MAX_GROUPS_PER_ADDRESS,
           maxLinksPerGroup: config.SRTLA_MAX_LINKS,
           linkTimeoutMs: config.SRTLA_LINK_TIMEOUT_MS,
           groupTimeoutMs: config.SRTLA_GROUP_TIMEOUT_MS,
@@ -78,24 +79,20 @@ export function buildApp({ config, bus, log }: IngestDeps) {
           log,
           onDatagram: onSenderDatagram,
           onReply: onRelayAnswer,
-          onJoin: (link, group) => {
-            log.info({ link, group }, 'SRTLA link joined');
-            events.info(`Bonded link ${link} joined (group ${group})`);
-          },
-          onLeave: (link, group, reason) => {
-            log.warn({ link, group, reason }, 'SRTLA link left');
-            events.warn(`Bonded link ${link} left (group ${group}): ${reason}`);
-          },
+          onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
         })
       : undefined;
-  let srtlaWasActive = false;
-  function publishSrtla(): void {
-    if (!srtla) return;
-    const table = srtla.snapshot();
-    if (table.groups === 0 && !srtlaWasActive) return;
-    srtlaWasActive = table.groups > 0;
-    bus.publish('ingest.srtla', table);
-  }
+  const news = new TransmitNewsRouter({
+    monitor,
+    log,
+    // Requests from the relay's or an SRTLA group's loopback ports are a sender's; others are OBS's.
+    senderOf: ({ port }) => relay.peerByLocalPort(port) ?? srtla?.peerByLocalPort(port),
+    onRejected: ({ peer, code, reason }) => {
+      log.warn({ peer, code, reason }, 'SRT connection rejected');
+      bus.publish('ingest.link', { ts: Date.now(), event: 'rejected', peer, reason: `${reason} (SRT reject ${code})`, lastPacketTs: null });
+      events.warn(`Rejected SRT connection${peer ? ` from ${peer}` : ''}: ${reason}`);
+    },
+  });
 
   const transmit = createTransmit(
     {
@@ -113,51 +110,9 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     {
       onStats: (stats) => {
         relayWatch.onAnswer();
-        latest = stats;
-        totals.lost += stats.lost;
-        totals.dropped += stats.dropped;
-        totals.retransmitted += stats.retransmitted;
+        statistics.onTransmitStats(stats);
       },
-      onNews: (news) => {
-        switch (news.kind) {
-          case 'source-connected':
-            monitor.onSourceAccepted(lastRequest?.source);
-            break;
-          case 'source-disconnected':
-            monitor.onDisconnected('SRT connection closed');
-            break;
-          case 'connection-request': {
-            // srt-live-transmit logs requests on both of its listeners: a sender's (through the relay
-            // or an SRTLA group socket) and OBS reconnecting to the output. Only a sender's counts.
-            const sender = relay.peerByLocalPort(news.port) ?? srtla?.peerByLocalPort(news.port);
-            if (sender === undefined) break;
-            lastRequest = { source: news.port, peer: sender };
-            break;
-          }
-          case 'rejected': {
-            const peer = lastRequest?.peer ?? null;
-            log.warn({ peer, code: news.code, reason: news.reason }, 'SRT connection rejected');
-            bus.publish('ingest.link', {
-              ts: Date.now(),
-              event: 'rejected',
-              peer,
-              reason: `${news.reason} (SRT reject ${news.code})`,
-              lastPacketTs: null,
-            });
-            events.warn(`Rejected SRT connection${peer ? ` from ${peer}` : ''}: ${news.reason}`);
-            break;
-          }
-          case 'target-connected':
-            log.info('OBS connected to the feed');
-            break;
-          case 'target-disconnected':
-            log.info('OBS disconnected from the feed');
-            break;
-          case 'error':
-            log.warn({ line: news.message }, 'srt-live-transmit error');
-            break;
-        }
-      },
+      onNews: (line) => news.handle(line),
       onChildEvent: (event) => {
         publishChildEvent(bus, SERVICE, event);
         if (event.event === 'exited') {
@@ -173,28 +128,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     log,
   );
 
-  function publishStats(): void {
-    const feed = monitor.snapshot();
-    totals.received = monitor.packetsReceived;
-    const deltas = {
-      received: totals.received - published.received,
-      lost: totals.lost - published.lost,
-      dropped: totals.dropped - published.dropped,
-      retransmitted: totals.retransmitted - published.retransmitted,
-    };
-    published = { ...totals };
-    bus.publish('ingest.stats', {
-      ts: Date.now(),
-      connected: feed.connected,
-      peer: feed.peer,
-      bitrateKbps: feed.bitrateKbps,
-      rttMs: feed.connected && latest ? latest.rttMs : null,
-      receiveBufferMs: feed.connected && latest ? latest.receiveBufferMs : null,
-      lastPacketAgeMs: feed.lastPacketAgeMs,
-      totals: { ...totals },
-      deltas,
-    });
-  }
+  const publishStats = () => bus.publish('ingest.stats', statistics.next(monitor.snapshot(), monitor.packetsReceived, Date.now()));
 
   function checkRelay(): void {
     if (!transmit.running) return;
@@ -217,7 +151,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
 
   let statsTimer: NodeJS.Timeout | undefined;
   let relayWatchTimer: NodeJS.Timeout | undefined;
-  let srtlaTimer: NodeJS.Timeout | undefined;
+  let srtlaPublishing: { stop(): void } | undefined;
   let stopHeartbeat: (() => void) | undefined;
 
   return {
@@ -228,7 +162,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     async start() {
       await relay.start();
       await srtla?.start();
-      srtlaTimer = setInterval(publishSrtla, 1000);
+      if (srtla) srtlaPublishing = publishSrtla(bus, srtla, log, { source: SERVICE });
       transmit.start();
       relayWatchTimer = setInterval(checkRelay, 250);
       statsTimer = setInterval(publishStats, config.INGEST_STATS_INTERVAL_MS);
@@ -255,8 +189,8 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     },
     async stop() {
       if (statsTimer) clearInterval(statsTimer);
-      if (srtlaTimer) clearInterval(srtlaTimer);
       if (relayWatchTimer) clearInterval(relayWatchTimer);
+      srtlaPublishing?.stop();
       stopHeartbeat?.();
       monitor.stop();
       await transmit.stop();

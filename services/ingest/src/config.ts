@@ -9,7 +9,12 @@ export const ingestEnv = {
   SRT_BIND: env.string('::'),
   SRT_LATENCY_MS: env.int(2000, 20, 10_000),
   SRT_LOSSMAXTTL: env.int(40, 0, 1000),
-  SRT_PASSPHRASE: env.secret('').refine((v) => v === '' || (v.length >= 10 && v.length <= 79), 'must be 10 to 79 characters (or empty for no encryption)'),
+  SRT_PASSPHRASE: env
+    .secret('')
+    .refine((v) => v === '' || (v.length >= 10 && v.length <= 79), 'must be 10 to 79 characters (or empty for no encryption)')
+    // srt-live-transmit reads its options from a URI whose values end at '&' and cannot escape it.
+    .refine((v) => !v.includes('&'), "must not contain '&' (srt-live-transmit cannot take it; spaces, %, + and other characters are fine)")
+    .refine((v) => ![...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'must not contain control characters (line breaks, tabs)'),
   SRT_PBKEYLEN: z.enum(['0', '16', '24', '32'], { message: 'must be 0 (default), 16, 24 or 32' }).default('0').transform(Number),
   SRT_MAX_PEERS: env.int(4, 1, 64),
   SRT_LIVE_TRANSMIT: env.string('srt-live-transmit'),
@@ -25,13 +30,20 @@ export const ingestEnv = {
   INGEST_RELAY_HUNG_MS: env.int(1500, 300, 30_000),
   INGEST_STATS_INTERVAL_MS: env.int(250, 50, 5000),
   /** SRTLA (bonded links) door, UDP; 0 turns SRTLA off. */
-  SRTLA_PORT: z.coerce.number().int().min(0).max(65535).default(5000),
+  SRTLA_PORT: z.coerce.number().int('must be a whole number').min(0).max(65535).default(5000),
+  /** "::" listens on IPv6 and IPv4 (dual-stack); an IPv4 address listens on IPv4 only. */
   SRTLA_BIND: env.string('::'),
+  /** Senders (groups) served at once. */
   SRTLA_MAX_GROUPS: env.int(4, 1, 256),
+  /** Groups one source address may register; more are refused (a squatter cannot hold every slot). */
+  SRTLA_MAX_GROUPS_PER_ADDRESS: env.int(2, 1, 256),
+  /** Links per group; BELABOX's receiver allows 8. */
   SRTLA_MAX_LINKS: env.int(16, 1, 64),
   /** A link silent this long leaves its group (senders re-register a link after 4–5 s of silence). */
   SRTLA_LINK_TIMEOUT_MS: env.int(5000, 1000, 60_000),
+  /** A group without links is forgotten after this; its sender must register again. */
   SRTLA_GROUP_TIMEOUT_MS: env.int(10_000, 1000, 300_000),
+  /** REG1/REG2 packets accepted per source address per second. */
   SRTLA_REGISTRATIONS_PER_SECOND: env.int(20, 1, 1000),
   INGEST_SOCKET_BUFFER_BYTES: env.int(32 * 1024 * 1024, 65_536, 512 * 1024 * 1024),
 };

@@ -63,7 +63,12 @@ describe('FeedMonitor', () => {
     const realSource = 40001;
     const strangerSource = 40002;
     monitor.onDatagram('10.0.0.1:5000', 0, 'control', realSource);
-    monitor.onSourceAccepted(realSource);
+    monitor.onDatagram('6.6.6.6:1', 0, 'control', strangerSource); // a handshake flood's last word
+    monitor.onSourceAccepted();
+    // Until srt-live-transmit answers someone with an ACK, nobody's data connects the feed.
+    monitor.onDatagram('6.6.6.6:1', 1316, 'data', strangerSource);
+    expect(events).toEqual([]);
+    monitor.onListenerAnswer(realSource);
     for (let i = 0; i < 100; i++) {
       monitor.onDatagram('10.0.0.1:5000', 1316, 'data', realSource);
       t.advance(4);
@@ -83,6 +88,17 @@ describe('FeedMonitor', () => {
     // The accepted sender's own shutdown ends the feed at once.
     monitor.onShutdown('sender 10.0.0.1:5000 closed the connection', realSource);
     expect(events.map((e) => e.event)).toEqual(['connected', 'stalled', 'disconnected']);
+  });
+
+  it('knows the accepted sender when its ACKs went out before the "Accepted" line was read', () => {
+    const { monitor, events } = setup();
+    monitor.onListenerAnswer(40001);
+    monitor.onSourceAccepted();
+    monitor.onDatagram('6.6.6.6:1', 1316, 'data', 40002);
+    monitor.onDatagram('10.0.0.1:5000', 1316, 'data', 40001);
+    expect(events.map((e) => [e.event, e.peer])).toEqual([['connected', '10.0.0.1:5000']]);
+    expect(monitor.isAcceptedSource(40001)).toBe(true);
+    expect(monitor.foreignDatagrams).toBe(1);
   });
 
   it('reports a stall exactly stallTimeoutMs after the last data packet, and the resume', () => {

@@ -187,8 +187,9 @@ describe('ingest', () => {
     }
   });
 
-  it('refuses a wrong passphrase, says so with the peer, and still serves the right one', async () => {
-    const passphrase = 'correct-horse-battery';
+  it('refuses a wrong passphrase, says so with the peer, and serves the right one even with spaces, % and + in it', async () => {
+    // srt-live-transmit decodes nothing in its URI: percent-encoding these would make every sender "wrong".
+    const passphrase = 'correct horse 100%+battery';
     const ingest = await startIngest({ SRT_PASSPHRASE: passphrase });
     const observer = await testBus(nats);
     const log = collectEvents(observer, 'log');
@@ -241,6 +242,7 @@ describe('ingest', () => {
   it('names the variable when configuration is bad', () => {
     expect(() => loadConfig(ingestEnv, { envFile: false, source: { SRT_PORT: '70000' } })).toThrow(/SRT_PORT/);
     expect(() => loadConfig(ingestEnv, { envFile: false, source: { SRT_PASSPHRASE: 'short' } })).toThrow(/SRT_PASSPHRASE: must be 10 to 79/);
+    expect(() => loadConfig(ingestEnv, { envFile: false, source: { SRT_PASSPHRASE: 'salt&pepper-secret' } })).toThrow(/SRT_PASSPHRASE: must not contain '&'/);
     expect(() => loadConfig(ingestEnv, { envFile: false, source: { NODE_ENV: 'production' } })).toThrow(/SRT_PASSPHRASE: must be set in production/);
     const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
     const run = spawnSync('npx', ['tsx', main], { env: { ...process.env, SRT_PORT: 'abc', IRL_ENV_FILE: '/nonexistent' }, encoding: 'utf8' });

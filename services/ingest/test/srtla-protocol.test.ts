@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildKeepalive, parseKeepalive, srtAckNumber } from '../src/srtla/packets.ts';
+import { buildKeepalive, parseKeepalive } from '../src/srtla/packets.ts';
 import { type Group, NAK_QUIET_LINK_MS, packetType, REG_ERR, REG_NGP, REG3, SRTLA_TYPE, SrtlaRegistry } from '../src/srtla/protocol.ts';
+import { srtAckNumber } from '../src/wire/srt.ts';
 
 interface Captured {
   name: string;
@@ -47,6 +48,8 @@ function readCaptures(): Captured[] {
 const captures = readCaptures();
 const fromSender = captures.filter((p) => p.direction === 'sender->rec');
 const limits = { maxGroups: 10, maxLinksPerGroup: 8, linkTimeoutMs: 10_000, groupTimeoutMs: 10_000, registrationsPerSecond: 50 };
+/** BELABOX's receiver sends its 2-byte replies as they are; ours leave padded to 32 bytes (NAT-proof). */
+const paddedTo32 = (reply: Buffer) => Buffer.concat([reply, Buffer.alloc(32 - reply.length)]);
 const first = (name: string, direction = 'sender->rec', length?: number) => {
   const found = captures.find((p) => p.name === name && p.direction === direction && (length === undefined || p.bytes.length === length));
   if (!found) throw new Error(`no captured ${name} ${direction} ${length ?? ''}`);
@@ -80,7 +83,7 @@ describe('SRTLA captures', () => {
     const registry = new SrtlaRegistry(limits);
     const probe = first('SRTLA_REG2');
     expect(registry.receive('127.0.0.2:39793', '127.0.0.2', probe, 0)).toEqual({ action: 'reply', data: REG_NGP });
-    expect(first('SRTLA_REG_NGP', 'rec->sender')).toEqual(REG_NGP);
+    expect(REG_NGP).toEqual(paddedTo32(first('SRTLA_REG_NGP', 'rec->sender')));
 
     const reg1 = first('SRTLA_REG1', 'sender->rec', 258);
     const answer = registry.receive('127.0.0.2:39793', '127.0.0.2', reg1, 1);
@@ -94,12 +97,12 @@ describe('SRTLA captures', () => {
 
     const joined = registry.receive('127.0.0.2:39793', '127.0.0.2', reg2, 2);
     expect(joined).toMatchObject({ action: 'registered', reply: REG3, joined: true });
-    expect(first('SRTLA_REG3', 'rec->sender')).toEqual(REG3);
+    expect(REG3).toEqual(paddedTo32(first('SRTLA_REG3', 'rec->sender')));
     // Idempotent, a second link joins, REG1 from a registered address is refused, truncated REG1 dropped.
     expect(registry.receive('127.0.0.2:39793', '127.0.0.2', reg2, 3)).toMatchObject({ action: 'registered', joined: false });
     expect(registry.receive('127.0.0.1:56155', '127.0.0.1', reg2, 3)).toMatchObject({ action: 'registered', joined: true });
     expect(registry.receive('127.0.0.2:39793', '127.0.0.2', reg1, 4)).toEqual({ action: 'reply', data: REG_ERR });
-    expect(first('SRTLA_REG_ERR', 'rec->sender')).toEqual(REG_ERR);
+    expect(REG_ERR).toEqual(paddedTo32(first('SRTLA_REG_ERR', 'rec->sender')));
     expect(registry.receive('127.0.0.3:1', '127.0.0.3', first('SRTLA_REG1', 'sender->rec', 202), 4)).toEqual({ action: 'drop', reason: 'reg_truncated' });
   });
 
@@ -230,11 +233,44 @@ describe('SRTLA protocol beyond the captures', () => {
     registry.receive('x:1', 'x', reg1, 0);
     registry.receive('y:1', 'y', reg1, 0);
     expect(registry.receive('z:1', 'z', reg1, 500)).toEqual({ action: 'reply', data: REG_ERR }); // too soon to evict
-    expect(registry.receive('z:1', 'z', reg1, 1500)).toMatchObject({ action: 'reply' });
+    expect(registry.receive('z:1', 'z', reg1, 1500)).toMatchObject({ action: 'created', evicted: [] });
     expect(registry.groups.size).toBe(2);
     registry.sweep(7000);
     expect(registry.groups.size).toBe(0);
     expect(registry.drops.get('too_many_groups')).toBe(1);
+  });
+
+  it('caps groups per address, drops groups that never reached an accepted SRT connection, and keeps streaming groups when full', () => {
+    const registry = new SrtlaRegistry({ ...limits, maxGroups: 3, registrationsPerSecond: 100 });
+    const reg1 = first('SRTLA_REG1', 'sender->rec', 258);
+    const joinFrom = (key: string, now: number) => {
+      const address = key.split(':')[0] as string;
+      const answer = registry.receive(key, address, reg1, now) as { action: string; data?: Buffer; reply?: Buffer };
+      const reg2 = (answer.data ?? answer.reply) as Buffer;
+      registry.receive(key, address, reg2, now);
+      return registry.links.get(key)?.group as Group;
+    };
+    // A squatter keeps two groups alive from one address; its third REG1 is refused.
+    joinFrom('squat:1', 0);
+    joinFrom('squat:2', 0);
+    expect(registry.receive('squat:3', 'squat', reg1, 100)).toEqual({ action: 'reply', data: REG_ERR });
+    expect(registry.drops.get('too_many_groups_from_address')).toBe(1);
+    // A real sender gets the last slot and its SRT connection is accepted (the listener ACKs it).
+    const real = joinFrom('real:1', 200);
+    registry.routeReply(real, first('SRT_ACK', 'srt->rec'), 300);
+    // Full. A newcomer takes the slot of the oldest group without live SRT traffic, never the streaming one.
+    const keepalive = first('SRTLA_KEEPALIVE');
+    for (const key of ['squat:1', 'squat:2', 'real:1']) registry.receive(key, key.split(':')[0] as string, keepalive, 3500);
+    registry.routeReply(real, first('SRT_ACK', 'srt->rec'), 3500);
+    const newcomer = registry.receive('new:1', 'new', reg1, 3600);
+    expect(newcomer).toMatchObject({ action: 'created', evicted: [{ link: { key: 'squat:1' } }] });
+    expect(registry.links.has('real:1')).toBe(true);
+    // Groups that never reached an accepted SRT connection go after 6 s, however alive their links are.
+    for (const key of ['squat:2', 'real:1']) registry.receive(key, key.split(':')[0] as string, keepalive, 6000);
+    registry.routeReply(real, first('SRT_ACK', 'srt->rec'), 6000);
+    const swept = registry.sweep(6100);
+    expect(swept.evictedLinks.map((l) => l.link.key)).toEqual(['squat:2']);
+    expect([...registry.groups.values()].map((g) => g.address).sort()).toEqual(['new', 'real']);
   });
 
   it('limits registrations per address per second', () => {
@@ -251,6 +287,7 @@ describe('SRTLA protocol beyond the captures', () => {
   it('expires a silent link after the link timeout and an empty group after the group timeout', () => {
     const registry = new SrtlaRegistry({ ...limits, linkTimeoutMs: 5000, groupTimeoutMs: 10_000 });
     join(registry, ['a:1', 'b:1']);
+    registry.routeReply(registry.links.get('a:1')?.group as Group, first('SRT_ACK', 'srt->rec'), 1); // its SRT connection was accepted
     registry.receive('a:1', 'a', first('SRTLA_KEEPALIVE'), 4000);
     expect(registry.sweep(5001).leftLinks.map((l) => l.key)).toEqual(['b:1']);
     expect(registry.sweep(9001).leftLinks.map((l) => l.key)).toEqual(['a:1']);

@@ -5,7 +5,7 @@ import { createLogger } from '@irlkit/shared';
 import { collectEvents, nextEvent, startNats, startSrtlaSender, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { publishSrtla } from '../src/srtla/publish.ts';
-import { createSrtlaReceiver } from '../src/srtla/receiver.ts';
+import { SrtlaReceiver } from '../src/srtla/receiver.ts';
 
 let nats: TestNats;
 beforeAll(async () => {
@@ -20,20 +20,20 @@ it('publishes the link table at 1 Hz and join/leave entries on the timeline', as
   const observer = await testBus(nats, 'bonded');
   const listener = createSocket('udp4');
   await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', () => resolve()));
-  const receiver = createSrtlaReceiver({
+  const receiver = new SrtlaReceiver({
     bindHost: '127.0.0.1',
     port: 0,
-    srtTarget: { host: '127.0.0.1', port: listener.address().port },
+    target: { host: '127.0.0.1', port: listener.address().port },
     maxGroups: 4,
     maxLinksPerGroup: 16,
     linkTimeoutMs: 2000,
     groupTimeoutMs: 10_000,
-    regsPerSecondPerAddress: 20,
+    registrationsPerSecond: 20,
     socketBufferBytes: 1 << 20,
     log: createLogger('srtla-test', 'silent'),
   });
   await receiver.start();
-  const publishing = publishSrtla(bus, receiver);
+  const publishing = publishSrtla(bus, receiver, createLogger('srtla-test', 'silent'));
   const tables = collectEvents(observer, 'ingest.srtla');
   const log = collectEvents(observer, 'log');
   try {

@@ -5,7 +5,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createLogger } from '@irlkit/shared';
 import { freeUdpPort, startSrtlaSender, waitFor } from '@irlkit/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSrtlaReceiver, type SrtlaLeave, type SrtlaReceiver } from '../src/srtla/receiver.ts';
+import { type SrtlaLeave, SrtlaReceiver, type SrtlaReceiverOptions } from '../src/srtla/receiver.ts';
 
 const log = createLogger('srtla-test', 'silent');
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -32,16 +32,16 @@ async function fakeListener(port?: number, host = '127.0.0.1') {
   return listener;
 }
 
-async function receiverFor(targetPort: number, overrides: Partial<Parameters<typeof createSrtlaReceiver>[0]> = {}) {
-  const receiver = createSrtlaReceiver({
+async function receiverFor(targetPort: number, overrides: Partial<SrtlaReceiverOptions> = {}) {
+  const receiver = new SrtlaReceiver({
     bindHost: '::',
     port: 0,
-    srtTarget: { host: '127.0.0.1', port: targetPort },
+    target: { host: '127.0.0.1', port: targetPort },
     maxGroups: 4,
     maxLinksPerGroup: 16,
     linkTimeoutMs: 5000,
     groupTimeoutMs: 10_000,
-    regsPerSecondPerAddress: 50,
+    registrationsPerSecond: 50,
     socketBufferBytes: 8 * 1024 * 1024,
     log,
     ...overrides,
@@ -89,6 +89,41 @@ function accounted(receiver: SrtlaReceiver): boolean {
 }
 
 describe('SRTLA receiver sockets', () => {
+  it('pads every reply it makes up (REG_NGP, REG3, REG_ERR) to 32 bytes, and the kit sender registers with them', async () => {
+    const listener = await fakeListener();
+    cleanups.push(() => listener.close());
+    const receiver = await receiverFor(listener.port);
+    const socket = createSocket('udp4');
+    const replies: Buffer[] = [];
+    socket.on('message', (data) => replies.push(data));
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
+    const send = (b: Buffer) => socket.send(b, receiver.boundPort, '127.0.0.1');
+    const reg = (type: number, id: Buffer) => Buffer.concat([Buffer.from([type >> 8, type & 0xff]), id]);
+    const senderId = Buffer.alloc(256, 7);
+
+    send(reg(0x9201, senderId)); // a probe for a group the receiver does not know
+    await waitFor(() => replies.length >= 1, 'the REG_NGP answer');
+    send(reg(0x9200, senderId));
+    await waitFor(() => replies.length >= 2, 'the REG2 answer to REG1');
+    const fullId = (replies[1] as Buffer).subarray(2);
+    send(reg(0x9201, fullId));
+    await waitFor(() => replies.length >= 3, 'the REG3 answer');
+    send(reg(0x9200, senderId)); // REG1 from a link already in a group
+    await waitFor(() => replies.length >= 4, 'the REG_ERR answer');
+    expect(replies.map((r) => [r.readUInt16BE(0).toString(16), r.length])).toEqual([
+      ['9211', 32],
+      ['9201', 258],
+      ['9202', 32],
+      ['9210', 32],
+    ]);
+    for (const reply of [replies[0], replies[2], replies[3]] as Buffer[]) expect(reply.subarray(2).every((b) => b === 0)).toBe(true);
+
+    const sender = await startSrtlaSender({ host: '127.0.0.1', port: receiver.boundPort }, 2);
+    cleanups.push(() => sender.stop());
+    expect(sender.links.every((l) => l.registered)).toBe(true);
+  });
+
   it('serves IPv6 links over ::1 and IPv4 links on the same dual-stack port, with plain IPv4 addresses in the table', async () => {
     const listener = await fakeListener();
     cleanups.push(() => listener.close());
@@ -208,7 +243,7 @@ describe('SRTLA receiver sockets', () => {
     stranger.send(probe, receiver.boundPort, '127.0.0.1'); // unknown group: REG_NGP
     await waitFor(() => replies.length >= 1, 'REG_NGP');
     await new Promise((r) => setTimeout(r, 200));
-    expect(replies.map((r) => r.toString('hex'))).toEqual(['9211']);
+    expect(replies.map((r) => r.toString('hex'))).toEqual([`9211${'00'.repeat(30)}`]); // REG_NGP, padded to 32 bytes
     const drops = receiver.stats().drops;
     expect(drops.group_full).toBeGreaterThanOrEqual(1);
     expect(drops.unregistered).toBe(1);
@@ -218,15 +253,15 @@ describe('SRTLA receiver sockets', () => {
   it('frees its port and sockets on stop()', async () => {
     const listener = await fakeListener();
     cleanups.push(() => listener.close());
-    const receiver = createSrtlaReceiver({
+    const receiver = new SrtlaReceiver({
       bindHost: '127.0.0.1',
       port: await freeUdpPort(),
-      srtTarget: { host: '127.0.0.1', port: listener.port },
+      target: { host: '127.0.0.1', port: listener.port },
       maxGroups: 1,
       maxLinksPerGroup: 4,
       linkTimeoutMs: 5000,
       groupTimeoutMs: 10_000,
-      regsPerSecondPerAddress: 10,
+      registrationsPerSecond: 10,
       socketBufferBytes: 1024 * 1024,
       log,
     });

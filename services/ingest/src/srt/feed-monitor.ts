@@ -33,16 +33,29 @@ export interface FeedMonitorOptions {
   bitrateWindowMs: number;
 }
 
+/** The feed as `ingest.stats` reports it. */
+export interface FeedSnapshot {
+  state: FeedState;
+  connected: boolean;
+  peer: string | null;
+  bitrateKbps: number;
+  lastPacketAgeMs: number | null;
+}
+
 const BUCKET_MS = 50;
 
 export class FeedMonitor {
   private state: FeedState = 'disconnected';
   private sourceAccepted = false;
   /**
-   * Which sender srt-live-transmit accepted (the loopback port it sees). Once known, only that
-   * sender's packets count: a stranger's datagrams can neither keep a dead feed alive nor end a live one.
+   * Which sender srt-live-transmit accepted (the loopback port it sees), learnt from where it sends
+   * its ACKs and keepalives: only an accepted connection gets those, so no handshake flood can pose as
+   * it. Once known, only that sender's packets count: a stranger's datagrams can neither keep a dead
+   * feed alive nor end a live one. Until it is known, nobody's packets count.
    */
   private acceptedSource: number | undefined;
+  /** A sender srt-live-transmit answered before its "Accepted" line was read (the pipe can be slower than UDP). */
+  private answeredSource: number | undefined;
   private peer: string | null = null;
   private lastDataTs: number | null = null;
   private lastAnyTs: number | null = null;
@@ -71,6 +84,7 @@ export class FeedMonitor {
       this.foreignDatagrams += 1;
       return;
     }
+    if (this.awaitingIdentity(source)) return;
     const now = this.clock.now();
     this.lastAnyTs = now;
     this.armDisconnectTimer();
@@ -88,15 +102,22 @@ export class FeedMonitor {
     if (this.stallTimer === undefined && this.state === 'connected') this.armStallTimer(now);
   }
 
-  /** srt-live-transmit accepted the streamer's connection (from `source`, when its log said where from). */
-  onSourceAccepted(source?: number): void {
+  /** srt-live-transmit said it accepted a connection; which sender it was comes from onListenerAnswer. */
+  onSourceAccepted(): void {
     this.sourceAccepted = true;
-    this.acceptedSource = source;
+    this.acceptedSource = this.answeredSource;
     const now = this.clock.now();
     if (this.state === 'disconnected' && this.lastDataTs !== null && now - this.lastDataTs < this.options.stallTimeoutMs) {
       this.transition('connected', 'connected', 'SRT connection accepted', now);
       this.armStallTimer(now);
     }
+  }
+
+  /** srt-live-transmit sent an ACK, NAK or keepalive to the sender behind this loopback port. */
+  onListenerAnswer(source: number): void {
+    if (this.acceptedSource !== undefined) return;
+    if (this.sourceAccepted) this.acceptedSource = source;
+    else this.answeredSource = source;
   }
 
   /** A sender said goodbye (SRT shutdown). Only the accepted sender can end the feed this way. */
@@ -112,6 +133,7 @@ export class FeedMonitor {
   onDisconnected(reason: string): void {
     this.sourceAccepted = false;
     this.acceptedSource = undefined;
+    this.answeredSource = undefined;
     if (this.state !== 'disconnected') this.transition('disconnected', 'disconnected', reason, this.clock.now());
     this.clearTimers();
   }
@@ -130,6 +152,11 @@ export class FeedMonitor {
     return this.acceptedSource !== undefined && source !== undefined && source !== this.acceptedSource;
   }
 
+  /** Accepted, but srt-live-transmit has not yet answered anyone: a named sender's packets wait (milliseconds). */
+  private awaitingIdentity(source: number | undefined): boolean {
+    return this.sourceAccepted && this.acceptedSource === undefined && source !== undefined;
+  }
+
   bitrateKbps(): number {
     const now = this.clock.now();
     const from = now - this.options.bitrateWindowMs;
@@ -139,7 +166,7 @@ export class FeedMonitor {
     return Math.round((bytes * 8) / this.options.bitrateWindowMs);
   }
 
-  snapshot() {
+  snapshot(): FeedSnapshot {
     const now = this.clock.now();
     return {
       state: this.state,

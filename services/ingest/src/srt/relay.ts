@@ -1,11 +1,26 @@
 // Owns the streamer-facing SRT UDP port: forwards each sender's datagrams to srt-live-transmit on
 // loopback through a socket of its own, and replies back, so every packet's arrival is seen here.
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
-import { isSrtShutdown, SRT_CONTROL, SRT_HEADER_BYTES, srtControlType, srtDestinationSocketId, srtPacketKind, srtShutdownPacket } from './packet.ts';
+import {
+  isConnectedAnswer,
+  isSrtShutdown,
+  packetType,
+  SRT_CONTROL,
+  SRT_HEADER_BYTES,
+  srtDestinationSocketId,
+  srtPacketKind,
+  srtShutdownPacket,
+} from '../wire/srt.ts';
+import { addressLabel, bindUdp, setSocketBuffers } from '../wire/udp.ts';
 
 /** A peer srt-live-transmit has not accepted within this long may give its slot to a newcomer. */
 const UNACCEPTED_PEER_GRACE_MS = 2000;
+/**
+ * Peers from one address that srt-live-transmit has not accepted: a sender needs one (two while a
+ * phone's old port lingers); a handshake flood from fresh ports must not take every slot.
+ */
+export const MAX_PENDING_PER_ADDRESS = 2;
 
 export interface SrtRelayOptions {
   bindHost: string;
@@ -21,14 +36,10 @@ export interface SrtRelayOptions {
   onShutdown(peer: string, source: number | undefined): void;
   /** Whether srt-live-transmit accepted the sender behind this loopback port (its slot is never given away). */
   isAcceptedSource(localPort: number): boolean;
+  /** srt-live-transmit sent an ACK, NAK or keepalive to the sender behind this loopback port: it is the accepted one. */
+  onListenerAnswer(localPort: number): void;
   /** Every datagram srt-live-transmit sends back to a sender: proof it is alive. */
   onReply?(): void;
-}
-
-/** "::ffff:1.2.3.4" → "1.2.3.4"; addresses print as host:port or [v6]:port. */
-export function peerLabel(address: string, port: number): string {
-  const host = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 interface Peer {
@@ -47,7 +58,7 @@ export class SrtRelay {
   private socket: Socket | undefined;
   private readonly peers = new Map<string, Peer>();
   private sweepTimer: NodeJS.Timeout | undefined;
-  readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, forwardError: 0 };
+  readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, tooManyPending: 0, forwardError: 0 };
   grantedBufferBytes = 0;
 
   constructor(private readonly options: SrtRelayOptions) {}
@@ -56,7 +67,7 @@ export class SrtRelay {
     const socket = await bindUdp(this.options.bindHost, this.options.port, (msg, rinfo) => this.fromSender(msg, rinfo.address, rinfo.port));
     this.socket = socket;
     socket.on('error', (error) => this.options.log.error({ err: error }, 'SRT port socket error'));
-    this.grantedBufferBytes = setBuffers(socket, this.options.socketBufferBytes);
+    this.grantedBufferBytes = setSocketBuffers(socket, this.options.socketBufferBytes);
     this.sweepTimer = setInterval(() => this.sweep(), Math.min(1000, this.options.peerIdleMs));
   }
 
@@ -82,8 +93,12 @@ export class SrtRelay {
     if (!peer) {
       // Every SRT connection opens with a handshake; anything else from an unknown address is noise
       // and must not take one of the few peer slots.
-      if (kind !== 'control' || srtControlType(msg) !== SRT_CONTROL.handshake) {
+      if (kind !== 'control' || packetType(msg) !== SRT_CONTROL.handshake) {
         this.drops.notHandshake += 1;
+        return;
+      }
+      if (this.pendingFrom(address) >= MAX_PENDING_PER_ADDRESS && !this.evictUnaccepted(now, address)) {
+        this.drops.tooManyPending += 1;
         return;
       }
       if (this.peers.size >= this.options.maxPeers && !this.evictUnaccepted(now)) {
@@ -101,11 +116,19 @@ export class SrtRelay {
     });
   }
 
-  /** Frees the slot of the oldest peer srt-live-transmit never accepted, if it had its chance. */
-  private evictUnaccepted(now: number): boolean {
+  /** Peers from this address that srt-live-transmit has not accepted. */
+  private pendingFrom(address: string): number {
+    let pending = 0;
+    for (const peer of this.peers.values()) if (peer.address === address && !this.options.isAcceptedSource(peer.localPort)) pending += 1;
+    return pending;
+  }
+
+  /** Frees the slot of the oldest peer (from `address`, when given) srt-live-transmit never accepted, if it had its chance. */
+  private evictUnaccepted(now: number, address?: string): boolean {
     let oldest: [string, Peer] | undefined;
     for (const entry of this.peers) {
       const peer = entry[1];
+      if (address !== undefined && peer.address !== address) continue;
       if (this.options.isAcceptedSource(peer.localPort) || now - peer.firstSeen < UNACCEPTED_PEER_GRACE_MS) continue;
       if (!oldest || peer.firstSeen < oldest[1].firstSeen) oldest = entry;
     }
@@ -118,17 +141,18 @@ export class SrtRelay {
 
   private addPeer(key: string, address: string, port: number, now: number): Peer {
     const socket = createSocket('udp4');
-    const peer: Peer = { label: peerLabel(address, port), address, port, socket, localPort: 0, firstSeen: now, lastSeen: now, senderSocketId: 0 };
+    const peer: Peer = { label: addressLabel(address, port), address, port, socket, localPort: 0, firstSeen: now, lastSeen: now, senderSocketId: 0 };
     socket.on('message', (reply) => {
       const id = srtDestinationSocketId(reply);
       if (id !== 0) peer.senderSocketId = id;
       this.options.onReply?.();
+      if (isConnectedAnswer(reply) && peer.localPort) this.options.onListenerAnswer(peer.localPort);
       this.socket?.send(reply, port, address);
     });
     socket.on('error', (error) => this.options.log.warn({ err: error, peer: peer.label }, 'relay socket error'));
     socket.bind(0, '127.0.0.1', () => {
       peer.localPort = socket.address().port;
-      setBuffers(socket, this.options.socketBufferBytes);
+      setSocketBuffers(socket, this.options.socketBufferBytes);
     });
     this.peers.set(key, peer);
     this.options.log.debug({ peer: peer.label }, 'new SRT peer');
@@ -170,34 +194,5 @@ export class SrtRelay {
     const socket = this.socket;
     this.socket = undefined;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
-  }
-}
-
-/** Binds a streamer-facing UDP socket (dual-stack when the host is IPv6, e.g. "::"). */
-export async function bindUdp(host: string, port: number, onMessage: (msg: Buffer, rinfo: RemoteInfo) => void): Promise<Socket> {
-  const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', ipv6Only: false });
-  socket.on('message', onMessage);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, host, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-  return socket;
-}
-
-/** Asks for large kernel buffers (bursts of 20+ Mbit/s); returns what the kernel granted. */
-export function setBuffers(socket: Socket, bytes: number): number {
-  try {
-    socket.setRecvBufferSize(bytes);
-    socket.setSendBufferSize(bytes);
-  } catch {
-    // The kernel caps the size (net.core.rmem_max); what it granted is read below.
-  }
-  try {
-    return socket.getRecvBufferSize();
-  } catch {
-    return 0;
   }
 }

@@ -20,30 +20,40 @@ export interface TransmitSettings {
 /** A silent OBS on the output is taken for gone after this long (see transmitArgs). */
 export const OUTPUT_PEER_IDLE_MS = 2000;
 
-/** srt-live-transmit's command line. SRT options travel as URI parameters (latency in ms here). */
+/**
+ * srt-live-transmit's command line. SRT options travel as URI parameters (latency in ms here).
+ * Its URI parser takes each value verbatim up to the next `&` and decodes nothing, so values go in
+ * raw: percent-encoding would reach SRT as literal `%26`, `+` (a passphrase's space would become `+`).
+ * A passphrase containing `&` cannot be carried at all; the configuration refuses it.
+ */
 export function transmitArgs(s: TransmitSettings): string[] {
-  const input = new URLSearchParams({
-    mode: 'listener',
-    latency: String(s.latencyMs),
-    lossmaxttl: String(s.lossMaxTtl),
+  const input: Array<[string, string]> = [
+    ['mode', 'listener'],
+    ['latency', String(s.latencyMs)],
+    ['lossmaxttl', String(s.lossMaxTtl)],
     // A sender that vanishes is noticed by the relay within the stall timeout; this only frees the socket.
-    peeridletimeo: '4000',
-  });
+    ['peeridletimeo', '4000'],
+  ];
   if (s.passphrase) {
-    input.set('passphrase', s.passphrase);
-    if (s.pbKeyLen) input.set('pbkeylen', String(s.pbKeyLen));
+    if (s.passphrase.includes('&')) throw new Error("SRT_PASSPHRASE: must not contain '&' (srt-live-transmit cannot take it)");
+    input.push(['passphrase', s.passphrase]);
+    if (s.pbKeyLen) input.push(['pbkeylen', String(s.pbKeyLen)]);
   }
-  // OBS's media source ACKs every 10 ms while data flows and sends a keepalive each second when idle:
-  // 2 s of silence means that OBS is gone (crashed, restarted). srt-live-transmit serves one caller
-  // at a time, so this frees the output for the new OBS in 2 s instead of SRT's default 5 s.
-  const output = new URLSearchParams({ mode: 'listener', latency: String(s.outputLatencyMs), peeridletimeo: String(OUTPUT_PEER_IDLE_MS) });
+  const query = (pairs: Array<[string, string]>) => pairs.map(([key, value]) => `${key}=${value}`).join('&');
   return [
     '-a:yes',
     `-s:${s.statsEveryPackets}`,
     '-pf:json',
     '-ll:note',
-    `srt://127.0.0.1:${s.listenPort}?${input}`,
-    `srt://${s.outputHost.includes(':') ? `[${s.outputHost}]` : s.outputHost}:${s.outputPort}?${output}`,
+    `srt://127.0.0.1:${s.listenPort}?${query(input)}`,
+    `srt://${s.outputHost.includes(':') ? `[${s.outputHost}]` : s.outputHost}:${s.outputPort}?${query([
+      ['mode', 'listener'],
+      ['latency', String(s.outputLatencyMs)],
+      // OBS's media source ACKs every 10 ms while data flows and sends a keepalive each second when idle:
+      // 2 s of silence means that OBS is gone (crashed, restarted). srt-live-transmit serves one caller
+      // at a time, so this frees the output for the new OBS in 2 s instead of SRT's default 5 s.
+      ['peeridletimeo', String(OUTPUT_PEER_IDLE_MS)],
+    ])}`,
   ];
 }
 

@@ -1,5 +1,5 @@
-// SRTLA and SRT packet parsing and building (../shared/SRTLA.md): pure functions on bytes, no I/O.
-// All multi-byte fields are big-endian.
+// SRTLA packet parsing and building: pure functions on bytes, no I/O. SRT's own wire facts are in
+// ../wire/srt.ts. All multi-byte fields are big-endian.
 
 export const SRTLA_TYPE = {
   keepalive: 0x9000,
@@ -12,91 +12,31 @@ export const SRTLA_TYPE = {
   regNak: 0x9212,
 } as const;
 
-export const SRT_TYPE = {
-  handshake: 0x8000,
-  keepalive: 0x8001,
-  ack: 0x8002,
-  nak: 0x8003,
-  shutdown: 0x8005,
-  ackack: 0x8006,
-} as const;
-
 export const SRTLA_ID_BYTES = 256;
 export const SRTLA_REG_BYTES = 2 + SRTLA_ID_BYTES;
 export const SRTLA_ACK_SEQS = 10;
 export const SRTLA_ACK_BYTES = 4 + 4 * SRTLA_ACK_SEQS;
-/** SRT's header; shorter packets that are not SRTLA control are not SRT. */
-export const SRT_HEADER_BYTES = 16;
 /** Extended keepalive (irlserver): timestamp, then magic 0xC01F, version 1 and link telemetry. */
 export const KEEPALIVE_EXT_BYTES = 38;
 const KEEPALIVE_EXT_MAGIC = 0xc01f;
 const KEEPALIVE_EXT_VERSION = 1;
-
-/** The 16-bit type of a control packet (or the top half of a data packet's sequence number); -1 if under 2 bytes. */
-export function packetType(datagram: Uint8Array): number {
-  return datagram.length < 2 ? -1 : ((datagram[0] as number) << 8) | (datagram[1] as number);
-}
-
-export function isSrtData(datagram: Uint8Array): boolean {
-  return datagram.length > 0 && ((datagram[0] as number) & 0x80) === 0;
-}
-
-/** The 31-bit sequence number of an SRT data packet. */
-export function srtDataSeq(datagram: Uint8Array): number {
-  return ((((datagram[0] as number) & 0x7f) << 24) | ((datagram[1] as number) << 16) | ((datagram[2] as number) << 8) | (datagram[3] as number)) >>> 0;
-}
-
-export type SrtlaKind =
-  | 'keepalive'
-  | 'srtla_ack'
-  | 'reg1'
-  | 'reg2'
-  | 'reg3'
-  | 'reg_err'
-  | 'reg_ngp'
-  | 'reg_nak'
-  | 'srtla_unknown'
-  | 'srt_data'
-  | 'srt_control'
-  | 'short';
-
-/** What a datagram is, by its first bytes; padding after a control packet's fields is allowed. */
-export function classify(datagram: Uint8Array): SrtlaKind {
-  const type = packetType(datagram);
-  if (type < 0) return 'short';
-  if (type >= 0x9000 && type <= 0x92ff) {
-    switch (type) {
-      case SRTLA_TYPE.keepalive:
-        return 'keepalive';
-      case SRTLA_TYPE.ack:
-        return 'srtla_ack';
-      case SRTLA_TYPE.reg1:
-        return 'reg1';
-      case SRTLA_TYPE.reg2:
-        return 'reg2';
-      case SRTLA_TYPE.reg3:
-        return 'reg3';
-      case SRTLA_TYPE.regErr:
-        return 'reg_err';
-      case SRTLA_TYPE.regNgp:
-        return 'reg_ngp';
-      case SRTLA_TYPE.regNak:
-        return 'reg_nak';
-      default:
-        return 'srtla_unknown';
-    }
-  }
-  if (datagram.length < SRT_HEADER_BYTES) return 'short';
-  return isSrtData(datagram) ? 'srt_data' : 'srt_control';
-}
 
 /** A registration's 256-byte id, or undefined when the packet is too short to carry one. */
 export function registrationId(datagram: Buffer): Buffer | undefined {
   return datagram.length < SRTLA_REG_BYTES ? undefined : datagram.subarray(2, SRTLA_REG_BYTES);
 }
 
+/**
+ * Replies the receiver makes up (REG3, REG_ERR, REG_NGP) are 2 bytes of type on the wire, and some
+ * carrier NATs drop datagrams that small, so they leave zero-padded to this size (OpenIRL's srtla
+ * receiver does the same). Senders dispatch on the type alone: BELABOX's srtla_send.c
+ * (handle_srtla_data: `switch (get_srtla_type(buf, n))`, REG3/REG_NGP/REG_ERR read no length) and
+ * Moblin's Srtla RemoteConnection.swift (handleSrtlaControlPacket: `switch type`), so padding is safe.
+ */
+export const SRTLA_REPLY_MIN_BYTES = 32;
+
 function control(type: number): Buffer {
-  const b = Buffer.alloc(2);
+  const b = Buffer.alloc(SRTLA_REPLY_MIN_BYTES);
   b.writeUInt16BE(type);
   return b;
 }
@@ -124,18 +64,6 @@ export function newSrtlaAck(): Buffer {
 
 export function writeAckSeq(ack: Buffer, index: number, seq: number): void {
   ack.writeUInt32BE(seq >>> 0, 4 + index * 4);
-}
-
-export function srtlaAck(seqs: readonly number[]): Buffer {
-  const b = newSrtlaAck();
-  for (let i = 0; i < Math.min(seqs.length, SRTLA_ACK_SEQS); i++) writeAckSeq(b, i, seqs[i] as number);
-  return b;
-}
-
-export function srtlaAckSeqs(ack: Buffer): number[] {
-  const seqs: number[] = [];
-  for (let i = 0; i < SRTLA_ACK_SEQS && 8 + i * 4 <= ack.length; i++) seqs.push(ack.readUInt32BE(4 + i * 4));
-  return seqs;
 }
 
 /** Link telemetry a sender puts in its extended keepalive. */
@@ -186,22 +114,4 @@ export function buildKeepalive(timestampMs?: number, telemetry?: KeepaliveTeleme
     b.writeUInt32BE(telemetry.bitrateBytesPerSec >>> 0, 34);
   }
   return b;
-}
-
-/** The ACK number an SRT ACK carries and its ACKACK echoes (bytes 4–7). */
-export function srtAckNumber(datagram: Uint8Array): number {
-  return datagram.length < 8
-    ? -1
-    : (((datagram[4] as number) << 24) | ((datagram[5] as number) << 16) | ((datagram[6] as number) << 8) | (datagram[7] as number)) >>> 0;
-}
-
-/** "::ffff:1.2.3.4" (a dual-stack socket's view of IPv4) → "1.2.3.4". */
-export function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-/** host:port, or [v6]:port. */
-export function linkLabel(address: string, port: number): string {
-  const host = normalizeAddress(address);
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

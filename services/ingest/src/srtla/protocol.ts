@@ -2,28 +2,21 @@
 // per-link SRTLA ACKs, where the SRT listener's replies go, expiry, limits and counters.
 // No sockets, no clock: the caller passes datagrams and the time in, and carries out the result.
 import { randomBytes } from 'node:crypto';
+import { isSrtData, packetType, SRT_CONTROL, SRT_HEADER_BYTES, srtAckNumber, srtDataSeq } from '../wire/srt.ts';
 import {
-  classify,
-  isSrtData,
   newSrtlaAck,
-  packetType,
   parseKeepalive,
   REG_ERR,
   REG_NGP,
   REG3,
   reg2,
   registrationId,
-  SRT_HEADER_BYTES,
-  SRT_TYPE,
   SRTLA_ACK_SEQS,
   SRTLA_ID_BYTES,
   SRTLA_TYPE,
-  srtAckNumber,
-  srtDataSeq,
   writeAckSeq,
 } from './packets.ts';
 
-export { srtlaAck } from './packets.ts';
 export { packetType, REG_ERR, REG_NGP, REG3, reg2, SRTLA_ACK_SEQS, SRTLA_ID_BYTES, SRTLA_TYPE };
 
 /** Why a datagram was not forwarded, echoed or answered. Every one is counted. */
@@ -38,8 +31,10 @@ export const DROP_REASONS = [
   'rate_limited',
   /** REG2 for a group that already has its maximum of links (answered REG_ERR). */
   'group_full',
-  /** REG1 while the receiver holds its maximum of groups (answered REG_ERR). */
+  /** REG1 while the receiver holds its maximum of groups, none of them idle (answered REG_ERR). */
   'too_many_groups',
+  /** REG1 from an address that already registered its maximum of groups (answered REG_ERR). */
+  'too_many_groups_from_address',
   /** REG1 from a registered link, or REG2 for another group (answered REG_ERR). */
   'already_registered',
   /** SRTLA control a sender has no business sending (REG3, ACK, unknown 0x9xxx). */
@@ -87,6 +82,10 @@ export interface Link {
 
 export interface Group {
   id: Buffer;
+  /** The address that registered it (REG1), for the per-address cap. */
+  address: string;
+  /** When the SRT listener last sent this group an ACK, NAK or keepalive (an accepted connection); null if never. */
+  srtAnsweredAt: number | null;
   /** Short printable id (hex of the start of the receiver's half). */
   label: string;
   createdAt: number;
@@ -108,6 +107,10 @@ export interface Limits {
   groupTimeoutMs: number;
   /** Registration packets (REG1/REG2) accepted per source address per second. */
   registrationsPerSecond: number;
+  /** Groups one source address may hold (REG1s from it beyond this are refused). */
+  maxGroupsPerAddress?: number;
+  /** A group whose traffic never reached an accepted SRT connection is dropped after this. */
+  unansweredGroupMs?: number;
   /**
    * A link silent this long is replaced at once when the same address registers a new port (a
    * mobile NAT re-bound it) or a full group needs room; senders keep idle links alive every second.
@@ -118,9 +121,18 @@ const DEFAULT_STALE_LINK_MS = 2500;
 /** A group nobody joined (REG1 without REG2) is dropped after this, so REG1 floods cannot fill the table. */
 const UNJOINED_GROUP_MS = 5000;
 const ACK_RING = 32;
+const DEFAULT_MAX_GROUPS_PER_ADDRESS = 2;
+/** A sender's SRT handshake follows its registration within a second; a squatter's never completes. */
+const DEFAULT_UNANSWERED_GROUP_MS = 6000;
+/** When every slot is taken, a group whose SRT connection answered within this is kept over newcomers. */
+const LIVE_GROUP_MS = 3000;
+/** A newly registered group may not be evicted for a newcomer this soon (its SRT handshake is under way). */
+const NEW_GROUP_GRACE_MS = 3000;
 
 export type Outcome =
   | { action: 'reply'; data: Buffer }
+  /** REG1 answered; to make room, the listed links' group was dropped. */
+  | { action: 'created'; reply: Buffer; evictedGroup: Group; evicted: LeftLink[] }
   | { action: 'forward'; group: Group; link: Link; data: Buffer; ack?: Buffer; isData: boolean }
   | { action: 'drop'; reason: DropReason }
   | { action: 'registered'; reply: Buffer; link: Link; joined: boolean; replaced: LeftLink[] };
@@ -151,9 +163,13 @@ export class SrtlaRegistry {
   readonly counters: Counters = { datagrams: 0, forwarded: 0, echoed: 0, answered: 0, srtlaAcks: 0, replies: 0 };
   private readonly regRate = new Map<string, { second: number; count: number }>();
   private readonly staleLinkMs: number;
+  private readonly maxGroupsPerAddress: number;
+  private readonly unansweredGroupMs: number;
 
   constructor(private readonly limits: Limits) {
     this.staleLinkMs = limits.staleLinkMs ?? DEFAULT_STALE_LINK_MS;
+    this.maxGroupsPerAddress = limits.maxGroupsPerAddress ?? DEFAULT_MAX_GROUPS_PER_ADDRESS;
+    this.unansweredGroupMs = limits.unansweredGroupMs ?? DEFAULT_UNANSWERED_GROUP_MS;
   }
 
   /** A datagram from a sender. `key` identifies the link (address and port), `address` its host. */
@@ -182,7 +198,7 @@ export class SrtlaRegistry {
     link.bytes += datagram.length;
     this.counters.forwarded += 1;
     if (!isSrtData(datagram)) {
-      if (type === SRT_TYPE.ackack) this.timeAckAck(group, link, datagram, now);
+      if (type === SRT_CONTROL.ackack) this.timeAckAck(group, link, datagram, now);
       return { action: 'forward', group, link, data: datagram, isData: false };
     }
     writeAckSeq(link.ack, link.ackCount, srtDataSeq(datagram));
@@ -207,24 +223,36 @@ export class SrtlaRegistry {
       return [];
     }
     this.counters.replies += 1;
-    if (type === SRT_TYPE.ack) {
+    // Only a connection srt-live-transmit accepted gets ACKs, NAKs and keepalives: this group is a real sender.
+    if (type === SRT_CONTROL.ack || type === SRT_CONTROL.nak || type === SRT_CONTROL.keepalive) group.srtAnsweredAt = now;
+    if (type === SRT_CONTROL.ack) {
       this.noteAckSent(group, datagram, now);
       return [...group.links.values()];
     }
     const latest = group.lastLink && group.links.has(group.lastLink.key) ? group.lastLink : undefined;
-    if (type === SRT_TYPE.nak && (!latest || now - latest.lastSeen > NAK_QUIET_LINK_MS)) return [...group.links.values()];
+    if (type === SRT_CONTROL.nak && (!latest || now - latest.lastSeen > NAK_QUIET_LINK_MS)) return [...group.links.values()];
     return latest ? [latest] : [...group.links.values()].slice(-1);
   }
 
-  /** Expires silent links and empty groups; returns what left. */
-  sweep(now: number): { leftLinks: Link[]; removedGroups: Group[] } {
+  /**
+   * Expires silent links, empty groups, and groups whose traffic never reached an accepted SRT
+   * connection (squatters that register and keep links alive but never stream); returns what left.
+   */
+  sweep(now: number): { leftLinks: Link[]; removedGroups: Group[]; evictedLinks: LeftLink[] } {
     const leftLinks: Link[] = [];
     const removedGroups: Group[] = [];
+    const evictedLinks: LeftLink[] = [];
     for (const link of this.links.values()) {
       if (now - link.lastSeen > this.limits.linkTimeoutMs) {
         this.removeLink(link, now);
         leftLinks.push(link);
       }
+    }
+    for (const group of this.groups.values()) {
+      if (group.srtAnsweredAt !== null || now - group.createdAt <= this.unansweredGroupMs) continue;
+      const reason = `its group never reached an accepted SRT connection in ${Math.round(this.unansweredGroupMs / 1000)} s`;
+      for (const link of this.removeGroup(group)) evictedLinks.push({ link, reason });
+      removedGroups.push(group);
     }
     for (const group of this.groups.values()) {
       if (group.links.size > 0 || group.emptySince === null) continue;
@@ -236,7 +264,7 @@ export class SrtlaRegistry {
     }
     const second = Math.floor(now / 1000);
     for (const [address, rate] of this.regRate) if (rate.second < second - 1) this.regRate.delete(address);
-    return { leftLinks, removedGroups };
+    return { leftLinks, removedGroups, evictedLinks };
   }
 
   /** Counts a drop that happened outside the registry (socket errors, foreign packets). */
@@ -272,10 +300,19 @@ export class SrtlaRegistry {
 
     if (type === SRTLA_TYPE.reg1) {
       if (existing) return this.refuse('already_registered');
-      if (this.groups.size >= this.limits.maxGroups && !this.evictUnjoinedGroup(now)) return this.refuse('too_many_groups');
+      let fromAddress = 0;
+      for (const g of this.groups.values()) if (g.address === address) fromAddress += 1;
+      if (fromAddress >= this.maxGroupsPerAddress) return this.refuse('too_many_groups_from_address');
+      let evictedGroup: Group | undefined;
+      if (this.groups.size >= this.limits.maxGroups) {
+        evictedGroup = this.makeRoom(now);
+        if (!evictedGroup) return this.refuse('too_many_groups');
+      }
       const full = Buffer.concat([id.subarray(0, SRTLA_ID_BYTES / 2), randomBytes(SRTLA_ID_BYTES / 2)]);
       const group: Group = {
         id: full,
+        address,
+        srtAnsweredAt: null,
         label: full.subarray(128, 132).toString('hex'),
         createdAt: now,
         links: new Map(),
@@ -288,7 +325,10 @@ export class SrtlaRegistry {
       };
       this.groups.set(full.toString('hex'), group);
       this.counters.answered += 1;
-      return { action: 'reply', data: reg2(full) };
+      if (!evictedGroup) return { action: 'reply', data: reg2(full) };
+      const reason = 'its group had no live SRT traffic and its slot went to a new sender';
+      const evicted = this.removeGroup(evictedGroup).map((link) => ({ link, reason }));
+      return { action: 'created', reply: reg2(full), evictedGroup, evicted };
     }
 
     const group = this.groups.get(id.toString('hex'));
@@ -338,12 +378,31 @@ export class SrtlaRegistry {
     return { action: 'registered', reply: REG3, link, joined: true, replaced };
   }
 
-  private evictUnjoinedGroup(now: number): boolean {
-    let oldest: Group | undefined;
-    for (const g of this.groups.values()) if (!g.everJoined && now - g.createdAt > 1000 && (!oldest || g.createdAt < oldest.createdAt)) oldest = g;
-    if (!oldest) return false;
-    this.groups.delete(oldest.id.toString('hex'));
-    return true;
+  /**
+   * Every group slot is taken: give up the oldest group nobody joined (a REG1 flood), else the oldest
+   * group without live SRT traffic, so a sender that is streaming is never pushed out by one that
+   * is not. New groups keep their slot while their SRT handshake is under way. Returns the group to
+   * give up, or undefined when every group deserves its slot.
+   */
+  private makeRoom(now: number): Group | undefined {
+    let unjoined: Group | undefined;
+    let idle: Group | undefined;
+    for (const g of this.groups.values()) {
+      if (!g.everJoined && now - g.createdAt > 1000 && (!unjoined || g.createdAt < unjoined.createdAt)) unjoined = g;
+      const live = g.srtAnsweredAt !== null && now - g.srtAnsweredAt < LIVE_GROUP_MS;
+      if (!live && now - g.createdAt > NEW_GROUP_GRACE_MS && (!idle || g.createdAt < idle.createdAt)) idle = g;
+    }
+    return unjoined ?? idle;
+  }
+
+  /** Removes a group and its links at once; returns the links. */
+  private removeGroup(group: Group): Link[] {
+    const links = [...group.links.values()];
+    for (const link of links) this.links.delete(link.key);
+    group.links.clear();
+    group.lastLink = undefined;
+    this.groups.delete(group.id.toString('hex'));
+    return links;
   }
 
   private noteAckSent(group: Group, datagram: Uint8Array, now: number): void {
@@ -386,6 +445,3 @@ export class SrtlaRegistry {
     return { action: 'drop', reason };
   }
 }
-
-/** Kept for callers that classify before handing over (fuzz tests, tools). */
-export { classify };

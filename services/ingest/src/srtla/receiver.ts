@@ -4,8 +4,8 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { RecordableHistogram } from 'node:perf_hooks';
 import type { IngestSrtla, Logger } from '@irlkit/shared';
-import { srtDestinationSocketId, srtShutdownPacket } from '../srt/packet.ts';
-import { linkLabel, normalizeAddress, SRT_HEADER_BYTES } from './packets.ts';
+import { isConnectedAnswer, SRT_HEADER_BYTES, srtDestinationSocketId, srtShutdownPacket } from '../wire/srt.ts';
+import { addressLabel, bindUdp, normalizeAddress, setSocketBuffers } from '../wire/udp.ts';
 import { type Counters, DROP_REASONS, type Group, type Limits, type Link, SrtlaRegistry } from './protocol.ts';
 
 export interface SrtlaReceiverOptions extends Limits {
@@ -18,8 +18,8 @@ export interface SrtlaReceiverOptions extends Limits {
   /** Every forwarded packet, for the feed monitor (stall detection covers bonded feeds too). */
   /** `source` is the group's loopback port: what srt-live-transmit sees as the sender. */
   onDatagram?(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
-  onJoin?(link: string, group: string): void;
-  onLeave?(link: string, group: string, reason: string): void;
+  /** The SRT listener sent a group an ACK, NAK or keepalive: it accepted the sender behind this loopback port. */
+  onListenerAnswer?(localPort: number): void;
   /** Every datagram the SRT listener sends back to a group: proof it is alive. */
   onReply?(): void;
   /** When given, records how long handling each sender datagram took, in ns (benchmarks). */
@@ -62,49 +62,6 @@ export function groupPeerName(group: Group): string {
   return `SRTLA group ${group.label}`;
 }
 
-/** Binds the senders' UDP port; "::" is dual-stack, and falls back to IPv4 where IPv6 is off. */
-async function bindDualStack(host: string, port: number, onMessage: (msg: Buffer, rinfo: RemoteInfo) => void): Promise<Socket> {
-  const attempt = (type: 'udp4' | 'udp6', bindHost: string) =>
-    new Promise<Socket>((resolve, reject) => {
-      const socket = createSocket({ type, ipv6Only: false });
-      socket.once('error', (error) => {
-        socket.close();
-        reject(error);
-      });
-      socket.bind(port, bindHost, () => {
-        socket.removeAllListeners('error');
-        socket.on('message', onMessage);
-        resolve(socket);
-      });
-    });
-  if (!host.includes(':')) return attempt('udp4', host);
-  try {
-    return await attempt('udp6', host);
-  } catch (error) {
-    if (host !== '::' || !/EAFNOSUPPORT|EADDRNOTAVAIL/.test(String((error as NodeJS.ErrnoException).code))) throw error;
-    return attempt('udp4', '0.0.0.0');
-  }
-}
-
-/** Asks for large kernel buffers (bursts of 20+ Mbit/s); returns what the kernel granted. */
-export function setSocketBuffers(socket: Socket, bytes: number): number {
-  try {
-    socket.setRecvBufferSize(bytes);
-  } catch {
-    // Capped by net.core.rmem_max; what was granted is read below.
-  }
-  try {
-    socket.setSendBufferSize(bytes);
-  } catch {
-    // Capped by net.core.wmem_max.
-  }
-  try {
-    return socket.getRecvBufferSize();
-  } catch {
-    return 0;
-  }
-}
-
 export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [SrtlaLeave] }> {
   readonly registry: SrtlaRegistry;
   private socket: Socket | undefined;
@@ -145,7 +102,7 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
           timing.record(process.hrtime.bigint() - started);
         }
       : (msg: Buffer, rinfo: RemoteInfo) => this.fromSender(msg, rinfo.address, rinfo.port);
-    const socket = await bindDualStack(this.options.bindHost, this.options.port, onMessage);
+    const socket = await bindUdp(this.options.bindHost, this.options.port, onMessage);
     this.socket = socket;
     socket.on('error', (error) => this.options.log.warn({ err: error }, 'SRTLA socket error'));
     this.grantedBufferBytes = setSocketBuffers(socket, this.options.socketBufferBytes);
@@ -169,17 +126,24 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       case 'reply':
         this.socket?.send(outcome.data, port, address);
         return;
+      case 'created':
+        this.socket?.send(outcome.reply, port, address);
+        for (const { link, reason } of outcome.evicted) this.linkLeft(link, reason, now);
+        this.closeGroupSocket(outcome.evictedGroup);
+        this.options.log.info(
+          { group: outcome.evictedGroup.label, address: outcome.evictedGroup.address },
+          'SRTLA group without live SRT traffic gave its slot to a new sender',
+        );
+        return;
       case 'registered': {
         this.socket?.send(outcome.reply, port, address);
         for (const { link: old, reason } of outcome.replaced) this.linkLeft(old, reason, now);
         if (outcome.joined) {
-          const label = linkLabel(address, port);
+          const label = addressLabel(address, port);
           this.peers.set(key, { address, port, label });
           this.rates.set(outcome.link, { bytesAtTick: 0, lastSecondBytes: 0 });
           this.groupSocket(outcome.link.group);
           const group = outcome.link.group;
-          this.options.log.debug({ link: label, group: group.label }, 'SRTLA link joined');
-          this.options.onJoin?.(label, group.label);
           this.emit('join', { ts: now, link: label, group: group.label, links: group.links.size });
         }
         return;
@@ -249,6 +213,7 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
     if (id !== 0) entry.senderSocketId = id;
     this.options.onReply?.();
     const links = this.registry.routeReply(entry.group, reply, Date.now());
+    if (isConnectedAnswer(reply)) this.options.onListenerAnswer?.(entry.localPort);
     for (const link of links) {
       const to = this.peers.get(link.key);
       if (to) this.socket?.send(reply, to.port, to.address);
@@ -275,24 +240,25 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
     return told;
   }
 
+  private closeGroupSocket(group: Group): void {
+    this.groupSockets.get(group)?.socket.close();
+    this.groupSockets.delete(group);
+  }
+
   private linkLeft(link: Link, reason: string, now: number): void {
     const label = this.peers.get(link.key)?.label ?? link.key;
     this.peers.delete(link.key);
     this.rates.delete(link);
-    this.options.log.debug({ link: label, group: link.group.label, reason }, 'SRTLA link left');
-    this.options.onLeave?.(label, link.group.label, reason);
     this.emit('leave', { ts: now, link: label, group: link.group.label, links: link.group.links.size, reason });
   }
 
   /** Once a second: expire silent links and empty groups, and close the window for rates. */
   private tick(): void {
     const now = Date.now();
-    const { leftLinks, removedGroups } = this.registry.sweep(now);
+    const { leftLinks, removedGroups, evictedLinks } = this.registry.sweep(now);
     for (const link of leftLinks) this.linkLeft(link, `silent for ${Math.round(this.options.linkTimeoutMs / 1000)} s`, now);
-    for (const group of removedGroups) {
-      this.groupSockets.get(group)?.socket.close();
-      this.groupSockets.delete(group);
-    }
+    for (const { link, reason } of evictedLinks) this.linkLeft(link, reason, now);
+    for (const group of removedGroups) this.closeGroupSocket(group);
     const scale = 1000 / Math.max(1, now - this.lastTick);
     this.lastTick = now;
     for (const [link, rate] of this.rates) {
@@ -327,11 +293,6 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
     return { ts: now, groups: this.registry.groups.size, links, drops };
   }
 
-  /** Same as stats(); the name the ingest app first used. */
-  snapshot(): IngestSrtla {
-    return this.stats();
-  }
-
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
@@ -342,25 +303,4 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
     this.removeAllListeners();
   }
-}
-
-/** The receiver's settings under the names of the ingest configuration's SRTLA_* variables. */
-export interface SrtlaReceiverConfig {
-  bindHost: string;
-  port: number;
-  srtTarget: { host: string; port: number };
-  maxGroups: number;
-  maxLinksPerGroup: number;
-  linkTimeoutMs: number;
-  groupTimeoutMs: number;
-  regsPerSecondPerAddress: number;
-  socketBufferBytes: number;
-  log: Logger;
-  onDatagram?: SrtlaReceiverOptions['onDatagram'];
-  handlingTime?: RecordableHistogram;
-}
-
-export function createSrtlaReceiver(config: SrtlaReceiverConfig): SrtlaReceiver {
-  const { srtTarget, regsPerSecondPerAddress, ...rest } = config;
-  return new SrtlaReceiver({ ...rest, target: srtTarget, registrationsPerSecond: regsPerSecondPerAddress });
 }

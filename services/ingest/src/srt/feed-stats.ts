@@ -1,0 +1,51 @@
+// What `ingest.stats` says: srt-live-transmit's per-report counters summed into totals and the change
+// since the previous message, beside the feed monitor's state and rate. No I/O, no clock of its own.
+import type { IngestStats } from '@irlkit/shared';
+import type { FeedSnapshot } from './feed-monitor.ts';
+import type { TransmitStats } from './transmit-output.ts';
+
+type Counters = IngestStats['totals'];
+
+export class FeedStatistics {
+  private readonly totals: Counters = { received: 0, lost: 0, dropped: 0, retransmitted: 0 };
+  private published: Counters = { ...this.totals };
+  /** The last report of the streamer's socket: its RTT and receive buffer while the feed lasts. */
+  private latest: TransmitStats | undefined;
+
+  /** One statistics report of srt-live-transmit's source socket (its counters are since its previous report). */
+  onTransmitStats(stats: TransmitStats): void {
+    this.latest = stats;
+    this.totals.lost += stats.lost;
+    this.totals.dropped += stats.dropped;
+    this.totals.retransmitted += stats.retransmitted;
+  }
+
+  /** The feed is gone: its last RTT and buffer describe nothing any more. */
+  onDisconnected(): void {
+    this.latest = undefined;
+  }
+
+  /** The next `ingest.stats` message; `packetsReceived` is the monitor's count of the accepted sender's data packets. */
+  next(feed: FeedSnapshot, packetsReceived: number, ts: number): IngestStats {
+    this.totals.received = packetsReceived;
+    const deltas = {
+      received: this.totals.received - this.published.received,
+      lost: this.totals.lost - this.published.lost,
+      dropped: this.totals.dropped - this.published.dropped,
+      retransmitted: this.totals.retransmitted - this.published.retransmitted,
+    };
+    this.published = { ...this.totals };
+    const link = feed.connected ? this.latest : undefined;
+    return {
+      ts,
+      connected: feed.connected,
+      peer: feed.peer,
+      bitrateKbps: feed.bitrateKbps,
+      rttMs: link ? link.rttMs : null,
+      receiveBufferMs: link ? link.receiveBufferMs : null,
+      lastPacketAgeMs: feed.lastPacketAgeMs,
+      totals: { ...this.totals },
+      deltas,
+    };
+  }
+}

@@ -1,0 +1,57 @@
+// The UDP socket facts both doors share: binding the streamer-facing port (dual-stack), asking the
+// kernel for large buffers, and naming a remote address the same way in logs, events and tables.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+
+/** Binds a streamer-facing UDP port; "::" is dual-stack, and falls back to IPv4 where IPv6 is off. */
+export async function bindUdp(host: string, port: number, onMessage: (msg: Buffer, rinfo: RemoteInfo) => void): Promise<Socket> {
+  const attempt = (type: 'udp4' | 'udp6', bindHost: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = createSocket({ type, ipv6Only: false });
+      socket.once('error', (error) => {
+        socket.close();
+        reject(error);
+      });
+      socket.bind(port, bindHost, () => {
+        socket.removeAllListeners('error');
+        socket.on('message', onMessage);
+        resolve(socket);
+      });
+    });
+  if (!host.includes(':')) return attempt('udp4', host);
+  try {
+    return await attempt('udp6', host);
+  } catch (error) {
+    if (host !== '::' || !/EAFNOSUPPORT|EADDRNOTAVAIL/.test(String((error as NodeJS.ErrnoException).code))) throw error;
+    return attempt('udp4', '0.0.0.0');
+  }
+}
+
+/** Asks for large kernel buffers (bursts of 20+ Mbit/s); returns what the kernel granted. */
+export function setSocketBuffers(socket: Socket, bytes: number): number {
+  try {
+    socket.setRecvBufferSize(bytes);
+  } catch {
+    // Capped by net.core.rmem_max; what was granted is read below.
+  }
+  try {
+    socket.setSendBufferSize(bytes);
+  } catch {
+    // Capped by net.core.wmem_max.
+  }
+  try {
+    return socket.getRecvBufferSize();
+  } catch {
+    return 0;
+  }
+}
+
+/** "::ffff:1.2.3.4" (a dual-stack socket's view of IPv4) → "1.2.3.4". */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** host:port, or [v6]:port. */
+export function addressLabel(address: string, port: number): string {
+  const host = normalizeAddress(address);
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

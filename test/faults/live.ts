@@ -1,0 +1,32 @@
+// The starting point most faults share: the native stack (test/kit's startStack) with an ffmpeg sender
+// on the SRT port, the switcher showing the feed on Live, and OBS streaming to the RTMP sink.
+import { type Feed, nextEvent, probeUntilAudioAndVideo, startSrtFeed, startStack, type TestStack } from '@irlkit/test-kit';
+
+export interface LiveStack extends TestStack {
+  feed: Feed;
+}
+
+export async function startLive(options: Parameters<typeof startStack>[0] = {}): Promise<LiveStack> {
+  const stack = await startStack(options);
+  let feed: Feed | undefined;
+  try {
+    feed = startSrtFeed({ port: stack.srtPort, bitrateKbps: 1500, latencyMs: 500, width: 640, height: 360 });
+    await nextEvent(stack.observer, 'switcher.state', (s) => s.state === 'live', 'the switcher to show the feed live', 30_000);
+    const reply = await stack.observer.request('stream.start', {}, 15_000);
+    if (!reply.ok) throw new Error(`stream.start refused: ${reply.error}`);
+    await probeUntilAudioAndVideo(stack.sink.playUrl('test'), 'the RTMP sink to carry the stream', 30_000);
+    const started = feed;
+    return {
+      ...stack,
+      feed: started,
+      stop: async () => {
+        await started.stop();
+        await stack.stop();
+      },
+    };
+  } catch (error) {
+    await feed?.stop();
+    await stack.stop();
+    throw error;
+  }
+}
