@@ -76,7 +76,7 @@ async function picture(reader: ReturnType<typeof startSrtReader>, more: number, 
 }
 
 describe('srt-live-transmit faults under a live feed', () => {
-  it('a hung (SIGSTOPped) srt-live-transmit is killed and restarted with an event naming the cause; the feed is back within 4 s', async () => {
+  it('a hung (SIGSTOPped) srt-live-transmit is killed and restarted with an event naming the cause; the feed is back within 6 s', async () => {
     const ingest = await startIngest(false);
     const pid = ingest.app.transmit.pid as number;
     try {
@@ -95,11 +95,11 @@ describe('srt-live-transmit faults under a live feed', () => {
       const hang = await unhealthy.next;
       expect(hang.detail).toMatch(/no answer or statistics/);
       expect(hang.pid).toBe(pid);
-      expect(hang.receivedAt - stoppedAt).toBeLessThan(2500);
+      expect(hang.receivedAt - stoppedAt).toBeLessThan(3000);
       const connected = await back.next;
       console.log(`hang reported ${hang.receivedAt - stoppedAt} ms, feed back ${connected.receivedAt - stoppedAt} ms after SIGSTOP`);
       expect(ingest.app.transmit.pid).not.toBe(pid);
-      expect(connected.receivedAt - stoppedAt).toBeLessThan(4000);
+      expect(connected.receivedAt - stoppedAt).toBeLessThan(6000);
       await picture(ingest.reader, 10, 'a moving picture after the restart', 10_000);
     } finally {
       try {
