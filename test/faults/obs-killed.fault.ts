@@ -10,7 +10,7 @@ await runFault(
   import.meta.url,
   {
     title: 'OBS killed while Live (native)',
-    scenario: `Streaming on \`Live\` with a feed, OBS's process gets SIGKILL (${TRIALS} times in a row). Expected: OBS is started again, the bridge reconnects, the stream resumes on \`Live\` and the RTMP sink carries audio and video again.`,
+    scenario: `Streaming on \`Live\` with a feed, OBS's process gets SIGKILL (${TRIALS} times in a row). Expected: OBS is started again, the bridge reconnects, the stream resumes (on \`Offline\` until the new OBS's feed input shows a moving picture, then \`Live\`) and the RTMP sink carries audio and video again.`,
     goalsMs: { 'streaming again after the kill': 20_000 },
   },
   async (run) => {
@@ -24,9 +24,13 @@ await runFault(
         process.kill(pid, 'SIGKILL');
         run.time('bridge sees OBS unreachable', (await down.next).receivedAt - killedAt);
         const back = await armEvent(stack.observer, 'obs.state', (s) => s.reachable && s.streaming, 'OBS streaming again', 60_000);
+        const live = await armEvent(stack.observer, 'switcher.state', (s) => s.state === 'live', 'Live again with a moving picture', 60_000);
         const streaming = await back.next;
         run.time('streaming again after the kill', streaming.receivedAt - killedAt);
-        run.check(streaming.programScene === 'Live', `trial ${trial}: back on ${streaming.programScene}, not Live`);
+        // A new OBS shows Offline until its reopened feed input moves: Live only with a picture.
+        const liveAgain = await live.next;
+        run.time('Live with a moving picture again after the kill', liveAgain.receivedAt - killedAt);
+        run.check(/picture moving/.test(liveAgain.reason), `trial ${trial}: Live again without a moving picture (${liveAgain.reason})`);
         await probeUntilAudioAndVideo(stack.sink.playUrl('test'), 'the sink to carry the stream again', 30_000);
         run.time('RTMP sink readable again after the kill', Date.now() - killedAt);
       }
