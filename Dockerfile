@@ -1,6 +1,7 @@
 # Every irlkit image, one target each (build context: the repository root; docker-compose.yml names the target):
 #   docker build --target ingest .      the SRT / SRTLA doors and srt-live-transmit
 #   docker build --target obs-bridge .  drives OBS over obs-websocket, runs the switcher and the OBS watchdog
+#   docker build --target chat .        Twitch chat commands, turned into the dashboard's NATS commands
 #   docker build --target dashboard .   the Next.js web UI behind server.ts
 #   docker build --target obs .         Xvfb + OBS Studio, provisioned and supervised by the desktop service
 #   docker build --target xpra .        xpra's HTML5 client shadowing OBS's X display
@@ -17,6 +18,7 @@ COPY services/ingest/package.json services/ingest/
 COPY services/obs-bridge/package.json services/obs-bridge/
 COPY services/desktop/package.json services/desktop/
 COPY services/dashboard/package.json services/dashboard/
+COPY services/chat/package.json services/chat/
 COPY test/package.json test/
 ENV CI=true NEXT_TELEMETRY_DISABLED=1
 
@@ -63,6 +65,21 @@ EXPOSE 8090
 # Healthy while the API answers and NATS is connected (OBS being down is the watchdog's business).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.BRIDGE_PORT||8090)+'/healthz').then(r=>r.json()).then(b=>process.exit(b.nats?0:1),()=>process.exit(1))"]
+CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
+
+# ── chat ──────────────────────────────────────────────────────────────────────────────────────────
+FROM workspace AS chat-deps
+RUN pnpm install --frozen-lockfile --prod --filter @irlkit/chat... --reporter=append-only
+COPY tsconfig.base.json ./
+COPY packages/shared/src packages/shared/src
+COPY services/chat/src services/chat/src
+
+FROM node-runtime AS chat
+COPY --from=chat-deps /app /app
+WORKDIR /app/services/chat
+USER irlkit
+# No port: it only dials out (Twitch chat, NATS). Healthy while its process lives; its heartbeat on NATS
+# says whether it is in the channel.
 CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
 
 # ── dashboard ─────────────────────────────────────────────────────────────────────────────────────

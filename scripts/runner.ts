@@ -44,7 +44,7 @@ function refuseBadConfig(error: unknown): never {
 }
 
 /** Services in start order; a service whose folder has no start script yet is skipped. */
-const SERVICES = ['desktop', 'ingest', 'obs-bridge', 'dashboard'] as const;
+const SERVICES = ['desktop', 'ingest', 'obs-bridge', 'chat', 'dashboard'] as const;
 const SECRET_NAMES = ['NATS_PASSWORD', 'OBS_WS_PASSWORD', 'DASHBOARD_PASSWORD', 'DASHBOARD_SESSION_SECRET', 'DESKTOP_PASSWORD', 'BRIDGE_API_TOKEN'];
 const COLORS = [36, 33, 35, 32, 34, 31];
 

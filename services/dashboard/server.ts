@@ -4,9 +4,11 @@
 import { createServer } from 'node:http';
 import { createLogger, runService } from '@irlkit/shared';
 import next from 'next';
-import { closeBus } from './lib/bus.ts';
+import { bus, closeBus } from './lib/bus.ts';
 import { CLIENT_ADDRESS_HEADER, clientAddress } from './lib/client-address.ts';
 import { config } from './lib/config.ts';
+import { PublisherTracker } from './lib/publisher-stats.ts';
+import { serveStats } from './lib/stats-endpoint.ts';
 
 const log = createLogger('dashboard');
 
@@ -17,13 +19,30 @@ await runService(
     log.level = settings.LOG_LEVEL;
     const app = next({ dev: false, dir: import.meta.dirname, hostname: settings.DASHBOARD_HOST, port: settings.DASHBOARD_PORT });
     const handle = app.getRequestHandler();
+    const publisher = new PublisherTracker();
+    let stopFollowing: (() => void) | undefined;
     const server = createServer((request, response) => {
       request.headers[CLIENT_ADDRESS_HEADER] = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], settings.DASHBOARD_TRUST_PROXY);
-      void handle(request, response);
+      void serveStats(request, response, settings.DASHBOARD_STATS_KEY, () => publisher.view(), log).then(
+        async (served) => {
+          if (!served) await handle(request, response);
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'stats endpoint failed');
+          if (!response.headersSent) response.writeHead(503).end();
+        },
+      );
     });
     return {
       async start() {
         await app.prepare();
+        // Follow the stream from the start, so the stats endpoint has numbers at its first request.
+        void bus().then(
+          (b) => {
+            stopFollowing = publisher.follow(b);
+          },
+          (error: unknown) => log.error({ err: error }, 'dashboard: NATS connection failed'),
+        );
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen(settings.DASHBOARD_PORT, settings.DASHBOARD_HOST, resolve);
@@ -34,6 +53,7 @@ await runService(
         // Open event streams never end by themselves: close them, so a stop does not wait on them.
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
+        stopFollowing?.();
         await closeBus();
       },
     };

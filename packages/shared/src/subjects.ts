@@ -16,7 +16,16 @@ export const EVENT_NAMES = [
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
-export const COMMAND_VERBS = ['stream.start', 'stream.stop', 'audio.mute', 'scene.set', 'switcher.mode', 'switcher.config', 'obs.restart'] as const;
+export const COMMAND_VERBS = [
+  'stream.start',
+  'stream.stop',
+  'audio.mute',
+  'scene.set',
+  'switcher.mode',
+  'switcher.config',
+  'obs.restart',
+  'feed.restart',
+] as const;
 export type CommandVerb = (typeof COMMAND_VERBS)[number];
 
 const STREAM_ID = /^[A-Za-z0-9_-]{1,64}$/;

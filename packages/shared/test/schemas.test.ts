@@ -11,6 +11,7 @@ const validRequests = {
   'switcher.mode': { mode: 'manual' },
   'switcher.config': { lowEnterKbps: 500, stopAfterOfflineMin: 0 },
   'obs.restart': {},
+  'feed.restart': {},
 };
 
 describe.each(EVENT_NAMES)('event %s', (name) => {

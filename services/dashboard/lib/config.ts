@@ -1,6 +1,6 @@
 // The dashboard's configuration, read once per server process (never at build time).
 import { commonEnv, DEV_SECRETS, env, loadConfig } from '@irlkit/shared';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export const dashboardEnv = {
   ...commonEnv,
@@ -15,6 +15,13 @@ export const dashboardEnv = {
   DASHBOARD_DESKTOP_URL: env.string('http://localhost:14500'),
   DASHBOARD_PORT: env.port(8080),
   DASHBOARD_HOST: env.string('0.0.0.0'),
+  /** Key of the stats endpoint `/stats/<key>` (OpenIRL / SRT Live Server shapes, for NOALBS and stats monitors); empty turns it off. */
+  DASHBOARD_STATS_KEY: env.optionalString().pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be 16-128 letters, digits, _ or - (it is part of a URL)')
+      .optional(),
+  ),
 };
 export type DashboardConfig = z.infer<z.ZodObject<typeof dashboardEnv>>;
 

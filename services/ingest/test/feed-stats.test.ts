@@ -9,7 +9,7 @@ import { parseStderrLine, type TransmitNews } from '../src/srt/transmit-output.t
 
 const live: FeedSnapshot = { state: 'connected', connected: true, peer: '203.0.113.7:40000', bitrateKbps: 2500, lastPacketAgeMs: 3 };
 const gone: FeedSnapshot = { state: 'disconnected', connected: false, peer: '203.0.113.7:40000', bitrateKbps: 0, lastPacketAgeMs: 9000 };
-const report = { socketId: 1, rttMs: 42, receiveBufferMs: 480, received: 50, lost: 2, dropped: 1, retransmitted: 3 };
+const report = { socketId: 1, rttMs: 42, receiveBufferMs: 480, latencyMs: 500, received: 50, lost: 2, dropped: 1, retransmitted: 3 };
 
 describe('FeedStatistics', () => {
   it('sums the reports into totals and gives the change since the previous message', () => {
@@ -18,7 +18,13 @@ describe('FeedStatistics', () => {
     statistics.onTransmitStats({ ...report, lost: 1, dropped: 0, retransmitted: 0 });
     const first = statistics.next(live, 100, 1_000);
     expect(ingestStats.parse(first)).toEqual(first);
-    expect(first).toMatchObject({ connected: true, rttMs: 42, receiveBufferMs: 480, totals: { received: 100, lost: 3, dropped: 1, retransmitted: 3 } });
+    expect(first).toMatchObject({
+      connected: true,
+      rttMs: 42,
+      receiveBufferMs: 480,
+      latencyMs: 500,
+      totals: { received: 100, lost: 3, dropped: 1, retransmitted: 3 },
+    });
     expect(first.deltas).toEqual(first.totals);
     statistics.onTransmitStats({ ...report, lost: 4 });
     const second = statistics.next(live, 160, 1_250);
@@ -30,7 +36,7 @@ describe('FeedStatistics', () => {
   it('reports no RTT or buffer for a feed that is gone, nor after it went', () => {
     const statistics = new FeedStatistics();
     statistics.onTransmitStats(report);
-    expect(statistics.next(gone, 0, 1_000)).toMatchObject({ rttMs: null, receiveBufferMs: null });
+    expect(statistics.next(gone, 0, 1_000)).toMatchObject({ rttMs: null, receiveBufferMs: null, latencyMs: null });
     statistics.onDisconnected();
     expect(statistics.next(live, 0, 1_250)).toMatchObject({ rttMs: null, receiveBufferMs: null });
   });

@@ -77,7 +77,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
       mirror.start();
       await switcher.start();
       watchdog?.start();
-      cleanups = serveObsCommands(bus, obs, config.OBS_MIC_INPUT, events);
+      cleanups = serveObsCommands(bus, obs, { mic: config.OBS_MIC_INPUT, feed: config.OBS_FEED_INPUT }, events);
       cleanups.push(
         startHeartbeat(bus, SERVICE, () => ({
           ok: obs.isReachable(),

@@ -31,6 +31,8 @@ export const commandSchemas = {
   'switcher.mode': { request: z.strictObject({ mode: switcherMode }), result: switcherState.optional() },
   'switcher.config': { request: switcherConfigPatch, result: switcherConfig.optional() },
   'obs.restart': { request: empty, result: none },
+  /** Restarts OBS's feed input (the media source reading ingest's output): chat's !fix / !refresh. */
+  'feed.restart': { request: empty, result: none },
 } as const satisfies Record<CommandVerb, { request: z.ZodType; result: z.ZodType }>;
 
 export type CommandRequest<V extends CommandVerb> = z.infer<(typeof commandSchemas)[V]['request']>;

@@ -43,6 +43,7 @@ export class FeedStatistics {
       bitrateKbps: feed.bitrateKbps,
       rttMs: link ? link.rttMs : null,
       receiveBufferMs: link ? link.receiveBufferMs : null,
+      latencyMs: link ? link.latencyMs : null,
       lastPacketAgeMs: feed.lastPacketAgeMs,
       totals: { ...this.totals },
       deltas,

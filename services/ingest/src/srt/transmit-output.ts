@@ -20,6 +20,8 @@ export interface TransmitStats {
   socketId: number;
   rttMs: number;
   receiveBufferMs: number;
+  /** The TSBPD delay agreed with the sender (the SRT latency in force), when reported. */
+  latencyMs: number | null;
   /** Counters since the previous report of this socket. */
   received: number;
   lost: number;
@@ -47,6 +49,7 @@ export function parseStatsLine(line: string): TransmitStats | undefined {
     socketId: s.sid,
     rttMs: s.link.rtt,
     receiveBufferMs: s.recv.msBuf,
+    latencyMs: s.recv.msTsbPdDelay ?? null,
     received: s.recv.packets,
     lost: s.recv.packetsLost,
     dropped: s.recv.packetsDropped,
