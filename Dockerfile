@@ -144,6 +144,7 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10002 desktop
 COPY services/desktop/xpra-entrypoint.sh /usr/local/bin/xpra-entrypoint
+COPY services/desktop/xpra-door.py /usr/local/bin/xpra-door
 USER desktop
 WORKDIR /home/desktop
 # Xvfb runs in the obs container, in another IPC namespace: no shared-memory screen reads (XShm).

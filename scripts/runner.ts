@@ -6,34 +6,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, commonEnv, createLogger, DEV_SECRETS, env, loadConfig, Supervisor } from '@irlkit/shared';
+import { ConfigError, createLogger, loadConfig, Supervisor } from '@irlkit/shared';
 import { parse as parseDotenv } from 'dotenv';
 import { testPatternArgs } from '../test/kit/ffmpeg.ts';
+import { runnerEnv, runnerSecretsEnv } from './runner-config.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values: flags } = parseArgs({ options: { demo: { type: 'boolean', default: false } }, allowPositionals: false });
-
-const runnerEnv = {
-  ...commonEnv,
-  IRL_STATE_DIR: env.string(join(root, '.state')),
-  IRL_PUBLIC_HOST: env.optionalString(),
-  NATS_PORT: env.port(4222),
-  SRT_PORT: env.port(9000),
-  SRTLA_PORT: env.port(5000),
-  DASHBOARD_PORT: env.port(8080),
-  DESKTOP_PORT: env.port(14500),
-  // Ports two services must agree on: the runner derives the URLs from them (unless set).
-  OBS_WS_PORT: env.port(4455),
-  INGEST_OUTPUT_PORT: env.port(9001),
-  INGEST_OUTPUT_LATENCY_MS: env.int(200, 20, 10_000),
-};
-
-/** Secrets only the runner hands out (xpra's password); checked like every service's, after generation. */
-const runnerSecretsEnv = {
-  NODE_ENV: commonEnv.NODE_ENV,
-  IRL_PRODUCTION: commonEnv.IRL_PRODUCTION,
-  DESKTOP_PASSWORD: env.secret(DEV_SECRETS.desktop),
-};
 
 function refuseBadConfig(error: unknown): never {
   if (error instanceof ConfigError) {

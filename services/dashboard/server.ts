@@ -16,14 +16,14 @@ await runService(
   'dashboard',
   async () => {
     const settings = config(); // a bad variable ends here, named, with exit 78
-    log.level = settings.LOG_LEVEL;
-    const app = next({ dev: false, dir: import.meta.dirname, hostname: settings.DASHBOARD_HOST, port: settings.DASHBOARD_PORT });
+    log.level = settings.common.logLevel;
+    const app = next({ dev: false, dir: import.meta.dirname, hostname: settings.http.host, port: settings.http.port });
     const handle = app.getRequestHandler();
     const publisher = new PublisherTracker();
     let stopFollowing: (() => void) | undefined;
     const server = createServer((request, response) => {
-      request.headers[CLIENT_ADDRESS_HEADER] = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], settings.DASHBOARD_TRUST_PROXY);
-      void serveStats(request, response, settings.DASHBOARD_STATS_KEY, () => publisher.view(), log).then(
+      request.headers[CLIENT_ADDRESS_HEADER] = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], settings.http.trustProxy);
+      void serveStats(request, response, settings.stats.key, () => publisher.view(), log).then(
         async (served) => {
           if (!served) await handle(request, response);
         },
@@ -45,9 +45,9 @@ await runService(
         );
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
-          server.listen(settings.DASHBOARD_PORT, settings.DASHBOARD_HOST, resolve);
+          server.listen(settings.http.port, settings.http.host, resolve);
         });
-        log.info({ url: `http://${settings.DASHBOARD_HOST}:${settings.DASHBOARD_PORT}` }, 'dashboard listening');
+        log.info({ url: `http://${settings.http.host}:${settings.http.port}` }, 'dashboard listening');
       },
       async stop() {
         // Open event streams never end by themselves: close them, so a stop does not wait on them.

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The browser desktop: xpra's HTML5 client shadowing OBS's X display (the obs container's Xvfb,
-# whose socket arrives through the shared /tmp/.X11-unix volume), behind DESKTOP_PASSWORD.
+# whose socket arrives through the shared /tmp/.X11-unix volume), behind DESKTOP_PASSWORD and a door
+# that throttles password guessing (xpra-door.py).
 set -eu
 # The same rule as every other secret in production (packages/shared/src/config.ts: DEV_SECRETS,
 # WEAK_SECRETS, compared without case): set, not a default or well-known value, 10+ characters.
@@ -20,7 +21,19 @@ printf '%s' "$DESKTOP_PASSWORD" > "$XDG_RUNTIME_DIR/password"
 unset DESKTOP_PASSWORD
 echo "xpra: waiting for OBS's display $display"
 while [ ! -S "$socket" ]; do sleep 0.5; done
-exec xpra shadow "$display" --daemon=no --bind-tcp="0.0.0.0:${DESKTOP_PORT:-14500}" --html=on \
+port=${DESKTOP_PORT:-14500}
+# xpra listens on loopback only; the public port is xpra-door.py, which throttles password guessing.
+xpra shadow "$display" --daemon=no --bind-tcp="127.0.0.1:$((port + 1))" --html=on \
   --tcp-auth="file:filename=$XDG_RUNTIME_DIR/password" --socket-dirs="$XDG_RUNTIME_DIR" \
   --mdns=no --notifications=no --pulseaudio=no --webcam=no --speaker=off --microphone=off \
-  --printing=no --file-transfer=no --dbus-proxy=no --systemd-run=no "$@"
+  --printing=no --file-transfer=no --dbus-proxy=no --systemd-run=no "$@" &
+xpra_pid=$!
+python3 /usr/local/bin/xpra-door 0.0.0.0 "$port" "$((port + 1))" &
+door_pid=$!
+trap 'kill "$xpra_pid" "$door_pid" 2>/dev/null; wait; exit 0' TERM INT
+# Either one gone: stop the other and exit, so the restart policy brings both back.
+while kill -0 "$xpra_pid" 2>/dev/null && kill -0 "$door_pid" 2>/dev/null; do sleep 1; done
+echo "xpra: xpra or its door exited; stopping" >&2
+kill "$xpra_pid" "$door_pid" 2>/dev/null
+wait
+exit 1

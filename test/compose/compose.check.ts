@@ -177,6 +177,36 @@ function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** What one websocket upgrade to the desktop's published port is answered with (its HTTP status). */
+function desktopUpgradeStatus(): Promise<number> {
+  return new Promise((resolveStatus) => {
+    const socket = connect(14500, '127.0.0.1');
+    let head = '';
+    socket.setTimeout(5000);
+    socket.once('connect', () =>
+      socket.write(
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1:14500\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n',
+      ),
+    );
+    socket.on('data', (chunk) => {
+      head += chunk.toString('latin1');
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      if (status) {
+        socket.destroy();
+        resolveStatus(Number(status[1]));
+      }
+    });
+    const none = () => {
+      socket.destroy();
+      resolveStatus(0);
+    };
+    socket.once('timeout', none);
+    socket.once('error', none);
+    socket.once('close', none);
+  });
+}
+
 // --- the checks ---------------------------------------------------------------------------------
 const services = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard', 'rtmp-sink'];
 const upAt = Date.now();
@@ -413,6 +443,13 @@ await check('NATS, obs-websocket and the bridge API are not published; the four 
   }
   const all = run(DOCKER, ['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.Ports}}']).stdout;
   assert(!/0\.0\.0\.0:|:::/.test(all), `something is published on every interface:\n${all}`);
+});
+
+await check('the desktop throttles password guessing: rapid websocket logins beyond a handful get 429', async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 10; i++) statuses.push(await desktopUpgradeStatus());
+  const refused = statuses.filter((s) => s === 429).length;
+  assert(refused >= 4 && statuses.every((s) => s === 429 || s === 101), `10 websocket upgrades answered ${statuses.join(' ')} (expected 101s, then 429s)`);
 });
 
 const passed = results.filter((r) => r.ok).length;

@@ -3,9 +3,9 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, loadConfig } from '@irlkit/shared';
+import { createLogger } from '@irlkit/shared';
 import { buildApp, type DesktopApp } from '../../services/desktop/src/app.ts';
-import { type DesktopConfig, desktopEnv } from '../../services/desktop/src/config.ts';
+import { type DesktopConfig, desktopConfig } from '../../services/desktop/src/config.ts';
 import { testBus } from './bus.ts';
 import type { TestNats } from './nats-server.ts';
 import { freeTcpPort } from './ports.ts';
@@ -40,7 +40,7 @@ export async function startObs(nats: TestNats, env: Record<string, string> = {})
   } catch {
     display = ':91';
   }
-  const config = loadConfig(desktopEnv, {
+  const config = desktopConfig.load({
     envFile: false,
     source: {
       NATS_URL: nats.url,
@@ -53,7 +53,7 @@ export async function startObs(nats: TestNats, env: Record<string, string> = {})
       ...env,
     },
   });
-  const bus = await testBus(nats, config.IRL_STREAM_ID, 'desktop');
+  const bus = await testBus(nats, config.common.streamId, 'desktop');
   const app = buildApp({ config, bus, log: createLogger('desktop-test', 'warn') });
   await app.start();
   return {

@@ -1,10 +1,10 @@
 // The whole native stack for end-to-end tests and benchmarks: nats-server, an RTMP sink, OBS
 // provisioned under Xvfb, ingest and obs-bridge, wired as in production, on free ports.
-import { createLogger, loadConfig } from '@irlkit/shared';
+import { createLogger } from '@irlkit/shared';
 import { buildApp as buildIngest } from '../../services/ingest/src/app.ts';
-import { ingestEnv } from '../../services/ingest/src/config.ts';
+import { ingestConfig } from '../../services/ingest/src/config.ts';
 import { type BridgeApp, buildApp as buildBridge } from '../../services/obs-bridge/src/app.ts';
-import { bridgeEnv } from '../../services/obs-bridge/src/config.ts';
+import { bridgeConfig } from '../../services/obs-bridge/src/config.ts';
 import { testBus } from './bus.ts';
 import { startNats, type TestNats } from './nats-server.ts';
 import { startObs, type TestObs } from './obs.ts';
@@ -45,7 +45,7 @@ export async function startStack(options: { bridgeEnv?: Record<string, string>; 
     closers.push(() => obs.stop());
     const ingestBus = await testBus(nats, 'main', 'ingest');
     const ingest = buildIngest({
-      config: loadConfig(ingestEnv, {
+      config: ingestConfig.load({
         envFile: false,
         source: {
           NATS_URL: nats.url,
@@ -71,7 +71,7 @@ export async function startStack(options: { bridgeEnv?: Record<string, string>; 
     const apiToken = 'test-api-token-123';
     const bridgeBus = await testBus(nats, 'main', 'bridge');
     const bridge = buildBridge({
-      config: loadConfig(bridgeEnv, {
+      config: bridgeConfig.load({
         envFile: false,
         source: {
           NATS_URL: nats.url,

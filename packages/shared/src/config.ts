@@ -15,6 +15,9 @@ export const DEV_SECRETS = {
 } as const;
 const WEAK_SECRETS = new Set(['changeme', 'change-me', 'password', 'secret', 'admin', '123456']);
 
+/** Marks the variables that hold secrets, with their development default: production refuses it. */
+export const secretVariables = z.registry<{ devDefault: string }>();
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
   constructor(readonly problems: string[]) {
@@ -39,7 +42,7 @@ export const env = {
       .default(fallback ? 'true' : 'false')
       .transform((v) => ['1', 'true', 'yes', 'on'].includes(v)),
   /** A secret; `production` refuses empty, default and well-known values. */
-  secret: (devDefault: string) => z.string().default(devDefault).describe(`secret:${devDefault}`),
+  secret: (devDefault: string) => z.string().default(devDefault).register(secretVariables, { devDefault }),
   enumOf: <T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) => z.enum(values).default(fallback),
 };
 
@@ -118,11 +121,57 @@ export function loadConfig<Shape extends z.ZodRawShape>(shape: Shape, options: L
 }
 
 function secretDefault(schema: unknown): string | undefined {
-  const description = (schema as z.ZodType | undefined)?.description;
-  return description?.startsWith('secret:') ? description.slice('secret:'.length) : undefined;
+  return schema ? secretVariables.get(schema as z.ZodType)?.devDefault : undefined;
 }
-function isSecret(schema: unknown): boolean {
+export function isSecret(schema: unknown): boolean {
   return secretDefault(schema) !== undefined;
+}
+
+/** A variable's default as the environment would spell it (what the README shows), or undefined when it has none. */
+export function variableDefault(schema: z.ZodType): string | undefined {
+  let current: unknown = schema;
+  for (let depth = 0; depth < 10 && current; depth++) {
+    const def = (current as { _zod: { def: { type: string; defaultValue?: unknown; in?: unknown; innerType?: unknown } } })._zod.def;
+    if (def.type === 'default' || def.type === 'prefault') {
+      const value = def.defaultValue;
+      return typeof value === 'object' ? JSON.stringify(value) : String(value);
+    }
+    current = def.type === 'pipe' ? def.in : def.innerType;
+  }
+  return undefined;
+}
+
+/** What every service's settings carry besides its own: the stream, production mode, logging and NATS. */
+export interface CommonSettings {
+  streamId: string;
+  production: boolean;
+  logLevel: string;
+  nats: { url: string; user: string; password: string };
+}
+
+export function commonSettings(values: z.infer<z.ZodObject<typeof commonEnv>>): CommonSettings {
+  return {
+    streamId: values.IRL_STREAM_ID,
+    production: values.NODE_ENV === 'production' || values.IRL_PRODUCTION,
+    logLevel: values.LOG_LEVEL,
+    nats: { url: values.NATS_URL, user: values.NATS_USER, password: values.NATS_PASSWORD },
+  };
+}
+
+/**
+ * A service's configuration: its variables (validation, defaults and secrets in one zod shape) and
+ * the one function that turns them into nested, domain-named settings. Env names stay in config.ts.
+ */
+export interface ConfigDefinition<Shape extends z.ZodRawShape, Settings> {
+  variables: Shape;
+  load(options?: LoadOptions): Settings;
+}
+
+export function defineConfig<Shape extends z.ZodRawShape, Settings>(
+  variables: Shape,
+  settings: (values: z.infer<z.ZodObject<Shape>>) => Settings,
+): ConfigDefinition<Shape, Settings> {
+  return { variables, load: (options) => settings(loadConfig(variables, options)) };
 }
 
 /** Writes a ConfigError readably and exits; other errors are rethrown. */

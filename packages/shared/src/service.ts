@@ -1,6 +1,5 @@
 // What every service's main.ts and app.ts share: heartbeats, timeline entries, signal handling.
-import type { z } from 'zod';
-import { exitOnConfigError, loadConfig } from './config.ts';
+import { type CommonSettings, exitOnConfigError } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Bus, connectNats } from './nats.ts';
 import type { Heartbeat, LogEntry } from './schemas/index.ts';
@@ -76,32 +75,24 @@ export async function runService(name: string, build: () => Promise<{ start(): P
 }
 
 /** The variables every bus-connected service reads (a subset of commonEnv). */
-interface BusConfig {
-  LOG_LEVEL: string;
-  NATS_URL: string;
-  NATS_USER: string;
-  NATS_PASSWORD: string;
-  IRL_STREAM_ID: string;
-}
-
 /**
  * The whole main.ts of a service on the bus: load its configuration, connect to NATS, build the app,
  * start it, and on SIGTERM stop the app, then drain the connection.
  */
-export async function runBusService<Shape extends z.ZodRawShape>(
+export async function runBusService<Settings extends { common: CommonSettings }>(
   name: string,
-  shape: Shape,
-  build: (deps: { config: z.infer<z.ZodObject<Shape>>; bus: Bus; log: Logger }) => { start(): Promise<void>; stop(): Promise<void> },
+  definition: { load(): Settings },
+  build: (deps: { config: Settings; bus: Bus; log: Logger }) => { start(): Promise<void>; stop(): Promise<void> },
 ): Promise<void> {
   const log = createLogger(name);
   await runService(
     name,
     async () => {
-      const config = loadConfig(shape);
-      const common = config as unknown as BusConfig;
-      log.level = common.LOG_LEVEL;
-      const nc = await connectNats({ url: common.NATS_URL, user: common.NATS_USER, password: common.NATS_PASSWORD, name }, log);
-      const bus = new Bus(nc, common.IRL_STREAM_ID, log);
+      const config = definition.load();
+      const { common } = config;
+      log.level = common.logLevel;
+      const nc = await connectNats({ ...common.nats, name }, log);
+      const bus = new Bus(nc, common.streamId, log);
       const app = build({ config, bus, log });
       return {
         start: () => app.start(),

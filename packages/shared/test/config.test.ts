@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, commonEnv, DEV_SECRETS, env, loadConfig } from '../src/config.ts';
+import { ConfigError, commonEnv, DEV_SECRETS, defineConfig, env, isSecret, loadConfig, variableDefault } from '../src/config.ts';
 
 const shape = { ...commonEnv, SRT_PORT: env.port(9000), OBS_WS_PASSWORD: env.secret(DEV_SECRETS.obsWebsocket), FLAG: env.bool(false) };
 
@@ -45,5 +45,31 @@ describe('loadConfig', () => {
       envFile: false,
     });
     expect(ok.OBS_WS_PASSWORD).toBe('another-long-secret');
+  });
+});
+
+describe('defineConfig', () => {
+  const definition = defineConfig(shape, (v) => ({ srt: { port: v.SRT_PORT }, obs: { password: v.OBS_WS_PASSWORD }, flag: v.FLAG }));
+  it('turns the variables into nested settings, with the same errors as loadConfig', () => {
+    expect(definition.load({ source: { SRT_PORT: '9100' }, envFile: false })).toEqual({
+      srt: { port: 9100 },
+      obs: { password: DEV_SECRETS.obsWebsocket },
+      flag: false,
+    });
+    expect(() => definition.load({ source: { SRT_PORT: 'x' }, envFile: false })).toThrow(/SRT_PORT: /);
+  });
+  it('knows secrets by their metadata, also once refined and described, and defaults as the environment spells them', () => {
+    const refined = env
+      .secret('')
+      .refine((v) => !v.includes('&'), 'no &')
+      .describe('a passphrase');
+    expect(isSecret(refined)).toBe(true);
+    expect(isSecret(env.string('x').describe('secret:looks like one'))).toBe(false);
+    expect(() =>
+      loadConfig({ ...commonEnv, PASS: refined }, { source: { NODE_ENV: 'production', NATS_PASSWORD: 'a-long-nats-secret' }, envFile: false }),
+    ).toThrow(/PASS: must be set in production/);
+    expect(variableDefault(env.port(9000))).toBe('9000');
+    expect(variableDefault(env.bool(false))).toBe('false');
+    expect(variableDefault(env.optionalString())).toBeUndefined();
   });
 });

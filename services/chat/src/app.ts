@@ -14,7 +14,7 @@ import {
 } from '@irlkit/shared';
 import { actionFor, type ChatAction, mayUse, parseCommand, resolveScene } from './commands/parse.ts';
 import { bitrateReply, ReplyBudget, switchAnnouncement } from './commands/replies.ts';
-import { type ChatConfig, chatSettings } from './config.ts';
+import type { ChatConfig } from './config.ts';
 import type { ChatLine } from './twitch/chatter.ts';
 import { TwitchChat } from './twitch/connection.ts';
 
@@ -27,7 +27,7 @@ export interface ChatApp {
 }
 
 export function buildApp({ config, bus, log }: { config: ChatConfig; bus: Bus; log: Logger }): ChatApp {
-  const settings = chatSettings(config);
+  const settings = config;
   const events: Timeline = timeline(bus, 'chat');
   const budget = new ReplyBudget(settings.replies.per30s);
   const counters = { commands: 0, ignored: 0, refused: 0 };

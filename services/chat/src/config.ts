@@ -1,5 +1,5 @@
 // The chat service's configuration: which Twitch channel, the bot's login and token, who may command.
-import { ConfigError, commonEnv, env } from '@irlkit/shared';
+import { type CommonSettings, ConfigError, commonEnv, commonSettings, defineConfig, env } from '@irlkit/shared';
 import { z } from 'zod';
 import { COMMAND_NAMES, type CommandName } from './commands/parse.ts';
 
@@ -39,7 +39,7 @@ export const chatEnv = {
   OBS_SCENE_STARTING: env.string('Starting'),
   OBS_SCENE_PRIVACY: env.string('Privacy'),
 };
-export type ChatConfig = z.infer<z.ZodObject<typeof chatEnv>>;
+type ChatVariables = z.infer<z.ZodObject<typeof chatEnv>>;
 
 export interface ChatSettings {
   /** Null when no channel is configured: the service runs, and stays out of chat. */
@@ -50,7 +50,7 @@ export interface ChatSettings {
 }
 
 /** The domain-shaped settings; a channel without a token is a configuration error naming the variable. */
-export function chatSettings(config: ChatConfig): ChatSettings {
+export function chatSettings(config: ChatVariables): ChatSettings {
   const url = new URL(config.CHAT_IRC_URL);
   const secure = url.protocol === 'ircs:';
   let twitch: ChatSettings['twitch'] = null;
@@ -74,3 +74,6 @@ export function chatSettings(config: ChatConfig): ChatSettings {
     scenes: { live: config.OBS_SCENE_LIVE, starting: config.OBS_SCENE_STARTING, privacy: config.OBS_SCENE_PRIVACY },
   };
 }
+
+export const chatConfig = defineConfig(chatEnv, (v): ChatSettings & { common: CommonSettings } => ({ common: commonSettings(v), ...chatSettings(v) }));
+export type ChatConfig = ReturnType<typeof chatConfig.load>;

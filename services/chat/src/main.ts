@@ -1,6 +1,6 @@
 // Entry of the chat service: configuration, NATS, the app; stops cleanly on SIGTERM.
 import { runBusService } from '@irlkit/shared';
 import { buildApp } from './app.ts';
-import { chatEnv } from './config.ts';
+import { chatConfig } from './config.ts';
 
-await runBusService('chat', chatEnv, buildApp);
+await runBusService('chat', chatConfig, buildApp);

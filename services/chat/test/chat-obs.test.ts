@@ -1,7 +1,7 @@
 // Chat into a real OBS: a moderator's `!switch Privacy` in a real IRC server (ngircd) puts Privacy on
 // OBS's program through obs-bridge, and `!bitrate` answers with the numbers ingest publishes for a live
 // ffmpeg feed; `!fix` restarts the feed input. Run under the heavy lock, inside scripts/in-netns.sh.
-import { createLogger, type IngestStats, loadConfig } from '@irlkit/shared';
+import { createLogger, type IngestStats } from '@irlkit/shared';
 import {
   collectEvents,
   type IrcUser,
@@ -17,7 +17,7 @@ import {
 } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type ChatApp } from '../src/app.ts';
-import { chatEnv } from '../src/config.ts';
+import { chatConfig } from '../src/config.ts';
 
 let stack: TestStack;
 let irc: TestIrcServer;
@@ -32,7 +32,7 @@ beforeAll(async () => {
   feed = startSrtFeed({ port: stack.srtPort, bitrateKbps: 2000, latencyMs: 500, width: 854, height: 480 });
   chatBus = await testBus(stack.nats, 'main', 'chat');
   app = buildApp({
-    config: loadConfig(chatEnv, {
+    config: chatConfig.load({
       envFile: false,
       source: {
         NATS_URL: stack.nats.url,

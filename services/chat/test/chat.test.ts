@@ -1,10 +1,10 @@
 // The chat service against a real IRC server (ngircd) and a real nats-server: who may command, the reply
 // budget under a flood, switch announcements, and the bot coming back after the IRC server restarts.
-import { createLogger, loadConfig, type SwitcherState, subjects } from '@irlkit/shared';
+import { createLogger, type SwitcherState, subjects } from '@irlkit/shared';
 import { type IrcUser, ircUser, startIrcServer, startNats, type TestIrcServer, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type ChatApp } from '../src/app.ts';
-import { chatEnv } from '../src/config.ts';
+import { chatConfig } from '../src/config.ts';
 
 const CHANNEL = 'streamer';
 let nats: TestNats;
@@ -37,7 +37,7 @@ const said = (u: IrcUser, bot: string) => u.messages.filter((m) => m.from === bo
 async function startBot(bot: string, extraEnv: Record<string, string> = {}): Promise<ChatApp> {
   const bus = await testBus(nats, 'main', bot);
   const app = buildApp({
-    config: loadConfig(chatEnv, {
+    config: chatConfig.load({
       envFile: false,
       source: {
         NATS_URL: nats.url,

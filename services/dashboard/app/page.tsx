@@ -8,5 +8,5 @@ export const dynamic = 'force-dynamic';
 
 export default async function Home() {
   if (!(await isLoggedIn())) redirect('/login');
-  return <Dashboard desktopUrl={config().DASHBOARD_DESKTOP_URL} streamId={config().IRL_STREAM_ID} />;
+  return <Dashboard desktopUrl={config().desktopUrl} streamId={config().common.streamId} />;
 }

@@ -14,10 +14,10 @@ export function memory(): EventMemory {
 
 export function bus(): Promise<Bus> {
   cache.irlkitBus ??= (async () => {
-    const c = config();
-    log.level = c.LOG_LEVEL;
-    const nc = await connectNats({ url: c.NATS_URL, user: c.NATS_USER, password: c.NATS_PASSWORD, name: 'dashboard' }, log);
-    const b = new Bus(nc, c.IRL_STREAM_ID, log);
+    const c = config().common;
+    log.level = c.logLevel;
+    const nc = await connectNats({ ...c.nats, name: 'dashboard' }, log);
+    const b = new Bus(nc, c.streamId, log);
     memory().follow(b);
     return b;
   })().catch((error) => {

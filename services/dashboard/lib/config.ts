@@ -1,5 +1,6 @@
-// The dashboard's configuration, read once per server process (never at build time).
-import { commonEnv, DEV_SECRETS, env, loadConfig } from '@irlkit/shared';
+// The dashboard's configuration, read once per server process (never at build time). Environment
+// variables in, nested settings out (env names stay here).
+import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env } from '@irlkit/shared';
 import { z } from 'zod';
 
 export const dashboardEnv = {
@@ -23,10 +24,20 @@ export const dashboardEnv = {
       .optional(),
   ),
 };
-export type DashboardConfig = z.infer<z.ZodObject<typeof dashboardEnv>>;
+
+export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
+  common: commonSettings(v),
+  http: { host: v.DASHBOARD_HOST, port: v.DASHBOARD_PORT, trustProxy: v.DASHBOARD_TRUST_PROXY },
+  login: { password: v.DASHBOARD_PASSWORD, attemptsPerMinute: v.DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE },
+  session: { secret: v.DASHBOARD_SESSION_SECRET, hours: v.DASHBOARD_SESSION_HOURS, secureCookies: v.DASHBOARD_SECURE_COOKIES },
+  desktopUrl: v.DASHBOARD_DESKTOP_URL,
+  /** The stats endpoint for NOALBS and stats monitors; off without a key. */
+  stats: { key: v.DASHBOARD_STATS_KEY },
+}));
+export type DashboardConfig = ReturnType<typeof dashboardConfig.load>;
 
 const cache = globalThis as unknown as { irlkitDashboardConfig?: DashboardConfig };
 export function config(): DashboardConfig {
-  cache.irlkitDashboardConfig ??= loadConfig(dashboardEnv);
+  cache.irlkitDashboardConfig ??= dashboardConfig.load();
   return cache.irlkitDashboardConfig;
 }

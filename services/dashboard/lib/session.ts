@@ -7,7 +7,7 @@ import { config } from './config';
 export const SESSION_COOKIE = 'irlkit_session';
 
 function sign(payload: string): string {
-  return createHmac('sha256', config().DASHBOARD_SESSION_SECRET).update(payload).digest('base64url');
+  return createHmac('sha256', config().session.secret).update(payload).digest('base64url');
 }
 
 function equal(a: string, b: string): boolean {
@@ -17,11 +17,11 @@ function equal(a: string, b: string): boolean {
 }
 
 export function passwordMatches(candidate: string): boolean {
-  return equal(candidate, config().DASHBOARD_PASSWORD);
+  return equal(candidate, config().login.password);
 }
 
 export function newSessionToken(now = Date.now()): { token: string; maxAgeS: number } {
-  const maxAgeS = config().DASHBOARD_SESSION_HOURS * 3600;
+  const maxAgeS = config().session.hours * 3600;
   const payload = `${now + maxAgeS * 1000}.${randomBytes(12).toString('base64url')}`;
   return { token: `${payload}.${sign(payload)}`, maxAgeS };
 }
@@ -53,7 +53,7 @@ export async function isLoggedIn(): Promise<boolean> {
 }
 
 export async function secureCookies(): Promise<boolean> {
-  const setting = config().DASHBOARD_SECURE_COOKIES;
+  const setting = config().session.secureCookies;
   if (setting !== 'auto') return setting === 'true';
   return (await headers()).get('x-forwarded-proto') === 'https';
 }
@@ -73,7 +73,7 @@ function recentFailures(ip: string, now: number): number[] {
  * streamer and their moderators on several devices never lock each other out.
  */
 export function loginBlocked(ip: string, now = Date.now()): boolean {
-  return recentFailures(ip, now).length >= config().DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE;
+  return recentFailures(ip, now).length >= config().login.attemptsPerMinute;
 }
 
 export function recordFailedLogin(ip: string, now = Date.now()): void {

@@ -1,7 +1,9 @@
-// The desktop service's configuration: OBS's profile, scenes and websocket, the X display.
+// The desktop service's configuration: OBS's profile, scenes and websocket, the X display. Environment
+// variables in, nested settings out (env names stay here).
 import { fileURLToPath } from 'node:url';
-import { commonEnv, DEV_SECRETS, env } from '@irlkit/shared';
+import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env } from '@irlkit/shared';
 import { z } from 'zod';
+import type { ObsProvision } from './provision/obs-files.ts';
 
 const resolution = z
   .string()
@@ -50,4 +52,25 @@ export const desktopEnv = {
   XVFB_BINARY: env.string('Xvfb'),
 };
 
-export type DesktopConfig = z.infer<z.ZodObject<typeof desktopEnv>>;
+export const desktopConfig = defineConfig(desktopEnv, (v) => ({
+  common: commonSettings(v),
+  /** What configuration owns in OBS's profile and scene collection, written on every start. */
+  provision: {
+    websocket: { port: v.OBS_WS_PORT, password: v.OBS_WS_PASSWORD },
+    video: { width: v.OBS_RESOLUTION.width, height: v.OBS_RESOLUTION.height, fps: v.OBS_FPS },
+    encoder: { videoKbps: v.OBS_VIDEO_BITRATE_KBPS, audioKbps: v.OBS_AUDIO_BITRATE_KBPS, preset: v.OBS_X264_PRESET },
+    stream: { server: v.OBS_RTMP_URL, key: v.OBS_RTMP_KEY },
+    feedUrl: v.OBS_FEED_URL,
+    feedInput: v.OBS_FEED_INPUT,
+    offlineMedia: v.OBS_OFFLINE_MEDIA,
+    lowBanner: v.OBS_LOW_BANNER,
+    scenes: { live: v.OBS_SCENE_LIVE, low: v.OBS_SCENE_LOW, offline: v.OBS_SCENE_OFFLINE, starting: v.OBS_SCENE_STARTING, privacy: v.OBS_SCENE_PRIVACY },
+  } satisfies ObsProvision,
+  /** The X display OBS runs on (xpra shares it). */
+  display: v.DESKTOP_DISPLAY,
+  /** OBS's $XDG_CONFIG_HOME. */
+  configDir: v.OBS_CONFIG_DIR,
+  binaries: { obs: v.OBS_BINARY, xvfb: v.XVFB_BINARY },
+}));
+
+export type DesktopConfig = ReturnType<typeof desktopConfig.load>;

@@ -3,10 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@irlkit/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { provisionFromConfig } from '../src/app.ts';
-import { desktopEnv } from '../src/config.ts';
+import { desktopConfig } from '../src/config.ts';
 import { parseIni } from '../src/provision/obs-files.ts';
 import { provisionObs } from '../src/provision/write.ts';
 
@@ -23,8 +21,8 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function provision(env: Record<string, string> = {}) {
-  const config = loadConfig(desktopEnv, { envFile: false, source: { OBS_CONFIG_DIR: dir, OBS_WS_PASSWORD: 'ws-password-1234', ...env } });
-  return provisionObs(dir, provisionFromConfig(config));
+  const config = desktopConfig.load({ envFile: false, source: { OBS_CONFIG_DIR: dir, OBS_WS_PASSWORD: 'ws-password-1234', ...env } });
+  return provisionObs(dir, config.provision);
 }
 /** An INI file as plain objects: section → key → value. */
 const readIni = (path: string): Record<string, Record<string, string> | undefined> =>

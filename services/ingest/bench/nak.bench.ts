@@ -2,11 +2,11 @@
 // by the test kit's sender, into ingest and srt-live-transmit; one link dead for 20 s, then 5 % loss
 // on one link. Retransmitted / lost packets as srt-live-transmit counts them (each NAK copy that
 // reaches the sender costs a retransmission). Writes its section of docs/BENCHMARKS.md.
-import { createLogger, loadConfig } from '@irlkit/shared';
+import { createLogger } from '@irlkit/shared';
 import { freeUdpPort, nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader, testBus } from '@irlkit/test-kit';
 import { writeBenchSection } from '../../../test/bench/report.ts';
 import { buildApp } from '../src/app.ts';
-import { ingestEnv } from '../src/config.ts';
+import { ingestConfig } from '../src/config.ts';
 
 const nats = await startNats();
 
@@ -25,7 +25,7 @@ async function run(name: string, fault: (sender: Awaited<ReturnType<typeof start
   const srtlaPort = await freeUdpPort();
   const outputPort = await freeUdpPort();
   const app = buildApp({
-    config: loadConfig(ingestEnv, {
+    config: ingestConfig.load({
       envFile: false,
       source: {
         NATS_URL: nats.url,

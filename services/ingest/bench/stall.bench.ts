@@ -1,10 +1,10 @@
 // Stall detection latency: ffmpeg sender kill -9 → `stalled` on NATS, over 20 trials, on real
 // ffmpeg + srt-live-transmit + nats-server. Writes its section of docs/BENCHMARKS.md.
-import { createLogger, loadConfig } from '@irlkit/shared';
+import { createLogger } from '@irlkit/shared';
 import { armEvent, freeUdpPort, startNats, startSrtFeed, startSrtReader, testBus } from '@irlkit/test-kit';
 import { summarize, writeBenchSection } from '../../../test/bench/report.ts';
 import { buildApp } from '../src/app.ts';
-import { ingestEnv } from '../src/config.ts';
+import { ingestConfig } from '../src/config.ts';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 20);
 const nats = await startNats();
@@ -12,7 +12,7 @@ const bus = await testBus(nats, 'main', 'ingest');
 const observer = await testBus(nats);
 const srtPort = await freeUdpPort();
 const outputPort = await freeUdpPort();
-const config = loadConfig(ingestEnv, {
+const config = ingestConfig.load({
   envFile: false,
   source: {
     NATS_URL: nats.url,

@@ -22,11 +22,12 @@ const SERVICE = 'ingest';
 export function buildApp({ config, bus, log }: IngestDeps) {
   const events = timeline(bus, SERVICE);
   const statistics = new FeedStatistics();
+  const relayTarget = { host: '127.0.0.1', port: config.srt.relayPort };
 
   const monitor = new FeedMonitor(
     {
-      stallTimeoutMs: config.INGEST_STALL_TIMEOUT_MS,
-      disconnectTimeoutMs: config.INGEST_DISCONNECT_TIMEOUT_MS,
+      stallTimeoutMs: config.feed.stallTimeoutMs,
+      disconnectTimeoutMs: config.feed.disconnectTimeoutMs,
       bitrateWindowMs: 1000,
     },
     systemClock,
@@ -40,7 +41,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     },
   );
 
-  const relayWatch = new RelayWatch({ hungAfterMs: config.INGEST_RELAY_HUNG_MS, inputFreshMs: 500 });
+  const relayWatch = new RelayWatch({ hungAfterMs: config.relayHungMs, inputFreshMs: 500 });
   /** Every datagram from a sender: the feed's truth, and the input side of the hang watch. */
   const onSenderDatagram = (peer: string, bytes: number, kind: 'data' | 'control', source: number | undefined) => {
     monitor.onDatagram(peer, bytes, kind, source);
@@ -49,12 +50,12 @@ export function buildApp({ config, bus, log }: IngestDeps) {
   const onRelayAnswer = () => relayWatch.onAnswer();
 
   const relay = new SrtRelay({
-    bindHost: config.SRT_BIND,
-    port: config.SRT_PORT,
-    target: { host: '127.0.0.1', port: config.INGEST_RELAY_PORT },
-    maxPeers: config.SRT_MAX_PEERS,
-    peerIdleMs: Math.max(config.INGEST_DISCONNECT_TIMEOUT_MS * 2, 10_000),
-    socketBufferBytes: config.INGEST_SOCKET_BUFFER_BYTES,
+    bindHost: config.srt.bindHost,
+    port: config.srt.port,
+    target: relayTarget,
+    maxPeers: config.srt.maxPeers,
+    peerIdleMs: Math.max(config.feed.disconnectTimeoutMs * 2, 10_000),
+    socketBufferBytes: config.socketBufferBytes,
     log,
     onDatagram: onSenderDatagram,
     onReply: onRelayAnswer,
@@ -63,25 +64,17 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
   });
 
-  const srtla =
-    config.SRTLA_PORT > 0
-      ? new SrtlaReceiver({
-          bindHost: config.SRTLA_BIND,
-          port: config.SRTLA_PORT,
-          target: { host: '127.0.0.1', port: config.INGEST_RELAY_PORT },
-          maxGroups: config.SRTLA_MAX_GROUPS,
-          maxGroupsPerAddress: config.SRTLA_MAX_GROUPS_PER_ADDRESS,
-          maxLinksPerGroup: config.SRTLA_MAX_LINKS,
-          linkTimeoutMs: config.SRTLA_LINK_TIMEOUT_MS,
-          groupTimeoutMs: config.SRTLA_GROUP_TIMEOUT_MS,
-          registrationsPerSecond: config.SRTLA_REGISTRATIONS_PER_SECOND,
-          socketBufferBytes: config.INGEST_SOCKET_BUFFER_BYTES,
-          log,
-          onDatagram: onSenderDatagram,
-          onReply: onRelayAnswer,
-          onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
-        })
-      : undefined;
+  const srtla = config.srtla
+    ? new SrtlaReceiver({
+        ...config.srtla,
+        target: relayTarget,
+        socketBufferBytes: config.socketBufferBytes,
+        log,
+        onDatagram: onSenderDatagram,
+        onReply: onRelayAnswer,
+        onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
+      })
+    : undefined;
   const news = new TransmitNewsRouter({
     monitor,
     log,
@@ -96,15 +89,15 @@ export function buildApp({ config, bus, log }: IngestDeps) {
 
   const transmit = createTransmit(
     {
-      binary: config.SRT_LIVE_TRANSMIT,
-      listenPort: config.INGEST_RELAY_PORT,
-      latencyMs: config.SRT_LATENCY_MS,
-      lossMaxTtl: config.SRT_LOSSMAXTTL,
-      passphrase: config.SRT_PASSPHRASE || undefined,
-      pbKeyLen: config.SRT_PBKEYLEN,
-      outputHost: config.INGEST_OUTPUT_HOST,
-      outputPort: config.INGEST_OUTPUT_PORT,
-      outputLatencyMs: config.INGEST_OUTPUT_LATENCY_MS,
+      binary: config.srt.binary,
+      listenPort: config.srt.relayPort,
+      latencyMs: config.srt.latencyMs,
+      lossMaxTtl: config.srt.lossMaxTtl,
+      passphrase: config.srt.passphrase,
+      pbKeyLen: config.srt.pbKeyLen,
+      outputHost: config.output.host,
+      outputPort: config.output.port,
+      outputLatencyMs: config.output.latencyMs,
       statsEveryPackets: 50,
     },
     {
@@ -165,7 +158,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       if (srtla) srtlaPublishing = publishSrtla(bus, srtla, log, { source: SERVICE });
       transmit.start();
       relayWatchTimer = setInterval(checkRelay, 250);
-      statsTimer = setInterval(publishStats, config.INGEST_STATS_INTERVAL_MS);
+      statsTimer = setInterval(publishStats, config.feed.statsIntervalMs);
       stopHeartbeat = startHeartbeat(bus, SERVICE, () => ({
         ok: transmit.running,
         detail: {
@@ -183,7 +176,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
         },
       }));
       log.info(
-        { srtPort: relay.boundPort, output: `${config.INGEST_OUTPUT_HOST}:${config.INGEST_OUTPUT_PORT}`, encrypted: Boolean(config.SRT_PASSPHRASE) },
+        { srtPort: relay.boundPort, output: `${config.output.host}:${config.output.port}`, encrypted: Boolean(config.srt.passphrase) },
         'ingest listening',
       );
     },

@@ -2,7 +2,7 @@
 // holding every group slot from one address, and an SRT handshake flood racing the real sender.
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { createLogger, loadConfig } from '@irlkit/shared';
+import { createLogger } from '@irlkit/shared';
 import {
   armEvent,
   freeUdpPort,
@@ -17,7 +17,7 @@ import {
 } from '@irlkit/test-kit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { ingestEnv } from '../src/config.ts';
+import { ingestConfig } from '../src/config.ts';
 
 let nats: TestNats;
 beforeAll(async () => {
@@ -32,7 +32,7 @@ async function startIngest(streamId: string, extra: Record<string, string>) {
   const observer = await testBus(nats, streamId);
   const outputPort = await freeUdpPort();
   const srtPort = await freeUdpPort();
-  const config = loadConfig(ingestEnv, {
+  const config = ingestConfig.load({
     envFile: false,
     source: {
       NATS_URL: nats.url,

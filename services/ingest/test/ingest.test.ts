@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { createLogger, loadConfig } from '@irlkit/shared';
+import { createLogger } from '@irlkit/shared';
 import {
   armEvent,
   collectEvents,
@@ -18,7 +18,7 @@ import {
 } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type IngestApp } from '../src/app.ts';
-import { type IngestConfig, ingestEnv } from '../src/config.ts';
+import { type IngestConfig, ingestConfig } from '../src/config.ts';
 
 let nats: TestNats;
 beforeAll(async () => {
@@ -33,7 +33,7 @@ async function startIngest(extra: Record<string, string> = {}) {
   const srtPort = await freeUdpPort();
   const outputPort = await freeUdpPort();
   const relayPort = await freeUdpPort();
-  const config: IngestConfig = loadConfig(ingestEnv, {
+  const config: IngestConfig = ingestConfig.load({
     envFile: false,
     source: {
       NATS_URL: nats.url,
@@ -240,10 +240,10 @@ describe('ingest', () => {
   });
 
   it('names the variable when configuration is bad', () => {
-    expect(() => loadConfig(ingestEnv, { envFile: false, source: { SRT_PORT: '70000' } })).toThrow(/SRT_PORT/);
-    expect(() => loadConfig(ingestEnv, { envFile: false, source: { SRT_PASSPHRASE: 'short' } })).toThrow(/SRT_PASSPHRASE: must be 10 to 79/);
-    expect(() => loadConfig(ingestEnv, { envFile: false, source: { SRT_PASSPHRASE: 'salt&pepper-secret' } })).toThrow(/SRT_PASSPHRASE: must not contain '&'/);
-    expect(() => loadConfig(ingestEnv, { envFile: false, source: { NODE_ENV: 'production' } })).toThrow(/SRT_PASSPHRASE: must be set in production/);
+    expect(() => ingestConfig.load({ envFile: false, source: { SRT_PORT: '70000' } })).toThrow(/SRT_PORT/);
+    expect(() => ingestConfig.load({ envFile: false, source: { SRT_PASSPHRASE: 'short' } })).toThrow(/SRT_PASSPHRASE: must be 10 to 79/);
+    expect(() => ingestConfig.load({ envFile: false, source: { SRT_PASSPHRASE: 'salt&pepper-secret' } })).toThrow(/SRT_PASSPHRASE: must not contain '&'/);
+    expect(() => ingestConfig.load({ envFile: false, source: { NODE_ENV: 'production' } })).toThrow(/SRT_PASSPHRASE: must be set in production/);
     const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
     const run = spawnSync('npx', ['tsx', main], { env: { ...process.env, SRT_PORT: 'abc', IRL_ENV_FILE: '/nonexistent' }, encoding: 'utf8' });
     expect(run.status).toBe(78);

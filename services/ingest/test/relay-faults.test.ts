@@ -1,7 +1,7 @@
 // srt-live-transmit failing under a live feed, on real ffmpeg senders (plain SRT and SRTLA-bonded),
 // srt-live-transmit and nats-server: a hung child is found and restarted, and after any restart the
 // sender is told its session is over, so it reconnects at once instead of after its 5 s idle timeout.
-import { createLogger, loadConfig } from '@irlkit/shared';
+import { createLogger } from '@irlkit/shared';
 import {
   armEvent,
   freeUdpPort,
@@ -16,7 +16,7 @@ import {
 } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { ingestEnv } from '../src/config.ts';
+import { ingestConfig } from '../src/config.ts';
 
 let nats: TestNats;
 beforeAll(async () => {
@@ -33,7 +33,7 @@ async function startIngest(bonded: boolean) {
   const srtlaPort = bonded ? await freeUdpPort() : 0;
   const outputPort = await freeUdpPort();
   const app = buildApp({
-    config: loadConfig(ingestEnv, {
+    config: ingestConfig.load({
       envFile: false,
       source: {
         NATS_URL: nats.url,

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildKeepalive, parseKeepalive } from '../src/srtla/packets.ts';
 import { type Group, NAK_QUIET_LINK_MS, packetType, REG_ERR, REG_NGP, REG3, SRTLA_TYPE, SrtlaRegistry } from '../src/srtla/protocol.ts';
 import { srtAckNumber } from '../src/wire/srt.ts';
+import { addressBlock } from '../src/wire/udp.ts';
 
 interface Captured {
   name: string;
@@ -271,6 +272,17 @@ describe('SRTLA protocol beyond the captures', () => {
     const swept = registry.sweep(6100);
     expect(swept.evictedLinks.map((l) => l.link.key)).toEqual(['squat:2']);
     expect([...registry.groups.values()].map((g) => g.address).sort()).toEqual(['new', 'real']);
+  });
+
+  it('counts an IPv6 /64 as one address for the group cap', () => {
+    expect(addressBlock('2001:db8:1:2::9')).toBe('2001:db8:1:2::/64');
+    expect(addressBlock('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    const registry = new SrtlaRegistry({ ...limits, maxGroups: 8, registrationsPerSecond: 100 });
+    const reg1 = first('SRTLA_REG1', 'sender->rec', 258);
+    expect(registry.receive('[2001:db8:1:2::a]:1', '2001:db8:1:2::a', reg1, 0).action).toBe('reply');
+    expect(registry.receive('[2001:db8:1:2::b]:1', '2001:db8:1:2::b', reg1, 0).action).toBe('reply');
+    expect(registry.receive('[2001:db8:1:2::c]:1', '2001:db8:1:2::c', reg1, 0)).toEqual({ action: 'reply', data: REG_ERR });
+    expect(registry.receive('[2001:db8:1:3::a]:1', '2001:db8:1:3::a', reg1, 0).action).toBe('reply');
   });
 
   it('limits registrations per address per second', () => {

@@ -3,7 +3,7 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createLogger, loadConfig } from '@irlkit/shared';
+import { createLogger } from '@irlkit/shared';
 import {
   collectEvents,
   freeUdpPort,
@@ -17,7 +17,7 @@ import {
 } from '@irlkit/test-kit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { ingestEnv } from '../src/config.ts';
+import { ingestConfig } from '../src/config.ts';
 
 /** Datagrams the kernel dropped for a full receive buffer, in this network namespace (IPv4 and IPv6). */
 function udpReceiveBufferErrors(): number {
@@ -45,7 +45,7 @@ async function bondedIngest(streamId: string) {
   const srtlaPort = await freeUdpPort();
   const outputPort = await freeUdpPort();
   const app = buildApp({
-    config: loadConfig(ingestEnv, {
+    config: ingestConfig.load({
       envFile: false,
       source: {
         NATS_URL: nats.url,

@@ -1,10 +1,10 @@
 // Bonded ingest end to end: ffmpeg → SRTLA sender (2 and 3 links on 127.0.0.x) → irlkit's receiver →
 // srt-live-transmit → an ffmpeg decoder, with one link cut for 15 s mid-stream and restored.
-import { createLogger, loadConfig } from '@irlkit/shared';
+import { createLogger } from '@irlkit/shared';
 import { collectEvents, freeUdpPort, startNats, startSrtFeed, startSrtlaSender, startSrtReader, type TestNats, testBus } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { ingestEnv } from '../src/config.ts';
+import { ingestConfig } from '../src/config.ts';
 
 const DURATION_MS = Number(process.env.SRTLA_E2E_MS ?? 60_000);
 const CUT_AT_MS = Math.round(DURATION_MS * 0.25);
@@ -23,7 +23,7 @@ async function bondedRun(linkCount: number, streamId: string) {
   const srtlaPort = await freeUdpPort();
   const outputPort = await freeUdpPort();
   const app = buildApp({
-    config: loadConfig(ingestEnv, {
+    config: ingestConfig.load({
       envFile: false,
       source: {
         NATS_URL: nats.url,

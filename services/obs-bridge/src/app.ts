@@ -14,44 +14,44 @@ const SERVICE = 'obs-bridge';
 
 export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus; log: Logger }) {
   const events = timeline(bus, SERVICE);
-  const obs = new ObsClient({ url: config.OBS_WS_URL, password: config.OBS_WS_PASSWORD, micInput: config.OBS_MIC_INPUT, log });
+  const obs = new ObsClient({ url: config.obs.websocketUrl, password: config.obs.password, micInput: config.inputs.mic, log });
   const mirror = new ObsMirror({
     bus,
     obs,
     log,
-    screenshot: { width: config.OBS_SCREENSHOT_WIDTH, intervalMs: config.OBS_SCREENSHOT_INTERVAL_MS, quality: config.OBS_SCREENSHOT_QUALITY },
+    screenshot: config.screenshot,
   });
   const switcher = new Switcher({
     bus,
     obs,
     log: log.child({ part: 'switcher' }),
-    bucket: config.BRIDGE_SETTINGS_BUCKET,
-    pictureCheckMs: config.SWITCHER_PICTURE_CHECK_MS,
-    pictureFrozenMs: config.SWITCHER_PICTURE_FROZEN_MS,
-    pictureRestartWaitMs: config.SWITCHER_PICTURE_RESTART_WAIT_MS,
+    bucket: config.settingsBucket,
+    pictureCheckMs: config.pictureWatch.checkMs,
+    pictureFrozenMs: config.pictureWatch.frozenMs,
+    pictureRestartWaitMs: config.pictureWatch.restartWaitMs,
     defaults: {
       ...DEFAULT_SWITCHER_CONFIG,
-      mediaInput: config.OBS_FEED_INPUT,
-      scenes: { live: config.OBS_SCENE_LIVE, low: config.OBS_SCENE_LOW, offline: config.OBS_SCENE_OFFLINE },
+      mediaInput: config.inputs.feed,
+      scenes: config.scenes,
     },
   });
-  const switcherScenes = [config.OBS_SCENE_LIVE, config.OBS_SCENE_LOW, config.OBS_SCENE_OFFLINE];
+  const switcherScenes = [config.scenes.live, config.scenes.low, config.scenes.offline];
   const watchdog =
-    config.OBS_WATCHDOG_MODE === 'off'
+    config.watchdog.mode === 'off'
       ? undefined
       : new ObsWatchdog({
           bus,
           obs,
           log: log.child({ part: 'watchdog' }),
           events: timeline(bus, 'watchdog'),
-          settings: { timeoutMs: config.OBS_WATCHDOG_TIMEOUT_MS },
+          settings: { timeoutMs: config.watchdog.timeoutMs },
           switcher: { wantedScene: () => switcher.state().scene, scenes: () => switcherScenes },
           restarter:
-            config.OBS_WATCHDOG_MODE === 'docker'
+            config.watchdog.mode === 'docker'
               ? {
                   mode: 'docker',
                   container: new ObsContainer({
-                    container: config.OBS_CONTAINER,
+                    container: config.watchdog.container,
                     log: log.child({ part: 'docker' }),
                     onEvent: (event) => publishChildEvent(bus, SERVICE, event, 'container'),
                   }),
@@ -77,7 +77,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
       mirror.start();
       await switcher.start();
       watchdog?.start();
-      cleanups = serveObsCommands(bus, obs, { mic: config.OBS_MIC_INPUT, feed: config.OBS_FEED_INPUT }, events);
+      cleanups = serveObsCommands(bus, obs, config.inputs, events);
       cleanups.push(
         startHeartbeat(bus, SERVICE, () => ({
           ok: obs.isReachable(),
@@ -88,9 +88,9 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
           },
         })),
       );
-      http = await buildHttp({ bus, obs, mirror, switcher, apiToken: config.BRIDGE_API_TOKEN });
-      await http.listen({ host: config.BRIDGE_HOST, port: config.BRIDGE_PORT });
-      log.info({ api: `http://${config.BRIDGE_HOST}:${config.BRIDGE_PORT}`, obs: config.OBS_WS_URL }, 'obs-bridge ready');
+      http = await buildHttp({ bus, obs, mirror, switcher, apiToken: config.api.token });
+      await http.listen({ host: config.api.host, port: config.api.port });
+      log.info({ api: `http://${config.api.host}:${config.api.port}`, obs: config.obs.websocketUrl }, 'obs-bridge ready');
     },
     async stop() {
       for (const c of cleanups.splice(0)) c();

@@ -1,5 +1,5 @@
-// The obs-bridge service's configuration.
-import { commonEnv, DEV_SECRETS, env } from '@irlkit/shared';
+// The obs-bridge service's configuration: environment variables in, nested settings out (env names stay here).
+import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env } from '@irlkit/shared';
 import { z } from 'zod';
 
 export const bridgeEnv = {
@@ -38,4 +38,19 @@ export const bridgeEnv = {
   OBS_CONTAINER: env.string('obs'),
 };
 
-export type BridgeConfig = z.infer<z.ZodObject<typeof bridgeEnv>>;
+export const bridgeConfig = defineConfig(bridgeEnv, (v) => ({
+  common: commonSettings(v),
+  obs: { websocketUrl: v.OBS_WS_URL, password: v.OBS_WS_PASSWORD },
+  /** OBS inputs the bridge acts on: the mic audio.mute targets by default, the feed the switcher restarts. */
+  inputs: { mic: v.OBS_MIC_INPUT, feed: v.OBS_FEED_INPUT },
+  /** The deployment's switcher scenes (the streamer's thresholds live in the settings bucket). */
+  scenes: { live: v.OBS_SCENE_LIVE, low: v.OBS_SCENE_LOW, offline: v.OBS_SCENE_OFFLINE },
+  screenshot: { width: v.OBS_SCREENSHOT_WIDTH, intervalMs: v.OBS_SCREENSHOT_INTERVAL_MS, quality: v.OBS_SCREENSHOT_QUALITY },
+  api: { host: v.BRIDGE_HOST, port: v.BRIDGE_PORT, token: v.BRIDGE_API_TOKEN },
+  settingsBucket: v.BRIDGE_SETTINGS_BUCKET,
+  watchdog: { mode: v.OBS_WATCHDOG_MODE, timeoutMs: v.OBS_WATCHDOG_TIMEOUT_MS, container: v.OBS_CONTAINER },
+  /** The frozen-picture watch while Live/Low. */
+  pictureWatch: { checkMs: v.SWITCHER_PICTURE_CHECK_MS, frozenMs: v.SWITCHER_PICTURE_FROZEN_MS, restartWaitMs: v.SWITCHER_PICTURE_RESTART_WAIT_MS },
+}));
+
+export type BridgeConfig = ReturnType<typeof bridgeConfig.load>;

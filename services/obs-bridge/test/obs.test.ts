@@ -36,7 +36,7 @@ describe('OBS provisioned by the desktop service', () => {
   it('starts with the websocket on, no first-run wizard, and the five scenes', async () => {
     const state = await nextEvent(observer, 'obs.state', (s) => s.reachable, 'a reachable obs.state');
     for (const scene of ['Live', 'Low', 'Offline', 'Starting', 'Privacy']) expect(state.scenes).toContain(scene);
-    const windows = spawnSync('xwininfo', ['-root', '-tree'], { env: { ...process.env, DISPLAY: obs.config.DESKTOP_DISPLAY }, encoding: 'utf8' }).stdout;
+    const windows = spawnSync('xwininfo', ['-root', '-tree'], { env: { ...process.env, DISPLAY: obs.config.display }, encoding: 'utf8' }).stdout;
     expect(windows).toMatch(/OBS 29/);
     expect(windows).not.toMatch(/Wizard/i);
   });

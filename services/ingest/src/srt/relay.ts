@@ -12,7 +12,7 @@ import {
   srtPacketKind,
   srtShutdownPacket,
 } from '../wire/srt.ts';
-import { addressLabel, bindUdp, setSocketBuffers } from '../wire/udp.ts';
+import { addressBlock, addressLabel, bindUdp, setSocketBuffers } from '../wire/udp.ts';
 
 /** A peer srt-live-transmit has not accepted within this long may give its slot to a newcomer. */
 const UNACCEPTED_PEER_GRACE_MS = 2000;
@@ -116,10 +116,11 @@ export class SrtRelay {
     });
   }
 
-  /** Peers from this address that srt-live-transmit has not accepted. */
+  /** Peers from this address's block (IPv4 address, IPv6 /64) that srt-live-transmit has not accepted. */
   private pendingFrom(address: string): number {
     let pending = 0;
-    for (const peer of this.peers.values()) if (peer.address === address && !this.options.isAcceptedSource(peer.localPort)) pending += 1;
+    const block = addressBlock(address);
+    for (const peer of this.peers.values()) if (addressBlock(peer.address) === block && !this.options.isAcceptedSource(peer.localPort)) pending += 1;
     return pending;
   }
 
@@ -128,7 +129,7 @@ export class SrtRelay {
     let oldest: [string, Peer] | undefined;
     for (const entry of this.peers) {
       const peer = entry[1];
-      if (address !== undefined && peer.address !== address) continue;
+      if (address !== undefined && addressBlock(peer.address) !== addressBlock(address)) continue;
       if (this.options.isAcceptedSource(peer.localPort) || now - peer.firstSeen < UNACCEPTED_PEER_GRACE_MS) continue;
       if (!oldest || peer.firstSeen < oldest[1].firstSeen) oldest = entry;
     }

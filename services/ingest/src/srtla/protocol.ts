@@ -3,6 +3,7 @@
 // No sockets, no clock: the caller passes datagrams and the time in, and carries out the result.
 import { randomBytes } from 'node:crypto';
 import { isSrtData, packetType, SRT_CONTROL, SRT_HEADER_BYTES, srtAckNumber, srtDataSeq } from '../wire/srt.ts';
+import { addressBlock } from '../wire/udp.ts';
 import {
   newSrtlaAck,
   parseKeepalive,
@@ -82,7 +83,7 @@ export interface Link {
 
 export interface Group {
   id: Buffer;
-  /** The address that registered it (REG1), for the per-address cap. */
+  /** The address block (IPv4 address, IPv6 /64) that registered it (REG1), for the per-address cap. */
   address: string;
   /** When the SRT listener last sent this group an ACK, NAK or keepalive (an accepted connection); null if never. */
   srtAnsweredAt: number | null;
@@ -300,8 +301,9 @@ export class SrtlaRegistry {
 
     if (type === SRTLA_TYPE.reg1) {
       if (existing) return this.refuse('already_registered');
+      const block = addressBlock(address);
       let fromAddress = 0;
-      for (const g of this.groups.values()) if (g.address === address) fromAddress += 1;
+      for (const g of this.groups.values()) if (g.address === block) fromAddress += 1;
       if (fromAddress >= this.maxGroupsPerAddress) return this.refuse('too_many_groups_from_address');
       let evictedGroup: Group | undefined;
       if (this.groups.size >= this.limits.maxGroups) {
@@ -311,7 +313,7 @@ export class SrtlaRegistry {
       const full = Buffer.concat([id.subarray(0, SRTLA_ID_BYTES / 2), randomBytes(SRTLA_ID_BYTES / 2)]);
       const group: Group = {
         id: full,
-        address,
+        address: block,
         srtAnsweredAt: null,
         label: full.subarray(128, 132).toString('hex'),
         createdAt: now,

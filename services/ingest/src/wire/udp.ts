@@ -50,6 +50,23 @@ export function normalizeAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+/**
+ * The block one party controls, for per-address limits: an IPv4 address itself, an IPv6 address's
+ * /64 (one subscriber gets a whole /64, so counting single IPv6 addresses would limit nothing).
+ */
+export function addressBlock(address: string): string {
+  const host = normalizeAddress(address);
+  if (!host.includes(':')) return host;
+  const [head = '', tail = ''] = host.split('%')[0]?.split('::') ?? [];
+  const left = head ? head.split(':') : [];
+  const right = host.includes('::') && tail ? tail.split(':') : [];
+  const groups = host.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (Number.parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`;
+}
+
 /** host:port, or [v6]:port. */
 export function addressLabel(address: string, port: number): string {
   const host = normalizeAddress(address);
