@@ -132,9 +132,10 @@ ENV OBS_CONFIG_DIR=/config DESKTOP_DISPLAY=:99
 USER irlkit
 VOLUME ["/config"]
 EXPOSE 4455
-# Healthy once obs-websocket accepts connections.
+# Healthy once obs-websocket completes its handshake (Hello, Identify, Identified): a frozen OBS still
+# accepts TCP connections, so a bare connect would call it healthy.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "const s=require('net').connect(Number(process.env.OBS_WS_PORT||4455),'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))"]
+  CMD ["node", "src/obs-healthcheck.mjs"]
 CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
 
 # ── xpra (the OBS desktop in a browser) ───────────────────────────────────────────────────────────
@@ -163,7 +164,7 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/* \
  && id nats \
  && mkdir -p /data && chown nats:nats /data
-COPY services/nats/nats.conf /etc/nats/nats.conf
+COPY services/nats/nats.conf services/nats/users.conf /etc/nats/
 USER nats
 VOLUME ["/data"]
 EXPOSE 4222

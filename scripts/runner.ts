@@ -6,7 +6,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, createLogger, loadConfig, Supervisor } from '@irlkit/shared';
+import {
+  BUS_USERS,
+  type BusUser,
+  ConfigError,
+  createLogger,
+  loadConfig,
+  natsAuthorization,
+  natsPasswordVariable,
+  SETTINGS_BUCKET,
+  Supervisor,
+} from '@irlkit/shared';
 import { parse as parseDotenv } from 'dotenv';
 import { testPatternArgs } from '../test/kit/ffmpeg.ts';
 import { runnerEnv, runnerSecretsEnv } from './runner-config.ts';
@@ -24,7 +34,9 @@ function refuseBadConfig(error: unknown): never {
 
 /** Services in start order; a service whose folder has no start script yet is skipped. */
 const SERVICES = ['desktop', 'ingest', 'obs-bridge', 'chat', 'dashboard'] as const;
-const SECRET_NAMES = ['NATS_PASSWORD', 'OBS_WS_PASSWORD', 'DASHBOARD_PASSWORD', 'DASHBOARD_SESSION_SECRET', 'DESKTOP_PASSWORD', 'BRIDGE_API_TOKEN'];
+/** One NATS user per service (packages/shared/src/permissions.ts), each with its own password. */
+const NATS_PASSWORDS = BUS_USERS.map(natsPasswordVariable);
+const SECRET_NAMES = [...NATS_PASSWORDS, 'OBS_WS_PASSWORD', 'DASHBOARD_PASSWORD', 'DASHBOARD_SESSION_SECRET', 'DESKTOP_PASSWORD', 'BRIDGE_API_TOKEN'];
 const COLORS = [36, 33, 35, 32, 34, 31];
 
 const log = createLogger('irlkit');
@@ -82,7 +94,6 @@ async function main() {
     ...secrets,
     ...userEnv,
     NATS_URL: `nats://127.0.0.1:${config.NATS_PORT}`,
-    NATS_USER: config.NATS_USER,
     IRL_STATE_DIR: stateDir,
     OBS_CONFIG_DIR: userEnv.OBS_CONFIG_DIR ?? join(stateDir, 'obs-config'),
     OBS_WS_URL: userEnv.OBS_WS_URL ?? `ws://127.0.0.1:${config.OBS_WS_PORT}`,
@@ -91,22 +102,32 @@ async function main() {
     IRL_ENV_FILE: join(root, '.env'),
     FORCE_COLOR: process.stdout.isTTY ? '1' : '0',
   };
+  const natsPasswords = Object.fromEntries(BUS_USERS.map((user) => [user, String(childEnv[natsPasswordVariable(user)])])) as Record<BusUser, string>;
+  /** Each service connects as its own NATS user, with only its own password. */
+  const natsIdentity = (service: string): NodeJS.ProcessEnv => {
+    const user = (BUS_USERS as string[]).includes(service) ? (service as BusUser) : 'operator';
+    return { NATS_USER: user, NATS_PASSWORD: natsPasswords[user], ...Object.fromEntries(NATS_PASSWORDS.map((name) => [name, undefined])) };
+  };
   const natsConf = join(stateDir, 'nats.conf');
   writeFileSync(
     natsConf,
-    `listen: 127.0.0.1:${config.NATS_PORT}\njetstream { store_dir: "${join(stateDir, 'nats')}" }\nauthorization { user: "${config.NATS_USER}", password: "${childEnv.NATS_PASSWORD}" }\n`,
+    `listen: 127.0.0.1:${config.NATS_PORT}\njetstream { store_dir: "${join(stateDir, 'nats')}" }\n${natsAuthorization(
+      natsPasswords,
+      config.IRL_STREAM_ID,
+      childEnv.BRIDGE_SETTINGS_BUCKET || SETTINGS_BUCKET,
+    )}`,
     { mode: 0o600 },
   );
 
   const supervisors: Supervisor[] = [];
-  const add = (name: string, command: string, args: string[], cwd = root) => {
+  const add = (name: string, command: string, args: string[], cwd = root, env: NodeJS.ProcessEnv = childEnv) => {
     const out = prefixer(name, COLORS[supervisors.length % COLORS.length] as number);
     const s = new Supervisor({
       name,
       command,
       args: () => args,
       cwd,
-      env: childEnv,
+      env,
       log,
       onStdoutLine: out,
       onStderrLine: out,
@@ -125,7 +146,10 @@ async function main() {
     if (!existsSync(pkgFile)) continue;
     const script = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { scripts?: { start?: string } }).scripts?.start;
     if (!script) continue;
-    add(service, 'sh', ['-c', `PATH="${dir}/node_modules/.bin:${root}/node_modules/.bin:$PATH" exec ${script}`], dir);
+    add(service, 'sh', ['-c', `PATH="${dir}/node_modules/.bin:${root}/node_modules/.bin:$PATH" exec ${script}`], dir, {
+      ...childEnv,
+      ...natsIdentity(service),
+    });
     started.push(service);
   }
   // The browser desktop: xpra's HTML5 client sharing OBS's display, behind a password file.

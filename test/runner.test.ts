@@ -74,8 +74,9 @@ it('./irlkit up --demo starts, prints where things are, carries the demo feed, a
     expect(out).toContain(`Dashboard  http://127.0.0.1:${ports.DASHBOARD_PORT}   password: ${password}`);
     expect(out).toContain(`srt://127.0.0.1:${ports.SRT_PORT}`);
 
-    const natsPassword = /NATS_PASSWORD=(\S+)/.exec(secrets)?.[1];
-    const nc = await connectNats({ url: `nats://127.0.0.1:${ports.NATS_PORT}`, user: 'irlkit', password: natsPassword, name: 'runner-test' }, silentLogger());
+    // Every service runs as its own NATS user; the operator's watches events and sends commands.
+    const natsPassword = /NATS_OPERATOR_PASSWORD=(\S+)/.exec(secrets)?.[1];
+    const nc = await connectNats({ url: `nats://127.0.0.1:${ports.NATS_PORT}`, user: 'operator', password: natsPassword, name: 'runner-test' }, silentLogger());
     const bus = new Bus(nc, 'main', silentLogger());
     let connected = false;
     bus.subscribe('ingest.stats', (s) => {
@@ -97,7 +98,7 @@ it('./irlkit up --demo starts, prints where things are, carries the demo feed, a
     );
     const login = await fetch(`http://127.0.0.1:${ports.DASHBOARD_PORT}/api/login`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${ports.DASHBOARD_PORT}` },
       body: JSON.stringify({ password }),
     });
     expect(login.status).toBe(200);

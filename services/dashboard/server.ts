@@ -1,12 +1,14 @@
-// The dashboard's HTTP server: Next.js behind a plain Node server that stamps every request with the
-// client address it can vouch for (the socket's, or the one your proxy appended), so the login rate
-// limit is per client and a forged X-Forwarded-For can neither dodge it nor lock the streamer out.
+// The dashboard's HTTP server: Next.js behind a plain Node server whose front door (lib/front-door.ts)
+// stamps every request with the client address it can vouch for, refuses cross-site and non-JSON
+// writes, and answers logins itself, before Next reads a byte of their bodies.
 import { createServer } from 'node:http';
 import { createLogger, runService } from '@irlkit/shared';
 import next from 'next';
 import { bus, closeBus } from './lib/bus.ts';
-import { CLIENT_ADDRESS_HEADER, clientAddress } from './lib/client-address.ts';
+import { trustedProxies } from './lib/client-address.ts';
 import { config } from './lib/config.ts';
+import { createFrontDoor } from './lib/front-door.ts';
+import { LoginGate } from './lib/login-gate.ts';
 import { PublisherTracker } from './lib/publisher-stats.ts';
 import { serveStats } from './lib/stats-endpoint.ts';
 
@@ -19,19 +21,29 @@ await runService(
     log.level = settings.common.logLevel;
     const app = next({ dev: false, dir: import.meta.dirname, hostname: settings.http.host, port: settings.http.port });
     const handle = app.getRequestHandler();
+    const frontDoor = createFrontDoor({
+      config: settings,
+      proxies: trustedProxies(settings.http.trustedProxies),
+      gate: new LoginGate({
+        perClientPerMinute: settings.login.attemptsPerMinute,
+        globalPerMinute: settings.login.globalAttemptsPerMinute,
+      }),
+      log,
+    });
     const publisher = new PublisherTracker();
     let stopFollowing: (() => void) | undefined;
     const server = createServer((request, response) => {
-      request.headers[CLIENT_ADDRESS_HEADER] = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], settings.http.trustProxy);
-      void serveStats(request, response, settings.stats.key, () => publisher.view(), log).then(
-        async (served) => {
-          if (!served) await handle(request, response);
-        },
-        (error: unknown) => {
-          log.error({ err: error }, 'stats endpoint failed');
-          if (!response.headersSent) response.writeHead(503).end();
-        },
-      );
+      frontDoor(request, response)
+        .then(async (handled) => {
+          if (handled) return;
+          if (await serveStats(request, response, settings.stats.key, () => publisher.view(), log)) return;
+          await handle(request, response);
+        })
+        .catch((error: unknown) => {
+          log.error({ err: error, path: request.url }, 'request failed');
+          if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+          response.end('{"ok":false,"error":"internal error"}');
+        });
     });
     return {
       async start() {

@@ -24,8 +24,9 @@ const env = {
   rtmpKey: need('OBS_RTMP_KEY'),
   dashboardPassword: need('DASHBOARD_PASSWORD'),
   desktopPassword: need('DESKTOP_PASSWORD'),
-  natsUser: process.env.NATS_USER ?? 'irlkit',
-  natsPassword: need('NATS_PASSWORD'),
+  // The operator's NATS user: watches events and sends commands, like `pnpm tap`.
+  natsUser: 'operator',
+  natsPassword: need('NATS_OPERATOR_PASSWORD'),
   bridgeImage: need('IRL_BRIDGE_IMAGE'),
 };
 const artifacts = join(root, 'test-artifacts/compose');
@@ -267,13 +268,13 @@ try {
     assert(events.status === 401, `GET /api/events without a session: HTTP ${events.status}`);
     const wrong = await fetch('http://127.0.0.1:8080/api/login', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
       body: JSON.stringify({ password: 'not-the-password' }),
     });
     assert(wrong.status === 401, `a wrong password: HTTP ${wrong.status}`);
     const right = await fetch('http://127.0.0.1:8080/api/login', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
       body: JSON.stringify({ password: env.dashboardPassword }),
     });
     assert(right.ok, `the right password: HTTP ${right.status}`);

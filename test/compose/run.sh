@@ -25,13 +25,26 @@ fail_early() {
   exit 1
 }
 
-bash ../shared/docker/base-images.sh >&2 || fail_early "base-images.sh failed"
+# The engine and base images: ../shared/docker/base-images.sh when that file exists (a machine that
+# reaches no container registry), else Debian's docker.io (`./irlkit docker-engine`), the base images
+# pulled from the registry by the build.
+if [ -f ../shared/docker/base-images.sh ]; then
+  bash ../shared/docker/base-images.sh >&2 || fail_early "base-images.sh failed"
+else
+  say "no ../shared/docker/base-images.sh: Debian's engine, base images from the registry"
+  ./irlkit docker-engine >&2 || fail_early "./irlkit docker-engine failed"
+fi
 
 work=$(mktemp -d)
 chmod 700 "$work"
 secret() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
 cat >"$work/env" <<EOF
-NATS_PASSWORD=$(secret)
+NATS_INGEST_PASSWORD=$(secret)
+NATS_OBS_BRIDGE_PASSWORD=$(secret)
+NATS_DESKTOP_PASSWORD=$(secret)
+NATS_CHAT_PASSWORD=$(secret)
+NATS_DASHBOARD_PASSWORD=$(secret)
+NATS_OPERATOR_PASSWORD=$(secret)
 OBS_WS_PASSWORD=$(secret)
 DASHBOARD_PASSWORD=$(secret)
 DASHBOARD_SESSION_SECRET=$(secret)$(secret)

@@ -16,14 +16,15 @@ export async function startLive(options: Parameters<typeof startStack>[0] = {}):
     if (!reply.ok) throw new Error(`stream.start refused: ${reply.error}`);
     await probeUntilAudioAndVideo(stack.sink.playUrl('test'), 'the RTMP sink to carry the stream', 30_000);
     const started = feed;
-    return {
-      ...stack,
+    const stopStack = stack.stop;
+    // Assigned onto the stack, not spread: its `bridge` follows restartBridge().
+    return Object.assign(stack, {
       feed: started,
       stop: async () => {
         await started.stop();
-        await stack.stop();
+        await stopStack();
       },
-    };
+    });
   } catch (error) {
     await feed?.stop();
     await stack.stop();

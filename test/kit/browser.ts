@@ -1,7 +1,7 @@
 // Debian's Chromium driven by playwright-core (never a downloaded browser), and the dashboard
 // server started from its production build on a free port.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { TestNats } from './nats-server.ts';
@@ -34,6 +34,8 @@ export interface TestDashboard {
   /** A new browser context of the given viewport, logged in through the login page, on the dashboard. */
   login(browser: Browser, viewport?: { width: number; height: number }): Promise<Page>;
   output(): string;
+  /** Resident memory of the server's processes (tsx and the node it runs), in bytes. */
+  rssBytes(): number;
   stop(): Promise<void>;
   /** Stops and starts the server on the same port (open event streams break, as in a redeploy). */
   restart(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startDashboard(nats: TestNats, env: Record<string, string>
   const sessionSecret = 'dashboard-test-session-secret';
   const url = `http://127.0.0.1:${port}`;
   let output = '';
+  let pid: number | undefined;
   const launch = async () => {
     const child: ChildProcess = spawn(`${dashboardDir}/node_modules/.bin/tsx`, ['server.ts'], {
       cwd: dashboardDir,
@@ -70,6 +73,7 @@ export async function startDashboard(nats: TestNats, env: Record<string, string>
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    pid = child.pid;
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -97,10 +101,28 @@ export async function startDashboard(nats: TestNats, env: Record<string, string>
       return page;
     },
     output: () => output,
+    rssBytes: () => (pid === undefined ? 0 : processTreeRssBytes(pid)),
     stop: () => stopServer(),
     restart: async () => {
       await stopServer();
       stopServer = await launch();
     },
   };
+}
+
+/** Resident memory of a process and every process below it, from /proc. */
+export function processTreeRssBytes(pid: number): number {
+  let kib = 0;
+  try {
+    kib = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0; // gone
+  }
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    children = [];
+  }
+  return kib * 1024 + children.reduce((sum, child) => sum + processTreeRssBytes(child), 0);
 }

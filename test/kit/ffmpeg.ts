@@ -37,8 +37,10 @@ export interface Feed {
 /** The caller's URL. The passphrase travels as ffmpeg's -passphrase option (see testPatternArgs), not in here. */
 export function srtUrl(options: SrtFeedOptions): string {
   const params = new URLSearchParams({ mode: 'caller', latency: String((options.latencyMs ?? 200) * 1000), pkt_size: '1316' });
-  if (options.streamId) params.set('streamid', options.streamId);
-  return `srt://${options.host ?? '127.0.0.1'}:${options.port}?${params}`;
+  // The stream id goes in as phones write it: Debian's ffmpeg (5.1) does not URL-decode it, so
+  // `publish%2Flive%2Fx` would reach the server as such. Only '&' cannot be carried this way.
+  const streamId = options.streamId ? `&streamid=${options.streamId}` : '';
+  return `srt://${options.host ?? '127.0.0.1'}:${options.port}?${params}${streamId}`;
 }
 
 export function testPatternArgs(options: SrtFeedOptions): string[] {

@@ -6,6 +6,7 @@ export * from './ffmpeg.ts';
 export * from './irc.ts';
 export * from './nats-server.ts';
 export * from './obs.ts';
+export * from './obs-proxy.ts';
 export * from './pixels.ts';
 export * from './ports.ts';
 export * from './rtmp.ts';

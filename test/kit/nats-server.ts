@@ -12,8 +12,8 @@ export interface TestNats {
   port: number;
   user: string;
   password: string;
-  /** Kills and starts the server again on the same port and store. */
-  restart(): Promise<void>;
+  /** Kills and starts the server again on the same port and store; `jetstream` turns JetStream on or off from then on. */
+  restart(options?: { jetstream?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,19 +28,34 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-export async function startNats(options: { user?: string; password?: string } = {}): Promise<TestNats> {
+export interface NatsOptions {
+  user?: string;
+  password?: string;
+  /**
+   * An `authorization { users = [...] }` block instead of the one test user (the test's user and
+   * password must be one of its users); `$VARIABLES` in it are read from `env`.
+   */
+  authorization?: string;
+  env?: Record<string, string>;
+  /** JetStream on (the default) or off at start; `restart({ jetstream })` changes it. */
+  jetstream?: boolean;
+}
+
+export async function startNats(options: NatsOptions = {}): Promise<TestNats> {
   const port = await freeTcpPort();
   const dir = mkdtempSync(join(tmpdir(), 'irlkit-nats-'));
   const user = options.user ?? 'irlkit';
   const password = options.password ?? 'test-nats-password';
   const configPath = join(dir, 'nats.conf');
-  writeFileSync(
-    configPath,
-    `listen: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir, 'js')}" }\nauthorization { user: "${user}", password: "${password}" }\n`,
-  );
+  const writeConfig = (jetstream: boolean) =>
+    writeFileSync(
+      configPath,
+      `listen: 127.0.0.1:${port}\n${jetstream ? `jetstream { store_dir: "${join(dir, 'js')}" }\n` : ''}${options.authorization ?? `authorization { user: "${user}", password: "${password}" }`}\n`,
+    );
+  writeConfig(options.jetstream ?? true);
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn('nats-server', ['-c', configPath], { stdio: 'ignore' });
+    child = spawn('nats-server', ['-c', configPath], { stdio: 'ignore', env: { ...process.env, ...options.env } });
     await waitFor(() => portOpen(port), `nats-server to listen on ${port}`, 10_000);
   };
   const kill = async () => {
@@ -57,8 +72,9 @@ export async function startNats(options: { user?: string; password?: string } = 
     port,
     user,
     password,
-    restart: async () => {
+    restart: async (restartOptions = {}) => {
       await kill();
+      if (restartOptions.jetstream !== undefined) writeConfig(restartOptions.jetstream);
       await launch();
     },
     stop: async () => {

@@ -8,6 +8,7 @@ import { bridgeConfig } from '../../services/obs-bridge/src/config.ts';
 import { testBus } from './bus.ts';
 import { startNats, type TestNats } from './nats-server.ts';
 import { startObs, type TestObs } from './obs.ts';
+import { type ObsProxy, startObsProxy } from './obs-proxy.ts';
 import { freeTcpPort, freeUdpPort } from './ports.ts';
 import { type RtmpSink, startRtmpSink } from './rtmp.ts';
 import { nextEvent } from './wait.ts';
@@ -16,8 +17,12 @@ export interface TestStack {
   nats: TestNats;
   sink: RtmpSink;
   obs: TestObs;
+  /** The relay between the bridge and OBS's websocket, when asked for (`obsProxy: true`). */
+  obsProxy: ObsProxy | undefined;
   ingest: ReturnType<typeof buildIngest>;
   bridge: BridgeApp;
+  /** Stops obs-bridge and starts a new one on the same bus (a bridge restart); `env` is merged into its configuration. */
+  restartBridge(env?: Record<string, string>): Promise<void>;
   observer: Awaited<ReturnType<typeof testBus>>;
   srtPort: number;
   apiPort: number;
@@ -25,13 +30,22 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { bridgeEnv?: Record<string, string>; ingestEnv?: Record<string, string> } = {}): Promise<TestStack> {
+export interface StackOptions {
+  bridgeEnv?: Record<string, string>;
+  ingestEnv?: Record<string, string>;
+  /** Puts an ObsProxy between the bridge and OBS, to fail OBS's websocket on purpose. */
+  obsProxy?: boolean;
+  /** Start nats-server without JetStream (as if it were unavailable). */
+  noJetstream?: boolean;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   const closers: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
   };
   try {
-    const nats = await startNats();
+    const nats = await startNats({ jetstream: !options.noJetstream });
     closers.push(() => nats.stop());
     const sink = await startRtmpSink();
     closers.push(() => sink.stop());
@@ -43,6 +57,8 @@ export async function startStack(options: { bridgeEnv?: Record<string, string>; 
       OBS_FEED_URL: `srt://127.0.0.1:${outputPort}?mode=caller&latency=200000&connect_timeout=500`,
     });
     closers.push(() => obs.stop());
+    const obsProxy = options.obsProxy ? await startObsProxy(obs.wsUrl) : undefined;
+    if (obsProxy) closers.push(() => obsProxy.stop());
     const ingestBus = await testBus(nats, 'main', 'ingest');
     const ingest = buildIngest({
       config: ingestConfig.load({
@@ -69,32 +85,57 @@ export async function startStack(options: { bridgeEnv?: Record<string, string>; 
     });
     const apiPort = await freeTcpPort();
     const apiToken = 'test-api-token-123';
-    const bridgeBus = await testBus(nats, 'main', 'bridge');
-    const bridge = buildBridge({
-      config: bridgeConfig.load({
-        envFile: false,
-        source: {
-          NATS_URL: nats.url,
-          NATS_PASSWORD: nats.password,
-          OBS_WS_URL: obs.wsUrl,
-          OBS_WS_PASSWORD: obs.password,
-          BRIDGE_PORT: String(apiPort),
-          BRIDGE_API_TOKEN: apiToken,
-          ...options.bridgeEnv,
-        },
-      }),
-      bus: bridgeBus,
-      log: createLogger('bridge', 'warn'),
-    });
+    const buildBridgeApp = async (env: Record<string, string>) => {
+      const bus = await testBus(nats, 'main', 'bridge');
+      const app = buildBridge({
+        config: bridgeConfig.load({
+          envFile: false,
+          source: {
+            NATS_URL: nats.url,
+            NATS_PASSWORD: nats.password,
+            OBS_WS_URL: obsProxy?.url ?? obs.wsUrl,
+            OBS_WS_PASSWORD: obs.password,
+            BRIDGE_PORT: String(apiPort),
+            BRIDGE_API_TOKEN: apiToken,
+            ...env,
+          },
+        }),
+        bus,
+        log: createLogger('bridge', 'warn'),
+      });
+      return { app, bus };
+    };
     const observer = await testBus(nats);
     closers.push(() => observer.closeConnection());
-    await bridge.start();
+    let bridge = await buildBridgeApp(options.bridgeEnv ?? {});
+    await bridge.app.start();
     closers.push(async () => {
-      await bridge.stop();
-      await bridgeBus.closeConnection();
+      await bridge.app.stop();
+      await bridge.bus.closeConnection();
     });
+    const restartBridge = async (env: Record<string, string> = {}) => {
+      await bridge.app.stop();
+      await bridge.bus.closeConnection();
+      bridge = await buildBridgeApp({ ...options.bridgeEnv, ...env });
+      await bridge.app.start();
+    };
     await nextEvent(observer, 'obs.state', (s) => s.reachable, 'OBS to become reachable', 60_000);
-    return { nats, sink, obs, ingest, bridge, observer, srtPort, apiPort, apiToken, stop };
+    return {
+      nats,
+      sink,
+      obs,
+      obsProxy,
+      ingest,
+      get bridge() {
+        return bridge.app;
+      },
+      restartBridge,
+      observer,
+      srtPort,
+      apiPort,
+      apiToken,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

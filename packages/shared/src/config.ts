@@ -16,7 +16,7 @@ export const DEV_SECRETS = {
 const WEAK_SECRETS = new Set(['changeme', 'change-me', 'password', 'secret', 'admin', '123456']);
 
 /** Marks the variables that hold secrets, with their development default: production refuses it. */
-export const secretVariables = z.registry<{ devDefault: string }>();
+export const secretVariables = z.registry<{ devDefault: string; optional?: boolean }>();
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -43,6 +43,8 @@ export const env = {
       .transform((v) => ['1', 'true', 'yes', 'on'].includes(v)),
   /** A secret; `production` refuses empty, default and well-known values. */
   secret: (devDefault: string) => z.string().default(devDefault).register(secretVariables, { devDefault }),
+  /** A secret that may stay empty (a stream key set later); when set, `production` checks it like any secret. */
+  optionalSecret: () => z.string().default('').register(secretVariables, { devDefault: '', optional: true }),
   enumOf: <T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) => z.enum(values).default(fallback),
 };
 
@@ -110,6 +112,7 @@ export function loadConfig<Shape extends z.ZodRawShape>(shape: Shape, options: L
       const devDefault = secretDefault(schema);
       if (devDefault === undefined) continue;
       const value = String(config[key] ?? '');
+      if (value === '' && isOptionalSecret(schema)) continue;
       if (value === '') problems.push(`${key}: must be set in production (it is empty)`);
       else if (value === devDefault || WEAK_SECRETS.has(value.toLowerCase()))
         problems.push(`${key}: is a default or well-known value; set your own secret for production`);
@@ -122,6 +125,9 @@ export function loadConfig<Shape extends z.ZodRawShape>(shape: Shape, options: L
 
 function secretDefault(schema: unknown): string | undefined {
   return schema ? secretVariables.get(schema as z.ZodType)?.devDefault : undefined;
+}
+function isOptionalSecret(schema: unknown): boolean {
+  return schema ? secretVariables.get(schema as z.ZodType)?.optional === true : false;
 }
 export function isSecret(schema: unknown): boolean {
   return secretDefault(schema) !== undefined;

@@ -3,6 +3,7 @@
 export * from './config.ts';
 export * from './log.ts';
 export * from './nats.ts';
+export * from './permissions.ts';
 export * from './schemas/index.ts';
 export * from './service.ts';
 export * from './subjects.ts';

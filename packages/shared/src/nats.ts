@@ -1,7 +1,8 @@
 // Typed NATS access: validated publish/subscribe, commands as request/reply, JetStream KV settings.
-import { type ConnectionOptions, connect, JSONCodec, type KV, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { type ConnectionOptions, connect, JSONCodec, type KV, type KvEntry, type Msg, type NatsConnection, type Subscription } from 'nats';
 import type { z } from 'zod';
 import type { Logger } from './log.ts';
+import { inboxPrefix } from './permissions.ts';
 import {
   type CommandReply,
   type CommandRequest,
@@ -13,7 +14,7 @@ import {
 } from './schemas/index.ts';
 import { type CommandVerb, type EventName, subjects } from './subjects.ts';
 
-export type { NatsConnection };
+export type { KV, KvEntry, NatsConnection };
 
 export interface NatsSettings {
   url: string;
@@ -33,7 +34,8 @@ export async function connectNats(settings: NatsSettings, log: Logger): Promise<
     reconnectJitter: 100,
     waitOnFirstConnect: true,
     pingInterval: 5000,
-    ...(settings.user ? { user: settings.user, pass: settings.password ?? '' } : {}),
+    // Replies come back under the user's own prefix: nobody else may subscribe there (permissions.ts).
+    ...(settings.user ? { user: settings.user, pass: settings.password ?? '', inboxPrefix: inboxPrefix(settings.user) } : {}),
   };
   const nc = await connect(options);
   log.info({ server: nc.getServer() }, 'nats connected');
@@ -48,6 +50,14 @@ export async function connectNats(settings: NatsSettings, log: Logger): Promise<
 }
 
 const json = JSONCodec<unknown>();
+
+/** How often a command nobody listens for is sent again, until its timeout. */
+const NO_RESPONDERS_RETRY_MS = 100;
+
+/** What a command handler returns when it recorded the command but could not carry it out yet. */
+export class CommandQueued {
+  constructor(readonly reason: string) {}
+}
 
 export class CommandError extends Error {
   override name = 'CommandError';
@@ -141,17 +151,38 @@ export class Bus {
     return this.track(sub);
   }
 
-  /** Sends a command and waits for its typed reply; never throws for a refused command. */
+  /**
+   * Sends a command and waits for its typed reply; never throws for a refused command. While no service
+   * listens (one reconnecting after nats-server restarted), the command is sent again until the timeout:
+   * nobody received it, so nothing runs twice, and a command sent right after a restart is not lost.
+   */
   async request<V extends CommandVerb>(verb: V, payload: CommandRequest<V>, timeoutMs = 5000): Promise<CommandReply<V>> {
     const subject = subjects.command(this.streamId, verb);
-    let reply: Msg;
+    const deadline = Date.now() + timeoutMs;
+    // A round trip first: on a connection that is (re)connecting, a request sent at once can go out
+    // before the reply subscription is back and its answer is lost (seen right after nats-server restarts).
     try {
-      reply = await this.nc.request(subject, json.encode(payload), { timeout: timeoutMs });
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === '503') return { ok: false, error: `no service answers ${verb} (is it running?)` };
-      if (code === 'TIMEOUT') return { ok: false, error: `${verb} got no reply within ${timeoutMs} ms` };
-      return { ok: false, error: `${verb} failed: ${(error as Error).message}` };
+      await within(this.nc.flush(), timeoutMs, 'nats-server');
+    } catch {
+      return { ok: false, error: `${verb} not sent: NATS not connected within ${timeoutMs} ms` };
+    }
+    let reply: Msg;
+    for (;;) {
+      try {
+        reply = await this.nc.request(subject, json.encode(payload), { timeout: Math.max(1, deadline - Date.now()) });
+        break;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === '503') {
+          if (Date.now() + NO_RESPONDERS_RETRY_MS < deadline && !this.nc.isClosed()) {
+            await new Promise((r) => setTimeout(r, NO_RESPONDERS_RETRY_MS));
+            continue;
+          }
+          return { ok: false, error: `no service answers ${verb} (is it running?)` };
+        }
+        if (code === 'TIMEOUT') return { ok: false, error: `${verb} got no reply within ${timeoutMs} ms` };
+        return { ok: false, error: `${verb} failed: ${(error as Error).message}` };
+      }
     }
     const decoded = decodePayload(commandReplySchema(verb), reply.data);
     if (!decoded.ok) return { ok: false, error: `${verb} answered with an invalid reply: ${decoded.reason}` };
@@ -165,7 +196,7 @@ export class Bus {
   serve<V extends CommandVerb>(
     verb: V,
     // biome-ignore lint/suspicious/noConfusingVoidType: handlers with nothing to return are plain void functions
-    handler: (request: CommandRequest<V>) => Promise<CommandResult<V> | void> | CommandResult<V> | void,
+    handler: (request: CommandRequest<V>) => Promise<CommandResult<V> | CommandQueued | void> | CommandResult<V> | CommandQueued | void,
   ): Unsubscribe {
     const subject = subjects.command(this.streamId, verb);
     const schema = commandSchemas[verb].request as unknown as z.ZodType<CommandRequest<V>>;
@@ -185,7 +216,8 @@ export class Bus {
         Promise.resolve()
           .then(() => handler(decoded.value))
           .then(
-            (result) => respond(result === undefined ? { ok: true } : { ok: true, result }),
+            (result) =>
+              respond(result instanceof CommandQueued ? { ok: true, queued: result.reason } : result === undefined ? { ok: true } : { ok: true, result }),
             (error: unknown) => {
               const message = error instanceof Error ? error.message : String(error);
               this.log.warn({ verb, error: message }, 'command refused');
@@ -218,23 +250,177 @@ export class Bus {
   }
 }
 
-/** A typed, validated value in a JetStream key-value bucket (settings that survive restarts). */
+/** Resolves with the promise's value, or rejects after `ms` with `what` in the message. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * The JetStream key-value bucket for settings that survive restarts, which never makes a service wait
+ * on JetStream: values live in memory and are used at once; they are read from the bucket when it
+ * answers, and written to it as soon as it is back if it was away. `onAvailability` hears when
+ * persistence is lost and regained.
+ */
+export class SettingsBucket {
+  private kv: KV | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly settings = new Set<Setting<z.ZodType>>();
+  private reported: boolean | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    readonly bucket: string,
+    private readonly log: Logger,
+    private readonly options: { timeoutMs?: number; retryMs?: number; onAvailability?: (available: boolean, reason: string | null) => void } = {},
+  ) {}
+
+  get available(): boolean {
+    return this.kv !== undefined;
+  }
+
+  /** Tries the bucket once, bounded in time; if it does not answer, keeps trying in the background. */
+  async open(): Promise<boolean> {
+    await this.tryOpen();
+    return this.available;
+  }
+
+  setting<S extends z.ZodType>(key: string, schema: S): Setting<S> {
+    const setting = new Setting(this, key, schema, this.log);
+    this.settings.add(setting as unknown as Setting<z.ZodType>);
+    return setting;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /** @internal The bucket, or undefined while JetStream is away. */
+  store(): KV | undefined {
+    return this.kv;
+  }
+
+  /** @internal A read or write failed: persistence is lost until the bucket answers again. */
+  lost(error: unknown): void {
+    if (!this.kv) return;
+    this.kv = undefined;
+    this.report(false, (error as Error).message ?? String(error));
+    this.scheduleRetry();
+  }
+
+  private timeoutMs(): number {
+    return this.options.timeoutMs ?? 3000;
+  }
+
+  private async tryOpen(): Promise<void> {
+    if (this.closed || this.kv) return;
+    try {
+      const kv = await within(this.nc.jetstream({ timeout: this.timeoutMs() }).views.kv(this.bucket, { history: 5 }), this.timeoutMs(), 'JetStream');
+      if (this.closed) return;
+      this.kv = kv;
+      this.report(true, null);
+      for (const setting of this.settings) await setting.reconcile();
+    } catch (error) {
+      this.report(false, (error as Error).message || String(error));
+      this.scheduleRetry();
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.tryOpen();
+    }, this.options.retryMs ?? 2000);
+  }
+
+  private report(available: boolean, reason: string | null): void {
+    if (this.reported === available) return;
+    const first = this.reported === undefined;
+    this.reported = available;
+    if (available) {
+      if (!first) this.log.info({ bucket: this.bucket }, 'settings persisted again');
+    } else this.log.warn({ bucket: this.bucket, reason }, 'settings are not persisted: JetStream unavailable');
+    if (!(first && available)) this.options.onAvailability?.(available, reason);
+  }
+}
+
+/**
+ * A typed, validated value in a SettingsBucket. Reads and writes never throw for JetStream being away:
+ * the value is kept in memory and written once the bucket is back.
+ */
 export class Setting<S extends z.ZodType> {
-  private constructor(
-    private readonly kv: KV,
+  private value: z.infer<S> | undefined;
+  /** Changed in memory and not yet written to the bucket. */
+  private dirty = false;
+  private listeners = new Set<(value: z.infer<S>) => void>();
+
+  /** @internal Made by SettingsBucket.setting. */
+  constructor(
+    private readonly bucket: SettingsBucket,
     private readonly key: string,
     private readonly schema: S,
     private readonly log: Logger,
   ) {}
 
-  static async open<S extends z.ZodType>(nc: NatsConnection, bucket: string, key: string, schema: S, log: Logger): Promise<Setting<S>> {
-    const kv = await nc.jetstream().views.kv(bucket, { history: 5 });
-    return new Setting(kv, key, schema, log);
+  /** The value: the stored one if the bucket answers and nothing newer was put, else what is in memory. */
+  async get(): Promise<z.infer<S> | undefined> {
+    if (!this.dirty) {
+      const stored = await this.read();
+      if (stored !== undefined) this.value = stored;
+    }
+    return this.value;
   }
 
-  /** The stored value, or undefined if none is stored or what is stored no longer validates. */
-  async get(): Promise<z.infer<S> | undefined> {
-    const entry = await this.kv.get(this.key);
+  /** Takes the value at once; writes it now if the bucket answers, or when it is back. */
+  async put(value: z.infer<S>): Promise<void> {
+    this.value = this.schema.parse(value);
+    this.dirty = true;
+    await this.flush();
+  }
+
+  /** Hears of a stored value that arrives once the bucket is back (when nothing newer was put meanwhile). */
+  onStored(listener: (value: z.infer<S>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** @internal The bucket is back: write what changed meanwhile, or take what is stored. */
+  async reconcile(): Promise<void> {
+    if (this.dirty) {
+      await this.flush();
+      return;
+    }
+    const stored = await this.read();
+    if (stored === undefined || JSON.stringify(stored) === JSON.stringify(this.value)) return;
+    this.value = stored;
+    for (const listener of this.listeners) listener(stored);
+  }
+
+  private async read(): Promise<z.infer<S> | undefined> {
+    const kv = this.bucket.store();
+    if (!kv) return undefined;
+    let entry: Awaited<ReturnType<KV['get']>>;
+    try {
+      entry = await within(kv.get(this.key), 3000, `reading ${this.key}`);
+    } catch (error) {
+      this.bucket.lost(error);
+      return undefined;
+    }
     if (entry?.operation !== 'PUT' || entry.value.length === 0) return undefined;
     const decoded = decodePayload(this.schema, entry.value);
     if (!decoded.ok) {
@@ -244,8 +430,15 @@ export class Setting<S extends z.ZodType> {
     return decoded.value;
   }
 
-  async put(value: z.infer<S>): Promise<void> {
-    const parsed = this.schema.parse(value);
-    await this.kv.put(this.key, json.encode(parsed));
+  private async flush(): Promise<void> {
+    const kv = this.bucket.store();
+    if (!kv || !this.dirty) return;
+    const value = this.value;
+    try {
+      await within(kv.put(this.key, json.encode(value)), 3000, `writing ${this.key}`);
+      if (this.value === value) this.dirty = false;
+    } catch (error) {
+      this.bucket.lost(error);
+    }
   }
 }

@@ -32,6 +32,8 @@ export interface SupervisorOptions {
   onStderrLine?: (line: string) => void;
   /** Time given to exit after SIGTERM before SIGKILL. */
   stopTimeoutMs?: number;
+  /** On restartNow(): time given to exit after SIGTERM before SIGKILL (a hung child may never act on SIGTERM). */
+  restartKillAfterMs?: number;
 }
 
 export class Supervisor {
@@ -119,7 +121,11 @@ export class Supervisor {
     this.spawnChild();
   }
 
-  /** Kills the running child, or cuts short the wait before its restart: it starts again at once. */
+  /**
+   * Ends the running child, or cuts short the wait before its restart: it starts again at once. The
+   * child gets SIGTERM (and SIGCONT, so a stopped one can act on it), then SIGKILL if it is still there
+   * after restartKillAfterMs: a hung process may never end on SIGTERM.
+   */
   restartNow(): void {
     if (this.stopping) return;
     if (!this.child && this.restartTimer) {
@@ -128,8 +134,18 @@ export class Supervisor {
       this.respawn();
       return;
     }
+    const child = this.child;
+    if (!child) return;
     this.restartAsked = true;
-    this.child?.kill('SIGKILL');
+    child.kill('SIGTERM');
+    child.kill('SIGCONT');
+    const killTimer = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) {
+        this.options.log.warn({ child: this.options.name, pid: child.pid }, 'child did not end on SIGTERM; SIGKILL');
+        child.kill('SIGKILL');
+      }
+    }, this.options.restartKillAfterMs ?? 3000);
+    child.once('exit', () => clearTimeout(killTimer));
   }
 
   async stop(): Promise<void> {
@@ -148,6 +164,7 @@ export class Supervisor {
         resolve();
       });
       child.kill('SIGTERM');
+      child.kill('SIGCONT'); // a stopped (hung) child acts on SIGTERM only once it runs
     });
   }
 

@@ -2,7 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextEvent, startNats, type TestNats, testBus, waitFor } from '../../../test/kit/index.ts';
-import { EVENT_NAMES, Setting, silentLogger, subjects, switcherConfig } from '../src/index.ts';
+import { EVENT_NAMES, SettingsBucket, silentLogger, subjects, switcherConfig } from '../src/index.ts';
 import { defaultSwitcherConfig, validEvents } from './samples.ts';
 
 let nats: TestNats;
@@ -48,6 +48,40 @@ describe('Bus', () => {
     } finally {
       await bus.closeConnection();
       await raw.closeConnection();
+    }
+  });
+
+  it('sends a command again while no service listens, so one that subscribes within the timeout answers it', async () => {
+    const asker = await testBus(nats);
+    const server = await testBus(nats);
+    try {
+      const reply = asker.request('switcher.mode', { mode: 'manual' }, 3000);
+      await new Promise((r) => setTimeout(r, 500)); // the service is still reconnecting
+      server.serve('switcher.mode', () => undefined);
+      expect(await reply).toEqual({ ok: true });
+    } finally {
+      await asker.closeConnection();
+      await server.closeConnection();
+    }
+  });
+
+  it('gets the answer to a command sent while its own connection is reconnecting after nats-server restarted', async () => {
+    const asker = await testBus(nats);
+    let server = await testBus(nats, 'main', 'server');
+    try {
+      server.serve('switcher.mode', () => undefined);
+      await server.nc.flush();
+      // An earlier command: its reply subscription is the one that has to come back after the restart.
+      expect(await asker.request('switcher.mode', { mode: 'manual' }, 3000)).toEqual({ ok: true });
+      await nats.restart();
+      await server.closeConnection();
+      server = await testBus(nats, 'main', 'server-again');
+      server.serve('switcher.mode', () => undefined);
+      await server.nc.flush();
+      expect(await asker.request('switcher.mode', { mode: 'auto' }, 5000)).toEqual({ ok: true });
+    } finally {
+      await asker.closeConnection();
+      await server.closeConnection();
     }
   });
 
@@ -101,13 +135,19 @@ describe('Bus', () => {
 
   it('keeps settings in JetStream KV across connections', async () => {
     const a = await testBus(nats);
-    const setting = await Setting.open(a.nc, 'irlkit_test', 'switcher', switcherConfig, silentLogger());
+    const bucketA = new SettingsBucket(a.nc, 'irlkit_test', silentLogger());
+    expect(await bucketA.open()).toBe(true);
+    const setting = bucketA.setting('switcher', switcherConfig);
     expect(await setting.get()).toBeUndefined();
     await setting.put({ ...defaultSwitcherConfig, lowEnterKbps: 321 });
+    bucketA.close();
     await a.closeConnection();
     const b = await testBus(nats);
-    const again = await Setting.open(b.nc, 'irlkit_test', 'switcher', switcherConfig, silentLogger());
+    const bucketB = new SettingsBucket(b.nc, 'irlkit_test', silentLogger());
+    await bucketB.open();
+    const again = bucketB.setting('switcher', switcherConfig);
     expect((await again.get())?.lowEnterKbps).toBe(321);
+    bucketB.close();
     await b.closeConnection();
   });
 });

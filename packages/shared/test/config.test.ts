@@ -46,6 +46,13 @@ describe('loadConfig', () => {
     });
     expect(ok.OBS_WS_PASSWORD).toBe('another-long-secret');
   });
+  it('lets an optional secret (a stream key set later) stay empty in production, and checks it once set', () => {
+    const withKey = { ...commonEnv, STREAM_KEY: env.optionalSecret() };
+    const base = { NODE_ENV: 'production', NATS_PASSWORD: 'a-long-nats-secret' };
+    expect(loadConfig(withKey, { source: base, envFile: false }).STREAM_KEY).toBe('');
+    expect(() => loadConfig(withKey, { source: { ...base, STREAM_KEY: 'short' }, envFile: false })).toThrow(/STREAM_KEY: must be at least 10/);
+    expect(loadConfig(withKey, { source: { ...base, STREAM_KEY: 'live_123456789' }, envFile: false }).STREAM_KEY).toBe('live_123456789');
+  });
 });
 
 describe('defineConfig', () => {

@@ -67,6 +67,33 @@ describe('Supervisor', () => {
     expect(events.filter((e) => e.event === 'exited').map((e) => e.restartInMs)).toEqual([3000, 3000]);
   });
 
+  it('a restart by hand ends a stopped (hung) child with SIGTERM once it can run, and one that ignores SIGTERM with SIGKILL', async () => {
+    const { events, waitFor, onEvent } = collect();
+    let ignoreTerm = false;
+    const s = new Supervisor({
+      name: 'hung',
+      command: 'sh',
+      args: () => ['-c', ignoreTerm ? 'trap "" TERM; while :; do sleep 1; done' : 'exec sleep 30'],
+      log,
+      onEvent,
+      restartKillAfterMs: 500,
+    });
+    s.start();
+    await waitFor(() => events.some((e) => e.event === 'started'), 'the start');
+    process.kill(s.pid as number, 'SIGSTOP');
+    ignoreTerm = true;
+    s.restartNow();
+    await waitFor(() => events.filter((e) => e.event === 'started').length >= 2, 'the restart of the stopped child');
+    expect(events.find((e) => e.event === 'exited')?.signal).toBe('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200)); // the shell sets its trap
+    const askedAt = Date.now();
+    s.restartNow();
+    await waitFor(() => events.filter((e) => e.event === 'exited').length >= 2, 'the end of the child ignoring SIGTERM');
+    expect(Date.now() - askedAt).toBeGreaterThanOrEqual(450);
+    expect(events.filter((e) => e.event === 'exited')[1]?.signal).toBe('SIGKILL');
+    await s.stop();
+  });
+
   it('stops a running child and does not restart it', async () => {
     const { events, waitFor, onEvent } = collect();
     const s = new Supervisor({ name: 'sleeper', command: 'sleep', args: () => ['30'], log, onEvent });

@@ -132,8 +132,9 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
   async function command(verb: CommandVerb, body: object = {}, label: string = verb) {
     setReply({ text: `${label}…`, ok: true });
     const response = await fetch(`/api/commands/${verb}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const result = (await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }))) as { ok: boolean; error?: string };
-    setReply(result.ok ? { text: `${label}: done`, ok: true } : { text: `${label}: ${result.error ?? 'failed'}`, ok: false });
+    const result = (await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }))) as { ok: boolean; error?: string; queued?: string };
+    // A command accepted while OBS is down says so ("queued: OBS is restarting"): it is carried out on its return.
+    setReply(result.ok ? { text: `${label}: ${result.queued ?? 'done'}`, ok: true } : { text: `${label}: ${result.error ?? 'failed'}`, ok: false });
   }
 
   const statsStale = !stats || now - statsAt.current > STALE_STATS_MS;
@@ -157,8 +158,16 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
           <a href={desktopUrl} target="_blank" rel="noreferrer" data-testid="desktop-link">
             OBS desktop ↗
           </a>
-          <button type="button" className="ghost" onClick={() => fetch('/api/logout', { method: 'POST' }).then(() => (window.location.href = '/login'))}>
+          <button type="button" className="ghost" data-testid="logout" onClick={() => logOut(false)}>
             Log out
+          </button>
+          <button
+            type="button"
+            className="ghost"
+            data-testid="logout-everywhere"
+            onClick={() => window.confirm('Log out every browser and device, this one included?') && logOut(true)}
+          >
+            Log out everywhere
           </button>
         </div>
       </header>
@@ -189,6 +198,7 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
         <div className={`pill feed-${feedState.replace(' ', '-')}`} data-testid="ingest-state">
           Feed: {feedState}
           {stats?.peer && !statsStale ? <small> {stats.peer}</small> : null}
+          {stats?.streamId && !statsStale ? <small data-testid="stream-id"> · stream id {stats.streamId}</small> : null}
         </div>
         <div className={`pill sw-${switcher?.state ?? 'unknown'}`} data-testid="switcher-state">
           {switcher ? switcher.state.toUpperCase() : '—'}
@@ -343,6 +353,13 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
       )}
     </main>
   );
+}
+
+/** Ends this browser's session (or every session, everywhere) and goes to the login. */
+function logOut(everywhere: boolean): void {
+  void fetch('/api/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ everywhere }) }).finally(() => {
+    window.location.href = '/login';
+  });
 }
 
 const FIELDS = [

@@ -1,10 +1,13 @@
-// The dashboard server's one NATS connection, shared by every request of this process.
-import { Bus, connectNats, createLogger } from '@irlkit/shared';
+// The dashboard server's one NATS connection, shared by every request of this process, and what
+// hangs off it: the memory of recent events and the session epoch.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Bus, connectNats, createLogger, SESSIONS_BUCKET } from '@irlkit/shared';
 import { config } from './config';
 import { EventMemory } from './memory';
+import { SessionEpoch } from './session-epoch';
 
 const log = createLogger('dashboard');
-const cache = globalThis as unknown as { irlkitBus?: Promise<Bus>; irlkitMemory?: EventMemory };
+const cache = globalThis as unknown as { irlkitBus?: Promise<Bus>; irlkitMemory?: EventMemory; irlkitEpoch?: Promise<SessionEpoch> };
 
 /** Recent events of the stream, followed from the moment the server's NATS connection exists. */
 export function memory(): EventMemory {
@@ -27,9 +30,34 @@ export function bus(): Promise<Bus> {
   return cache.irlkitBus;
 }
 
+/** The session epoch, followed in NATS KV once the connection exists. */
+export function sessionEpoch(): Promise<SessionEpoch> {
+  cache.irlkitEpoch ??= (async () => SessionEpoch.open((await bus()).nc, SESSIONS_BUCKET, log))().catch((error) => {
+    cache.irlkitEpoch = undefined;
+    log.error({ err: error }, 'cannot read the session epoch from NATS KV');
+    throw error;
+  });
+  return cache.irlkitEpoch;
+}
+
+/** The current session epoch, or undefined when NATS has not told it within `waitMs`: no session is valid then. */
+export async function currentEpoch(waitMs = 5000): Promise<number | undefined> {
+  const gaveUp = new AbortController();
+  const timeout = sleep(waitMs, undefined, { signal: gaveUp.signal }).catch(() => undefined);
+  try {
+    const epoch = await Promise.race([sessionEpoch().catch(() => undefined), timeout]);
+    return epoch?.current();
+  } finally {
+    gaveUp.abort();
+  }
+}
+
 /** Stops following the stream and drains the NATS connection, if there is one. */
 export async function closeBus(): Promise<void> {
   cache.irlkitMemory?.stop();
+  const epoch = cache.irlkitEpoch;
+  cache.irlkitEpoch = undefined;
+  (await epoch?.catch(() => undefined))?.stop();
   const pending = cache.irlkitBus;
   cache.irlkitBus = undefined;
   const b = await pending?.catch(() => undefined);

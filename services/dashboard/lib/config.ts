@@ -2,6 +2,7 @@
 // variables in, nested settings out (env names stay here).
 import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env } from '@irlkit/shared';
 import { z } from 'zod';
+import { trustedProxies } from './client-address';
 
 export const dashboardEnv = {
   ...commonEnv,
@@ -10,9 +11,28 @@ export const dashboardEnv = {
   DASHBOARD_SESSION_HOURS: env.int(12, 1, 24 * 30),
   /** Secure cookies: auto (when the request came over HTTPS), true or false. */
   DASHBOARD_SECURE_COOKIES: env.enumOf(['auto', 'true', 'false'] as const, 'auto'),
-  /** Take the client address from the last X-Forwarded-For entry (set behind your TLS proxy). */
-  DASHBOARD_TRUST_PROXY: env.bool(false),
+  /** Your proxies (addresses or CIDR ranges, comma-separated): only their X-Forwarded-For entries are believed. */
+  DASHBOARD_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const entries = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      try {
+        trustedProxies(entries);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+      return entries;
+    }),
   DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE: env.int(5, 1, 100),
+  /** Login attempts from all addresses together per minute (a guesser with many addresses). */
+  DASHBOARD_LOGIN_GLOBAL_ATTEMPTS_PER_MINUTE: env.int(30, 1, 10_000),
+  DASHBOARD_EVENT_STREAMS_PER_SESSION: env.int(8, 1, 100),
+  DASHBOARD_EVENT_STREAMS_TOTAL: env.int(64, 1, 10_000),
   DASHBOARD_DESKTOP_URL: env.string('http://localhost:14500'),
   DASHBOARD_PORT: env.port(8080),
   DASHBOARD_HOST: env.string('0.0.0.0'),
@@ -27,8 +47,13 @@ export const dashboardEnv = {
 
 export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
   common: commonSettings(v),
-  http: { host: v.DASHBOARD_HOST, port: v.DASHBOARD_PORT, trustProxy: v.DASHBOARD_TRUST_PROXY },
-  login: { password: v.DASHBOARD_PASSWORD, attemptsPerMinute: v.DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE },
+  http: { host: v.DASHBOARD_HOST, port: v.DASHBOARD_PORT, trustedProxies: v.DASHBOARD_TRUSTED_PROXIES },
+  login: {
+    password: v.DASHBOARD_PASSWORD,
+    attemptsPerMinute: v.DASHBOARD_LOGIN_ATTEMPTS_PER_MINUTE,
+    globalAttemptsPerMinute: v.DASHBOARD_LOGIN_GLOBAL_ATTEMPTS_PER_MINUTE,
+  },
+  eventStreams: { perSession: v.DASHBOARD_EVENT_STREAMS_PER_SESSION, total: v.DASHBOARD_EVENT_STREAMS_TOTAL },
   session: { secret: v.DASHBOARD_SESSION_SECRET, hours: v.DASHBOARD_SESSION_HOURS, secureCookies: v.DASHBOARD_SECURE_COOKIES },
   desktopUrl: v.DASHBOARD_DESKTOP_URL,
   /** The stats endpoint for NOALBS and stats monitors; off without a key. */

@@ -111,6 +111,6 @@ export class PublisherTracker {
   }
 
   view(): PublisherView {
-    return { stats: this.stats, srtla: this.srtla, connectedSince: this.connectedSince };
+    return { stats: this.stats, srtla: this.srtla, connectedSince: this.connectedSince, streamId: this.stats?.streamId ?? null };
   }
 }

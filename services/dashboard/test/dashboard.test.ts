@@ -1,6 +1,5 @@
 // The dashboard in Debian's Chromium against a real nats-server: login and its limits, live events,
 // commands with their replies, and screenshots at phone and laptop sizes.
-import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CommandRequest } from '@irlkit/shared';
@@ -8,6 +7,7 @@ import { launchChromium, startDashboard, startNats, type TestDashboard, type Tes
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validEvents } from '../../../packages/shared/test/samples.ts';
+import { issueSessionToken } from '../lib/session-token.ts';
 
 const artifacts = fileURLToPath(new URL('../../../test-artifacts/dashboard/', import.meta.url));
 let nats: TestNats;
@@ -64,7 +64,15 @@ describe('dashboard', () => {
     expect([307, 308]).toContain(page.status);
     expect(page.headers.get('location')).toMatch(/\/login$/);
     expect((await fetch(`${dashboard.url}/api/events`)).status).toBe(401);
-    expect((await fetch(`${dashboard.url}/api/commands/stream.start`, { method: 'POST', body: '{}' })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${dashboard.url}/api/commands/stream.start`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: dashboard.url },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(401);
     const forged = await fetch(`${dashboard.url}/api/events`, { headers: { cookie: 'irlkit_session=9999999999999.abc.def' } });
     expect(forged.status).toBe(401);
   });
@@ -113,8 +121,7 @@ describe('dashboard', () => {
 
   it('ends the event stream when the session expires, and the page goes to the login', async () => {
     // A session this server signed, expiring in 4 s; nothing restarts and the stream stays healthy.
-    const payload = `${Date.now() + 4000}.${randomBytes(12).toString('base64url')}`;
-    const token = `${payload}.${createHmac('sha256', dashboard.sessionSecret).update(payload).digest('base64url')}`;
+    const token = issueSessionToken({ sessionSecret: dashboard.sessionSecret, password: dashboard.password }, 0, Date.now() + 4000);
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     await context.addCookies([{ name: 'irlkit_session', value: token, url: dashboard.url }]);
     const page = await context.newPage();
@@ -189,7 +196,11 @@ describe('dashboard', () => {
       // The API validates bodies and names the field.
       const cookies = await page.context().cookies();
       const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
-      const bad = await fetch(`${dashboard.url}/api/commands/audio.mute`, { method: 'POST', headers: { cookie }, body: '{"muted":"yes"}' });
+      const bad = await fetch(`${dashboard.url}/api/commands/audio.mute`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', origin: dashboard.url },
+        body: '{"muted":"yes"}',
+      });
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { error: string }).error).toMatch(/^muted: /);
       expect(cookies.find((c) => c.name === 'irlkit_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
@@ -220,7 +231,11 @@ describe('dashboard', () => {
   it('refuses a wrong password and rate-limits the 6th attempt in a minute', async () => {
     // Earlier tests logged in several times this minute: successful logins do not count.
     const attempt = (password: string) =>
-      fetch(`${dashboard.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password }) });
+      fetch(`${dashboard.url}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: dashboard.url },
+        body: JSON.stringify({ password }),
+      });
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await attempt('wrong-password')).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
@@ -228,11 +243,13 @@ describe('dashboard', () => {
     const forged = await fetch(`${dashboard.url}/api/login`, {
       method: 'POST',
       // ...nor is the header server.ts stamps with the address it vouches for.
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.99', 'x-irlkit-client-address': '198.51.100.99' },
+      headers: { 'content-type': 'application/json', origin: dashboard.url, 'x-forwarded-for': '198.51.100.99', 'x-irlkit-client-address': '198.51.100.99' },
       body: JSON.stringify({ password: 'wrong-password' }),
     });
     expect(forged.status).toBe(429);
     expect((await attempt(dashboard.password)).status).toBe(429);
-    expect((await fetch(`${dashboard.url}/api/login`, { method: 'POST', body: 'not json' })).status).toBe(429);
+    // Not JSON, or from another page: refused at the door before the limit is even asked.
+    expect((await fetch(`${dashboard.url}/api/login`, { method: 'POST', headers: { origin: dashboard.url }, body: 'not json' })).status).toBe(415);
+    expect((await fetch(`${dashboard.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(403);
   });
 });

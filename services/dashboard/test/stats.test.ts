@@ -1,7 +1,7 @@
 // The stats endpoint on the dashboard's port, read the way NOALBS reads it: OpenIRL's shape and (legacy=1)
 // SRT Live Server's, from a real dashboard server fed by a real ingest with a live ffmpeg SRT feed, then
 // with the feed gone; with the right key, a wrong one and none.
-import { createLogger, type IngestStats, loadConfig } from '@irlkit/shared';
+import { createLogger, type IngestStats } from '@irlkit/shared';
 import {
   collectEvents,
   freeUdpPort,
@@ -16,7 +16,7 @@ import {
 } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp as buildIngest } from '../../ingest/src/app.ts';
-import { ingestEnv } from '../../ingest/src/config.ts';
+import { ingestConfig } from '../../ingest/src/config.ts';
 
 const KEY = 'stats-key-0123456789abcdef';
 let nats: TestNats;
@@ -38,7 +38,7 @@ beforeAll(async () => {
   const outputPort = await freeUdpPort();
   ingestBus = await testBus(nats, 'main', 'ingest');
   ingest = buildIngest({
-    config: loadConfig(ingestEnv, {
+    config: ingestConfig.load({
       envFile: false,
       source: {
         NATS_URL: nats.url,
@@ -103,7 +103,10 @@ describe('stats endpoint', () => {
       expect(publisher.uptime).toBeGreaterThanOrEqual(1);
       expect(publisher.uptime).toBeLessThan(30);
 
-      const sls = (legacy.body.publishers as Record<string, Record<string, number>>).live as Record<string, number>;
+      const publishers = legacy.body.publishers as Record<string, Record<string, number>>;
+      // Keyed `live` as OpenIRL's legacy output does, and by the sender's own stream id as SRT Live Server does.
+      expect(Object.keys(publishers).sort()).toEqual(['live', 'publish/live/feed1']);
+      const sls = publishers.live as Record<string, number>;
       for (const field of ['bitrate', 'bytesRcvDrop', 'bytesRcvLoss', 'mbpsBandwidth', 'mbpsRecvRate', 'msRcvBuf', 'pktRcvDrop', 'pktRcvLoss', 'rtt', 'uptime'])
         expect(typeof sls[field], field).toBe('number');
       expect(near(legacy.at).some((s) => Math.round(s.bitrateKbps) === sls.bitrate)).toBe(true);

@@ -27,7 +27,8 @@ export const desktopEnv = {
     .string()
     .regex(/^rtmps?:\/\/\S+$/, 'must start with rtmp:// or rtmps://')
     .default('rtmp://127.0.0.1/live'),
-  OBS_RTMP_KEY: env.secret(''),
+  /** Empty: OBS runs and switches scenes, but the platform refuses the stream until a key is set. */
+  OBS_RTMP_KEY: env.optionalSecret(),
   /** Where OBS's media source reads the feed (ingest's output listener). */
   OBS_FEED_URL: z
     .string()

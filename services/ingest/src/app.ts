@@ -6,6 +6,7 @@ import { FeedMonitor, systemClock } from './srt/feed-monitor.ts';
 import { FeedStatistics } from './srt/feed-stats.ts';
 import { SrtRelay } from './srt/relay.ts';
 import { RelayWatch } from './srt/relay-watch.ts';
+import { parseStreamId, refusal } from './srt/stream-id.ts';
 import { createTransmit } from './srt/transmit.ts';
 import { TransmitNewsRouter } from './srt/transmit-news.ts';
 import { publishSrtla } from './srtla/publish.ts';
@@ -49,6 +50,13 @@ export function buildApp({ config, bus, log }: IngestDeps) {
   };
   const onRelayAnswer = () => relayWatch.onAnswer();
 
+  /** A sender whose stream id may not publish: the reason in the log, on ingest.link and the timeline. */
+  const refuseSender = (who: string, peer: string | null, streamId: string, reason: string) => {
+    log.warn({ sender: who, convention: parseStreamId(streamId).convention, reason }, 'sender refused: stream id');
+    bus.publish('ingest.link', { ts: Date.now(), event: 'rejected', peer, reason: `${who}: ${reason}`.slice(0, 500), lastPacketTs: null });
+    events.warn(`Refused ${who}: ${reason}`);
+  };
+
   const relay = new SrtRelay({
     bindHost: config.srt.bindHost,
     port: config.srt.port,
@@ -62,6 +70,8 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     onShutdown: (peer, source) => monitor.onShutdown(`sender ${peer} closed the connection`, source),
     isAcceptedSource: (localPort) => monitor.isAcceptedSource(localPort),
     onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
+    admit: (streamId) => refusal(streamId, config.srt.streamKey),
+    onRefused: (peer, streamId, reason) => refuseSender(`SRT sender ${peer}`, peer, streamId, reason),
   });
 
   const srtla = config.srtla
@@ -73,6 +83,8 @@ export function buildApp({ config, bus, log }: IngestDeps) {
         onDatagram: onSenderDatagram,
         onReply: onRelayAnswer,
         onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
+        admit: (streamId) => refusal(streamId, config.srt.streamKey),
+        onRefused: (group, streamId, reason) => refuseSender(`bonded sender ${group}`, null, streamId, reason),
       })
     : undefined;
   const news = new TransmitNewsRouter({
@@ -121,7 +133,13 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     log,
   );
 
-  const publishStats = () => bus.publish('ingest.stats', statistics.next(monitor.snapshot(), monitor.packetsReceived, Date.now()));
+  const publishStats = () => {
+    const feed = monitor.snapshot();
+    bus.publish('ingest.stats', {
+      ...statistics.next(feed, monitor.packetsReceived, Date.now()),
+      streamId: feed.connected ? relay.streamIdOf(feed.peer) : null,
+    });
+  };
 
   function checkRelay(): void {
     if (!transmit.running) return;

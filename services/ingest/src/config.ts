@@ -17,6 +17,13 @@ export const ingestEnv = {
     .refine((v) => ![...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'must not contain control characters (line breaks, tabs)'),
   SRT_PBKEYLEN: z.enum(['0', '16', '24', '32'], { message: 'must be 0 (default), 16, 24 or 32' }).default('0').transform(Number),
   SRT_MAX_PEERS: env.int(4, 1, 64),
+  /** When set, only a sender whose SRT stream id names this key may publish (secret; any stream id convention). */
+  SRT_STREAM_KEY: env.optionalString().pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 letters, digits, _, . or -')
+      .optional(),
+  ),
   SRT_LIVE_TRANSMIT: env.string('srt-live-transmit'),
   /** Where OBS's media source (an SRT caller) reads the feed. */
   INGEST_OUTPUT_HOST: env.string('127.0.0.1'),
@@ -59,6 +66,8 @@ export const ingestConfig = defineConfig(ingestEnv, (v) => ({
     passphrase: v.SRT_PASSPHRASE || undefined,
     pbKeyLen: v.SRT_PBKEYLEN,
     maxPeers: v.SRT_MAX_PEERS,
+    /** Only a sender whose stream id names this key may publish; undefined: any stream id. */
+    streamKey: v.SRT_STREAM_KEY,
     binary: v.SRT_LIVE_TRANSMIT,
     /** srt-live-transmit's own listener on loopback, fed by the relay and the SRTLA groups. */
     relayPort: v.INGEST_RELAY_PORT,

@@ -1,5 +1,5 @@
 // The obs-bridge service's configuration: environment variables in, nested settings out (env names stay here).
-import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env } from '@irlkit/shared';
+import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env, SETTINGS_BUCKET } from '@irlkit/shared';
 import { z } from 'zod';
 
 export const bridgeEnv = {
@@ -29,11 +29,16 @@ export const bridgeEnv = {
   BRIDGE_SETTINGS_BUCKET: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
-    .default('irlkit_settings'),
+    .default(SETTINGS_BUCKET),
   /** How the watchdog restarts an unreachable OBS: the obs container (compose), the obs.restart command (native), or not at all. */
   OBS_WATCHDOG_MODE: env.enumOf(['docker', 'native', 'off'] as const, 'native'),
   /** obs-websocket unreachable this long → restart OBS. */
   OBS_WATCHDOG_TIMEOUT_MS: env.int(10_000, 1000, 600_000),
+  /**
+   * After the whole stack restarts (an upgrade, a reboot) while streaming, start the stream again.
+   * Off: OBS comes back idle and the streamer presses Start.
+   */
+  OBS_RESUME_AFTER_RESTART: env.bool(true),
   /** OBS's compose service (in the bridge's own compose project) or container name, for OBS_WATCHDOG_MODE=docker. */
   OBS_CONTAINER: env.string('obs'),
 };
@@ -48,7 +53,7 @@ export const bridgeConfig = defineConfig(bridgeEnv, (v) => ({
   screenshot: { width: v.OBS_SCREENSHOT_WIDTH, intervalMs: v.OBS_SCREENSHOT_INTERVAL_MS, quality: v.OBS_SCREENSHOT_QUALITY },
   api: { host: v.BRIDGE_HOST, port: v.BRIDGE_PORT, token: v.BRIDGE_API_TOKEN },
   settingsBucket: v.BRIDGE_SETTINGS_BUCKET,
-  watchdog: { mode: v.OBS_WATCHDOG_MODE, timeoutMs: v.OBS_WATCHDOG_TIMEOUT_MS, container: v.OBS_CONTAINER },
+  watchdog: { mode: v.OBS_WATCHDOG_MODE, timeoutMs: v.OBS_WATCHDOG_TIMEOUT_MS, container: v.OBS_CONTAINER, resumeAfterRestart: v.OBS_RESUME_AFTER_RESTART },
   /** The frozen-picture watch while Live/Low. */
   pictureWatch: { checkMs: v.SWITCHER_PICTURE_CHECK_MS, frozenMs: v.SWITCHER_PICTURE_FROZEN_MS, restartWaitMs: v.SWITCHER_PICTURE_RESTART_WAIT_MS },
 }));

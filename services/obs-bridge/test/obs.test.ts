@@ -13,6 +13,7 @@ import {
   type TestStack,
   waitFor,
 } from '@irlkit/test-kit';
+import OBSWebSocket from 'obs-websocket-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let stack: TestStack;
@@ -97,6 +98,43 @@ describe('obs-bridge', () => {
     expect(JSON.parse(new TextDecoder().decode(raw.data))).toEqual({ ok: false, error: 'invalid scene.set request: not JSON' });
     expect(await observer.request('audio.mute', { input: 'Ghost', muted: true })).toEqual({ ok: false, error: 'muting Ghost failed: no input named "Ghost"' });
     await observer.request('scene.set', { scene: 'Offline' });
+  });
+
+  it('skips a scene whose name the contract cannot carry: obs.state stays valid and the dashboard keeps OBS', async () => {
+    // Someone on the desktop creates a scene with a 300-character name and puts it on program.
+    const longName = `Scene ${'x'.repeat(294)}`;
+    const desktop = new OBSWebSocket();
+    await desktop.connect(obs.wsUrl, obs.password);
+    try {
+      const created = Date.now();
+      const listed = nextEvent(
+        observer,
+        'obs.state',
+        (s) => s.reachable && s.scenes.includes('Live') && s.ts > created + 1500,
+        'a valid obs.state after the scene was created',
+        10_000,
+      );
+      await desktop.call('CreateScene', { sceneName: longName });
+      const state = await listed;
+      expect(state.scenes).not.toContain(longName);
+      for (const scene of ['Live', 'Low', 'Offline', 'Starting', 'Privacy']) expect(state.scenes).toContain(scene);
+      const onProgram = nextEvent(
+        observer,
+        'obs.state',
+        (s) => s.reachable && s.programScene === null,
+        'obs.state with the over-long program scene shown as unknown',
+        10_000,
+      );
+      await desktop.call('SetCurrentProgramScene', { sceneName: longName });
+      await onProgram;
+      // The switcher's scenes still work.
+      const back = nextEvent(observer, 'obs.state', (s) => s.programScene === 'Offline', 'Offline back on program', 10_000);
+      expect(await observer.request('scene.set', { scene: 'Offline' })).toEqual({ ok: true });
+      await back;
+    } finally {
+      await desktop.call('RemoveScene', { sceneName: longName }).catch(() => {});
+      await desktop.disconnect();
+    }
   });
 
   it('guards the REST API with the bearer token', async () => {

@@ -1,13 +1,14 @@
-// The OBS watchdog's policy on a fake clock: when it restarts OBS, how it backs off, what it restores.
+// The OBS watchdog's policy on a fake clock: when it restarts OBS (timeout, hang), how it backs off, and
+// the wanted state it keeps and puts back (commands during outages, OBS's own changes, full restarts).
 import { describe, expect, it } from 'vitest';
 import { containerEvent } from '../src/watchdog/docker.ts';
 import { DEFAULT_WATCHDOG_SETTINGS, sceneToRestore, type WatchdogAction, WatchdogPolicy } from '../src/watchdog/policy.ts';
 
 const settings = { ...DEFAULT_WATCHDOG_SETTINGS, timeoutMs: 10_000, startupGraceMs: 20_000, maxGraceMs: 80_000 };
 
-function setup() {
+function setup(overrides: Partial<typeof settings> = {}) {
   let now = 1_000_000;
-  const policy = new WatchdogPolicy(settings, now);
+  const policy = new WatchdogPolicy({ ...settings, ...overrides }, now);
   const actions: Array<WatchdogAction & { at: number }> = [];
   const take = (list: WatchdogAction[]) => {
     for (const a of list) actions.push({ ...a, at: now });
@@ -20,9 +21,12 @@ function setup() {
     }
   };
   const restarts = () => actions.filter((a) => a.type === 'restartObs');
+  const appliedActions = () => actions.filter((a): a is Extract<WatchdogAction, { type: 'applyWanted' }> & { at: number } => a.type === 'applyWanted');
+  const applied = () => appliedActions().map((a) => a.wanted);
+  const appliedReasons = () => appliedActions().map((a) => a.reason);
   const up = (streaming = false, scene: string | null = 'Live') => take(policy.observeReachable(true, now, { streaming, scene }));
   const down = () => take(policy.observeReachable(false, now));
-  return { policy, actions, take, wait, restarts, up, down, now: () => now };
+  return { policy, actions, take, wait, restarts, applied, appliedReasons, up, down, now: () => now };
 }
 
 describe('watchdog policy', () => {
@@ -38,7 +42,7 @@ describe('watchdog policy', () => {
     const t = setup();
     t.up();
     t.wait(120_000);
-    expect(t.actions).toHaveLength(0);
+    expect(t.restarts()).toHaveLength(0);
   });
 
   it('restarts OBS once it has been unreachable for the timeout', () => {
@@ -85,28 +89,29 @@ describe('watchdog policy', () => {
     ).toEqual([1, 2, 3]);
   });
 
-  it('restores streaming and the scene after OBS comes back', () => {
+  it('puts back streaming and the scene once OBS is back', () => {
     const t = setup();
     t.up(false, 'Live');
     t.policy.observeStreaming(true, t.now());
-    t.policy.observeProgramScene('Low');
+    t.policy.observeProgramScene('Low', t.now());
     t.wait(1000);
     t.down();
     t.wait(15_000);
     t.up(false, 'Offline');
-    const restore = t.actions.find((a) => a.type === 'restore');
-    expect(restore).toMatchObject({ type: 'restore', streaming: true, scene: 'Low' });
+    expect(t.applied().at(-1)).toMatchObject({ streaming: true, scene: 'Low' });
+    expect(t.appliedReasons().at(-1)).toMatch(/^OBS back after 15(\.\d)? s$/);
   });
 
-  it('does not restore a stream the streamer had stopped', () => {
+  it('keeps a stream stopped in OBS itself stopped', () => {
     const t = setup();
     t.up(true, 'Live');
     t.policy.observeStreaming(false, t.now());
     t.wait(10_000);
+    expect(t.policy.wanted().streaming).toBe(false);
     t.down();
     t.wait(12_000);
     t.up(false, 'Live');
-    expect(t.actions.find((a) => a.type === 'restore')).toMatchObject({ streaming: false, scene: 'Live' });
+    expect(t.applied().at(-1)).toMatchObject({ streaming: false, scene: 'Live' });
   });
 
   it('counts a stream stopped by OBS shutting down (just before it went away) as still on', () => {
@@ -118,15 +123,16 @@ describe('watchdog policy', () => {
     t.down();
     t.wait(1000);
     t.up(false, 'Live');
-    expect(t.actions.find((a) => a.type === 'restore')).toMatchObject({ streaming: true });
+    expect(t.applied().at(-1)).toMatchObject({ streaming: true });
   });
 
-  it('restores nothing on the first connection and resets the backoff once OBS is back', () => {
+  it('on first contact wants what OBS is doing, and resets the backoff', () => {
     const t = setup();
     t.wait(25_000);
     expect(t.restarts()).toHaveLength(1);
     t.up(true, 'Live');
-    expect(t.actions.filter((a) => a.type === 'restore')).toHaveLength(0);
+    expect(t.applied()).toEqual([expect.objectContaining({ streaming: true, scene: 'Live' })]);
+    expect(t.appliedReasons()).toEqual(['bridge started']);
     expect(t.policy.snapshot().attempts).toBe(0);
     expect(t.policy.snapshot().nextRestartAt).toBeNull();
   });
@@ -155,52 +161,112 @@ describe('watchdog policy', () => {
     expect(t.restarts().at(-1)?.at).toBe(lostAgainAt + 10_000);
   });
 
-  it('restores the same state when OBS goes away again before the last restore was seen through', () => {
+  it('wants the same state when OBS goes away again before the stream it was asked for runs', () => {
     const t = setup();
     t.up(true, 'Privacy');
     t.wait(5000);
     t.down();
     t.wait(3000);
     t.up(false, 'Live'); // a fresh OBS: not streaming yet, its saved scene
-    expect(t.actions.filter((a) => a.type === 'restore').at(-1)).toMatchObject({ streaming: true, scene: 'Privacy' });
+    expect(t.applied().at(-1)).toMatchObject({ streaming: true, scene: 'Privacy' });
     t.wait(100);
-    t.down(); // killed before the restored stream started
+    t.down(); // killed before the stream started
     t.wait(5000);
     t.up(false, 'Live');
-    expect(t.actions.filter((a) => a.type === 'restore')).toHaveLength(2);
-    expect(t.actions.filter((a) => a.type === 'restore').at(-1)).toMatchObject({ streaming: true, scene: 'Privacy' });
+    expect(t.applied().at(-1)).toMatchObject({ streaming: true, scene: 'Privacy' });
   });
 
-  it('forgets a restore once it is seen through: a stream stopped by hand afterwards stays stopped', () => {
+  it('commands while OBS is down change what is wanted: a Stop and Privacy sent during an outage win', () => {
     const t = setup();
     t.up(true, 'Live');
+    t.wait(5000);
+    t.down();
     t.wait(1000);
-    t.down();
-    t.wait(2000);
-    t.up(false, 'Offline');
-    t.policy.observeProgramScene('Live');
-    t.policy.observeStreaming(true, t.now()); // the restore worked
-    t.wait(10_000);
-    t.policy.observeStreaming(false, t.now()); // the streamer stops
-    t.policy.observeProgramScene('Privacy');
-    t.wait(10_000);
-    t.down();
-    t.wait(2000);
+    t.policy.want({ streaming: false }, t.now());
+    t.policy.want({ scene: 'Privacy' }, t.now());
+    t.wait(5000);
     t.up(false, 'Live');
-    expect(t.actions.filter((a) => a.type === 'restore').at(-1)).toMatchObject({ streaming: false, scene: 'Privacy' });
+    expect(t.applied().at(-1)).toMatchObject({ streaming: false, scene: 'Privacy' });
   });
 
-  it('lets an unfinished restore lapse after its window', () => {
+  it('a Stop command cancels a stop OBS reported and a Start undoes it: the last word wins', () => {
     const t = setup();
     t.up(true, 'Live');
-    t.down();
-    t.wait(1000);
+    t.policy.want({ streaming: false }, t.now());
+    t.policy.want({ streaming: true }, t.now());
+    t.wait(5000);
+    expect(t.policy.wanted().streaming).toBe(true);
+  });
+
+  it('restarts a hung OBS at once, then gives it the startup grace', () => {
+    const t = setup();
+    t.up(true, 'Live');
+    t.wait(5000);
+    t.take(t.policy.observeHung(t.now(), 6000));
+    const hungAt = t.now();
+    expect(t.restarts()).toEqual([expect.objectContaining({ attempt: 1, at: hungAt, reason: 'OBS hung (no answer for 6 s)' })]);
+    t.down(); // the bridge closed the hung OBS's socket
+    t.wait(19_900);
+    expect(t.restarts()).toHaveLength(1); // the timeout (10 s) does not cut the new OBS's boot short
+    t.wait(200);
+    expect(t.restarts()).toHaveLength(2);
     t.up(false, 'Live');
-    t.wait(settings.restoreWindowMs + 1000); // the stream never started (e.g. the RTMP server refused it)
-    t.down();
-    t.wait(1000);
+    expect(t.applied().at(-1)).toMatchObject({ streaming: true, scene: 'Live' });
+  });
+
+  it('after the whole stack restarts, resumes the stored stream and scene', () => {
+    const t = setup();
+    t.policy.loadWanted({ streaming: true, scene: 'Privacy', muted: { Mic: true }, updatedAt: 1 });
+    t.wait(3000);
     t.up(false, 'Live');
-    expect(t.actions.filter((a) => a.type === 'restore').at(-1)).toMatchObject({ streaming: false });
+    expect(t.applied()).toEqual([{ streaming: true, scene: 'Privacy', muted: { Mic: true }, updatedAt: 1 }]);
+    expect(t.appliedReasons()).toEqual(['bridge started']);
+  });
+
+  it('with resume after restart off, a full restart leaves the stream off but keeps the hand-picked scene', () => {
+    const t = setup({ resumeAfterRestart: false });
+    t.policy.loadWanted({ streaming: true, scene: 'Privacy', muted: {}, updatedAt: 1 });
+    t.up(false, 'Live');
+    expect(t.applied().at(-1)).toMatchObject({ streaming: false, scene: 'Privacy' });
+    expect(t.policy.wanted().streaming).toBe(false);
+  });
+
+  it('a bridge restarted while OBS streams keeps the stream, whatever was stored', () => {
+    const t = setup({ resumeAfterRestart: false });
+    t.policy.loadWanted({ streaming: false, scene: 'Live', muted: {}, updatedAt: 1 });
+    t.up(true, 'Live');
+    expect(t.applied().at(-1)).toMatchObject({ streaming: true });
+  });
+
+  it('ignores a stored state that arrives after OBS was seen (what was seen since is newer)', () => {
+    const t = setup();
+    t.up(false, 'Live');
+    t.policy.loadWanted({ streaming: true, scene: 'Privacy', muted: {}, updatedAt: 1 });
+    expect(t.policy.wanted()).toMatchObject({ streaming: false, scene: 'Live' });
+  });
+
+  it('records mutes from commands at any time, and from OBS only while it answers', () => {
+    const t = setup();
+    t.policy.want({ muted: { input: 'Mic', muted: true } }, t.now());
+    t.up(false, 'Live');
+    expect(t.applied().at(-1)?.muted).toEqual({ Mic: true });
+    t.policy.observeMute('Mic', false, t.now());
+    t.policy.observeMute('Music', true, t.now());
+    t.down();
+    t.policy.observeMute('Mic', true, t.now()); // not from a reachable OBS: ignored
+    expect(t.policy.wanted().muted).toEqual({ Mic: false, Music: true });
+  });
+
+  it('changes its version only when the wanted state changes (what triggers saving it)', () => {
+    const t = setup();
+    t.up(false, 'Live');
+    const v = t.policy.version;
+    t.policy.observeProgramScene('Live', t.now());
+    t.policy.want({ streaming: false }, t.now());
+    expect(t.policy.version).toBe(v);
+    t.policy.want({ scene: 'Starting' }, t.now());
+    expect(t.policy.version).toBe(v + 1);
+    expect(t.policy.wanted().updatedAt).toBe(t.now());
   });
 
   it('keeps a scene picked by hand, otherwise puts back the one the switcher wants', () => {

@@ -37,11 +37,12 @@ export const commandSchemas = {
 
 export type CommandRequest<V extends CommandVerb> = z.infer<(typeof commandSchemas)[V]['request']>;
 export type CommandResult<V extends CommandVerb> = z.infer<(typeof commandSchemas)[V]['result']>;
-export type CommandReply<V extends CommandVerb> = { ok: true; result?: CommandResult<V> } | { ok: false; error: string };
+/** `queued`: accepted while OBS is unreachable, carried out once it answers again (says why). */
+export type CommandReply<V extends CommandVerb> = { ok: true; result?: CommandResult<V>; queued?: string } | { ok: false; error: string };
 
 export function commandReplySchema<V extends CommandVerb>(verb: V) {
   return z.union([
-    z.strictObject({ ok: z.literal(true), result: commandSchemas[verb].result }),
+    z.strictObject({ ok: z.literal(true), result: commandSchemas[verb].result, queued: z.string().min(1).max(200).optional() }),
     z.strictObject({ ok: z.literal(false), error: z.string().min(1).max(2000) }),
   ]);
 }

@@ -18,6 +18,8 @@ export const ingestStats = z.strictObject({
   rttMs: z.number().nonnegative().finite().nullable(),
   /** Data waiting in SRT's receive buffer, in ms. */
   receiveBufferMs: z.number().nonnegative().finite().nullable(),
+  /** The SRT stream id the connected sender asked for (publish/live/<name>, live_<key>, publish:<path> …). */
+  streamId: z.string().max(512).nullable().optional(),
   /** SRT latency agreed with the sender (TSBPD delay), in ms; absent from older publishers. */
   latencyMs: z.number().nonnegative().finite().nullable().optional(),
   /** Time since the last packet arrived from the sender. */

@@ -39,3 +39,17 @@ export const obsScreenshot = z.strictObject({
     .regex(/^[A-Za-z0-9+/]+=*$/, 'must be base64'),
 });
 export type ObsScreenshot = z.infer<typeof obsScreenshot>;
+
+/**
+ * What the streamer wants OBS to be doing, recorded on every command (and adopted from changes made in
+ * OBS itself), kept in JetStream KV and applied whenever OBS answers and differs.
+ */
+export const wantedObsState = z.strictObject({
+  streaming: z.boolean(),
+  /** The scene last put on program (by hand, by the switcher or in OBS); null before any is known. */
+  scene: sceneName.nullable(),
+  /** Mute of each input a command or OBS named. */
+  muted: z.record(z.string().min(1).max(256), z.boolean()),
+  updatedAt: timestampMs,
+});
+export type WantedObsState = z.infer<typeof wantedObsState>;

@@ -46,6 +46,8 @@ export class ObsRuntime {
       log,
       backoff: { initialMs: 500, maxMs: 10_000 },
       stopTimeoutMs: 8000,
+      // A restart (the watchdog's, for a hung OBS) waits less: streaming again is what matters then.
+      restartKillAfterMs: 3000,
       onEvent: options.onChildEvent,
       onStdoutLine: (line) => this.obsLine(line),
       onStderrLine: (line) => this.obsLine(line),

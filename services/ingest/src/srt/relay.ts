@@ -3,6 +3,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
 import {
+  handshakeStreamId,
   isConnectedAnswer,
   isSrtShutdown,
   packetType,
@@ -40,6 +41,10 @@ export interface SrtRelayOptions {
   onListenerAnswer(localPort: number): void;
   /** Every datagram srt-live-transmit sends back to a sender: proof it is alive. */
   onReply?(): void;
+  /** Why a sender with this stream id may not publish (null: it may); a refused sender's handshake is not forwarded. */
+  admit(streamId: string): string | null;
+  /** A sender was refused for its stream id (once per sender). */
+  onRefused(peer: string, streamId: string, reason: string): void;
 }
 
 interface Peer {
@@ -52,13 +57,16 @@ interface Peer {
   lastSeen: number;
   /** The sender's SRT socket id, read from srt-live-transmit's replies (0 until one came). */
   senderSocketId: number;
+  /** The stream id of its last conclusion handshake ('' for none). */
+  streamId: string | undefined;
+  refused: boolean;
 }
 
 export class SrtRelay {
   private socket: Socket | undefined;
   private readonly peers = new Map<string, Peer>();
   private sweepTimer: NodeJS.Timeout | undefined;
-  readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, tooManyPending: 0, forwardError: 0 };
+  readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, tooManyPending: 0, forwardError: 0, refusedStreamId: 0 };
   grantedBufferBytes = 0;
 
   constructor(private readonly options: SrtRelayOptions) {}
@@ -73,6 +81,13 @@ export class SrtRelay {
 
   get boundPort(): number {
     return this.socket?.address().port ?? 0;
+  }
+
+  /** The stream id the sender at this address ("host:port") asked for, if it sent one. */
+  streamIdOf(label: string | null): string | null {
+    if (!label) return null;
+    for (const peer of this.peers.values()) if (peer.label === label) return peer.streamId || null;
+    return null;
   }
 
   /** The outside address behind one of the relay's loopback ports (to name peers in srt-live-transmit's logs). */
@@ -108,6 +123,19 @@ export class SrtRelay {
       peer = this.addPeer(key, address, port, now);
     }
     peer.lastSeen = now;
+    if (kind === 'control') {
+      const streamId = handshakeStreamId(msg);
+      if (streamId !== undefined) {
+        peer.streamId = streamId;
+        const reason = this.options.admit(streamId);
+        if (reason && !peer.refused) this.options.onRefused(peer.label, streamId, reason);
+        peer.refused = reason !== null;
+      }
+    }
+    if (peer.refused) {
+      this.drops.refusedStreamId += 1;
+      return;
+    }
     const source = peer.localPort || undefined;
     this.options.onDatagram(peer.label, msg.length - SRT_HEADER_BYTES, kind, source);
     if (kind === 'control' && isSrtShutdown(msg)) this.options.onShutdown(peer.label, source);
@@ -142,7 +170,18 @@ export class SrtRelay {
 
   private addPeer(key: string, address: string, port: number, now: number): Peer {
     const socket = createSocket('udp4');
-    const peer: Peer = { label: addressLabel(address, port), address, port, socket, localPort: 0, firstSeen: now, lastSeen: now, senderSocketId: 0 };
+    const peer: Peer = {
+      label: addressLabel(address, port),
+      address,
+      port,
+      socket,
+      localPort: 0,
+      firstSeen: now,
+      lastSeen: now,
+      senderSocketId: 0,
+      streamId: undefined,
+      refused: false,
+    };
     socket.on('message', (reply) => {
       const id = srtDestinationSocketId(reply);
       if (id !== 0) peer.senderSocketId = id;

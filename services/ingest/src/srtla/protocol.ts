@@ -40,6 +40,8 @@ export const DROP_REASONS = [
   'already_registered',
   /** SRTLA control a sender has no business sending (REG3, ACK, unknown 0x9xxx). */
   'unexpected_srtla',
+  /** SRT handshake (and what follows) of a sender whose stream id may not publish (SRT_STREAM_KEY). */
+  'refused_stream_id',
   /** The kernel failed a send to the SRT listener. */
   'forward_error',
   /**
@@ -269,6 +271,12 @@ export class SrtlaRegistry {
   }
 
   /** Counts a drop that happened outside the registry (socket errors, foreign packets). */
+  /** A datagram `receive` let through is dropped after all (its sender's stream id was refused). */
+  retract(reason: DropReason): void {
+    this.counters.forwarded -= 1;
+    this.count(reason);
+  }
+
   count(reason: DropReason): void {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
   }

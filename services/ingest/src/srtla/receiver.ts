@@ -4,7 +4,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { RecordableHistogram } from 'node:perf_hooks';
 import type { IngestSrtla, Logger } from '@irlkit/shared';
-import { isConnectedAnswer, SRT_HEADER_BYTES, srtDestinationSocketId, srtShutdownPacket } from '../wire/srt.ts';
+import { handshakeStreamId, isConnectedAnswer, SRT_HEADER_BYTES, srtDestinationSocketId, srtShutdownPacket } from '../wire/srt.ts';
 import { addressLabel, bindUdp, normalizeAddress, setSocketBuffers } from '../wire/udp.ts';
 import { type Counters, DROP_REASONS, type Group, type Limits, type Link, SrtlaRegistry } from './protocol.ts';
 
@@ -22,6 +22,10 @@ export interface SrtlaReceiverOptions extends Limits {
   onListenerAnswer?(localPort: number): void;
   /** Every datagram the SRT listener sends back to a group: proof it is alive. */
   onReply?(): void;
+  /** Why a sender with this SRT stream id may not publish (null: it may); its packets are then dropped. */
+  admit?(streamId: string): string | null;
+  /** A bonded sender was refused for its stream id (once per group). */
+  onRefused?(group: string, streamId: string, reason: string): void;
   /** When given, records how long handling each sender datagram took, in ns (benchmarks). */
   handlingTime?: RecordableHistogram;
 }
@@ -150,6 +154,10 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       }
       case 'forward': {
         if (outcome.ack) this.socket?.send(outcome.ack, port, address);
+        if (this.refusedByStreamId(outcome.group, msg, outcome.isData)) {
+          this.registry.retract('refused_stream_id');
+          return;
+        }
         const entry = this.groupSocket(outcome.group);
         // One SRT session rides every link of the group: it is named by the group, not by whichever link spoke last.
         this.options.onDatagram?.(
@@ -165,6 +173,22 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
         return;
       }
     }
+  }
+
+  /** Groups whose sender's stream id was refused: nothing of theirs reaches srt-live-transmit. */
+  private readonly refusedGroups = new WeakSet<Group>();
+
+  private refusedByStreamId(group: Group, msg: Buffer, isData: boolean): boolean {
+    if (!isData && this.options.admit) {
+      const streamId = handshakeStreamId(msg);
+      if (streamId !== undefined) {
+        const reason = this.options.admit(streamId);
+        if (reason && !this.refusedGroups.has(group)) this.options.onRefused?.(group.label, streamId, reason);
+        if (reason) this.refusedGroups.add(group);
+        else this.refusedGroups.delete(group);
+      }
+    }
+    return this.refusedGroups.has(group);
   }
 
   private groupSocket(group: Group): GroupSocket {

@@ -57,6 +57,7 @@ export function srtAckNumber(datagram: Uint8Array): number {
     : (((datagram[4] as number) << 24) | ((datagram[5] as number) << 16) | ((datagram[6] as number) << 8) | (datagram[7] as number)) >>> 0;
 }
 
+<<<<<<< ours
 /** The destination socket id (header bytes 12–15): on a listener's reply, the sender's SRT socket id. */
 export function srtDestinationSocketId(datagram: Uint8Array): number {
   if (datagram.length < SRT_HEADER_BYTES) return 0;
@@ -72,4 +73,42 @@ export function srtShutdownPacket(destinationSocketId: number): Buffer {
   packet.writeUInt16BE(SRT_CONTROL.shutdown, 0);
   packet.writeUInt32BE(destinationSocketId >>> 0, 12);
   return packet;
+=======
+/** Handshake type of the caller's second handshake, the one carrying the stream id (SRT RFC draft, §3.2.1). */
+const HS_CONCLUSION = 0xffffffff;
+/** Handshake extension holding the stream id (SRT_CMD_SID). */
+const HS_EXT_SID = 5;
+/** The handshake's fixed part (48 bytes) after the 16-byte header; extensions follow it. */
+const HS_EXTENSIONS_AT = SRT_HEADER_BYTES + 48;
+
+/** Whether this is a caller's conclusion handshake (the one srt-live-transmit accepts or rejects). */
+export function isConclusionHandshake(datagram: Uint8Array): boolean {
+  if (datagram.length < HS_EXTENSIONS_AT || packetType(datagram) !== SRT_CONTROL.handshake) return false;
+  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+  return view.getUint32(SRT_HEADER_BYTES + 20) === HS_CONCLUSION;
+}
+
+/**
+ * The stream id a caller put in its conclusion handshake, '' when it sent none, undefined when the
+ * datagram is not a conclusion handshake. SRT stores the id as 32-bit words with each word's bytes
+ * reversed, zero-padded (libsrt's `srt::HtoILA` on the SID extension), so each word is turned back.
+ */
+export function handshakeStreamId(datagram: Uint8Array): string | undefined {
+  if (!isConclusionHandshake(datagram)) return undefined;
+  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+  for (let at = HS_EXTENSIONS_AT; at + 4 <= datagram.length; ) {
+    const type = view.getUint16(at);
+    const words = view.getUint16(at + 2);
+    const end = at + 4 + words * 4;
+    if (end > datagram.length) return '';
+    if (type === HS_EXT_SID) {
+      const bytes: number[] = [];
+      for (let w = at + 4; w < end; w += 4) bytes.push(datagram[w + 3] as number, datagram[w + 2] as number, datagram[w + 1] as number, datagram[w] as number);
+      const zero = bytes.indexOf(0);
+      return Buffer.from(zero >= 0 ? bytes.slice(0, zero) : bytes).toString('utf8');
+    }
+    at = end;
+  }
+  return '';
+>>>>>>> theirs
 }

@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { type Bus, COMMAND_VERBS, type CommandVerb, commandSchemas } from '@irlkit/shared';
+import { type Bus, COMMAND_VERBS, type CommandVerb, commandSchemas, type SettingsBucket } from '@irlkit/shared';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -17,6 +17,7 @@ export interface HttpDeps {
   obs: ObsClient;
   mirror: ObsMirror;
   switcher: Switcher;
+  settings: SettingsBucket;
   apiToken: string;
 }
 
@@ -54,23 +55,30 @@ export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {
   gauge('irlkit_switcher_state', 'switcher state (0 live, 1 low, 2 offline)', () => ['live', 'low', 'offline'].indexOf(deps.switcher.state().state));
   gauge('irlkit_nats_rejected_messages', 'invalid NATS messages dropped', () => deps.bus.rejections.total);
 
-  app.get(
-    '/healthz',
-    {
-      schema: {
-        response: {
-          200: z.object({ ok: z.boolean(), obs: z.boolean(), nats: z.boolean(), obsError: z.string().nullable() }),
-          503: z.object({ ok: z.boolean(), obs: z.boolean(), nats: z.boolean(), obsError: z.string().nullable() }),
-        },
-      },
-    },
-    async (_req, reply) => {
-      const nats = !deps.bus.nc.isClosed();
-      const obs = deps.obs.isReachable();
-      const body = { ok: nats && obs, obs, nats, obsError: obs ? null : deps.obs.lastError };
-      return reply.code(body.ok ? 200 : 503).send(body);
-    },
-  );
+  const health = z.object({
+    ok: z.boolean(),
+    /** obs-websocket connected and answering (a hung OBS is closed, so it reads false). */
+    obs: z.boolean(),
+    /** How long ago OBS last answered anything (pinged every 2 s); null if it never has. */
+    obsLastAnswerAgeMs: z.number().int().nonnegative().nullable(),
+    nats: z.boolean(),
+    /** JetStream KV answers: settings and the wanted state are saved (false: kept in memory until it is back). */
+    settingsPersisted: z.boolean(),
+    obsError: z.string().nullable(),
+  });
+  app.get('/healthz', { schema: { response: { 200: health, 503: health } } }, async (_req, reply) => {
+    const nats = !deps.bus.nc.isClosed();
+    const obs = deps.obs.isReachable();
+    const body = {
+      ok: nats && obs,
+      obs,
+      obsLastAnswerAgeMs: deps.obs.lastAnswerAgeMs(),
+      nats,
+      settingsPersisted: deps.settings.available,
+      obsError: obs ? null : deps.obs.lastError,
+    };
+    return reply.code(body.ok ? 200 : 503).send(body);
+  });
 
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 

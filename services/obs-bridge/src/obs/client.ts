@@ -1,12 +1,27 @@
-// Owns the obs-websocket connection: reconnects with backoff, caches what OBS reports, and offers
-// typed operations with errors a person can read.
+// Owns the obs-websocket connection: reconnects with backoff, caches what OBS reports, offers typed
+// operations with errors a person can read, and tells a hung OBS from a live one by asking it.
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@irlkit/shared';
-import OBSWebSocket, { EventSubscription } from 'obs-websocket-js';
+import OBSWebSocket, { EventSubscription, OBSWebSocketError } from 'obs-websocket-js';
 import type { SwitcherObs } from '../switcher/runtime.ts';
+import { sceneNameFrom, sceneNamesFrom } from './replies.ts';
+
+/**
+ * Every obs-websocket call gives up after this long, and so do the connect and the state read after
+ * it: a call OBS never answers must not freeze what waits on it (the preview, a command, a reconnect).
+ */
+export const OBS_CALL_TIMEOUT_MS = 4000;
+/** Liveness: OBS is asked for its statistics this often while connected. */
+export const OBS_PING_INTERVAL_MS = 2000;
+/** This many ping intervals in a row without a word from OBS means it is hung (its socket may well be open). */
+export const OBS_PING_MISSES = 3;
 
 export class ObsUnreachableError extends Error {
   override name = 'ObsUnreachableError';
+}
+
+export class ObsTimeoutError extends Error {
+  override name = 'ObsTimeoutError';
 }
 
 export interface ObsClientOptions {
@@ -22,7 +37,13 @@ interface Events {
   programScene: [string | null];
   streaming: [boolean];
   changed: [];
+  mute: [string, boolean];
+  /** OBS stopped answering while its socket stayed open; the socket is being closed. */
+  hung: [{ silentMs: number }];
 }
+
+/** The part of the `ws` socket under obs-websocket-js that closes at once, without a close handshake. */
+type RawSocket = { terminate?(): void; close(): void } | undefined;
 
 export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   private readonly ws = new OBSWebSocket();
@@ -30,12 +51,20 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   private stopped = true;
   private retryTimer: NodeJS.Timeout | undefined;
   private delayMs: number;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pinging = false;
+  /** Rejecters of the calls waiting for OBS's answer, so a closed socket fails them at once. */
+  private readonly pending = new Set<(error: Error) => void>();
+  /** When OBS last answered anything (a reply, an event); null before the first answer. */
+  private lastAnswerAt: number | null = null;
+  private hungReason: string | null = null;
   lastError: string | null = 'not connected yet';
   scene: string | null = null;
   scenes: string[] = [];
   streaming = false;
   recording = false;
   micMuted: boolean | null = null;
+  private readonly skippedScene = (reason: string) => this.options.log.warn({ reason }, 'skipping a scene OBS listed: the contract cannot carry it');
 
   constructor(private readonly options: ObsClientOptions) {
     super();
@@ -43,15 +72,17 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     const ws = this.ws;
     ws.on('ConnectionClosed', (error) => this.onClosed(error.message || 'connection closed'));
     ws.on('CurrentProgramSceneChanged', ({ sceneName }) => {
-      this.scene = sceneName;
+      this.answered();
+      this.scene = sceneNameFrom(sceneName);
       this.emit('programScene', sceneName);
       this.emit('changed');
     });
     ws.on('SceneListChanged', ({ scenes }) => {
-      this.scenes = (scenes as Array<{ sceneName: string; sceneIndex: number }>).sort((a, b) => b.sceneIndex - a.sceneIndex).map((s) => s.sceneName);
+      this.scenes = sceneNamesFrom(scenes, this.skippedScene);
       this.emit('changed');
     });
     ws.on('StreamStateChanged', ({ outputActive }) => {
+      this.answered();
       if (outputActive === this.streaming) return;
       this.streaming = outputActive;
       this.emit('streaming', outputActive);
@@ -62,6 +93,8 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
       this.emit('changed');
     });
     ws.on('InputMuteStateChanged', ({ inputName, inputMuted }) => {
+      this.answered();
+      this.emit('mute', inputName, inputMuted);
       if (inputName !== this.options.micInput) return;
       this.micMuted = inputMuted;
       this.emit('changed');
@@ -70,13 +103,16 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
 
   start(): void {
     this.stopped = false;
+    this.pingTimer = setInterval(() => this.checkLiveness(), OBS_PING_INTERVAL_MS);
     void this.connect();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    await this.ws.disconnect().catch(() => {});
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    // A clean close, but never waiting on an OBS that does not answer it.
+    await this.bounded('disconnecting', this.ws.disconnect()).catch(() => this.terminate());
     this.connected = false;
   }
 
@@ -84,16 +120,31 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     return this.connected;
   }
 
+  /** How long ago OBS last answered anything; null if it never has. */
+  lastAnswerAgeMs(now = Date.now()): number | null {
+    return this.lastAnswerAt === null ? null : now - this.lastAnswerAt;
+  }
+
+  private answered(): void {
+    this.lastAnswerAt = Date.now();
+  }
+
   private async connect(): Promise<void> {
     if (this.stopped) return;
     try {
-      await this.ws.connect(this.options.url, this.options.password, {
-        eventSubscriptions:
-          EventSubscription.General | EventSubscription.Scenes | EventSubscription.Outputs | EventSubscription.Inputs | EventSubscription.MediaInputs,
-      });
+      await this.bounded(
+        'connecting',
+        this.ws.connect(this.options.url, this.options.password, {
+          eventSubscriptions:
+            EventSubscription.General | EventSubscription.Scenes | EventSubscription.Outputs | EventSubscription.Inputs | EventSubscription.MediaInputs,
+        }),
+      );
+      this.answered();
       await this.refresh();
+      if (this.stopped) return;
       this.connected = true;
       this.lastError = null;
+      this.hungReason = null;
       this.delayMs = this.options.backoff?.initialMs ?? 250;
       this.options.log.info({ url: this.options.url, scene: this.scene }, 'OBS connected');
       this.emit('reachable', true);
@@ -103,25 +154,95 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
       this.lastError = /auth/i.test(message)
         ? `OBS websocket refused the password at ${this.options.url}`
         : `OBS not reachable at ${this.options.url}: ${message}`;
-      await this.ws.disconnect().catch(() => {});
+      // Closed at once: a half-open connection must not hold up the next attempt.
+      this.terminate();
       this.scheduleRetry();
     }
   }
 
   private onClosed(reason: string): void {
+    // Whatever was waiting for an answer on this socket will never get one.
+    this.rejectPending(new ObsUnreachableError(`OBS connection lost: ${reason}`));
     if (!this.connected) return;
     this.connected = false;
-    this.lastError = `OBS connection lost: ${reason}`;
-    this.options.log.warn({ reason }, 'OBS connection lost');
+    this.lastError = this.hungReason ?? `OBS connection lost: ${reason}`;
+    this.options.log.warn({ reason: this.lastError }, 'OBS connection lost');
     this.emit('reachable', false);
     this.emit('changed');
     this.scheduleRetry();
   }
 
+  /**
+   * Every ping interval: a connected OBS that has said nothing for OBS_PING_MISSES intervals is hung
+   * (a frozen process keeps its TCP socket open), so its socket is closed; otherwise it is asked
+   * something cheap, so silence can be told from having nothing to say.
+   */
+  private checkLiveness(): void {
+    if (!this.connected) return;
+    const silentMs = this.lastAnswerAgeMs() ?? 0;
+    if (silentMs >= OBS_PING_INTERVAL_MS * OBS_PING_MISSES) {
+      this.hungReason = `OBS hung: no answer for ${(silentMs / 1000).toFixed(1)} s`;
+      this.options.log.warn({ silentMs }, 'OBS hung; closing its socket');
+      this.emit('hung', { silentMs });
+      this.terminate();
+      return;
+    }
+    if (this.pinging) return;
+    this.pinging = true;
+    this.bounded('liveness ping', this.ws.call('GetStats'))
+      .catch(() => {})
+      .finally(() => {
+        this.pinging = false;
+      });
+  }
+
+  /** Closes the socket without a close handshake (a hung OBS would never answer one). */
+  private terminate(): void {
+    const socket = (this.ws as unknown as { socket: RawSocket }).socket;
+    if (socket?.terminate) socket.terminate();
+    else socket?.close();
+  }
+
+  private rejectPending(error: Error): void {
+    for (const reject of [...this.pending]) reject(error);
+  }
+
+  /**
+   * Waits for OBS's answer for at most OBS_CALL_TIMEOUT_MS, and no longer than the socket stays open.
+   * An answer (even OBS refusing the request) counts as a sign of life.
+   */
+  private bounded<T>(what: string, request: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const settle = (error: Error) => {
+        clearTimeout(timer);
+        this.pending.delete(settle);
+        reject(error);
+      };
+      const timer = setTimeout(() => settle(new ObsTimeoutError(`${what}: OBS did not answer within ${OBS_CALL_TIMEOUT_MS} ms`)), OBS_CALL_TIMEOUT_MS);
+      this.pending.add(settle);
+      request.then(
+        (value) => {
+          this.answered(); // late or not, OBS is alive
+          if (!this.pending.has(settle)) return;
+          clearTimeout(timer);
+          this.pending.delete(settle);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (!this.pending.has(settle)) return;
+          if (error instanceof OBSWebSocketError && error.code >= 100) this.answered(); // OBS's own refusal
+          settle(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
   private scheduleRetry(): void {
     if (this.stopped || this.retryTimer) return;
     const delay = this.delayMs;
-    this.delayMs = Math.min(this.options.backoff?.maxMs ?? 5000, this.delayMs * 2);
+    // OBS is on this machine or its internal network, and a refused connect costs nothing: try at least every second, so a restarted OBS
+    // is driven again within a second of answering.
+    this.delayMs = Math.min(this.options.backoff?.maxMs ?? 1000, this.delayMs * 2);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.connect();
@@ -129,23 +250,30 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   }
 
   private async refresh(): Promise<void> {
-    const [sceneList, stream, record] = await Promise.all([this.ws.call('GetSceneList'), this.ws.call('GetStreamStatus'), this.ws.call('GetRecordStatus')]);
-    this.scene = sceneList.currentProgramSceneName;
-    this.scenes = (sceneList.scenes as Array<{ sceneName: string; sceneIndex: number }>).sort((a, b) => b.sceneIndex - a.sceneIndex).map((s) => s.sceneName);
+    const [sceneList, stream, record] = await Promise.all([
+      this.bounded('reading the scene list', this.ws.call('GetSceneList')),
+      this.bounded('reading the stream status', this.ws.call('GetStreamStatus')),
+      this.bounded('reading the record status', this.ws.call('GetRecordStatus')),
+    ]);
+    this.scene = sceneNameFrom(sceneList.currentProgramSceneName);
+    this.scenes = sceneNamesFrom(sceneList.scenes, this.skippedScene);
     this.streaming = stream.outputActive;
     this.recording = record.outputActive;
-    this.micMuted = await this.ws
-      .call('GetInputMute', { inputName: this.options.micInput })
+    this.micMuted = await this.bounded('reading the mic', this.ws.call('GetInputMute', { inputName: this.options.micInput }))
       .then((r) => r.inputMuted)
       .catch(() => null);
   }
 
-  /** Runs a request, turning "not connected" and OBS's own errors into readable messages. */
+  /**
+   * Runs a request, bounded in time and by the socket, turning "not connected", silence and OBS's own
+   * errors into readable messages.
+   */
   async call<T>(what: string, run: (ws: OBSWebSocket) => Promise<T>): Promise<T> {
     if (!this.connected) throw new ObsUnreachableError(`OBS not reachable${this.lastError ? ` (${this.lastError})` : ''}`);
     try {
-      return await run(this.ws);
+      return await this.bounded(what, run(this.ws));
     } catch (error) {
+      if (error instanceof ObsUnreachableError || error instanceof ObsTimeoutError) throw error;
       throw new Error(`${what} failed: ${(error as Error).message}`);
     }
   }
@@ -187,6 +315,11 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     if (input === this.options.micInput) this.micMuted = muted;
   }
 
+  async inputMuted(input: string): Promise<boolean> {
+    const { inputMuted } = await this.call(`reading the mute of ${input}`, (ws) => ws.call('GetInputMute', { inputName: input }));
+    return inputMuted;
+  }
+
   async sourceScreenshot(source: string, width: number, format: 'jpg' | 'png' = 'png', quality = -1): Promise<string> {
     const { imageData } = await this.call('screenshot', (ws) =>
       ws.call('GetSourceScreenshot', { sourceName: source, imageFormat: format, imageWidth: width, imageCompressionQuality: quality }),
@@ -215,5 +348,13 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   onReachable(listener: (reachable: boolean) => void): () => void {
     this.on('reachable', listener);
     return () => this.off('reachable', listener);
+  }
+  onMute(listener: (input: string, muted: boolean) => void): () => void {
+    this.on('mute', listener);
+    return () => this.off('mute', listener);
+  }
+  onHung(listener: (info: { silentMs: number }) => void): () => void {
+    this.on('hung', listener);
+    return () => this.off('hung', listener);
   }
 }

@@ -1,6 +1,7 @@
 // Mirrors OBS onto NATS: obs.state on every change and as a 1 Hz heartbeat, and program screenshots.
 import type { Bus, Logger, ObsState } from '@irlkit/shared';
 import type { ObsClient } from './client.ts';
+import { amountFrom, countFrom, timecodeFrom } from './replies.ts';
 
 export interface ObsMirrorOptions {
   bus: Bus;
@@ -49,24 +50,27 @@ export class ObsMirror {
       try {
         const [stream, stats] = await Promise.all([obs.streamStatus(), obs.stats()]);
         const now = Date.now();
+        const outputBytes = countFrom(stream.outputBytes);
         if (stream.outputActive) {
-          if (this.lastBytes && now > this.lastBytes.at && stream.outputBytes >= this.lastBytes.bytes) {
-            this.outputKbps = Math.round(((stream.outputBytes - this.lastBytes.bytes) * 8) / (now - this.lastBytes.at));
+          if (this.lastBytes && now > this.lastBytes.at && outputBytes >= this.lastBytes.bytes) {
+            this.outputKbps = Math.round(((outputBytes - this.lastBytes.bytes) * 8) / (now - this.lastBytes.at));
           }
-          this.lastBytes = { bytes: stream.outputBytes, at: now };
+          this.lastBytes = { bytes: outputBytes, at: now };
         } else {
           this.lastBytes = undefined;
           this.outputKbps = null;
         }
+        // OBS's numbers and timecodes are checked as they enter (obs/replies.ts).
+        const cpu = amountFrom(stats.cpuUsage);
         this.counters = {
-          dropped: stream.outputSkippedFrames,
-          skipped: stats.renderSkippedFrames + stats.outputSkippedFrames,
-          total: stream.outputTotalFrames,
-          cpu: Math.round(stats.cpuUsage * 10) / 10,
+          dropped: countFrom(stream.outputSkippedFrames),
+          skipped: countFrom(stats.renderSkippedFrames) + countFrom(stats.outputSkippedFrames),
+          total: countFrom(stream.outputTotalFrames),
+          cpu: cpu === null ? null : Math.round(cpu * 10) / 10,
         };
-        this.timecodes.stream = stream.outputActive ? stream.outputTimecode : null;
+        this.timecodes.stream = stream.outputActive ? timecodeFrom(stream.outputTimecode) : null;
         const record = await obs.recordStatus();
-        this.timecodes.record = record.outputActive ? record.outputTimecode : null;
+        this.timecodes.record = record.outputActive ? timecodeFrom(record.outputTimecode) : null;
       } catch (error) {
         this.options.log.debug({ err: error }, 'OBS poll failed');
       }

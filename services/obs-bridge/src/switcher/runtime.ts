@@ -3,7 +3,8 @@
 import {
   type Bus,
   type Logger,
-  Setting,
+  type Setting,
+  type SettingsBucket,
   type SwitcherConfig,
   type SwitcherMode,
   type SwitcherState,
@@ -34,8 +35,8 @@ export interface SwitcherOptions {
   bus: Bus;
   obs: SwitcherObs;
   log: Logger;
-  /** JetStream KV bucket for settings. */
-  bucket: string;
+  /** Where the streamer's settings are kept (JetStream KV, tolerating its absence). */
+  settings: SettingsBucket;
   /** Settings used until some are stored. */
   defaults?: SwitcherConfig;
   tickMs?: number;
@@ -85,14 +86,24 @@ export class Switcher {
   async start(): Promise<void> {
     const { bus, obs, log } = this.options;
     const streamId = bus.streamId;
-    this.configSetting = await Setting.open(bus.nc, this.options.bucket, `${SWITCHER_SETTINGS_KEY}_${streamId}_config`, switcherConfig, log);
-    this.modeSetting = await Setting.open(bus.nc, this.options.bucket, `${SWITCHER_SETTINGS_KEY}_${streamId}_mode`, switcherMode, log);
+    this.configSetting = this.options.settings.setting(`${SWITCHER_SETTINGS_KEY}_${streamId}_config`, switcherConfig);
+    this.modeSetting = this.options.settings.setting(`${SWITCHER_SETTINGS_KEY}_${streamId}_mode`, switcherMode);
     const configured = this.options.defaults ?? DEFAULT_SWITCHER_CONFIG;
-    const stored = await this.configSetting.get();
     // Thresholds and options are the streamer's (stored, changed from the dashboard); scene names and
     // the feed input belong to the deployment's configuration, which wins on every start.
-    this.config = stored ? { ...stored, scenes: configured.scenes, mediaInput: configured.mediaInput } : configured;
+    const withConfigured = (stored: SwitcherConfig): SwitcherConfig => ({ ...stored, scenes: configured.scenes, mediaInput: configured.mediaInput });
+    // With JetStream away, the defaults until it is back and says otherwise.
+    const stored = await this.configSetting.get();
+    this.config = stored ? withConfigured(stored) : configured;
     const mode: SwitcherMode = (await this.modeSetting.get()) ?? 'auto';
+    this.cleanups.push(
+      this.configSetting.onStored((value) => {
+        this.config = withConfigured(value);
+        this.apply(this.policy.setConfig(this.config, Date.now()));
+        log.info('stored switcher settings loaded');
+      }),
+      this.modeSetting.onStored((value) => this.apply(this.policy.setMode(value, Date.now()))),
+    );
     this.policy = new SwitcherPolicy(this.config, Date.now());
     this.policy.observeProgramScene(obs.programScene());
     this.apply(this.policy.setMode(mode, Date.now()));

@@ -1,5 +1,7 @@
-// The OBS watchdog's decisions, with no I/O: when to restart OBS, and what to restore once it is back.
-// Fed with observations and a clock; tested on a fake one.
+// The OBS watchdog's decisions, with no I/O: when to restart OBS, and what OBS should be doing (the
+// wanted state) so it can be put back whenever OBS answers and differs. Fed with observations and a
+// clock; tested on a fake one.
+import type { WantedObsState } from '@irlkit/shared';
 
 export interface WatchdogSettings {
   /** OBS unreachable this long → restart it. */
@@ -10,14 +12,12 @@ export interface WatchdogSettings {
   maxGraceMs: number;
   /**
    * A stream that stopped this shortly before OBS went away was stopped by OBS shutting down (it ends
-   * its outputs on SIGTERM), not by the streamer: it counts as still on.
+   * its outputs on SIGTERM), not by the streamer: a stop OBS reports is taken as wanted only once it
+   * is this old and OBS is still there.
    */
   shutdownWindowMs: number;
-  /**
-   * After a restore is issued, how long its intent outlives an OBS that goes away again before the
-   * stream it asked for is seen running: a second outage in that window restores the same state.
-   */
-  restoreWindowMs: number;
+  /** After the whole stack restarts (the bridge and OBS), a stream that was wanted is started again. */
+  resumeAfterRestart: boolean;
 }
 
 export const DEFAULT_WATCHDOG_SETTINGS: WatchdogSettings = {
@@ -25,12 +25,13 @@ export const DEFAULT_WATCHDOG_SETTINGS: WatchdogSettings = {
   startupGraceMs: 30_000,
   maxGraceMs: 300_000,
   shutdownWindowMs: 3000,
-  restoreWindowMs: 60_000,
+  resumeAfterRestart: true,
 };
 
 export type WatchdogAction =
   | { type: 'restartObs'; attempt: number; reason: string }
-  | { type: 'restore'; streaming: boolean; scene: string | null; reason: string };
+  /** OBS answers: make it match the wanted state (the runtime compares and sends only what differs). */
+  | { type: 'applyWanted'; wanted: WantedObsState; reason: string };
 
 export interface WatchdogSnapshot {
   reachable: boolean;
@@ -38,9 +39,10 @@ export interface WatchdogSnapshot {
   /** Restarts since OBS was last reachable. */
   attempts: number;
   nextRestartAt: number | null;
-  /** What will be restored when OBS is back. */
-  preCrash: { streaming: boolean; scene: string | null };
+  wanted: WantedObsState;
 }
+
+export type WantedChange = Partial<Pick<WantedObsState, 'streaming' | 'scene'>> & { muted?: { input: string; muted: boolean } };
 
 export class WatchdogPolicy {
   private reachable = false;
@@ -48,12 +50,11 @@ export class WatchdogPolicy {
   private unreachableSince: number;
   private lastStartAt: number;
   private attempts = 0;
-  private streaming = false;
-  private streamingStoppedAt: number | null = null;
-  private scene: string | null = null;
-  private preCrash: { streaming: boolean; scene: string | null } = { streaming: false, scene: null };
-  /** A restored stream not yet seen running is still wanted until then (ms), should OBS go away again. */
-  private restoreStreamingUntil: number | null = null;
+  private wantedState: WantedObsState;
+  /** When OBS reported its stream stopping (not yet taken as wanted: OBS may be shutting down). */
+  private stopSeenAt: number | null = null;
+  /** Bumped on every change of the wanted state, so the runtime knows when to persist it. */
+  version = 0;
 
   /** `now` is when the bridge started: OBS may still be booting, so it gets the startup grace first. */
   constructor(
@@ -62,13 +63,54 @@ export class WatchdogPolicy {
   ) {
     this.unreachableSince = now;
     this.lastStartAt = now;
+    this.wantedState = { streaming: false, scene: null, muted: {}, updatedAt: now };
   }
 
+  wanted(): WantedObsState {
+    return { ...this.wantedState, muted: { ...this.wantedState.muted } };
+  }
+
+  /**
+   * The wanted state stored before this bridge started. Taken only before OBS is first seen: after
+   * that, what was seen and asked for since is newer.
+   */
+  loadWanted(stored: WantedObsState): void {
+    if (this.everReachable) return;
+    this.wantedState = { ...stored, muted: { ...stored.muted } };
+    this.version += 1;
+  }
+
+  /** A command (or another door) asked for this: it is what OBS should do from now on, reachable or not. */
+  want(change: WantedChange, now: number): void {
+    const next = this.wanted();
+    if (change.streaming !== undefined) {
+      next.streaming = change.streaming;
+      this.stopSeenAt = null;
+    }
+    if (change.scene !== undefined) next.scene = change.scene;
+    if (change.muted) next.muted[change.muted.input] = change.muted.muted;
+    this.set(next, now);
+  }
+
+  private set(next: WantedObsState, now: number): void {
+    const same =
+      next.streaming === this.wantedState.streaming &&
+      next.scene === this.wantedState.scene &&
+      JSON.stringify(next.muted) === JSON.stringify(this.wantedState.muted);
+    if (same) return;
+    this.wantedState = { ...next, updatedAt: now };
+    this.version += 1;
+  }
+
+  /** OBS reported its stream starting or stopping (whoever asked: a command, OBS's own window, OBS giving up). */
   observeStreaming(streaming: boolean, now: number): void {
-    if (!this.reachable || streaming === this.streaming) return;
-    this.streaming = streaming;
-    this.streamingStoppedAt = streaming ? null : now;
-    if (streaming) this.restoreStreamingUntil = null; // the restored stream is seen running
+    if (!this.reachable) return;
+    if (streaming) {
+      this.stopSeenAt = null;
+      this.set({ ...this.wanted(), streaming: true }, now);
+    } else if (this.wantedState.streaming) {
+      this.stopSeenAt = now; // taken as wanted by tick() unless OBS goes away first
+    }
   }
 
   /**
@@ -82,8 +124,26 @@ export class WatchdogPolicy {
     this.lastStartAt = Math.max(this.lastStartAt, now);
   }
 
-  observeProgramScene(scene: string | null): void {
-    if (this.reachable && scene) this.scene = scene;
+  /** A scene OBS put on program while reachable: by hand, by the switcher, by the restore. */
+  observeProgramScene(scene: string | null, now = Date.now()): void {
+    if (this.reachable && scene) this.set({ ...this.wanted(), scene }, now);
+  }
+
+  observeMute(input: string, muted: boolean, now: number): void {
+    if (!this.reachable) return;
+    const next = this.wanted();
+    next.muted[input] = muted;
+    this.set(next, now);
+  }
+
+  /**
+   * OBS answered without being asked for a while, its socket still open: it is hung. It is restarted at
+   * once: the silence already took longer than the timeout would add.
+   */
+  observeHung(now: number, silentMs: number): WatchdogAction[] {
+    this.attempts += 1;
+    this.lastStartAt = now;
+    return [{ type: 'restartObs', attempt: this.attempts, reason: `OBS hung (no answer for ${Math.round(silentMs / 100) / 10} s)` }];
   }
 
   /** OBS's websocket connected (after its state was read) or was lost. */
@@ -92,32 +152,31 @@ export class WatchdogPolicy {
     this.reachable = reachable;
     if (!reachable) {
       this.unreachableSince = now;
-      const stoppedByShutdown = this.streamingStoppedAt !== null && now - this.streamingStoppedAt <= this.settings.shutdownWindowMs;
-      // Gone again before a restored stream was seen running: that stream is still wanted.
-      const restoringStream = this.restoreStreamingUntil !== null && now <= this.restoreStreamingUntil;
-      this.restoreStreamingUntil = null;
-      this.preCrash = { streaming: this.streaming || stoppedByShutdown || restoringStream, scene: this.scene };
+      this.stopSeenAt = null; // a stop seen just before OBS went away was OBS shutting down
       return [];
     }
-    const wasUp = this.everReachable;
+    const firstContact = !this.everReachable;
     this.everReachable = true;
     this.attempts = 0;
     // OBS is up: its start is over, so the next outage waits for the timeout only.
     this.lastStartAt = Number.NEGATIVE_INFINITY;
-    this.streaming = current?.streaming ?? false;
-    this.streamingStoppedAt = null;
-    this.scene = current?.scene ?? null;
-    if (!wasUp) return []; // first contact: nothing known to restore
-    const restore = { streaming: this.preCrash.streaming, scene: this.preCrash.scene };
+    if (firstContact) {
+      // The bridge (re)started. A stream OBS is running is wanted; one that is not running is started
+      // again only if the stack restarting should resume it.
+      if (current?.streaming) this.set({ ...this.wanted(), streaming: true }, now);
+      else if (this.wantedState.streaming && !this.settings.resumeAfterRestart) this.set({ ...this.wanted(), streaming: false }, now);
+      if (this.wantedState.scene === null && current?.scene) this.set({ ...this.wanted(), scene: current.scene }, now);
+    }
     const downMs = now - this.unreachableSince;
-    if (!restore.streaming && restore.scene === null) return [];
-    // The scene being restored is the one wanted until OBS reports another; the stream until it is seen running.
-    this.scene = restore.scene ?? this.scene;
-    this.restoreStreamingUntil = restore.streaming && !this.streaming ? now + this.settings.restoreWindowMs : null;
-    return [{ type: 'restore', ...restore, reason: `OBS back after ${Math.round(downMs / 100) / 10} s` }];
+    const reason = firstContact ? 'bridge started' : `OBS back after ${Math.round(downMs / 100) / 10} s`;
+    return [{ type: 'applyWanted', wanted: this.wanted(), reason }];
   }
 
   tick(now: number): WatchdogAction[] {
+    if (this.reachable && this.stopSeenAt !== null && now - this.stopSeenAt >= this.settings.shutdownWindowMs) {
+      this.stopSeenAt = null;
+      this.set({ ...this.wanted(), streaming: false }, now);
+    }
     const due = this.nextRestartAt();
     if (due === null || now < due) return [];
     this.attempts += 1;
@@ -142,16 +201,16 @@ export class WatchdogPolicy {
       unreachableSince: this.reachable ? null : this.unreachableSince,
       attempts: this.attempts,
       nextRestartAt: this.nextRestartAt(),
-      preCrash: { ...this.preCrash },
+      wanted: this.wanted(),
     };
   }
 }
 
 /**
- * The scene to put back after a restart: a scene picked by hand (not one of the switcher's) is kept,
- * so a restart never takes `Privacy` off the air; otherwise the scene the switcher wants, if it wants one.
+ * The scene to put back: a scene picked by hand (not one of the switcher's) is kept, so a restart never
+ * takes `Privacy` off the air; otherwise the scene the switcher wants, if it wants one.
  */
-export function sceneToRestore(preCrash: string | null, switcherWants: string | null, switcherScenes: readonly string[]): string | null {
-  if (preCrash !== null && !switcherScenes.includes(preCrash)) return preCrash;
-  return switcherWants ?? preCrash;
+export function sceneToRestore(wanted: string | null, switcherWants: string | null, switcherScenes: readonly string[]): string | null {
+  if (wanted !== null && !switcherScenes.includes(wanted)) return wanted;
+  return switcherWants ?? wanted;
 }

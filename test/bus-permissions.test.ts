@@ -1,0 +1,157 @@
+// Each service's NATS user, on a real nats-server with the users compose ships
+// (services/nats/users.conf, generated from packages/shared/src/permissions.ts): what each service
+// does works, and everything outside its allow-lists is refused — forged events, swallowed
+// commands, someone else's replies, the settings bucket deleted.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  BUS_USERS,
+  Bus,
+  type BusUser,
+  composeNatsUsers,
+  connectNats,
+  natsPasswordVariable,
+  SESSIONS_BUCKET,
+  SETTINGS_BUCKET,
+  Setting,
+  silentLogger,
+  switcherMode,
+} from '@irlkit/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validEvents } from '../packages/shared/test/samples.ts';
+import { SessionEpoch } from '../services/dashboard/lib/session-epoch.ts';
+import { startNats, type TestNats, waitFor } from './kit/index.ts';
+
+const usersConf = readFileSync(fileURLToPath(new URL('../services/nats/users.conf', import.meta.url)), 'utf8');
+const passwords = Object.fromEntries(BUS_USERS.map((user) => [user, `${user}-test-password`])) as Record<BusUser, string>;
+
+interface Client {
+  bus: Bus;
+  /** Every permissions violation the server reported to this connection. */
+  violations: string[];
+  close(): Promise<void>;
+}
+
+let nats: TestNats;
+const clients: Client[] = [];
+
+async function connectAs(user: BusUser): Promise<Client> {
+  const nc = await connectNats({ url: nats.url, user, password: passwords[user], name: `${user}-test` }, silentLogger());
+  const violations: string[] = [];
+  void (async () => {
+    for await (const status of nc.status()) {
+      const context = (status as { permissionContext?: { operation: string; subject: string } }).permissionContext;
+      if (status.type === 'error') violations.push(`${String(status.data)} ${context?.operation ?? ''} ${context?.subject ?? ''}`);
+    }
+  })();
+  const client = { bus: new Bus(nc, 'main', silentLogger()), violations, close: () => nc.close() };
+  clients.push(client);
+  return client;
+}
+
+const refusedWith = (client: Client, subject: string) =>
+  waitFor(() => client.violations.find((v) => v.startsWith('PERMISSIONS_VIOLATION') && v.endsWith(` ${subject}`)), `nats-server to refuse ${subject}`, 5000);
+
+beforeAll(async () => {
+  nats = await startNats({
+    user: 'operator',
+    password: passwords.operator,
+    authorization: usersConf,
+    env: Object.fromEntries(BUS_USERS.map((user) => [natsPasswordVariable(user), passwords[user]])),
+  });
+});
+afterAll(async () => {
+  for (const client of clients) await client.close().catch(() => {});
+  await nats?.stop();
+});
+
+describe('NATS users', () => {
+  it('the shipped users.conf is the permissions table', () => {
+    expect(usersConf).toBe(composeNatsUsers());
+  });
+
+  it('let each service do its own work', async () => {
+    const [ingest, bridge, desktop, dashboard, operator] = await Promise.all(
+      (['ingest', 'obs-bridge', 'desktop', 'dashboard', 'operator'] as const).map(connectAs),
+    );
+    const seen: string[] = [];
+    operator.bus.subscribe('ingest.link', () => seen.push('ingest.link'));
+    operator.bus.subscribe('obs.state', () => seen.push('obs.state'));
+    await operator.bus.nc.flush();
+    ingest.bus.publish('ingest.link', { ...validEvents['ingest.link'], ts: Date.now() });
+    bridge.bus.publish('obs.state', { ...validEvents['obs.state'], ts: Date.now() });
+    await waitFor(() => seen.length === 2, 'ingest.link and obs.state to reach the operator');
+    // Commands: the dashboard asks, the bridge answers; the bridge asks, the desktop answers.
+    bridge.bus.serve('stream.start', () => undefined);
+    desktop.bus.serve('obs.restart', () => undefined);
+    await Promise.all([bridge.bus.nc.flush(), desktop.bus.nc.flush()]);
+    expect(await dashboard.bus.request('stream.start', {})).toEqual({ ok: true });
+    expect(await bridge.bus.request('obs.restart', {})).toEqual({ ok: true });
+    expect(await operator.bus.request('stream.start', {})).toEqual({ ok: true });
+    // Key-value: the bridge keeps its settings, the dashboard its session epoch.
+    const mode = await Setting.open(bridge.bus.nc, SETTINGS_BUCKET, 'switcher_main_mode', switcherMode, silentLogger());
+    await mode.put('manual');
+    expect(await mode.get()).toBe('manual');
+    const epoch = await SessionEpoch.open(dashboard.bus.nc, SESSIONS_BUCKET, silentLogger());
+    const moved = await epoch.bump();
+    await waitFor(() => epoch.current() === moved, 'the epoch watch to see the bump');
+    epoch.stop();
+    for (const client of [ingest, bridge, desktop, dashboard, operator]) expect(client.violations).toEqual([]);
+  });
+
+  it('refuse every service outside its list', async () => {
+    const [ingest, bridge, desktop, dashboard, operator] = await Promise.all(
+      (['ingest', 'obs-bridge', 'desktop', 'dashboard', 'operator'] as const).map(connectAs),
+    );
+    const arrived: string[] = [];
+    for (const name of ['ingest.link', 'ingest.stats', 'obs.state', 'switcher.state'] as const) bridge.bus.subscribe(name, () => arrived.push(name));
+    await bridge.bus.nc.flush();
+
+    // The internet-facing dashboard forges the feed's events; the obs container forges ingest's.
+    dashboard.bus.publish('ingest.link', { ...validEvents['ingest.link'], ts: Date.now() });
+    await refusedWith(dashboard, 'irl.main.ingest.link');
+    desktop.bus.publish('ingest.stats', { ...validEvents['ingest.stats'], ts: Date.now() });
+    await refusedWith(desktop, 'irl.main.ingest.stats');
+    operator.bus.publish('obs.state', { ...validEvents['obs.state'], ts: Date.now() });
+    await refusedWith(operator, 'irl.main.obs.state');
+    ingest.bus.publish('switcher.state', { ...validEvents['switcher.state'], ts: Date.now() });
+    await refusedWith(ingest, 'irl.main.switcher.state');
+
+    // Joining a command's queue group to swallow it.
+    let answeredByBridge = 0;
+    bridge.bus.serve('scene.set', () => {
+      answeredByBridge += 1;
+    });
+    await bridge.bus.nc.flush();
+    desktop.bus.serve('scene.set', () => undefined);
+    await refusedWith(desktop, 'irl.main.cmd.scene.set');
+    dashboard.bus.serve('stream.stop', () => undefined);
+    await refusedWith(dashboard, 'irl.main.cmd.stream.stop');
+    for (let i = 0; i < 5; i++) expect(await dashboard.bus.request('scene.set', { scene: 'Live' })).toEqual({ ok: true });
+    expect(answeredByBridge).toBe(5);
+
+    // Reading someone else's replies, or every command.
+    ingest.bus.nc.subscribe('_INBOX_dashboard.>');
+    await refusedWith(ingest, '_INBOX_dashboard.>');
+    dashboard.bus.nc.subscribe('irl.main.cmd.>');
+    await refusedWith(dashboard, 'irl.main.cmd.>');
+
+    // Deleting or overwriting the bridge's settings.
+    const mode = await Setting.open(bridge.bus.nc, SETTINGS_BUCKET, 'switcher_main_mode', switcherMode, silentLogger());
+    await mode.put('auto');
+    const jsm = await bridge.bus.nc.jetstreamManager();
+    await expect(dashboard.bus.nc.request(`$JS.API.STREAM.DELETE.KV_${SETTINGS_BUCKET}`, undefined, { timeout: 2000 })).rejects.toThrow();
+    await refusedWith(dashboard, `$JS.API.STREAM.DELETE.KV_${SETTINGS_BUCKET}`);
+    dashboard.bus.nc.publish(`$KV.${SETTINGS_BUCKET}.switcher_main_mode`, new TextEncoder().encode('"manual"'));
+    await refusedWith(dashboard, `$KV.${SETTINGS_BUCKET}.switcher_main_mode`);
+    await expect(desktop.bus.nc.request(`$JS.API.STREAM.PURGE.KV_${SETTINGS_BUCKET}`, undefined, { timeout: 2000 })).rejects.toThrow();
+    expect((await jsm.streams.info(`KV_${SETTINGS_BUCKET}`)).state.messages).toBeGreaterThan(0);
+    expect(await mode.get()).toBe('auto');
+    // Even the bridge may not delete its own bucket.
+    await expect(bridge.bus.nc.request(`$JS.API.STREAM.DELETE.KV_${SETTINGS_BUCKET}`, undefined, { timeout: 2000 })).rejects.toThrow();
+
+    await bridge.bus.nc.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(arrived).toEqual([]);
+  });
+});
