@@ -57,7 +57,6 @@ export function srtAckNumber(datagram: Uint8Array): number {
     : (((datagram[4] as number) << 24) | ((datagram[5] as number) << 16) | ((datagram[6] as number) << 8) | (datagram[7] as number)) >>> 0;
 }
 
-<<<<<<< ours
 /** The destination socket id (header bytes 12–15): on a listener's reply, the sender's SRT socket id. */
 export function srtDestinationSocketId(datagram: Uint8Array): number {
   if (datagram.length < SRT_HEADER_BYTES) return 0;
@@ -73,7 +72,8 @@ export function srtShutdownPacket(destinationSocketId: number): Buffer {
   packet.writeUInt16BE(SRT_CONTROL.shutdown, 0);
   packet.writeUInt32BE(destinationSocketId >>> 0, 12);
   return packet;
-=======
+}
+
 /** Handshake type of the caller's second handshake, the one carrying the stream id (SRT RFC draft, §3.2.1). */
 const HS_CONCLUSION = 0xffffffff;
 /** Handshake extension holding the stream id (SRT_CMD_SID). */
@@ -110,5 +110,4 @@ export function handshakeStreamId(datagram: Uint8Array): string | undefined {
     at = end;
   }
   return '';
->>>>>>> theirs
 }
