@@ -13,7 +13,7 @@ import {
   natsPasswordVariable,
   SESSIONS_BUCKET,
   SETTINGS_BUCKET,
-  Setting,
+  SettingsBucket,
   silentLogger,
   switcherMode,
 } from '@irlkit/shared';
@@ -89,9 +89,12 @@ describe('NATS users', () => {
     expect(await bridge.bus.request('obs.restart', {})).toEqual({ ok: true });
     expect(await operator.bus.request('stream.start', {})).toEqual({ ok: true });
     // Key-value: the bridge keeps its settings, the dashboard its session epoch.
-    const mode = await Setting.open(bridge.bus.nc, SETTINGS_BUCKET, 'switcher_main_mode', switcherMode, silentLogger());
+    const settings = new SettingsBucket(bridge.bus.nc, SETTINGS_BUCKET, silentLogger());
+    expect(await settings.open()).toBe(true);
+    const mode = settings.setting('switcher_main_mode', switcherMode);
     await mode.put('manual');
     expect(await mode.get()).toBe('manual');
+    settings.close();
     const epoch = await SessionEpoch.open(dashboard.bus.nc, SESSIONS_BUCKET, silentLogger());
     const moved = await epoch.bump();
     await waitFor(() => epoch.current() === moved, 'the epoch watch to see the bump');
@@ -137,7 +140,9 @@ describe('NATS users', () => {
     await refusedWith(dashboard, 'irl.main.cmd.>');
 
     // Deleting or overwriting the bridge's settings.
-    const mode = await Setting.open(bridge.bus.nc, SETTINGS_BUCKET, 'switcher_main_mode', switcherMode, silentLogger());
+    const settings = new SettingsBucket(bridge.bus.nc, SETTINGS_BUCKET, silentLogger());
+    expect(await settings.open()).toBe(true);
+    const mode = settings.setting('switcher_main_mode', switcherMode);
     await mode.put('auto');
     const jsm = await bridge.bus.nc.jetstreamManager();
     await expect(dashboard.bus.nc.request(`$JS.API.STREAM.DELETE.KV_${SETTINGS_BUCKET}`, undefined, { timeout: 2000 })).rejects.toThrow();
@@ -147,6 +152,7 @@ describe('NATS users', () => {
     await expect(desktop.bus.nc.request(`$JS.API.STREAM.PURGE.KV_${SETTINGS_BUCKET}`, undefined, { timeout: 2000 })).rejects.toThrow();
     expect((await jsm.streams.info(`KV_${SETTINGS_BUCKET}`)).state.messages).toBeGreaterThan(0);
     expect(await mode.get()).toBe('auto');
+    settings.close();
     // Even the bridge may not delete its own bucket.
     await expect(bridge.bus.nc.request(`$JS.API.STREAM.DELETE.KV_${SETTINGS_BUCKET}`, undefined, { timeout: 2000 })).rejects.toThrow();
 

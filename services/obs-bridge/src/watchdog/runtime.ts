@@ -3,6 +3,7 @@
 // or natively the desktop service's obs.restart command), and makes OBS match the wanted state
 // whenever it answers and differs.
 import { type Bus, type Logger, publishChildEvent, type Timeline, type WantedObsState } from '@irlkit/shared';
+import { sceneNameFrom } from '../obs/replies.ts';
 import type { ObsContainer } from './docker.ts';
 import { DEFAULT_WATCHDOG_SETTINGS, sceneToRestore, type WantedChange, type WatchdogAction, WatchdogPolicy, type WatchdogSettings } from './policy.ts';
 
@@ -76,7 +77,10 @@ export class ObsWatchdog {
     this.cleanups.push(
       obs.onReachable((reachable) => this.apply(this.policy.observeReachable(reachable, Date.now(), current()))),
       obs.onStreaming((streaming) => this.apply(void this.policy.observeStreaming(streaming, Date.now()))),
-      obs.onProgramScene((scene) => this.apply(void this.policy.observeProgramScene(scene, Date.now()))),
+      // A scene name the contract cannot carry (made on the desktop) cannot be kept as the wanted scene.
+      obs.onProgramScene((scene) => {
+        if (sceneNameFrom(scene) !== null) this.apply(void this.policy.observeProgramScene(scene, Date.now()));
+      }),
       obs.onMute((input, muted) => this.apply(void this.policy.observeMute(input, muted, Date.now()))),
       obs.onHung(({ silentMs }) => {
         publishChildEvent(
