@@ -69,7 +69,7 @@ it('./irlkit up --demo starts, prints where things are, carries the demo feed, a
   try {
     await waitFor(() => out.includes('irlkit is running'), 'the runner to print that it is running', 60_000);
     const secrets = readFileSync(join(stateDir, 'secrets.env'), 'utf8');
-    const password = /DASHBOARD_PASSWORD=(\S+)/.exec(secrets)?.[1];
+    const password = /^DASHBOARD_PASSWORD=(\S+)/m.exec(secrets)?.[1];
     expect(password).toBeTruthy();
     expect(out).toContain(`Dashboard  http://127.0.0.1:${ports.DASHBOARD_PORT}   password: ${password}`);
     expect(out).toContain(`srt://127.0.0.1:${ports.SRT_PORT}`);
@@ -104,7 +104,7 @@ it('./irlkit up --demo starts, prints where things are, carries the demo feed, a
     expect(login.status).toBe(200);
 
     // The browser desktop: xpra's HTML5 client with the printed password shows OBS's window.
-    const desktopPassword = /DESKTOP_PASSWORD=(\S+)/.exec(secrets)?.[1] as string;
+    const desktopPassword = /^DESKTOP_PASSWORD=(\S+)/m.exec(secrets)?.[1] as string;
     expect(out).toContain(`Desktop    http://127.0.0.1:${ports.DESKTOP_PORT}   password: ${desktopPassword}`);
     const browser = await launchChromium();
     try {

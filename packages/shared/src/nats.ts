@@ -161,10 +161,17 @@ export class Bus {
     const deadline = Date.now() + timeoutMs;
     // A round trip first: on a connection that is (re)connecting, a request sent at once can go out
     // before the reply subscription is back and its answer is lost (seen right after nats-server restarts).
-    try {
-      await within(this.nc.flush(), timeoutMs, 'nats-server');
-    } catch {
-      return { ok: false, error: `${verb} not sent: NATS not connected within ${timeoutMs} ms` };
+    // A flush issued just before the client notices the server went away is rejected at once: ask again.
+    for (;;) {
+      try {
+        await within(this.nc.flush(), Math.max(1, deadline - Date.now()), 'nats-server');
+        break;
+      } catch {
+        if (this.nc.isClosed() || Date.now() + NO_RESPONDERS_RETRY_MS >= deadline) {
+          return { ok: false, error: `${verb} not sent: NATS not connected within ${timeoutMs} ms` };
+        }
+        await new Promise((r) => setTimeout(r, NO_RESPONDERS_RETRY_MS));
+      }
     }
     let reply: Msg;
     for (;;) {
