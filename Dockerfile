@@ -156,8 +156,8 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
 ENTRYPOINT ["/usr/local/bin/xpra-entrypoint"]
 
 # ── nats ──────────────────────────────────────────────────────────────────────────────────────────
-# nats-server from Debian with JetStream (settings survive restarts on the data volume) and one user
-# whose password comes from the environment. Runs as the package's `nats` user.
+# nats-server from Debian with JetStream (settings survive restarts on the data volume) and one user per
+# service (users.conf), each password from the environment. Runs as the package's `nats` user.
 FROM debian:bookworm-slim AS nats
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nats-server curl >/dev/null \

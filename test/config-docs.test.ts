@@ -136,3 +136,11 @@ describe('README configuration tables', () => {
     expect(wrong).toEqual([]);
   });
 });
+
+describe('the docs', () => {
+  it('carry no merge-conflict markers', () => {
+    const files = ['README.md', ...['BENCHMARKS.md', 'RELIABILITY.md', 'SECURITY.md', 'srtla.md'].map((f) => `docs/${f}`)];
+    const marked = files.filter((f) => /^(<{7}|={7}|>{7})( |$)/m.test(readFileSync(new URL(`../${f}`, import.meta.url), 'utf8')));
+    expect(marked, 'files with <<<<<<< / ======= / >>>>>>> lines left by a merge').toEqual([]);
+  });
+});

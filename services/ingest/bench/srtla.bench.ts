@@ -82,8 +82,18 @@ if (process.env.SRTLA_BENCH_ROLE === 'receiver') {
   process.send?.({ ready: receiver.boundPort, grantedBufferBytes: receiver.grantedBufferBytes });
 } else if (process.env.SRTLA_BENCH_ROLE === 'sink') {
   // The stand-in for srt-live-transmit: counts packets and how long they took since the sender sent them
-  // (process.hrtime is CLOCK_MONOTONIC, the same clock in every process).
+  // (process.hrtime is CLOCK_MONOTONIC, the same clock in every process), and ACKs every sender every
+  // 10 ms as an accepted SRT connection does (SRT's full ACK period): the receiver drops a group whose
+  // traffic never draws an ACK, NAK or keepalive after 6 s (a squatter), and routes each ACK to every link.
   const sink: Socket = createSocket('udp4');
+  const senders = new Map<string, { address: string; port: number }>();
+  const ack = Buffer.alloc(44);
+  ack.writeUInt16BE(0x8002, 0); // SRT control: ACK
+  let ackNumber = 0;
+  const acking = setInterval(() => {
+    ack.writeUInt32BE(++ackNumber, 4);
+    for (const { address, port } of senders.values()) sink.send(ack, port, address);
+  }, 10);
   await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', () => resolve()));
   try {
     sink.setRecvBufferSize(32 * 1024 * 1024);
@@ -92,8 +102,10 @@ if (process.env.SRTLA_BENCH_ROLE === 'receiver') {
   }
   const delays = new Float64Array(8_000_000);
   let received = 0;
-  sink.on('message', (msg) => {
+  sink.on('message', (msg, rinfo) => {
     if (msg.length !== PACKET_BYTES) return;
+    const from = `${rinfo.address}:${rinfo.port}`;
+    if (!senders.has(from)) senders.set(from, { address: rinfo.address, port: rinfo.port });
     if (received < delays.length) delays[received] = Number(process.hrtime.bigint() - msg.readBigUInt64BE(16)) / 1e6;
     received += 1;
   });
@@ -103,7 +115,10 @@ if (process.env.SRTLA_BENCH_ROLE === 'receiver') {
       process.send?.({ received, p50Ms: percentile(taken, 50), p99Ms: percentile(taken, 99), maxMs: taken.reduce((a, b) => Math.max(a, b), 0) });
       received = 0;
     }
-    if (message.ask === 'stop') sink.close(() => process.exit(0));
+    if (message.ask === 'stop') {
+      clearInterval(acking);
+      sink.close(() => process.exit(0));
+    }
   });
   process.send?.({ ready: sink.address().port });
 } else {
@@ -213,7 +228,8 @@ async function runBenchmark(): Promise<void> {
   const at50 = steps.find((s) => s.targetMbps === 50);
   const body = `
 ${LINKS} links (127.0.0.2–5, registered with REG1/REG2 like BELABOX) → irlkit's SRTLA receiver (its own Node
-process) → a UDP sink standing in for srt-live-transmit (a third process), inside a private network namespace. SRT data
+process) → a UDP sink standing in for srt-live-transmit (a third process; it ACKs each sender every 10 ms like an
+accepted SRT connection, and the receiver sends every ACK to all ${LINKS} links), inside a private network namespace. SRT data
 packets of ${PACKET_BYTES} bytes, round-robin over the links, paced by a 1 ms timer for ${seconds} s per rate; the delay is from the
 sender's send() to the sink's receive (process.hrtime, one monotonic clock), so it includes two kernel
 hops and the scheduling of three processes on a 2-core machine shared with other work. CPU is the receiver process's user+system time over the step, in % of

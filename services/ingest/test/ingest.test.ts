@@ -243,6 +243,9 @@ describe('ingest', () => {
     expect(() => ingestConfig.load({ envFile: false, source: { SRT_PORT: '70000' } })).toThrow(/SRT_PORT/);
     expect(() => ingestConfig.load({ envFile: false, source: { SRT_PASSPHRASE: 'short' } })).toThrow(/SRT_PASSPHRASE: must be 10 to 79/);
     expect(() => ingestConfig.load({ envFile: false, source: { SRT_PASSPHRASE: 'salt&pepper-secret' } })).toThrow(/SRT_PASSPHRASE: must not contain '&'/);
+    expect(() => ingestConfig.load({ envFile: false, source: { SRT_PASSPHRASE: 'line\nbreak-secret' } })).toThrow(
+      /SRT_PASSPHRASE: must not contain control characters/,
+    );
     expect(() => ingestConfig.load({ envFile: false, source: { NODE_ENV: 'production' } })).toThrow(/SRT_PASSPHRASE: must be set in production/);
     const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
     const run = spawnSync('npx', ['tsx', main], { env: { ...process.env, SRT_PORT: 'abc', IRL_ENV_FILE: '/nonexistent' }, encoding: 'utf8' });

@@ -100,7 +100,7 @@ describe('switcher end to end', () => {
       await new Promise((r) => setTimeout(r, 3000));
       expect(stack.bridge.obs.programScene()).toBe('Offline');
       await observer.request('switcher.mode', { mode: 'auto' });
-      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live once back in auto', 15_000);
+      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live once back in auto', 30_000);
     } finally {
       await feed.stop();
     }
