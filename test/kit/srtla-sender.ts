@@ -9,6 +9,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { freeUdpPort } from './ports.ts';
 
 const T = { keepalive: 0x9000, ack: 0x9100, reg1: 0x9200, reg2: 0x9201, reg3: 0x9202, regErr: 0x9210, regNgp: 0x9211 };
+/** SRT's shutdown control packet type. */
+const SRT_SHUTDOWN = 0x8005;
 const type = (b: Buffer) => (b.length >= 2 ? b.readUInt16BE(0) : -1);
 const withId = (t: number, id: Buffer) => {
   const b = Buffer.alloc(258);
@@ -61,8 +63,10 @@ export interface SrtlaSender {
   restore(index: number): void;
   /** Loses this fraction of the link's datagrams both ways, silently (1 = a dead SIM the sender must notice). */
   setLoss(index: number, rate: number): void;
-  /** SRT packets from the receiver handed to ffmpeg, by SRT control type (e.g. 0x8003 NAK). */
+  /** SRT packets from the receiver for ffmpeg, by SRT control type (e.g. 0x8003 NAK), whether handed on or not. */
   srtRepliesByType: Map<number, number>;
+  /** Drops the receiver's SRT shutdowns before ffmpeg sees them: a sender the shutdown never reached. */
+  missShutdowns(miss: boolean): void;
   /** Moves a link to a new local port, as a NAT re-binding it would; it registers again from there. */
   rebind(index: number): Promise<void>;
   stop(): Promise<void>;
@@ -84,6 +88,7 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
   const pad = (b: Buffer) => (options.padTo && b.length < options.padTo ? Buffer.concat([b, Buffer.alloc(options.padTo - b.length)]) : b);
   const lost = (link: SenderLink) => link.lossRate > 0 && Math.random() < link.lossRate;
   const srtRepliesByType = new Map<number, number>();
+  let shutdownsMissed = false;
   const sendOn = (link: SenderLink, data: Buffer) => {
     if (!link.cut && !stopped && !lost(link)) link.socket.send(data, receiver.port, receiver.host);
   };
@@ -126,7 +131,7 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
       link.ackedSeqs += 10;
     } else if (ffmpeg) {
       if (msg.length >= 16 && (msg[0] as number) & 0x80) srtRepliesByType.set(t, (srtRepliesByType.get(t) ?? 0) + 1);
-      local.send(msg, ffmpeg.port, ffmpeg.address);
+      if (!(shutdownsMissed && t === SRT_SHUTDOWN)) local.send(msg, ffmpeg.port, ffmpeg.address);
     }
   };
 
@@ -205,6 +210,9 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
       at(i).lossRate = rate;
     },
     srtRepliesByType,
+    missShutdowns: (miss) => {
+      shutdownsMissed = miss;
+    },
     restore: (i) => {
       const link = at(i);
       link.cut = false;

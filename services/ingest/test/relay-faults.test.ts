@@ -58,6 +58,7 @@ async function startIngest(bonded: boolean) {
     app,
     observer,
     reader,
+    feed,
     stop: async () => {
       await feed.stop();
       await sender?.stop();
@@ -76,7 +77,7 @@ async function picture(reader: ReturnType<typeof startSrtReader>, more: number, 
 }
 
 describe('srt-live-transmit faults under a live feed', () => {
-  it('a hung (SIGSTOPped) srt-live-transmit is killed and restarted with an event naming the cause; the feed is back within 6 s', async () => {
+  it('a hung (SIGSTOPped) srt-live-transmit is killed and restarted with an event naming the cause; the feed comes back', async () => {
     const ingest = await startIngest(false);
     const pid = ingest.app.transmit.pid as number;
     try {
@@ -95,11 +96,12 @@ describe('srt-live-transmit faults under a live feed', () => {
       const hang = await unhealthy.next;
       expect(hang.detail).toMatch(/no answer or statistics/);
       expect(hang.pid).toBe(pid);
-      expect(hang.receivedAt - stoppedAt).toBeLessThan(3000);
+      // Generous for a loaded 2-core machine (INGEST_RELAY_HUNG_MS is 1.5 s); before the fix it never came.
+      expect(hang.receivedAt - stoppedAt).toBeLessThan(5000);
       const connected = await back.next;
       console.log(`hang reported ${hang.receivedAt - stoppedAt} ms, feed back ${connected.receivedAt - stoppedAt} ms after SIGSTOP`);
       expect(ingest.app.transmit.pid).not.toBe(pid);
-      expect(connected.receivedAt - stoppedAt).toBeLessThan(6000);
+      expect(connected.receivedAt - stoppedAt).toBeLessThan(15_000);
       await picture(ingest.reader, 10, 'a moving picture after the restart', 10_000);
     } finally {
       try {
@@ -112,23 +114,28 @@ describe('srt-live-transmit faults under a live feed', () => {
   });
 
   for (const bonded of [false, true]) {
-    it(`after a kill -9 of srt-live-transmit the ${bonded ? 'bonded (SRTLA)' : 'plain SRT'} sender is told at once and reconnects within 4 s`, async () => {
+    it(`after a kill -9 of srt-live-transmit the ${bonded ? 'bonded (SRTLA)' : 'plain SRT'} sender is told at once and reconnects`, async () => {
       const ingest = await startIngest(bonded);
       try {
         await nextEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
         await picture(ingest.reader, 30, 'a moving picture before the fault');
         const back = await armEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the sender to reconnect', 20_000);
         const disconnected = await armEvent(ingest.observer, 'ingest.link', (e) => e.event === 'disconnected', 'the feed to drop', 10_000);
+        const session = ingest.feed.current();
         process.kill(ingest.app.transmit.pid as number, 'SIGKILL');
         const killedAt = Date.now();
+        await session.exited;
+        const endedAt = Date.now();
         const connected = await back.next;
         // A bonded session is one sender whichever link spoke last: the timeline names its group.
         const peer = bonded ? /^SRTLA group [0-9a-f]{8}$/ : /^127\.0\.0\.1:\d+$/;
         expect((await disconnected.next).peer).toMatch(peer);
         expect(connected.peer).toMatch(peer);
-        console.log(`${bonded ? 'bonded' : 'plain'}: reconnected ${connected.receivedAt - killedAt} ms after kill -9`);
-        // Without being told, the sender waits for its 5 s peer-idle timeout first.
-        expect(connected.receivedAt - killedAt).toBeLessThan(4000);
+        console.log(`${bonded ? 'bonded' : 'plain'}: sender's session ended ${endedAt - killedAt} ms, reconnected ${connected.receivedAt - killedAt} ms after kill -9`);
+        // Told, the sender ends its session at once; untold, it waits for its 5 s peer-idle timeout first.
+        expect(endedAt - killedAt).toBeLessThan(3000);
+        // The rest is the sender starting over (a new ffmpeg here): generous for a loaded machine.
+        expect(connected.receivedAt - killedAt).toBeLessThan(15_000);
       } finally {
         await ingest.stop();
       }

@@ -84,18 +84,26 @@ async function bondedIngest(streamId: string) {
   };
 }
 
-it('keeps the group when srt-live-transmit restarts: traffic resumes without registering again', async () => {
+it('keeps the group when srt-live-transmit restarts: the sender is told at once, and traffic resumes without registering again', async () => {
   const run = await bondedIngest('restart');
   try {
     await nextEvent(run.observer, 'ingest.link', (e) => e.event === 'connected', 'the bonded feed to connect', 20_000);
     const log = collectEvents(run.observer, 'log');
+    // The sender hears the SRT shutdown ingest sends over its links and reconnects through the same group.
     process.kill(run.app.transmit.pid as number, 'SIGKILL');
     await nextEvent(run.observer, 'ingest.link', (e) => e.event === 'connected', 'the feed back through the restarted listener', 30_000);
-    await nextEvent(run.observer, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 500, 'stats after the restart', 10_000);
+    expect(run.sender.srtRepliesByType.get(0x8005)).toBeGreaterThan(0);
+    // A sender the shutdown never reached keeps sending into the restarting listener: refused packets
+    // are counted, not fatal, and it comes back through the same group after its own idle timeout.
+    run.sender.missShutdowns(true);
+    const refusedBefore = run.app.srtla?.stats().drops.listener_refused ?? 0;
+    process.kill(run.app.transmit.pid as number, 'SIGKILL');
+    await nextEvent(run.observer, 'ingest.link', (e) => e.event === 'connected', 'the deaf sender back through the restarted listener', 30_000);
+    await nextEvent(run.observer, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 500, 'stats after the restarts', 10_000);
     log.stop();
+    expect(run.app.srtla?.stats().drops.listener_refused).toBeGreaterThan(refusedBefore);
     expect(run.sender.links.every((l) => l.registered)).toBe(true);
     expect(log.items.some((e) => /Bonded link .* (joined|left)/.test(e.message))).toBe(false);
-    expect(run.app.srtla?.stats().drops.listener_refused).toBeGreaterThan(0); // seen and counted, not fatal
     const table = await nextEvent(run.observer, 'ingest.srtla', (t) => t.groups === 1, 'the link table');
     expect(table.links).toHaveLength(2);
   } finally {
