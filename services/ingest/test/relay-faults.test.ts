@@ -131,7 +131,9 @@ describe('srt-live-transmit faults under a live feed', () => {
         const peer = bonded ? /^SRTLA group [0-9a-f]{8}$/ : /^127\.0\.0\.1:\d+$/;
         expect((await disconnected.next).peer).toMatch(peer);
         expect(connected.peer).toMatch(peer);
-        console.log(`${bonded ? 'bonded' : 'plain'}: sender's session ended ${endedAt - killedAt} ms, reconnected ${connected.receivedAt - killedAt} ms after kill -9`);
+        console.log(
+          `${bonded ? 'bonded' : 'plain'}: sender's session ended ${endedAt - killedAt} ms, reconnected ${connected.receivedAt - killedAt} ms after kill -9`,
+        );
         // Told, the sender ends its session at once; untold, it waits for its 5 s peer-idle timeout first.
         expect(endedAt - killedAt).toBeLessThan(3000);
         // The rest is the sender starting over (a new ffmpeg here): generous for a loaded machine.
