@@ -2,7 +2,7 @@
 // reads is documented, every documented variable is read, each default is the schema's, and a variable
 // shown as "generated" is one the schema marks as a secret. The switcher's table matches its defaults.
 import { readFileSync } from 'node:fs';
-import { commonEnv, isSecret, variableDefault } from '@irlkit/shared';
+import { commonEnv, DEFAULT_SWITCHER_CONFIG, isSecret, variableDefault } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { runnerEnv, runnerSecretsEnv } from '../scripts/runner-config.ts';
@@ -11,7 +11,6 @@ import { dashboardEnv } from '../services/dashboard/lib/config.ts';
 import { desktopEnv } from '../services/desktop/src/config.ts';
 import { ingestEnv } from '../services/ingest/src/config.ts';
 import { bridgeEnv } from '../services/obs-bridge/src/config.ts';
-import { DEFAULT_SWITCHER_CONFIG } from '../services/obs-bridge/src/switcher/defaults.ts';
 
 const schemas: Record<string, Record<string, z.ZodType>> = {
   common: commonEnv,

@@ -5,6 +5,7 @@ export * from './log.ts';
 export * from './nats.ts';
 export * from './permissions.ts';
 export * from './schemas/index.ts';
+export * from './secret.ts';
 export * from './service.ts';
 export * from './subjects.ts';
 export * from './supervise.ts';

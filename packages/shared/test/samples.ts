@@ -1,22 +1,8 @@
 // One valid sample of every event payload.
-import type { EventName, EventPayload, SwitcherConfig } from '../src/index.ts';
+import { DEFAULT_SWITCHER_CONFIG, type EventName, type EventPayload, type SwitcherConfig } from '../src/index.ts';
 
-export const defaultSwitcherConfig: SwitcherConfig = {
-  lowEnterKbps: 800,
-  lowLeaveKbps: 1500,
-  rttEnterMs: 2000,
-  rttLeaveMs: 1000,
-  lowWindowMs: 2000,
-  recoverHoldMs: 5000,
-  offlineRecoverHoldMs: 300,
-  resumeHoldMs: 4000,
-  flapWindowMs: 120_000,
-  maxRecoverHoldMs: 30_000,
-  scenes: { live: 'Live', low: 'Low', offline: 'Offline' },
-  mediaInput: 'SRT feed',
-  onlyWhileStreaming: false,
-  stopAfterOfflineMin: 0,
-};
+/** The real defaults, so samples never drift from what the switcher runs with. */
+export const defaultSwitcherConfig: SwitcherConfig = DEFAULT_SWITCHER_CONFIG;
 const ts = 1_764_000_000_000;
 const counters = { received: 10, lost: 0, dropped: 0, retransmitted: 1 };
 

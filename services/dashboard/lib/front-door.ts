@@ -4,12 +4,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
 import type { Logger } from '@irlkit/shared';
+import { sameSecret } from '@irlkit/shared/secret';
 import { z } from 'zod';
 import { currentEpoch } from './bus';
 import { CLIENT_ADDRESS_HEADER, clientAddress, rateLimitKey } from './client-address';
 import type { DashboardConfig } from './config';
 import type { LoginGate } from './login-gate';
-import { issueSessionToken, SESSION_COOKIE, sameSecret } from './session-token';
+import { issueSessionToken, SESSION_COOKIE } from './session-token';
 
 /** A login body is a password of at most 512 characters in JSON; anything larger is not a login. */
 export const LOGIN_BODY_LIMIT_BYTES = 4096;

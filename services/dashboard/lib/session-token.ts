@@ -1,7 +1,8 @@
 // Session tokens, pure (no Next, no I/O): `<expiresAt>.<epoch>.<nonce>.<signature>`. The signing key
 // is derived from the session secret AND the password, so changing the password ends every session;
 // the epoch (kept in NATS KV) ends them all at once when someone logs out everywhere.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { sameSecret } from '@irlkit/shared/secret';
 
 export const SESSION_COOKIE = 'irlkit_session';
 
@@ -16,11 +17,6 @@ function signingKey(keys: SessionKeys): Buffer {
 
 function sign(payload: string, keys: SessionKeys): string {
   return createHmac('sha256', signingKey(keys)).update(payload).digest('base64url');
-}
-
-/** Constant-time comparison of two strings of any length. */
-export function sameSecret(a: string, b: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
 export function issueSessionToken(keys: SessionKeys, epoch: number, expiresAt: number): string {

@@ -1,18 +1,13 @@
 // GET /stats/<key> on the dashboard's port: the feed's statistics for NOALBS and SRT stats monitors, in
 // OpenIRL's shape, or SRT Live Server's with `?legacy=1` (lib/publisher-stats.ts). Guarded by its own key,
 // not the login: tools poll it once a second and cannot log in.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@irlkit/shared';
+import { sameSecret } from '@irlkit/shared/secret';
 import { CLIENT_ADDRESS_HEADER } from './client-address';
 import { openIrlStats, type PublisherView, srtLiveServerStats } from './publisher-stats';
 
 const PATH = /^\/stats\/([^/?#]*)(?:\?(.*))?$/;
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-function sameKey(given: string, configured: string): boolean {
-  return timingSafeEqual(digest(given), digest(configured));
-}
 
 function send(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
@@ -46,7 +41,7 @@ export async function serveStats(
   } catch {
     key = '';
   }
-  if (!sameKey(key, statsKey)) {
+  if (!sameSecret(key, statsKey)) {
     log.warn({ client: request.headers[CLIENT_ADDRESS_HEADER] }, 'stats endpoint: wrong key');
     send(response, 403, { status: 'error', message: 'Invalid stats key' });
     return true;

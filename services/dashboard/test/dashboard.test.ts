@@ -210,6 +210,32 @@ describe('dashboard', () => {
     }
   });
 
+  it('checks the switcher settings with the shared schema before sending: a bad field is named, a good form is sent', async () => {
+    const page = await loggedInPage();
+    publishAll();
+    await page.getByTestId('settings').waitFor();
+    const seen: unknown[] = [];
+    const unsubscribe = bus.serve('switcher.config', (patch) => {
+      seen.push(patch);
+      return undefined;
+    });
+    await bus.nc.flush();
+    try {
+      await page.getByTestId('setting-lowEnterKbps').fill('lots');
+      await page.getByTestId('save-settings').click();
+      await expect.poll(() => page.getByTestId('settings-problem').textContent()).toMatch(/^Low below \(kbit\/s\): /);
+      await page.getByTestId('setting-lowEnterKbps').fill('700');
+      await page.getByTestId('save-settings').click();
+      await expect.poll(() => page.getByTestId('reply').textContent()).toBe('save settings: done');
+      expect(await page.getByTestId('settings-problem').count()).toBe(0);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ lowEnterKbps: 700, lowLeaveKbps: validEvents['switcher.state'].thresholds.lowLeaveKbps });
+    } finally {
+      unsubscribe();
+      await page.context().close();
+    }
+  });
+
   it('looks right on a phone (390×844) and a laptop (1440×900)', async () => {
     for (const [width, height] of [
       [390, 844],

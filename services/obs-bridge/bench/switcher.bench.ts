@@ -1,9 +1,10 @@
 // The switcher on real components (ffmpeg → ingest → OBS under Xvfb): failover and recovery times,
 // switches on a flapping link and on a bitrate around the low threshold; the same recorded traces
 // replayed through a NOALBS reference for a side-by-side table. Writes docs/BENCHMARKS.md.
+
+import { DEFAULT_SWITCHER_CONFIG } from '@irlkit/shared';
 import { grayRaster, nextEvent, pixelDifference, startReconnectingFeed, startSrtFeed, startStack, startUdpLink, waitFor } from '@irlkit/test-kit';
 import { summarize, writeBenchSection } from '../../../test/bench/report.ts';
-import { DEFAULT_SWITCHER_CONFIG } from '../src/switcher/defaults.ts';
 import { delaysAfter, frozenOnAirMs, replayIrlkit, replayNoalbs, type Switch, type TraceEvent } from './replay.ts';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 20);

@@ -1,11 +1,10 @@
 // obs-bridge: the obs-websocket connection, OBS mirrored onto NATS, commands, the switcher, the HTTP API.
-import { type Bus, type Logger, publishChildEvent, SettingsBucket, startHeartbeat, timeline, wantedObsState } from '@irlkit/shared';
+import { type Bus, DEFAULT_SWITCHER_CONFIG, type Logger, publishChildEvent, SettingsBucket, startHeartbeat, timeline, wantedObsState } from '@irlkit/shared';
 import { serveObsCommands } from './commands.ts';
 import type { BridgeConfig } from './config.ts';
 import { buildHttp } from './http/server.ts';
 import { ObsClient } from './obs/client.ts';
 import { ObsMirror } from './obs/state.ts';
-import { DEFAULT_SWITCHER_CONFIG } from './switcher/defaults.ts';
 import { Switcher } from './switcher/runtime.ts';
 import { ObsContainer } from './watchdog/docker.ts';
 import { ObsWatchdog } from './watchdog/runtime.ts';

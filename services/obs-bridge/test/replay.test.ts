@@ -1,7 +1,8 @@
 // The NOALBS reference and the replay harness behave as documented on synthetic traces.
+
+import { DEFAULT_SWITCHER_CONFIG } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
 import { delaysAfter, replayIrlkit, replayNoalbs, type TraceEvent } from '../bench/replay.ts';
-import { DEFAULT_SWITCHER_CONFIG } from '../src/switcher/defaults.ts';
 
 function statsEvery250(from: number, to: number, kbps: number, connected = true): TraceEvent[] {
   const out: TraceEvent[] = [];

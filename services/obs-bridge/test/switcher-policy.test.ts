@@ -1,7 +1,7 @@
 // The switcher policy on a fake clock: every transition, hysteresis, hold times, manual scenes and mode.
 import type { SwitcherConfig } from '@irlkit/shared';
+import { DEFAULT_SWITCHER_CONFIG } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SWITCHER_CONFIG } from '../src/switcher/defaults.ts';
 import { type SwitcherAction, SwitcherPolicy } from '../src/switcher/policy.ts';
 
 function setup(overrides: Partial<SwitcherConfig> = {}) {

@@ -47,6 +47,24 @@ export const switcherConfig = z
   });
 export type SwitcherConfig = z.infer<typeof switcherConfig>;
 
+/** The switcher's defaults (README "obs-bridge and the switcher" explains each number; a test holds the two together). */
+export const DEFAULT_SWITCHER_CONFIG: SwitcherConfig = {
+  lowEnterKbps: 800,
+  lowLeaveKbps: 1500,
+  rttEnterMs: 1500,
+  rttLeaveMs: 800,
+  lowWindowMs: 2000,
+  recoverHoldMs: 5000,
+  offlineRecoverHoldMs: 200,
+  resumeHoldMs: 4000,
+  flapWindowMs: 120_000,
+  maxRecoverHoldMs: 30_000,
+  scenes: { live: 'Live', low: 'Low', offline: 'Offline' },
+  mediaInput: 'SRT feed',
+  onlyWhileStreaming: false,
+  stopAfterOfflineMin: 0,
+};
+
 export const switcherState = z.strictObject({
   ts: timestampMs,
   mode: switcherMode,

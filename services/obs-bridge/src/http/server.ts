@@ -1,9 +1,8 @@
 // The bridge's internal HTTP API: health, Prometheus metrics, and every command as REST with a
 // bearer token. Validation, types and OpenAPI come from the shared zod schemas.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { type Bus, COMMAND_VERBS, type CommandVerb, commandSchemas, type SettingsBucket } from '@irlkit/shared';
+import { type Bus, COMMAND_VERBS, type CommandVerb, commandSchemas, type SettingsBucket, sameSecret } from '@irlkit/shared';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -19,12 +18,6 @@ export interface HttpDeps {
   switcher: Switcher;
   settings: SettingsBucket;
   apiToken: string;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
 }
 
 export async function buildHttp(deps: HttpDeps): Promise<FastifyInstance> {

@@ -2,6 +2,7 @@
 // confirms the picture moves before showing a returned feed, persists settings, publishes state.
 import {
   type Bus,
+  DEFAULT_SWITCHER_CONFIG,
   type Logger,
   type Setting,
   type SettingsBucket,
@@ -13,7 +14,6 @@ import {
   type Timeline,
   timeline,
 } from '@irlkit/shared';
-import { DEFAULT_SWITCHER_CONFIG } from './defaults.ts';
 import { type SwitcherAction, SwitcherPolicy } from './policy.ts';
 
 /** What the switcher needs from OBS (implemented by the obs-websocket client). */

@@ -1,0 +1,60 @@
+// The streamer's switcher settings: a form over the thresholds the switcher publishes, checked against
+// the shared `switcher.config` patch schema before it is sent, so a bad field is named on the spot.
+// The schema (and zod with it, about a third of a phone's first load) is fetched on the first save.
+import type { SwitcherState } from '@irlkit/shared/schemas';
+import { useState } from 'react';
+import type { Command } from '../commands';
+
+const FIELDS = [
+  ['lowEnterKbps', 'Low below (kbit/s)'],
+  ['lowLeaveKbps', 'Live again above (kbit/s)'],
+  ['rttEnterMs', 'Low when RTT over (ms, 0 = off)'],
+  ['lowWindowMs', 'Low after (ms)'],
+  ['recoverHoldMs', 'Live again after (ms)'],
+  ['stopAfterOfflineMin', 'Stop stream after offline (min, 0 = never)'],
+] as const;
+type Field = (typeof FIELDS)[number][0];
+
+export function SwitcherSettings({ thresholds, command }: { thresholds: SwitcherState['thresholds']; command: Command }) {
+  const [values, setValues] = useState<Record<Field, string>>(
+    () => Object.fromEntries(FIELDS.map(([k]) => [k, String(thresholds[k])])) as Record<Field, string>,
+  );
+  const [problem, setProblem] = useState<string | null>(null);
+  return (
+    <section className="card">
+      <h2>Switcher settings</h2>
+      <form
+        className="settings"
+        data-testid="settings"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const { switcherConfigPatch } = await import('@irlkit/shared/schemas');
+          const patch = switcherConfigPatch.safeParse(Object.fromEntries(FIELDS.map(([k]) => [k, values[k].trim() === '' ? Number.NaN : Number(values[k])])));
+          if (!patch.success) {
+            const issue = patch.error.issues[0];
+            const label = FIELDS.find(([k]) => k === issue?.path[0])?.[1] ?? String(issue?.path[0] ?? 'settings');
+            setProblem(`${label}: ${issue?.message ?? 'invalid'}`);
+            return;
+          }
+          setProblem(null);
+          void command('switcher.config', patch.data, 'save settings');
+        }}
+      >
+        {FIELDS.map(([key, label]) => (
+          <label key={key}>
+            {label}
+            <input inputMode="numeric" value={values[key]} data-testid={`setting-${key}`} onChange={(e) => setValues({ ...values, [key]: e.target.value })} />
+          </label>
+        ))}
+        <button type="submit" data-testid="save-settings">
+          Save
+        </button>
+        {problem && (
+          <p className="error" role="alert" data-testid="settings-problem">
+            {problem}
+          </p>
+        )}
+      </form>
+    </section>
+  );
+}
