@@ -14,6 +14,7 @@ import {
   type Timeline,
   timeline,
 } from '@irlkit/shared';
+import { type GrayPicture, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from './picture.ts';
 import { type SwitcherAction, SwitcherPolicy } from './policy.ts';
 
 /** What the switcher needs from OBS (implemented by the obs-websocket client). */
@@ -24,8 +25,8 @@ export interface SwitcherObs {
   setProgramScene(scene: string): Promise<void>;
   restartMediaInput(input: string): Promise<void>;
   stopStream(): Promise<void>;
-  /** A small screenshot of one source, to tell whether its picture moves. */
-  sourceScreenshot(source: string, width: number): Promise<string>;
+  /** A small screenshot of one source (a data URL), to tell whether its picture moves. */
+  sourceScreenshot(source: string, width: number, format?: 'png' | 'pgm'): Promise<string>;
   onProgramScene(listener: (scene: string | null) => void): () => void;
   onStreaming(listener: (streaming: boolean) => void): () => void;
   onReachable(listener: (reachable: boolean) => void): () => void;
@@ -72,7 +73,7 @@ export class Switcher {
   /** When ingest last reported data arriving (bitrate above zero). */
   private lastDataAt = 0;
   /** The frozen-picture watch's view: last screenshot, when it last changed, and a restart in progress. */
-  private picture: { last: string | null; changedAt: number; restartedAt: number | null; changesSinceRestart: number } = {
+  private picture: { last: GrayPicture | null; changedAt: number; restartedAt: number | null; changesSinceRestart: number } = {
     last: null,
     changedAt: 0,
     restartedAt: null,
@@ -267,7 +268,8 @@ export class Switcher {
   /**
    * While Live or Low with data arriving, screenshots the feed input about once a second: a picture
    * that stops changing gets its input restarted once, and if it still has not moved a little later
-   * the policy goes OFFLINE ("picture frozen"). Camera noise changes pixels even in a still shot.
+   * the policy goes OFFLINE ("picture frozen"). Camera noise changes a still shot far more than an
+   * encoder refining a frozen one (STILL_PICTURE_DIFFERENCE).
    */
   private watchPicture(): NodeJS.Timeout {
     const { obs, log } = this.options;
@@ -291,9 +293,11 @@ export class Switcher {
       }
       busy = true;
       try {
-        const shot = await obs.sourceScreenshot(this.config.mediaInput, PICTURE_WATCH_WIDTH);
+        // Grayscale PGM: compared by mean difference, since a frozen camera's picture still shifts by a
+        // level here and there as the encoder refines it, while camera noise changes far more.
+        const shot = parsePgm(await obs.sourceScreenshot(this.config.mediaInput, PICTURE_WATCH_WIDTH, 'pgm'));
         const at = Date.now();
-        if (watch.last !== null && shot !== watch.last) {
+        if (watch.last !== null && pictureDifference(watch.last, shot) >= STILL_PICTURE_DIFFERENCE) {
           watch.changedAt = at;
           watch.changesSinceRestart += 1;
           // Moving again after the restart: the episode is over.
