@@ -90,6 +90,7 @@ const results = [
 ];
 await nats.stop();
 
+const met = (r: Result) => r.dropped === 0 && (r.lost === 0 || r.retransmitted / r.lost <= 1.02);
 const ratio = (r: Result) => (r.lost > 0 ? (r.retransmitted / r.lost).toFixed(3) : 'n/a');
 writeBenchSection(
   'srtla-nak',
@@ -101,9 +102,9 @@ receive counters (packets detected lost; retransmitted packets that arrived), "d
 (a frame lost for viewers). The receiver sends a NAK on the link that spoke last, and on every link only when that
 link has been quiet for 100 ms. Goal: retransmitted / lost ≤ 1.02, nothing dropped.
 
-| fault | lost | retransmitted | retransmitted / lost | dropped | NAKs reaching the sender | decoder errors |
-|---|---|---|---|---|---|---|
-${results.map((r) => `| ${r.name} | ${r.lost} | ${r.retransmitted} | ${ratio(r)} | ${r.dropped} | ${r.naksToSender} | ${r.decodeErrors} |`).join('\n')}
+| fault | lost | retransmitted | retransmitted / lost | goal ≤ 1.02, none dropped | dropped | NAKs reaching the sender | decoder errors |
+|---|---|---|---|---|---|---|---|
+${results.map((r) => `| ${r.name} | ${r.lost} | ${r.retransmitted} | ${ratio(r)} | ${met(r) ? '✓' : '✗ missed'} | ${r.dropped} | ${r.naksToSender} | ${r.decodeErrors} |`).join('\n')}
 
 Before this rule (every NAK copied to every link), the same run measured 1.084 (link dead) and 1.395 (5 % loss).
 `,
