@@ -3,7 +3,7 @@
 #   docker build --target obs-bridge .  drives OBS over obs-websocket, runs the switcher and the OBS watchdog
 #   docker build --target chat .        Twitch chat commands, turned into the dashboard's NATS commands
 #   docker build --target dashboard .   the Next.js web UI behind server.ts
-#   docker build --target obs .         Xvfb + OBS Studio, provisioned and supervised by the desktop service
+#   docker build --target desktop .     Xvfb + OBS Studio, provisioned and supervised by the desktop service
 #   docker build --target xpra .        xpra's HTML5 client shadowing OBS's X display
 #   docker build --target nats .        nats-server with JetStream
 # The node services share two stages: `workspace` (pnpm and every manifest, so the frozen lockfile matches
@@ -113,7 +113,7 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.DASHBOARD_PORT||8080)+'/login').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node_modules/.bin/tsx", "server.ts"]
 
-# ── obs (the desktop service: Xvfb + OBS) ─────────────────────────────────────────────────────────
+# ── desktop (the desktop service: Xvfb + OBS) ─────────────────────────────────────────────────────
 FROM workspace AS desktop-deps
 RUN pnpm install --frozen-lockfile --prod --filter @irlkit/desktop... --reporter=append-only
 COPY tsconfig.base.json ./
@@ -121,7 +121,7 @@ COPY packages/shared/src packages/shared/src
 COPY services/desktop/src services/desktop/src
 COPY services/desktop/assets services/desktop/assets
 
-FROM node-runtime AS obs
+FROM node-runtime AS desktop
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends obs-studio xvfb fonts-dejavu-core ca-certificates >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
@@ -148,7 +148,7 @@ COPY services/desktop/xpra-entrypoint.sh /usr/local/bin/xpra-entrypoint
 COPY services/desktop/xpra-door.py /usr/local/bin/xpra-door
 USER desktop
 WORKDIR /home/desktop
-# Xvfb runs in the obs container, in another IPC namespace: no shared-memory screen reads (XShm).
+# Xvfb runs in the desktop container, in another IPC namespace: no shared-memory screen reads (XShm).
 ENV DESKTOP_DISPLAY=:99 DESKTOP_PORT=14500 XDG_RUNTIME_DIR=/tmp/xpra-run XPRA_XSHM=0
 EXPOSE 14500
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \

@@ -110,7 +110,7 @@ describe('NATS users', () => {
     for (const name of ['ingest.link', 'ingest.stats', 'obs.state', 'switcher.state'] as const) bridge.bus.subscribe(name, () => arrived.push(name));
     await bridge.bus.nc.flush();
 
-    // The internet-facing dashboard forges the feed's events; the obs container forges ingest's.
+    // The internet-facing dashboard forges the feed's events; the desktop container (OBS) forges ingest's.
     dashboard.bus.publish('ingest.link', { ...validEvents['ingest.link'], ts: Date.now() });
     await refusedWith(dashboard, 'irl.main.ingest.link');
     desktop.bus.publish('ingest.stats', { ...validEvents['ingest.stats'], ts: Date.now() });

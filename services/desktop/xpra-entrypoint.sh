@@ -1,5 +1,5 @@
 #!/bin/sh
-# The browser desktop: xpra's HTML5 client shadowing OBS's X display (the obs container's Xvfb,
+# The browser desktop: xpra's HTML5 client shadowing OBS's X display (the desktop container's Xvfb,
 # whose socket arrives through the shared /tmp/.X11-unix volume), behind DESKTOP_PASSWORD and a door
 # that throttles password guessing (xpra-door.py).
 set -eu

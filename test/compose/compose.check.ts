@@ -71,6 +71,8 @@ class BusProbe {
   lastUnreachableAt = 0;
   readonly processEvents: Array<ProcessEvent & { receivedAt: number }> = [];
   readonly log: string[] = [];
+  /** The services whose heartbeat was heard, with the last one's `ok`. */
+  readonly heartbeats = new Map<string, boolean>();
   private readonly replies = new Map<number, (reply: { ok: boolean; error?: string }) => void>();
   private nextId = 1;
   private ready = false;
@@ -131,6 +133,10 @@ class BusProbe {
     if (message.event === 'obs.state') {
       this.obsState = { ...(message.payload as ObsState), receivedAt: Date.now() };
       if (!this.obsState.reachable) this.lastUnreachableAt = this.obsState.receivedAt;
+    }
+    if (message.event === 'heartbeat') {
+      const beat = message.payload as { service: string; ok: boolean };
+      this.heartbeats.set(beat.service, beat.ok);
     }
     if (message.event === 'process') this.processEvents.push({ ...(message.payload as ProcessEvent), receivedAt: Date.now() });
     if (message.event === 'log') {
@@ -208,8 +214,36 @@ function desktopUpgradeStatus(): Promise<number> {
   });
 }
 
+/** Peak memory of each compose service, sampled with `docker stats` every few seconds during the checks. */
+const memoryPeaksMiB: Record<string, number> = {};
+let sampling = true;
+const sampler = (async () => {
+  const toMiB = (text: string) => {
+    const m = /([\d.]+)\s*([KMG]i?B|B)/.exec(text);
+    if (!m) return 0;
+    const factor: Record<string, number> = { B: 1 / 1048576, KiB: 1 / 1024, KB: 1 / 1024, MiB: 1, MB: 1, GiB: 1024, GB: 1024 };
+    return Number(m[1]) * (factor[m[2] as string] ?? 1);
+  };
+  while (sampling) {
+    const out = await new Promise<string>((resolveOut) => {
+      const child = spawn(DOCKER, ['stats', '--no-stream', '--format', '{{.Name}}\t{{.MemUsage}}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.once('exit', () => resolveOut(text));
+    });
+    for (const line of out.split('\n')) {
+      const [name, usage] = line.split('\t');
+      const service = name?.startsWith(`${project}_`) ? name.slice(project.length + 1).replace(/_\d+$/, '') : undefined;
+      if (service && usage) memoryPeaksMiB[service] = Math.max(memoryPeaksMiB[service] ?? 0, toMiB(usage.split('/')[0] as string));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+})();
+
 // --- the checks ---------------------------------------------------------------------------------
-const services = ['nats', 'ingest', 'obs', 'desktop', 'obs-bridge', 'dashboard', 'rtmp-sink'];
+// The containers with a healthcheck; chat has none (it only dials out).
+const services = ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'dashboard', 'rtmp-sink'];
+const irlkitServices = [...services.filter((s) => s !== 'rtmp-sink'), 'chat'];
 const upAt = Date.now();
 await check('every container reports healthy', async () => {
   let states: string[] = [];
@@ -234,6 +268,16 @@ await check('every container reports healthy', async () => {
 const probe = await BusProbe.start();
 const feed = startSrtFeed({ port: 9000, host: '127.0.0.1', passphrase: env.srtPassphrase, latencyMs: 1000, width: 854, height: 480, bitrateKbps: 1500 });
 try {
+  // chat has no healthcheck (it only dials out); with no channel set it idles, but it must still run in
+  // production mode and reach NATS as its own user.
+  await check('the chat container runs and its heartbeat is on NATS (its own NATS user, production mode)', async () => {
+    await waitFor(() => probe.heartbeats.has('chat'), `a heartbeat from chat (heard: ${[...probe.heartbeats.keys()].join(', ') || 'none'})`, 30_000, 200);
+    const id = containerId('chat');
+    assert(id, 'no chat container');
+    const state = run(DOCKER, ['inspect', '-f', '{{.State.Status}} {{.RestartCount}}', id]).stdout.trim();
+    assert(state === 'running 0', `chat container: ${state} (status, restarts)`);
+  });
+
   await check('an SRT feed into the published port goes live on OBS (obs.state: program scene Live)', async () => {
     const started = Date.now();
     await waitFor(
@@ -243,6 +287,20 @@ try {
       200,
     );
     timings.feedLiveS = (Date.now() - started) / 1000;
+  });
+  await check("ingest's passphrase-less output answers only on the feed network, which only OBS shares", async () => {
+    // From the dashboard (on the compose network, not on `feed`): an SRT handshake to ingest:9001 and a lookup of ingest-feed.
+    const script = `const dgram=require('dgram'),dns=require('dns');
+dns.lookup('ingest-feed',(feedError)=>dns.lookup('ingest',(e,address)=>{
+const s=dgram.createSocket('udp4');const b=Buffer.alloc(64);b.writeUInt16BE(0x8000,0);b.writeUInt32BE(4,16);b.writeUInt16BE(2,22);
+b.writeUInt32BE(1500,28);b.writeUInt32BE(8192,32);b.writeInt32BE(1,36);b.writeUInt32BE(4242,40);
+s.on('error',()=>{});s.on('message',()=>{console.log('answered '+(feedError?'hidden':'resolved'));process.exit(0)});
+s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silent '+(feedError?'hidden':'resolved'));process.exit(0)},2500);}));`;
+    const outcome = dc(['exec', '-T', 'dashboard', 'node', '-e', script]).stdout.trim();
+    assert(outcome === 'silent hidden', `from the dashboard, ingest:9001 and ingest-feed: "${outcome}" (expected "silent hidden")`);
+    const udp = dc(['exec', '-T', 'ingest', 'cat', '/proc/net/udp']).stdout;
+    const bound = udp.split('\n').filter((l) => /^\s*\d+: [0-9A-F]{8}:2329 /.test(l));
+    assert(bound.length > 0 && bound.every((l) => !/: 00000000:2329 /.test(l)), `ingest's port 9001 is bound on every interface:\n${bound.join('\n')}`);
   });
 
   await check('stream.start over NATS → the RTMP sink receives video (ffprobe inside the network)', async () => {
@@ -315,7 +373,7 @@ try {
     }
   });
 
-  // A logged-in dashboard, open through the kill, must end up showing the obs container's state.
+  // A logged-in dashboard, open through the kill, must end up showing the OBS container's state.
   const dashboardBrowser = await launchChromium();
   const dashboard = await dashboardBrowser.newPage();
   const dashboardReady = (async () => {
@@ -326,9 +384,9 @@ try {
   })();
   await dashboardReady.catch(() => {});
 
-  await check('docker kill obs → the watchdog restarts it and streaming resumes within 30 s', async () => {
-    const obsId = containerId('obs');
-    assert(obsId, 'no obs container');
+  await check('docker kill the desktop container (OBS) → the watchdog restarts it and streaming resumes within 30 s', async () => {
+    const obsId = containerId('desktop');
+    assert(obsId, 'no desktop container');
     assert(probe.obsState?.streaming, 'OBS was not streaming before the kill');
     const eventsBefore = probe.processEvents.length;
     const killedAt = Date.now();
@@ -362,7 +420,7 @@ try {
     assert(streams.length > 0, 'no streams');
     process.stdout.write(`    kill → restart issued ${timings.killToRestartS.toFixed(1)} s, kill → streaming again ${timings.killToStreamingS.toFixed(1)} s\n`);
   });
-  await check('the dashboard shows the obs container back (process events of kind container)', async () => {
+  await check('the dashboard shows the OBS container back (process events of kind container)', async () => {
     await dashboardReady;
     // The page also shows what happened before it connected, so first proof that the kill reached it
     // (the watchdog's restart, which exists only since the kill), then the container back.
@@ -383,17 +441,17 @@ try {
       });
     await dashboard.screenshot({ path: join(artifacts, 'dashboard.png') });
   });
-  await check('compose re-creates obs (a new container id) → the watchdog follows the new container and streaming comes back', async () => {
-    const oldId = containerId('obs');
+  await check('compose re-creates the desktop container (a new container id) → the watchdog follows the new container and streaming comes back', async () => {
+    const oldId = containerId('desktop');
     const eventsBefore = probe.processEvents.length;
     const recreatedAt = Date.now();
-    const up = dc(['up', '-d', '--no-deps', '--force-recreate', 'obs'], 120_000);
-    assert(up.status === 0, `docker-compose up --force-recreate obs failed: ${up.stderr}`);
-    const newId = containerId('obs');
-    assert(newId && newId !== oldId, `obs kept its container id ${oldId}`);
+    const up = dc(['up', '-d', '--no-deps', '--force-recreate', 'desktop'], 120_000);
+    assert(up.status === 0, `docker-compose up --force-recreate desktop failed: ${up.stderr}`);
+    const newId = containerId('desktop');
+    assert(newId && newId !== oldId, `desktop kept its container id ${oldId}`);
     await waitFor(
       () => probe.processEvents.slice(eventsBefore).some((e) => e.kind === 'container' && e.child === 'obs' && e.event === 'started'),
-      "a 'started' container event for the re-created obs",
+      "a 'started' container event for the re-created desktop container",
       60_000,
       200,
     );
@@ -412,7 +470,7 @@ try {
     // By arrival order, not by clock: events read after the blocking `up` returned share one receivedAt.
     const started = since.findIndex((e) => e.event === 'started');
     const restarts = started < 0 ? [] : since.slice(started).filter((e) => e.event === 'restarting');
-    assert(restarts.length === 0, `the watchdog restarted the re-created obs while it was starting (${restarts.length} times)`);
+    assert(restarts.length === 0, `the watchdog restarted the re-created OBS while it was starting (${restarts.length} times)`);
     timings.recreateToStreamingS = (Date.now() - recreatedAt) / 1000;
   });
   await dashboardBrowser.close();
@@ -421,10 +479,35 @@ try {
   await probe.stop();
 }
 
+await check('every container runs without capabilities, cannot gain privileges, has a read-only root and a memory limit', async () => {
+  const problems: string[] = [];
+  for (const service of irlkitServices) {
+    const id = containerId(service);
+    const host = JSON.parse(run(DOCKER, ['inspect', '-f', '{{json .HostConfig}}', id]).stdout || '{}') as {
+      CapDrop?: string[] | null;
+      CapAdd?: string[] | null;
+      SecurityOpt?: string[] | null;
+      ReadonlyRootfs?: boolean;
+      Memory?: number;
+    };
+    const bounding = /CapBnd:\s*([0-9a-f]+)/.exec(dc(['exec', '-T', service, 'cat', '/proc/1/status']).stdout)?.[1];
+    if (!host.CapDrop?.includes('ALL') || (host.CapAdd ?? []).length > 0 || bounding !== '0000000000000000')
+      problems.push(`${service}: capabilities drop=${JSON.stringify(host.CapDrop)} add=${JSON.stringify(host.CapAdd)} bounding set ${bounding}`);
+    if (!host.SecurityOpt?.some((o) => /^no-new-privileges(:true)?$/.test(o)))
+      problems.push(`${service}: no no-new-privileges (${JSON.stringify(host.SecurityOpt)})`);
+    if (!host.ReadonlyRootfs) problems.push(`${service}: writable root filesystem`);
+    if (!host.Memory) problems.push(`${service}: no memory limit`);
+    else timings[`memLimitMiB_${service}`] = host.Memory / 1048576;
+    const write = dc(['exec', '-T', service, 'sh', '-c', 'touch /probe-write 2>/dev/null && echo wrote || echo refused']).stdout.trim();
+    if (write !== 'refused') problems.push(`${service}: could write to / (${write})`);
+  }
+  assert(problems.length === 0, problems.join('\n'));
+});
+
 await check('NATS, obs-websocket and the bridge API are not published; the four doors are, on 127.0.0.1 only', async () => {
   for (const [service, port] of [
     ['nats', 4222],
-    ['obs', 4455],
+    ['desktop', 4455],
     ['obs-bridge', 8090],
   ] as const) {
     const published = dc(['port', service, String(port)]);
@@ -437,7 +520,7 @@ await check('NATS, obs-websocket and the bridge API are not published; the four 
     ['ingest', 9000, 'udp'],
     ['ingest', 5000, 'udp'],
     ['dashboard', 8080, 'tcp'],
-    ['desktop', 14500, 'tcp'],
+    ['xpra', 14500, 'tcp'],
   ] as const) {
     const published = dc(['port', `--protocol=${protocol}`, service, String(port)]).stdout.trim();
     assert(published === `127.0.0.1:${port}`, `${service} ${port}/${protocol} published as "${published}", expected 127.0.0.1:${port}`);
@@ -451,6 +534,25 @@ await check('the desktop throttles password guessing: rapid websocket logins bey
   for (let i = 0; i < 10; i++) statuses.push(await desktopUpgradeStatus());
   const refused = statuses.filter((s) => s === 429).length;
   assert(refused >= 4 && statuses.every((s) => s === 429 || s === 101), `10 websocket upgrades answered ${statuses.join(' ')} (expected 101s, then 429s)`);
+});
+
+sampling = false;
+await sampler;
+await check('no container ran out of memory; each peak is within its limit', async () => {
+  const problems: string[] = [];
+  const table: string[] = [];
+  for (const service of irlkitServices) {
+    const id = containerId(service);
+    const oom = run(DOCKER, ['inspect', '-f', '{{.State.OOMKilled}}', id]).stdout.trim();
+    const limitMiB = timings[`memLimitMiB_${service}`] ?? 0;
+    const peakMiB = Math.round(memoryPeaksMiB[service] ?? 0);
+    timings[`memPeakMiB_${service}`] = peakMiB;
+    table.push(`${service} ${peakMiB}/${limitMiB} MiB`);
+    if (oom === 'true') problems.push(`${service} was OOM-killed`);
+    if (limitMiB && peakMiB > limitMiB * 0.9) problems.push(`${service} peaked at ${peakMiB} MiB of its ${limitMiB} MiB limit`);
+  }
+  process.stdout.write(`    memory peaks: ${table.join(', ')}\n`);
+  assert(problems.length === 0, problems.join('\n'));
 });
 
 const passed = results.filter((r) => r.ok).length;

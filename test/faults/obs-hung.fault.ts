@@ -34,6 +34,7 @@ await runFault(
           run.time('hang detected (process event)', report.receivedAt - stoppedAt);
           await waitFor(() => stack.obs.app.runtime.obs.running && stack.obs.app.runtime.obs.pid !== pid, 'a new OBS process', 30_000);
           run.time('new OBS process started', Date.now() - stoppedAt);
+          const reachable = await armEvent(stack.observer, 'obs.state', (s) => s.reachable, 'the bridge to reach the new OBS', 60_000);
           const back = await armEvent(stack.observer, 'obs.state', (s) => s.reachable && s.streaming, 'OBS streaming again', 60_000);
           // The switcher's heartbeat says Live until the new OBS answers; the reopened input's wait comes first.
           const reopened = await armEvent(
@@ -43,6 +44,7 @@ await runFault(
             'Offline while the reopened input starts',
             60_000,
           );
+          run.time('the bridge connected to the new OBS', (await reachable.next).receivedAt - stoppedAt);
           const streaming = await back.next;
           run.time('streaming again after the SIGSTOP', streaming.receivedAt - stoppedAt);
           // A new OBS shows Offline until its reopened feed input moves: Live only with a picture.

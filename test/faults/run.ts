@@ -1,8 +1,8 @@
-// `pnpm faults [name…]`: runs every fault (test/faults/*.fault.ts), or those whose name contains one of
-// the given words, one at a time, each under the machine's heavy-work lock. A native fault
-// (`<name>.fault.ts`) runs in a private network namespace (OBS's websocket binds every interface); a
-// compose fault (`<name>.compose.fault.ts`) drives a Docker engine, whose containers are its isolation.
-// Each fault rewrites its own section of docs/RELIABILITY.md.
+// `pnpm faults [name…]`: runs every fault (test/faults/*.fault.ts), or those the given words name
+// (a fault's whole name, else any name containing the word), one at a time, each under the machine's
+// heavy-work lock. A native fault (`<name>.fault.ts`) runs in a private network namespace (OBS's
+// websocket binds every interface); a compose fault (`<name>.compose.fault.ts`) drives a Docker
+// engine, whose containers are its isolation. Each fault rewrites its own section of docs/RELIABILITY.md.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,9 +16,11 @@ const modules = readdirSync(dir)
   .filter((f) => f.endsWith('.fault.ts'))
   .sort();
 const words = process.argv.slice(2);
-const selected = modules.filter((f) => words.length === 0 || words.some((w) => f.includes(w)));
+const nameOf = (file: string) => file.replace(/(\.compose)?\.fault\.ts$/, '');
+// A word that is a fault's whole name selects that fault only (`obs-hung`, not also `obs-hung-compose`).
+const selected = modules.filter((f) => words.length === 0 || words.some((w) => (modules.some((m) => nameOf(m) === w) ? nameOf(f) === w : f.includes(w))));
 if (selected.length === 0) {
-  process.stderr.write(`no fault matches ${words.join(', ')}; there are: ${modules.map((m) => m.replace(/(\.compose)?\.fault\.ts$/, '')).join(', ')}\n`);
+  process.stderr.write(`no fault matches ${words.join(', ')}; there are: ${modules.map(nameOf).join(', ')}\n`);
   process.exit(2);
 }
 const failed: string[] = [];

@@ -35,7 +35,7 @@ export const BUS_GRANTS = {
     sends: COMMAND_VERBS,
     buckets: [SETTINGS_BUCKET],
   },
-  // The obs container (Xvfb + OBS, scriptable through the desktop): reports its processes, restarts OBS natively.
+  // The desktop container (Xvfb + OBS, scriptable through the browser desktop): reports its processes, restarts OBS natively.
   desktop: { publishes: SELF_REPORTING, follows: [], serves: ['obs.restart'], sends: [], buckets: [] },
   // Twitch chat commands: the same commands the dashboard sends, answers from the latest state.
   chat: {

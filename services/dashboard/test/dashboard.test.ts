@@ -103,7 +103,7 @@ describe('dashboard', () => {
       streaming: false,
       programScene: null,
       scenes: [],
-      error: 'OBS not reachable at ws://obs:4455',
+      error: 'OBS not reachable at ws://desktop:4455',
     });
     await page.getByTestId('obs-stale').waitFor({ timeout: 5000 });
     await page.getByTestId('stats-stale').waitFor({ timeout: 6000 });

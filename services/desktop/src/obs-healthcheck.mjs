@@ -1,4 +1,4 @@
-// The obs container's healthcheck: healthy only when obs-websocket completes its handshake (Hello, then
+// The desktop container's healthcheck (OBS): healthy only when obs-websocket completes its handshake (Hello, then
 // Identify with the password, then Identified) within the time limit. A bare TCP connect is not enough:
 // the kernel accepts it for a frozen OBS. Plain JavaScript on node's own modules, so it starts fast.
 //   node src/obs-healthcheck.mjs   (OBS_WS_PORT, OBS_WS_PASSWORD from the environment; exit 0 healthy, 1 not)

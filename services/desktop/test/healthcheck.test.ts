@@ -1,4 +1,4 @@
-// The obs container's healthcheck, exactly as the Dockerfile declares it, against a real OBS: healthy
+// The desktop container's healthcheck (it runs OBS), exactly as the Dockerfile declares it, against a real OBS: healthy
 // while OBS answers, unhealthy (within the check's time limit) once OBS is frozen with SIGSTOP, which a
 // bare TCP connect would not notice.
 import { spawnSync } from 'node:child_process';
@@ -10,12 +10,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 const desktopDir = join(import.meta.dirname, '..');
 const root = join(desktopDir, '../..');
 
-/** The HEALTHCHECK CMD of the Dockerfile's obs stage. */
+/** The HEALTHCHECK CMD of the Dockerfile's desktop stage. */
 function obsHealthcheck(): string[] {
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
-  const stage = dockerfile.slice(dockerfile.indexOf('AS obs\n'));
+  const stage = dockerfile.slice(dockerfile.indexOf('AS desktop\n'));
   const cmd = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(stage)?.[1];
-  if (!cmd) throw new Error('no HEALTHCHECK CMD in the obs stage of the Dockerfile');
+  if (!cmd) throw new Error('no HEALTHCHECK CMD in the desktop stage of the Dockerfile');
   return JSON.parse(cmd) as string[];
 }
 
@@ -34,7 +34,7 @@ afterAll(async () => {
 function runCheck(): { status: number | null; ms: number } {
   const [command, ...args] = obsHealthcheck();
   const started = Date.now();
-  // WORKDIR of the obs image is services/desktop; the container's environment names the port and password.
+  // WORKDIR of the desktop image is services/desktop; the container's environment names the port and password.
   const result = spawnSync(command as string, args, {
     cwd: desktopDir,
     env: { ...process.env, OBS_WS_PORT: String(obs.config.provision.websocket.port), OBS_WS_PASSWORD: obs.password },

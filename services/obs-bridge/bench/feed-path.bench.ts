@@ -133,7 +133,7 @@ ${rows.join('\n')}
 How to read it: the first trial of each path includes OBS opening that input for the first time.
 irlkit keeps OBS as the SRT caller of srt-live-transmit's listener. UDP is as quick on loopback, but it
 carries no connection: OBS cannot tell a dead relay from a quiet one, the switcher has no moment to
-restart the input at, and between containers (compose: \`obs\` reads from \`ingest\` over the network)
+restart the input at, and between containers (compose: OBS in \`desktop\` reads from \`ingest\` over the network)
 a lost datagram is lost for good, where SRT retransmits. With OBS as the listener, srt-live-transmit has
 to find OBS again after every reconnect.
 `,

@@ -30,7 +30,7 @@ export const bridgeEnv = {
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .default(SETTINGS_BUCKET),
-  /** How the watchdog restarts an unreachable OBS: the obs container (compose), the obs.restart command (native), or not at all. */
+  /** How the watchdog restarts an unreachable OBS: OBS's container (compose), the obs.restart command (native), or not at all. */
   OBS_WATCHDOG_MODE: env.enumOf(['docker', 'native', 'off'] as const, 'native'),
   /** obs-websocket unreachable this long → restart OBS. */
   OBS_WATCHDOG_TIMEOUT_MS: env.int(10_000, 1000, 600_000),
@@ -40,7 +40,7 @@ export const bridgeEnv = {
    */
   OBS_RESUME_AFTER_RESTART: env.bool(true),
   /** OBS's compose service (in the bridge's own compose project) or container name, for OBS_WATCHDOG_MODE=docker. */
-  OBS_CONTAINER: env.string('obs'),
+  OBS_CONTAINER: env.string('desktop'),
 };
 
 export const bridgeConfig = defineConfig(bridgeEnv, (v) => ({

@@ -15,6 +15,11 @@ export const OBS_CALL_TIMEOUT_MS = 4000;
 export const OBS_PING_INTERVAL_MS = 2000;
 /** This many ping intervals in a row without a word from OBS means it is hung (its socket may well be open). */
 export const OBS_PING_MISSES = 3;
+/**
+ * How often the silence is measured: finer than the ping interval, so a hang is called at most half a
+ * second after OBS_PING_MISSES intervals of silence rather than up to a whole interval later.
+ */
+const OBS_LIVENESS_CHECK_MS = 500;
 
 export class ObsUnreachableError extends Error {
   override name = 'ObsUnreachableError';
@@ -53,6 +58,7 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   private delayMs: number;
   private pingTimer: NodeJS.Timeout | undefined;
   private pinging = false;
+  private lastPingAt = 0;
   /** Rejecters of the calls waiting for OBS's answer, so a closed socket fails them at once. */
   private readonly pending = new Set<(error: Error) => void>();
   /** When OBS last answered anything (a reply, an event); null before the first answer. */
@@ -103,7 +109,7 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
 
   start(): void {
     this.stopped = false;
-    this.pingTimer = setInterval(() => this.checkLiveness(), OBS_PING_INTERVAL_MS);
+    this.pingTimer = setInterval(() => this.checkLiveness(), OBS_LIVENESS_CHECK_MS);
     void this.connect();
   }
 
@@ -173,9 +179,9 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   }
 
   /**
-   * Every ping interval: a connected OBS that has said nothing for OBS_PING_MISSES intervals is hung
-   * (a frozen process keeps its TCP socket open), so its socket is closed; otherwise it is asked
-   * something cheap, so silence can be told from having nothing to say.
+   * A connected OBS that has said nothing for OBS_PING_MISSES ping intervals is hung (a frozen process
+   * keeps its TCP socket open), so its socket is closed; otherwise it is asked something cheap every
+   * ping interval, so silence can be told from having nothing to say.
    */
   private checkLiveness(): void {
     if (!this.connected) return;
@@ -187,8 +193,9 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
       this.terminate();
       return;
     }
-    if (this.pinging) return;
+    if (this.pinging || Date.now() - this.lastPingAt < OBS_PING_INTERVAL_MS) return;
     this.pinging = true;
+    this.lastPingAt = Date.now();
     this.bounded('liveness ping', this.ws.call('GetStats'))
       .catch(() => {})
       .finally(() => {
@@ -240,9 +247,10 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   private scheduleRetry(): void {
     if (this.stopped || this.retryTimer) return;
     const delay = this.delayMs;
-    // OBS is on this machine or its internal network, and a refused connect costs nothing: try at least every second, so a restarted OBS
-    // is driven again within a second of answering.
-    this.delayMs = Math.min(this.options.backoff?.maxMs ?? 1000, this.delayMs * 2);
+    // OBS is on this machine or its internal network, and a refused connect costs nothing: try at least
+    // every half second, so a restarted OBS is driven again within half a second of its websocket opening
+    // (a restarted OBS opens it about 2 s after it starts; a 1 s cap lost up to a second of air there).
+    this.delayMs = Math.min(this.options.backoff?.maxMs ?? 500, this.delayMs * 2);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.connect();

@@ -9,6 +9,12 @@ import Docker from 'dockerode';
 export const DOCKER_SOCKET = '/var/run/docker.sock';
 const COMPOSE_PROJECT = 'com.docker.compose.project';
 const COMPOSE_SERVICE = 'com.docker.compose.service';
+/**
+ * The container's events are OBS's (`child: 'obs'`), whatever the container is called: the watchdog's own
+ * restarts and the desktop service's supervisor name OBS so too, and the watchdog's startup grace and the
+ * dashboard's container line go by that name.
+ */
+const OBS_CHILD = 'obs';
 
 export class DockerUnavailableError extends Error {
   override name = 'DockerUnavailableError';
@@ -64,7 +70,7 @@ export class ObsContainer {
       const health = info.State.Health?.Status;
       const event = health === 'healthy' || health === 'unhealthy' ? health : info.State.Running ? 'started' : 'exited';
       this.options.onEvent({
-        child: this.options.container,
+        child: OBS_CHILD,
         event,
         pid: info.State.Pid || null,
         exitCode: info.State.Running ? null : info.State.ExitCode,
@@ -156,7 +162,7 @@ export class ObsContainer {
           newline = buffer.indexOf('\n');
           if (!line) continue;
           try {
-            const event = containerEvent(this.options.container, JSON.parse(line));
+            const event = containerEvent(OBS_CHILD, JSON.parse(line));
             if (event) this.options.onEvent(event);
           } catch (error) {
             this.options.log.debug({ err: error, line }, 'unreadable docker event');

@@ -1,5 +1,5 @@
 // Runs the OBS watchdog: feeds the policy from the obs-websocket client and the commands, keeps the
-// wanted state in JetStream KV, restarts OBS when the policy says so (the obs container through Docker,
+// wanted state in JetStream KV, restarts OBS when the policy says so (OBS's container through Docker,
 // or natively the desktop service's obs.restart command), and makes OBS match the wanted state
 // whenever it answers and differs.
 import { type Bus, type Logger, publishChildEvent, type Timeline, type WantedObsState } from '@irlkit/shared';
@@ -102,7 +102,7 @@ export class ObsWatchdog {
     );
     // An OBS that was just started gets the startup grace: restarting one that is about to answer
     // would only start the wait over. Every start is a `process` event on NATS: the desktop
-    // service's supervisor (natively, and inside the obs container) and, in compose, the obs
+    // service's supervisor (natively, and inside the desktop container) and, in compose, that
     // container's own start, which the bridge publishes.
     this.cleanups.push(
       this.options.bus.subscribe('process', (event) => {
