@@ -145,6 +145,7 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10002 desktop
 COPY services/desktop/xpra-entrypoint.sh /usr/local/bin/xpra-entrypoint
+COPY services/desktop/xpra-shadow.sh /usr/local/bin/xpra-shadow
 COPY services/desktop/xpra-door.py /usr/local/bin/xpra-door
 USER desktop
 WORKDIR /home/desktop

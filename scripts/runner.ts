@@ -18,8 +18,8 @@ import {
   Supervisor,
 } from '@irlkit/shared';
 import { parse as parseDotenv } from 'dotenv';
-import { testPatternArgs } from '../test/kit/ffmpeg.ts';
 import { runnerEnv, runnerSecretsEnv } from './runner-config.ts';
+import { testPatternArgs } from './test-pattern.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const { values: flags } = parseArgs({ options: { demo: { type: 'boolean', default: false } }, allowPositionals: false });
@@ -97,8 +97,8 @@ async function main() {
     IRL_STATE_DIR: stateDir,
     OBS_CONFIG_DIR: userEnv.OBS_CONFIG_DIR ?? join(stateDir, 'obs-config'),
     OBS_WS_URL: userEnv.OBS_WS_URL ?? `ws://127.0.0.1:${config.OBS_WS_PORT}`,
-    OBS_FEED_URL:
-      userEnv.OBS_FEED_URL ?? `srt://127.0.0.1:${config.INGEST_OUTPUT_PORT}?mode=caller&latency=${config.INGEST_OUTPUT_LATENCY_MS * 1000}&connect_timeout=500`,
+    // No latency in the URL: SRT agrees on the larger of both ends', and ingest's is INGEST_OUTPUT_LATENCY_MS.
+    OBS_FEED_URL: userEnv.OBS_FEED_URL ?? `srt://127.0.0.1:${config.INGEST_OUTPUT_PORT}?mode=caller&connect_timeout=500`,
     IRL_ENV_FILE: join(root, '.env'),
     FORCE_COLOR: process.stdout.isTTY ? '1' : '0',
   };
@@ -158,10 +158,7 @@ async function main() {
     const passwordFile = join(stateDir, 'desktop-password');
     writeFileSync(passwordFile, String(childEnv.DESKTOP_PASSWORD), { mode: 0o600 });
     const display = childEnv.DESKTOP_DISPLAY ?? ':99';
-    add('xpra', 'sh', [
-      '-c',
-      `while [ ! -S /tmp/.X11-unix/X${display.slice(1)} ]; do sleep 0.5; done; sleep 3; exec xpra shadow ${display} --daemon=no --bind-tcp=0.0.0.0:${config.DESKTOP_PORT} --html=on --tcp-auth=file:filename=${passwordFile} --mdns=no --notifications=no --pulseaudio=no --webcam=no --speaker=off --microphone=off --printing=no --file-transfer=no --dbus-proxy=no --systemd-run=no`,
-    ]);
+    add('xpra', 'sh', [join(root, 'services/desktop/xpra-shadow.sh'), display, `0.0.0.0:${config.DESKTOP_PORT}`, passwordFile]);
   }
   if (flags.demo) {
     const passphrase = childEnv.SRT_PASSPHRASE || undefined;

@@ -2,7 +2,7 @@
 // reads is documented, every documented variable is read, each default is the schema's, and a variable
 // shown as "generated" is one the schema marks as a secret. The switcher's table matches its defaults.
 import { readFileSync } from 'node:fs';
-import { commonEnv, DEFAULT_SWITCHER_CONFIG, isSecret, variableDefault } from '@irlkit/shared';
+import { commonEnv, DEFAULT_SWITCHER_SETTINGS, isSecret, variableDefault } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { runnerEnv, runnerSecretsEnv } from '../scripts/runner-config.ts';
@@ -127,7 +127,7 @@ describe('README configuration tables', () => {
       const shown = (row[1] as string).split(' / ');
       settingNames.forEach((name, i) => {
         rows += 1;
-        const actual = (DEFAULT_SWITCHER_CONFIG as Record<string, unknown>)[name];
+        const actual = (DEFAULT_SWITCHER_SETTINGS as Record<string, unknown>)[name];
         if (String(actual) !== shown[i]?.trim()) wrong.push(`${name}: README shows "${shown[i]}", the default is ${JSON.stringify(actual)}`);
       });
     }
@@ -136,9 +136,21 @@ describe('README configuration tables', () => {
   });
 });
 
+describe('docker-compose.yml', () => {
+  it("repeats no schema's default: a variable left to its default reaches the container unset", () => {
+    const compose = readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8');
+    const read = new Map<string, z.ZodType[]>();
+    for (const shape of Object.values(schemas)) for (const [name, schema] of Object.entries(shape)) read.set(name, [...(read.get(name) ?? []), schema]);
+    const repeated = [...compose.matchAll(/\$\{([A-Z][A-Z0-9_]*):-([^}]*)\}/g)]
+      .filter(([, name, fallback]) => fallback !== '' && (read.get(name as string) ?? []).some((schema) => variableDefault(schema) === fallback))
+      .map(([text]) => text);
+    expect(repeated, 'write `NAME:` (passed through from .env when set) instead of repeating the default').toEqual([]);
+  });
+});
+
 describe('the docs', () => {
   it('carry no merge-conflict markers', () => {
-    const files = ['README.md', ...['BENCHMARKS.md', 'RELIABILITY.md', 'SECURITY.md', 'srtla.md'].map((f) => `docs/${f}`)];
+    const files = ['README.md', ...['ARCHITECTURE.md', 'BENCHMARKS.md', 'RELIABILITY.md', 'SECURITY.md', 'srtla.md'].map((f) => `docs/${f}`)];
     const marked = files.filter((f) => /^(<{7}|={7}|>{7})( |$)/m.test(readFileSync(new URL(`../${f}`, import.meta.url), 'utf8')));
     expect(marked, 'files with <<<<<<< / ======= / >>>>>>> lines left by a merge').toEqual([]);
   });

@@ -5,7 +5,10 @@ xpra checks DESKTOP_PASSWORD inside its websocket and only waits a second before
 attempt, so many connections in parallel can guess freely. Every attempt needs a new websocket, so
 this front counts websocket upgrades per source address (IPv6 by /64) in a token bucket and answers
 429 once the bucket is empty. Plain HTTP (the HTML5 client's files) passes, with a cap on
-connections per address. Usage: xpra-door.py LISTEN_HOST LISTEN_PORT UPSTREAM_PORT
+connections per address. Behind a reverse proxy (compose: Caddy) every connection comes from the
+proxy, so DESKTOP_TRUSTED_PROXIES (addresses or CIDR ranges, comma-separated) names the proxies whose
+X-Forwarded-For is believed: the client is its last entry that is not a trusted proxy.
+Usage: xpra-door.py LISTEN_HOST LISTEN_PORT UPSTREAM_PORT
 """
 import asyncio
 import ipaddress
@@ -18,6 +21,21 @@ REFILL_S = float(os.environ.get("DESKTOP_LOGIN_REFILL_S", "12"))
 MAX_CONNECTIONS_PER_ADDRESS = 32
 HEADER_LIMIT = 16384
 HEADER_TIMEOUT_S = 10
+
+
+def parse_trusted(value):
+    networks = []
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            sys.exit(f'xpra-door: DESKTOP_TRUSTED_PROXIES: "{entry}" is not an IP address or CIDR range')
+    return networks
+
+
+TRUSTED_PROXIES = parse_trusted(os.environ.get("DESKTOP_TRUSTED_PROXIES", ""))
 
 buckets = {}  # address key -> [tokens, last refill time]
 connections = {}  # address key -> open connections
@@ -33,6 +51,32 @@ def address_key(host):
     if ip.version == 6:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)
+
+
+def plain_ip(host):
+    try:
+        ip = ipaddress.ip_address(host.strip().split("%")[0])
+    except ValueError:
+        return None
+    return ip.ipv4_mapped if ip.version == 6 and ip.ipv4_mapped else ip
+
+
+def is_trusted(host):
+    ip = plain_ip(host)
+    return ip is not None and any(ip in network for network in TRUSTED_PROXIES)
+
+
+def forwarded_client(peer_host, headers):
+    """The client a trusted proxy names in X-Forwarded-For, read from its end (like the dashboard)."""
+    hops = []
+    for line in headers.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip() == b"x-forwarded-for":
+            hops += [h.strip() for h in value.decode("latin1").split(",") if h.strip()]
+    address = peer_host
+    while is_trusted(address) and hops:
+        address = hops.pop()
+    return address
 
 
 def take_token(key):
@@ -73,11 +117,13 @@ async def pipe(reader, writer):
 
 async def handle(client_reader, client_writer, upstream_port):
     peer = client_writer.get_extra_info("peername") or ("?", 0)
-    key = address_key(peer[0])
-    if connections.get(key, 0) >= MAX_CONNECTIONS_PER_ADDRESS:
-        client_writer.close()
-        return
-    connections[key] = connections.get(key, 0) + 1
+    # A trusted proxy's connections are counted under the client it names, once its headers are read.
+    key = None if is_trusted(peer[0]) else address_key(peer[0])
+    if key is not None:
+        if connections.get(key, 0) >= MAX_CONNECTIONS_PER_ADDRESS:
+            client_writer.close()
+            return
+        connections[key] = connections.get(key, 0) + 1
     try:
         head = b""
         try:
@@ -91,6 +137,12 @@ async def handle(client_reader, client_writer, upstream_port):
         if not head:
             return
         headers = head.split(b"\r\n\r\n", 1)[0].lower()
+        if key is None:
+            key = address_key(forwarded_client(peer[0], headers))
+            if connections.get(key, 0) >= MAX_CONNECTIONS_PER_ADDRESS:
+                key = None
+                return
+            connections[key] = connections.get(key, 0) + 1
         if b"upgrade: websocket" in headers:
             wait_s = take_token(key)
             if wait_s:
@@ -107,9 +159,10 @@ async def handle(client_reader, client_writer, upstream_port):
     except (ConnectionError, OSError):
         pass
     finally:
-        connections[key] -= 1
-        if connections[key] == 0:
-            del connections[key]
+        if key is not None:
+            connections[key] -= 1
+            if connections[key] == 0:
+                del connections[key]
         try:
             client_writer.close()
         except Exception:
@@ -119,7 +172,14 @@ async def handle(client_reader, client_writer, upstream_port):
 async def main():
     host, port, upstream_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     server = await asyncio.start_server(lambda r, w: handle(r, w, upstream_port), host, port)
-    log("listening", address=f"{host}:{port}", upstream=f"127.0.0.1:{upstream_port}", burst=BURST, refill_s=REFILL_S)
+    log(
+        "listening",
+        address=f"{host}:{port}",
+        upstream=f"127.0.0.1:{upstream_port}",
+        burst=BURST,
+        refill_s=REFILL_S,
+        trusted_proxies=",".join(str(n) for n in TRUSTED_PROXIES) or "none",
+    )
     async with server:
         await server.serve_forever()
 

@@ -13,20 +13,13 @@ case "$lowered" in
     echo "xpra: DESKTOP_PASSWORD: is a default or well-known value; set your own secret for production" >&2; exit 78 ;;
 esac
 [ "${#DESKTOP_PASSWORD}" -ge 10 ] || { echo "xpra: DESKTOP_PASSWORD: must be at least 10 characters in production" >&2; exit 78; }
-display=${DESKTOP_DISPLAY:-:99}
-socket=/tmp/.X11-unix/X${display#:}
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 umask 077
 printf '%s' "$DESKTOP_PASSWORD" > "$XDG_RUNTIME_DIR/password"
 unset DESKTOP_PASSWORD
-echo "xpra: waiting for OBS's display $display"
-while [ ! -S "$socket" ]; do sleep 0.5; done
 port=${DESKTOP_PORT:-14500}
 # xpra listens on loopback only; the public port is xpra-door.py, which throttles password guessing.
-xpra shadow "$display" --daemon=no --bind-tcp="127.0.0.1:$((port + 1))" --html=on \
-  --tcp-auth="file:filename=$XDG_RUNTIME_DIR/password" --socket-dirs="$XDG_RUNTIME_DIR" \
-  --mdns=no --notifications=no --pulseaudio=no --webcam=no --speaker=off --microphone=off \
-  --printing=no --file-transfer=no --dbus-proxy=no --systemd-run=no "$@" &
+xpra-shadow "${DESKTOP_DISPLAY:-:99}" "127.0.0.1:$((port + 1))" "$XDG_RUNTIME_DIR/password" --socket-dirs="$XDG_RUNTIME_DIR" "$@" &
 xpra_pid=$!
 python3 /usr/local/bin/xpra-door 0.0.0.0 "$port" "$((port + 1))" &
 door_pid=$!

@@ -416,7 +416,7 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
         .join(', ')})`,
     );
     timings.killToRestartS = (restarting.receivedAt - killedAt) / 1000;
-    const streams = await sinkStreams('ffprobe to read video and audio from the sink again', 30_000);
+    const streams = await sinkStreams('ffprobe to read video and audio from the sink again', 60_000);
     assert(streams.length > 0, 'no streams');
     process.stdout.write(`    kill → restart issued ${timings.killToRestartS.toFixed(1)} s, kill → streaming again ${timings.killToStreamingS.toFixed(1)} s\n`);
   });

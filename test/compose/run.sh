@@ -125,6 +125,6 @@ else
   say "compose.check.ts recorded no results (exit $check_status)"
 fi
 if [ "$failed" -gt 0 ]; then
-  "${COMPOSE[@]}" logs --no-color --tail=60 desktop obs-bridge xpra >&2 2>/dev/null || true
+  "${COMPOSE[@]}" logs --no-color --tail=60 desktop obs-bridge xpra rtmp-sink >&2 2>/dev/null || true
 fi
 say "images built in ${build_s} s; checks done at $(elapsed) s"

@@ -2,8 +2,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextEvent, startNats, type TestNats, testBus, waitFor } from '../../../test/kit/index.ts';
-import { EVENT_NAMES, SettingsBucket, silentLogger, subjects, switcherConfig } from '../src/index.ts';
-import { defaultSwitcherConfig, validEvents } from './samples.ts';
+import { DEFAULT_SWITCHER_SETTINGS, EVENT_NAMES, SettingsBucket, silentLogger, subjects, switcherSettings } from '../src/index.ts';
+import { validEvents } from './samples.ts';
 
 let nats: TestNats;
 beforeAll(async () => {
@@ -137,15 +137,15 @@ describe('Bus', () => {
     const a = await testBus(nats);
     const bucketA = new SettingsBucket(a.nc, 'irlkit_test', silentLogger());
     expect(await bucketA.open()).toBe(true);
-    const setting = bucketA.setting('switcher', switcherConfig);
+    const setting = bucketA.setting('switcher', switcherSettings);
     expect(await setting.get()).toBeUndefined();
-    await setting.put({ ...defaultSwitcherConfig, lowEnterKbps: 321 });
+    await setting.put({ ...DEFAULT_SWITCHER_SETTINGS, lowEnterKbps: 321 });
     bucketA.close();
     await a.closeConnection();
     const b = await testBus(nats);
     const bucketB = new SettingsBucket(b.nc, 'irlkit_test', silentLogger());
     await bucketB.open();
-    const again = bucketB.setting('switcher', switcherConfig);
+    const again = bucketB.setting('switcher', switcherSettings);
     expect((await again.get())?.lowEnterKbps).toBe(321);
     bucketB.close();
     await b.closeConnection();

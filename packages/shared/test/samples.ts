@@ -1,8 +1,6 @@
 // One valid sample of every event payload.
-import { DEFAULT_SWITCHER_CONFIG, type EventName, type EventPayload, type SwitcherConfig } from '../src/index.ts';
+import { DEFAULT_SWITCHER_SETTINGS, type EventName, type EventPayload } from '../src/index.ts';
 
-/** The real defaults, so samples never drift from what the switcher runs with. */
-export const defaultSwitcherConfig: SwitcherConfig = DEFAULT_SWITCHER_CONFIG;
 const ts = 1_764_000_000_000;
 const counters = { received: 10, lost: 0, dropped: 0, retransmitted: 1 };
 
@@ -43,7 +41,16 @@ export const validEvents: { [N in EventName]: EventPayload<N> } = {
     error: null,
   },
   'obs.screenshot': { ts, format: 'jpeg', width: 640, height: 360, data: '/9j/4AAQSkZJRg==' },
-  'switcher.state': { ts, mode: 'auto', state: 'live', since: ts, reason: 'feed healthy', scene: 'Live', thresholds: defaultSwitcherConfig },
+  'switcher.state': {
+    ts,
+    mode: 'auto',
+    state: 'live',
+    since: ts,
+    reason: 'feed healthy',
+    scene: 'Live',
+    settings: DEFAULT_SWITCHER_SETTINGS,
+    scenes: { live: 'Live', low: 'Low', offline: 'Offline' },
+  },
   log: { ts, level: 'info', source: 'switcher', message: 'switched to Live' },
   process: {
     ts,

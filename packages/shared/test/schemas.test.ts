@@ -1,7 +1,17 @@
 // Every schema of the contract accepts a valid sample and rejects malformed ones.
 import { describe, expect, it } from 'vitest';
-import { COMMAND_VERBS, commandSchemas, EVENT_NAMES, eventSchemas, parseSubject, subjects, switcherConfig } from '../src/index.ts';
-import { defaultSwitcherConfig, validEvents } from './samples.ts';
+import {
+  COMMAND_VERBS,
+  commandSchemas,
+  DEFAULT_SWITCHER_SETTINGS,
+  EVENT_NAMES,
+  eventSchemas,
+  parseSubject,
+  storedSwitcherSettings,
+  subjects,
+  switcherSettings,
+} from '../src/index.ts';
+import { validEvents } from './samples.ts';
 
 const validRequests = {
   'stream.start': {},
@@ -40,8 +50,13 @@ describe.each(COMMAND_VERBS)('command %s', (verb) => {
 
 describe('specific rules', () => {
   it('refuses a switcher config whose leave threshold is under its enter threshold', () => {
-    expect(switcherConfig.safeParse({ ...defaultSwitcherConfig, lowLeaveKbps: 100 }).success).toBe(false);
-    expect(switcherConfig.safeParse(defaultSwitcherConfig).success).toBe(true);
+    expect(switcherSettings.safeParse({ ...DEFAULT_SWITCHER_SETTINGS, lowLeaveKbps: 100 }).success).toBe(false);
+    expect(switcherSettings.safeParse(DEFAULT_SWITCHER_SETTINGS).success).toBe(true);
+  });
+  it('reads settings stored when they still carried the scenes and the feed input, without them', () => {
+    const stored = { ...DEFAULT_SWITCHER_SETTINGS, lowEnterKbps: 321, scenes: { live: 'Live', low: 'Low', offline: 'Offline' }, mediaInput: 'SRT feed' };
+    expect(storedSwitcherSettings.parse(stored)).toEqual({ ...DEFAULT_SWITCHER_SETTINGS, lowEnterKbps: 321 });
+    expect(switcherSettings.safeParse(stored).success).toBe(false);
   });
   it('leaves scene names and the feed input out of switcher.config: configuration owns them', () => {
     const patch = commandSchemas['switcher.config'].request;

@@ -16,8 +16,8 @@ export const chatEnv = {
   CHAT_TWITCH_CHANNEL: env.optionalString().pipe(z.string().toLowerCase().regex(TWITCH_LOGIN, 'must be a Twitch login (a-z, 0-9, _)').optional()),
   /** The bot's own login (the account the token belongs to); the channel's own account when empty. */
   CHAT_TWITCH_BOT: env.optionalString().pipe(z.string().toLowerCase().regex(TWITCH_LOGIN, 'must be a Twitch login (a-z, 0-9, _)').optional()),
-  /** The bot's OAuth token (secret), with or without its "oauth:" prefix; required when a channel is set. */
-  CHAT_TWITCH_TOKEN: env.optionalString(),
+  /** The bot's OAuth token, with or without its "oauth:" prefix; required when a channel is set. */
+  CHAT_TWITCH_TOKEN: env.optionalSecret(),
   /** Where Twitch's chat speaks IRC: TLS on 6697 by default. */
   CHAT_IRC_URL: z
     .string()
@@ -55,7 +55,7 @@ export function chatSettings(config: ChatVariables): ChatSettings {
   const secure = url.protocol === 'ircs:';
   let twitch: ChatSettings['twitch'] = null;
   if (config.CHAT_TWITCH_CHANNEL) {
-    const token = config.CHAT_TWITCH_TOKEN?.replace(/^oauth:/, '');
+    const token = config.CHAT_TWITCH_TOKEN.replace(/^oauth:/, '');
     if (!token) throw new ConfigError(['CHAT_TWITCH_TOKEN: must be set when CHAT_TWITCH_CHANNEL is (the bot logs in with it; see README "Chat commands")']);
     if (!/^[A-Za-z0-9_-]{10,200}$/.test(token)) throw new ConfigError(['CHAT_TWITCH_TOKEN: must be the OAuth token, 10-200 letters and digits (got hidden)']);
     twitch = {

@@ -1,6 +1,6 @@
 // The chat service against a real IRC server (ngircd) and a real nats-server: who may command, the reply
 // budget under a flood, switch announcements, and the bot coming back after the IRC server restarts.
-import { createLogger, type SwitcherState, subjects } from '@irlkit/shared';
+import { createLogger, DEFAULT_SWITCHER_SETTINGS, type SwitcherState, subjects } from '@irlkit/shared';
 import { type IrcUser, ircUser, startIrcServer, startNats, type TestIrcServer, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type ChatApp } from '../src/app.ts';
@@ -129,22 +129,6 @@ describe('chat commands over a real IRC server', () => {
     const listener = await user('listener');
     const publisher = await testBus(nats, 'main', 'switcher');
     cleanups.push(() => publisher.closeConnection());
-    const thresholds = {
-      lowEnterKbps: 800,
-      lowLeaveKbps: 1500,
-      rttEnterMs: 1500,
-      rttLeaveMs: 800,
-      lowWindowMs: 2000,
-      recoverHoldMs: 5000,
-      offlineRecoverHoldMs: 200,
-      resumeHoldMs: 4000,
-      flapWindowMs: 120_000,
-      maxRecoverHoldMs: 30_000,
-      scenes: { live: 'Live', low: 'Low', offline: 'Offline' },
-      mediaInput: 'SRT feed',
-      onlyWhileStreaming: false,
-      stopAfterOfflineMin: 0,
-    };
     const state = (s: SwitcherState['state'], since: number): SwitcherState => ({
       ts: Date.now(),
       mode: 'auto',
@@ -152,7 +136,8 @@ describe('chat commands over a real IRC server', () => {
       since,
       reason: 'test',
       scene: null,
-      thresholds,
+      settings: DEFAULT_SWITCHER_SETTINGS,
+      scenes: { live: 'Live', low: 'Low', offline: 'Offline' },
     });
     const t0 = Date.now();
     publisher.publish('switcher.state', state('live', t0 - 60_000));

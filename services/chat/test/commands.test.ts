@@ -1,6 +1,6 @@
 // The chat commands' pure parts: NOALBS names to NATS requests, who may use them, the reply budget on a
 // fake clock, the !bitrate answer, switch announcements, and configuration errors that name the variable.
-import { ConfigError, type IngestSrtla, type IngestStats, loadConfig, type SwitcherState } from '@irlkit/shared';
+import { ConfigError, type IngestSrtla, type IngestStats, isSecret, loadConfig, type SwitcherState } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
 import { actionFor, mayUse, parseCommand, resolveScene } from '../src/commands/parse.ts';
 import { bitrateReply, ReplyBudget, switchAnnouncement } from '../src/commands/replies.ts';
@@ -96,7 +96,7 @@ describe('!bitrate', () => {
 
 describe('switch announcements', () => {
   const state = (s: SwitcherState['state'], since: number, mode: SwitcherState['mode'] = 'auto') =>
-    ({ ts: since, mode, state: s, since, reason: '', scene: null, thresholds: { scenes: { live: 'Live', low: 'Low', offline: 'Offline' } } }) as SwitcherState;
+    ({ ts: since, mode, state: s, since, reason: '', scene: null, scenes: { live: 'Live', low: 'Low', offline: 'Offline' } }) as SwitcherState;
   it('says what viewers see, and nothing for repeats, manual mode or the first state', () => {
     expect(switchAnnouncement(undefined, state('offline', 0))).toBeNull();
     expect(switchAnnouncement(state('live', 0), state('offline', 1000))).toBe('Feed lost, on Offline');
@@ -127,5 +127,13 @@ describe('configuration', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect(String(error)).not.toContain('short!');
+  });
+  it('treats the token as a secret: production refuses a well-known one, and may leave it empty (no chat)', () => {
+    expect(isSecret(chatEnv.CHAT_TWITCH_TOKEN)).toBe(true);
+    const production = { IRL_PRODUCTION: 'true', NATS_PASSWORD: 'a-nats-password-of-our-own' };
+    expect(load(production).twitch).toBeNull();
+    expect(() => load({ ...production, CHAT_TWITCH_CHANNEL: 'me', CHAT_TWITCH_TOKEN: 'changeme' })).toThrow(
+      /CHAT_TWITCH_TOKEN: is a default or well-known value/,
+    );
   });
 });

@@ -16,7 +16,7 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
   const { live, connected } = useLiveEvents();
   const { command, reply } = useCommands();
   const now = useNow();
-  const thresholds = live.switcher?.thresholds;
+  const settings = live.switcher?.settings;
   return (
     <main className="grid">
       <OnAirHeader obs={live.obs} connected={connected} streamId={streamId} desktopUrl={desktopUrl} />
@@ -31,11 +31,11 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
         command={command}
       />
       <Controls obs={live.obs} command={command} reply={reply} />
-      <Charts points={live.points} thresholds={thresholds} />
+      <Charts points={live.points} thresholds={settings} />
       <BondedLinks srtla={live.srtla} />
       <Timeline entries={live.timeline} />
       {/* Keyed by the published settings: a change from anywhere refills the form. */}
-      {thresholds && <SwitcherSettings key={JSON.stringify(thresholds)} thresholds={thresholds} command={command} />}
+      {settings && <SwitcherSettings key={JSON.stringify(settings)} settings={settings} command={command} />}
     </main>
   );
 }

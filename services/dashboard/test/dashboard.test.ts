@@ -229,7 +229,7 @@ describe('dashboard', () => {
       await expect.poll(() => page.getByTestId('reply').textContent()).toBe('save settings: done');
       expect(await page.getByTestId('settings-problem').count()).toBe(0);
       expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatchObject({ lowEnterKbps: 700, lowLeaveKbps: validEvents['switcher.state'].thresholds.lowLeaveKbps });
+      expect(seen[0]).toMatchObject({ lowEnterKbps: 700, lowLeaveKbps: validEvents['switcher.state'].settings.lowLeaveKbps });
     } finally {
       unsubscribe();
       await page.context().close();

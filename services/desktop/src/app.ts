@@ -1,8 +1,8 @@
 // The desktop service: provisions OBS from configuration, runs Xvfb + OBS, and reports on NATS.
 import { type Bus, type Logger, publishChildEvent, startHeartbeat, timeline } from '@irlkit/shared';
 import type { DesktopConfig } from './config.ts';
+import { ObsRuntime } from './obs/runtime.ts';
 import { provisionObs } from './provision/write.ts';
-import { ObsRuntime } from './runtime/obs-runtime.ts';
 
 const SERVICE = 'desktop';
 

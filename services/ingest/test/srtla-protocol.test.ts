@@ -1,5 +1,5 @@
 // The SRTLA protocol core against the packets captured between BELABOX's sender and receiver
-// (../shared/srtla/captures.txt): every sender packet parses as its type and our answers match.
+// (fixtures/srtla-captures.txt): every sender packet parses as its type and our answers match.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ interface Captured {
 
 /** Reads every "### NAME dir ... src -> dst udp_payload_len=N" block with its hex dump. */
 function readCaptures(): Captured[] {
-  const path = fileURLToPath(new URL('../../../../shared/srtla/captures.txt', import.meta.url));
+  const path = fileURLToPath(new URL('./fixtures/srtla-captures.txt', import.meta.url));
   const packets: Captured[] = [];
   let current: (Captured & { expected: number }) | undefined;
   for (const line of readFileSync(path, 'utf8').split('\n')) {

@@ -113,7 +113,7 @@ it('keeps the group when srt-live-transmit restarts: the sender is told at once,
 
 it('survives 100 000 random and mutated datagrams, counts the drops, and the real stream goes on', async () => {
   const run = await bondedIngest('fuzz');
-  const captures = readFileSync(fileURLToPath(new URL('../../../../shared/srtla/captures.txt', import.meta.url)), 'utf8');
+  const captures = readFileSync(fileURLToPath(new URL('./fixtures/srtla-captures.txt', import.meta.url)), 'utf8');
   const vectors = [...captures.matchAll(/((?:^ {2}[0-9a-f]{4} {2}(?:[0-9a-f]{2} ){1,16}.*\n)+)/gm)].map((m) =>
     Buffer.from(
       (m[1] as string)

@@ -1,6 +1,6 @@
 // Replays recorded ingest traces through irlkit's switcher policy and through a reference of
 // NOALBS's documented rule, so both are judged on exactly the same input.
-import type { SwitcherConfig, SwitcherStateName } from '@irlkit/shared';
+import type { SwitcherScenes, SwitcherSettings, SwitcherStateName } from '@irlkit/shared';
 import { SwitcherPolicy } from '../src/switcher/policy.ts';
 
 export type TraceEvent =
@@ -17,19 +17,23 @@ export interface Switch {
 }
 
 /** irlkit's policy over a trace, ticking every 50 ms like the runtime's timer. */
-export function replayIrlkit(trace: TraceEvent[], config: SwitcherConfig, startState: SwitcherStateName = 'live'): Switch[] {
+/** Scene names for the replay: the policy only needs them to be told apart. */
+const SCENES: SwitcherScenes = { live: 'Live', low: 'Low', offline: 'Offline' };
+
+/** irlkit's policy over a trace, ticking every 50 ms like the runtime's timer. */
+export function replayIrlkit(trace: TraceEvent[], config: SwitcherSettings, startState: SwitcherStateName = 'live'): Switch[] {
   const sorted = [...trace].sort((a, b) => a.t - b.t);
   const t0 = sorted[0]?.t ?? 0;
-  const policy = new SwitcherPolicy(config, t0);
+  const policy = new SwitcherPolicy(config, SCENES, t0);
   const switches: Switch[] = [];
-  let program = config.scenes[startState];
+  let program = SCENES[startState];
   policy.observeProgramScene(program);
   if (startState !== 'offline') {
     policy.linkConnected(t0, 'connected');
     policy.framesConfirmed(t0 + config.offlineRecoverHoldMs);
     policy.tick(t0 + config.offlineRecoverHoldMs);
   }
-  const sceneToState = Object.fromEntries(Object.entries(config.scenes).map(([k, v]) => [v, k])) as Record<string, SwitcherStateName>;
+  const sceneToState = Object.fromEntries(Object.entries(SCENES).map(([k, v]) => [v, k])) as Record<string, SwitcherStateName>;
   const take = (t: number, actions: ReturnType<SwitcherPolicy['tick']>) => {
     for (const a of actions) {
       if (a.type !== 'switchScene' || a.scene === program) continue;
@@ -57,7 +61,7 @@ export function replayIrlkit(trace: TraceEvent[], config: SwitcherConfig, startS
  */
 export function replayNoalbs(
   trace: TraceEvent[],
-  config: Pick<SwitcherConfig, 'lowEnterKbps' | 'rttEnterMs'>,
+  config: Pick<SwitcherSettings, 'lowEnterKbps' | 'rttEnterMs'>,
   startState: SwitcherStateName = 'live',
   samplesToSwitch = 6,
 ): Switch[] {

@@ -2,7 +2,7 @@
 // switches on a flapping link and on a bitrate around the low threshold; the same recorded traces
 // replayed through a NOALBS reference for a side-by-side table. Writes docs/BENCHMARKS.md.
 
-import { DEFAULT_SWITCHER_CONFIG } from '@irlkit/shared';
+import { DEFAULT_SWITCHER_SETTINGS } from '@irlkit/shared';
 import { grayRaster, nextEvent, pixelDifference, startReconnectingFeed, startSrtFeed, startStack, startUdpLink, waitFor } from '@irlkit/test-kit';
 import { summarize, writeBenchSection } from '../../../test/bench/report.ts';
 import { delaysAfter, frozenOnAirMs, replayIrlkit, replayNoalbs, type Switch, type TraceEvent } from './replay.ts';
@@ -81,10 +81,10 @@ for (let trial = 1; trial <= TRIALS; trial++) {
   log(`trial ${trial}: recovery ${liveAt - restartAt} ms, failover ${offlineAt - killAt} ms`);
 }
 const killTrace = trace;
-const noalbsKill = replayNoalbs(killTrace, DEFAULT_SWITCHER_CONFIG, 'offline');
+const noalbsKill = replayNoalbs(killTrace, DEFAULT_SWITCHER_SETTINGS, 'offline');
 const noalbsFailover = delaysAfter(killTrace, noalbsKill, 'kill', 'offline');
 const noalbsRecovery = delaysAfter(killTrace, noalbsKill, 'restart', 'live');
-await setConfig({ flapWindowMs: DEFAULT_SWITCHER_CONFIG.flapWindowMs });
+await setConfig({ flapWindowMs: DEFAULT_SWITCHER_SETTINGS.flapWindowMs });
 
 // --- flapping link ---------------------------------------------------------------------------
 let seed = 20261124;
@@ -108,8 +108,8 @@ async function scenario(name: string, step: () => Promise<void>, settleMs: numbe
   await new Promise((r) => setTimeout(r, settleMs));
   const during = programSwitches.filter((s) => s.t <= endAt).length;
   const total = programSwitches.length;
-  const noalbs = replayNoalbs(trace, DEFAULT_SWITCHER_CONFIG, 'live');
-  const replay = replayIrlkit(trace, DEFAULT_SWITCHER_CONFIG, 'live');
+  const noalbs = replayNoalbs(trace, DEFAULT_SWITCHER_SETTINGS, 'live');
+  const replay = replayIrlkit(trace, DEFAULT_SWITCHER_SETTINGS, 'live');
   const frozen = frozenOnAirMs(trace, programSwitches, 'live', start, endAt);
   const noalbsFrozen = frozenOnAirMs(trace, noalbs, 'live', start, endAt);
   log(

@@ -1,13 +1,13 @@
 // obs-bridge: the obs-websocket connection, OBS mirrored onto NATS, commands, the switcher, the HTTP API.
-import { type Bus, DEFAULT_SWITCHER_CONFIG, type Logger, publishChildEvent, SettingsBucket, startHeartbeat, timeline, wantedObsState } from '@irlkit/shared';
+import { type Bus, type Logger, publishChildEvent, SettingsBucket, startHeartbeat, timeline, wantedObsState } from '@irlkit/shared';
 import { serveObsCommands } from './commands.ts';
 import type { BridgeConfig } from './config.ts';
 import { buildHttp } from './http/server.ts';
 import { ObsClient } from './obs/client.ts';
-import { ObsMirror } from './obs/state.ts';
-import { Switcher } from './switcher/runtime.ts';
+import { ObsMirror } from './obs/mirror.ts';
+import { SwitcherRuntime } from './switcher/runtime.ts';
 import { ObsContainer } from './watchdog/docker.ts';
-import { ObsWatchdog } from './watchdog/runtime.ts';
+import { WatchdogRuntime } from './watchdog/runtime.ts';
 
 const SERVICE = 'obs-bridge';
 
@@ -27,23 +27,20 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
     log,
     screenshot: config.screenshot,
   });
-  const switcher = new Switcher({
+  const switcher = new SwitcherRuntime({
     bus,
     obs,
     log: log.child({ part: 'switcher' }),
-    settings,
+    bucket: settings,
+    scenes: config.scenes,
+    mediaInput: config.inputs.feed,
     pictureCheckMs: config.pictureWatch.checkMs,
     pictureFrozenMs: config.pictureWatch.frozenMs,
     pictureRestartWaitMs: config.pictureWatch.restartWaitMs,
-    defaults: {
-      ...DEFAULT_SWITCHER_CONFIG,
-      mediaInput: config.inputs.feed,
-      scenes: config.scenes,
-    },
   });
   const switcherScenes = [config.scenes.live, config.scenes.low, config.scenes.offline];
   // The watchdog keeps the wanted state and puts it back even when it is not to restart OBS (mode off).
-  const watchdog = new ObsWatchdog({
+  const watchdog = new WatchdogRuntime({
     bus,
     obs,
     log: log.child({ part: 'watchdog' }),

@@ -2,11 +2,17 @@
 // are recorded as the wanted state first, so they hold while OBS is unreachable ("queued") and after any restart.
 import { type Bus, CommandQueued, type Timeline } from '@irlkit/shared';
 import type { ObsClient } from './obs/client.ts';
-import type { ObsWatchdog } from './watchdog/runtime.ts';
+import type { WatchdogRuntime } from './watchdog/runtime.ts';
 
 const QUEUED = 'queued: OBS is restarting';
 
-export function serveObsCommands(bus: Bus, obs: ObsClient, inputs: { mic: string; feed: string }, events: Timeline, watchdog: ObsWatchdog): Array<() => void> {
+export function serveObsCommands(
+  bus: Bus,
+  obs: ObsClient,
+  inputs: { mic: string; feed: string },
+  events: Timeline,
+  watchdog: WatchdogRuntime,
+): Array<() => void> {
   /** Carries the command out if OBS answers; otherwise it waits in the wanted state. */
   const now = async (what: string, run: () => Promise<void>) => {
     if (!obs.isReachable()) {

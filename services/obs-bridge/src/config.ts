@@ -48,7 +48,7 @@ export const bridgeConfig = defineConfig(bridgeEnv, (v) => ({
   obs: { websocketUrl: v.OBS_WS_URL, password: v.OBS_WS_PASSWORD },
   /** OBS inputs the bridge acts on: the mic audio.mute targets by default, the feed the switcher restarts. */
   inputs: { mic: v.OBS_MIC_INPUT, feed: v.OBS_FEED_INPUT },
-  /** The deployment's switcher scenes (the streamer's thresholds live in the settings bucket). */
+  /** The deployment's switcher scenes (the streamer's switcher settings live in the settings bucket). */
   scenes: { live: v.OBS_SCENE_LIVE, low: v.OBS_SCENE_LOW, offline: v.OBS_SCENE_OFFLINE },
   screenshot: { width: v.OBS_SCREENSHOT_WIDTH, intervalMs: v.OBS_SCREENSHOT_INTERVAL_MS, quality: v.OBS_SCREENSHOT_QUALITY },
   api: { host: v.BRIDGE_HOST, port: v.BRIDGE_PORT, token: v.BRIDGE_API_TOKEN },

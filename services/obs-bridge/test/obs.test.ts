@@ -127,6 +127,12 @@ describe('obs-bridge', () => {
       );
       await desktop.call('SetCurrentProgramScene', { sceneName: longName });
       await onProgram;
+      // A scene picked on the desktop is the streamer's: the switcher (whose feed is offline) leaves it on program.
+      const after = collectEvents(observer, 'obs.state');
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      after.stop();
+      expect(after.items.length).toBeGreaterThan(1);
+      expect(after.items.map((s) => s.programScene)).toEqual(after.items.map(() => null));
       // The switcher's scenes still work.
       const back = nextEvent(observer, 'obs.state', (s) => s.programScene === 'Offline', 'Offline back on program', 10_000);
       expect(await observer.request('scene.set', { scene: 'Offline' })).toEqual({ ok: true });

@@ -1,6 +1,6 @@
 // The NOALBS reference and the replay harness behave as documented on synthetic traces.
 
-import { DEFAULT_SWITCHER_CONFIG } from '@irlkit/shared';
+import { DEFAULT_SWITCHER_SETTINGS } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
 import { delaysAfter, replayIrlkit, replayNoalbs, type TraceEvent } from '../bench/replay.ts';
 
@@ -23,14 +23,14 @@ describe('replay', () => {
   ];
 
   it('NOALBS switches to offline after 6 identical samples, about 6 s', () => {
-    const switches = replayNoalbs(trace, DEFAULT_SWITCHER_CONFIG);
+    const switches = replayNoalbs(trace, DEFAULT_SWITCHER_SETTINGS);
     const [delay] = delaysAfter(trace, switches, 'kill', 'offline');
     expect(delay).toBeGreaterThanOrEqual(6000);
     expect(delay).toBeLessThanOrEqual(8000);
   });
 
   it('irlkit switches to offline with the stall event', () => {
-    const switches = replayIrlkit(trace, DEFAULT_SWITCHER_CONFIG);
+    const switches = replayIrlkit(trace, DEFAULT_SWITCHER_SETTINGS);
     expect(delaysAfter(trace, switches, 'kill', 'offline')).toEqual([500]);
   });
 
@@ -43,7 +43,7 @@ describe('replay', () => {
       ...statsEvery250(back + 300, back + 10_000, 2500),
       { t: back + 1100, type: 'frames' },
     ];
-    expect(delaysAfter(more, replayNoalbs(more, DEFAULT_SWITCHER_CONFIG), 'restart', 'live')[0]).toBeLessThanOrEqual(2000);
-    expect(delaysAfter(more, replayIrlkit(more, DEFAULT_SWITCHER_CONFIG), 'restart', 'live')).toEqual([1100]);
+    expect(delaysAfter(more, replayNoalbs(more, DEFAULT_SWITCHER_SETTINGS), 'restart', 'live')[0]).toBeLessThanOrEqual(2000);
+    expect(delaysAfter(more, replayIrlkit(more, DEFAULT_SWITCHER_SETTINGS), 'restart', 'live')).toEqual([1100]);
   });
 });

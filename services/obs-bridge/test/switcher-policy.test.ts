@@ -1,12 +1,13 @@
 // The switcher policy on a fake clock: every transition, hysteresis, hold times, manual scenes and mode.
-import type { SwitcherConfig } from '@irlkit/shared';
-import { DEFAULT_SWITCHER_CONFIG } from '@irlkit/shared';
+import { DEFAULT_SWITCHER_SETTINGS, type SwitcherSettings } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
 import { type SwitcherAction, SwitcherPolicy } from '../src/switcher/policy.ts';
 
-function setup(overrides: Partial<SwitcherConfig> = {}) {
+const SCENES = { live: 'Live', low: 'Low', offline: 'Offline' };
+
+function setup(overrides: Partial<SwitcherSettings> = {}) {
   let now = 0;
-  const policy = new SwitcherPolicy({ ...DEFAULT_SWITCHER_CONFIG, ...overrides }, now);
+  const policy = new SwitcherPolicy({ ...DEFAULT_SWITCHER_SETTINGS, ...overrides }, SCENES, now);
   const actions: SwitcherAction[] = [];
   let program: string | null = 'Offline';
   policy.observeProgramScene(program);
@@ -197,14 +198,29 @@ describe('SwitcherPolicy', () => {
     expect(s.program()).toBe('Live');
   });
 
+  it('leaves alone a program scene it cannot name (null: made on the desktop with a name the contract cannot carry)', () => {
+    const s = setup();
+    s.bringUp();
+    s.take(s.policy.observeProgramScene(null, s.now()));
+    s.take(s.policy.linkLost(s.now(), 'stalled'));
+    s.wait(5000);
+    expect(s.policy.snapshot().state).toBe('offline');
+    expect(s.scenes()).toEqual(['Live']);
+    s.take(s.policy.setMode('auto'));
+    expect(s.scenes()).toEqual(['Live']);
+    s.setProgram('Live');
+    s.take(s.policy.observeProgramScene('Live', s.now()));
+    expect(s.program()).toBe('Offline');
+  });
+
   it('in manual mode tracks the state but never switches; back to auto puts the right scene on', () => {
     const s = setup();
     s.bringUp();
-    s.take(s.policy.setMode('manual', s.now()));
+    s.take(s.policy.setMode('manual'));
     s.take(s.policy.linkLost(s.now(), 'stalled'));
     expect(s.policy.snapshot().state).toBe('offline');
     expect(s.program()).toBe('Live');
-    s.take(s.policy.setMode('auto', s.now()));
+    s.take(s.policy.setMode('auto'));
     expect(s.program()).toBe('Offline');
   });
 
@@ -231,16 +247,12 @@ describe('SwitcherPolicy', () => {
   it('applies new settings at once', () => {
     const s = setup();
     s.bringUp();
-    s.take(s.policy.setConfig({ ...DEFAULT_SWITCHER_CONFIG, scenes: { live: 'Cam', low: 'Low', offline: 'BRB' } }, s.now()));
-    // The program shows "Live", which is no longer one of the switcher's scenes: left alone.
     expect(s.program()).toBe('Live');
-    s.setProgram('BRB');
-    s.take(s.policy.tick(s.now()));
-    s.take(s.policy.linkLost(s.now(), 'x'));
-    s.take(s.policy.linkConnected(s.now(), 'connected'));
-    s.take(s.policy.framesConfirmed(s.now()));
-    s.feed(500, 2500);
-    expect(s.program()).toBe('Cam');
+    // 2500 kbit/s was healthy; under the new thresholds it is low.
+    s.take(s.policy.setSettings({ ...DEFAULT_SWITCHER_SETTINGS, lowEnterKbps: 3000, lowLeaveKbps: 4000 }));
+    s.feed(2500, 2500);
+    expect(s.program()).toBe('Low');
+    expect(s.policy.snapshot().reason).toBe('bitrate 2500 kbit/s under 3000');
   });
 });
 

@@ -82,11 +82,14 @@ describe('switcher end to end', () => {
   it('changes and persists settings, and stops switching in manual mode', async () => {
     const { observer } = stack;
     const reply = await observer.request('switcher.config', { lowEnterKbps: 600, lowLeaveKbps: 1200 });
-    expect(reply.ok && reply.result).toMatchObject({ lowEnterKbps: 600, lowLeaveKbps: 1200, scenes: { live: 'Live' } });
+    expect(reply.ok && reply.result).toMatchObject({ lowEnterKbps: 600, lowLeaveKbps: 1200 });
+    // The result is the streamer's settings; the scenes are the deployment's, in switcher.state apart.
+    expect(reply.ok && reply.result).not.toHaveProperty('scenes');
     const invalid = await observer.request('switcher.config', { lowEnterKbps: 2000, lowLeaveKbps: 1000 });
     expect(invalid).toEqual({ ok: false, error: 'invalid switcher settings: lowLeaveKbps: lowLeaveKbps must be at least lowEnterKbps' });
-    const state = await nextEvent(observer, 'switcher.state', (s) => s.thresholds.lowEnterKbps === 600, 'thresholds in switcher.state');
-    expect(state.thresholds.lowLeaveKbps).toBe(1200);
+    const state = await nextEvent(observer, 'switcher.state', (s) => s.settings.lowEnterKbps === 600, 'the new settings in switcher.state');
+    expect(state.settings.lowLeaveKbps).toBe(1200);
+    expect(state.scenes).toEqual({ live: 'Live', low: 'Low', offline: 'Offline' });
     // Persisted in JetStream KV: a second switcher reading the bucket sees them.
     const kv = await observer.nc.jetstream().views.kv('switcher_e2e');
     const stored = await kv.get('switcher_main_config');

@@ -102,6 +102,17 @@ describe('watchdog policy', () => {
     expect(t.appliedReasons().at(-1)).toMatch(/^OBS back after 15(\.\d)? s$/);
   });
 
+  it('keeps the wanted scene when OBS puts on one the contract cannot carry (null)', () => {
+    const t = setup();
+    t.up(false, 'Live');
+    t.policy.observeProgramScene('Privacy', t.now());
+    t.policy.observeProgramScene(null, t.now());
+    expect(t.policy.wanted().scene).toBe('Privacy');
+    t.down();
+    t.up(false, null);
+    expect(t.applied().at(-1)).toMatchObject({ scene: 'Privacy' });
+  });
+
   it('keeps a stream stopped in OBS itself stopped', () => {
     const t = setup();
     t.up(true, 'Live');

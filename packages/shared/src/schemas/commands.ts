@@ -2,19 +2,10 @@
 import { z } from 'zod';
 import type { CommandVerb } from '../subjects.ts';
 import { sceneName } from './obs.ts';
-import { switcherConfig, switcherMode, switcherState } from './switcher.ts';
+import { switcherConfigPatch, switcherMode, switcherSettings, switcherState } from './switcher.ts';
 
 const empty = z.strictObject({});
 const none = z.strictObject({}).optional();
-
-/**
- * switcher.config takes any subset of the streamer's settings (thresholds, windows, options). Scene
- * names and the feed input belong to the deployment's configuration (OBS_SCENE_*, OBS_FEED_INPUT),
- * which wins on every start, so a command cannot change them only until the next restart.
- */
-const { scenes: _scenes, mediaInput: _mediaInput, ...streamerSettings } = switcherConfig.shape;
-export const switcherConfigPatch = z.strictObject(streamerSettings).partial();
-export type SwitcherConfigPatch = z.infer<typeof switcherConfigPatch>;
 
 export const commandSchemas = {
   'stream.start': { request: empty, result: none },
@@ -29,7 +20,11 @@ export const commandSchemas = {
   },
   'scene.set': { request: z.strictObject({ scene: sceneName }), result: none },
   'switcher.mode': { request: z.strictObject({ mode: switcherMode }), result: switcherState.optional() },
-  'switcher.config': { request: switcherConfigPatch, result: switcherConfig.optional() },
+  /**
+   * Any subset of the streamer's settings (thresholds, windows, options); the scenes and the feed input
+   * are the deployment's configuration (OBS_SCENE_*, OBS_FEED_INPUT), not settings a command changes.
+   */
+  'switcher.config': { request: switcherConfigPatch, result: switcherSettings.optional() },
   'obs.restart': { request: empty, result: none },
   /** Restarts OBS's feed input (the media source reading ingest's output): chat's !fix / !refresh. */
   'feed.restart': { request: empty, result: none },

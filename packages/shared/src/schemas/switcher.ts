@@ -10,45 +10,57 @@ export type SwitcherMode = z.infer<typeof switcherMode>;
 
 const ms = z.number().int().nonnegative().max(3_600_000);
 
-export const switcherConfig = z
-  .strictObject({
-    /** Enter LOW when the bitrate stays below this for lowWindowMs. */
-    lowEnterKbps: z.number().int().nonnegative().max(1_000_000),
-    /** Leave LOW only once the bitrate is at or above this (hysteresis). */
-    lowLeaveKbps: z.number().int().nonnegative().max(1_000_000),
-    /** Enter LOW when RTT stays above this for lowWindowMs; 0 turns the RTT rule off. */
-    rttEnterMs: ms,
-    rttLeaveMs: ms,
-    lowWindowMs: ms,
-    /** Healthy for this long before LOW → LIVE. */
-    recoverHoldMs: ms,
-    /** After the sender reconnected: frames flowing for this long before OFFLINE → LIVE. */
-    offlineRecoverHoldMs: ms,
-    /** After a stall resumed on the same connection (a flaky link): healthy this long before OFFLINE → LIVE. */
-    resumeHoldMs: ms,
-    /** Flap damping: each fall from LIVE within this window doubles the hold before going back. */
-    flapWindowMs: ms,
-    /** The longest hold flap damping may ask for. */
-    maxRecoverHoldMs: ms,
-    scenes: z.strictObject({ live: sceneName, low: sceneName, offline: sceneName }),
-    /** OBS media input that shows the feed; restarted when the feed returns. */
-    mediaInput: z.string().min(1).max(256),
-    onlyWhileStreaming: z.boolean(),
-    /** Stop the stream after this many minutes OFFLINE; 0 = never. */
-    stopAfterOfflineMin: z.number().nonnegative().max(1440),
-  })
-  .refine((c) => c.lowLeaveKbps >= c.lowEnterKbps, {
-    message: 'lowLeaveKbps must be at least lowEnterKbps',
-    path: ['lowLeaveKbps'],
-  })
-  .refine((c) => c.rttEnterMs === 0 || c.rttLeaveMs <= c.rttEnterMs, {
-    message: 'rttLeaveMs must be at most rttEnterMs',
-    path: ['rttLeaveMs'],
-  });
-export type SwitcherConfig = z.infer<typeof switcherConfig>;
+/** The streamer's settings: thresholds, windows and options, kept in JetStream and changed from the dashboard. */
+const settingsShape = {
+  /** Enter LOW when the bitrate stays below this for lowWindowMs. */
+  lowEnterKbps: z.number().int().nonnegative().max(1_000_000),
+  /** Leave LOW only once the bitrate is at or above this (hysteresis). */
+  lowLeaveKbps: z.number().int().nonnegative().max(1_000_000),
+  /** Enter LOW when RTT stays above this for lowWindowMs; 0 turns the RTT rule off. */
+  rttEnterMs: ms,
+  rttLeaveMs: ms,
+  lowWindowMs: ms,
+  /** Healthy for this long before LOW → LIVE. */
+  recoverHoldMs: ms,
+  /** After the sender reconnected: frames flowing for this long before OFFLINE → LIVE. */
+  offlineRecoverHoldMs: ms,
+  /** After a stall resumed on the same connection (a flaky link): healthy this long before OFFLINE → LIVE. */
+  resumeHoldMs: ms,
+  /** Flap damping: each fall from LIVE within this window doubles the hold before going back. */
+  flapWindowMs: ms,
+  /** The longest hold flap damping may ask for. */
+  maxRecoverHoldMs: ms,
+  onlyWhileStreaming: z.boolean(),
+  /** Stop the stream after this many minutes OFFLINE; 0 = never. */
+  stopAfterOfflineMin: z.number().nonnegative().max(1440),
+};
 
-/** The switcher's defaults (README "obs-bridge and the switcher" explains each number; a test holds the two together). */
-export const DEFAULT_SWITCHER_CONFIG: SwitcherConfig = {
+function withSettingsRules<S extends z.ZodObject<typeof settingsShape>>(schema: S): S {
+  return schema
+    .refine((c) => c.lowLeaveKbps >= c.lowEnterKbps, {
+      message: 'lowLeaveKbps must be at least lowEnterKbps',
+      path: ['lowLeaveKbps'],
+    })
+    .refine((c) => c.rttEnterMs === 0 || c.rttLeaveMs <= c.rttEnterMs, {
+      message: 'rttLeaveMs must be at most rttEnterMs',
+      path: ['rttLeaveMs'],
+    });
+}
+
+export const switcherSettings = withSettingsRules(z.strictObject(settingsShape));
+export type SwitcherSettings = z.infer<typeof switcherSettings>;
+/** As kept in JetStream: settings stored when they still carried the scenes are read without them. */
+export const storedSwitcherSettings = withSettingsRules(z.object(settingsShape));
+/** `switcher.config` takes any subset of the streamer's settings. */
+export const switcherConfigPatch = z.strictObject(settingsShape).partial();
+export type SwitcherConfigPatch = z.infer<typeof switcherConfigPatch>;
+
+/** The deployment's scenes, one per state: configuration (OBS_SCENE_LIVE/_LOW/_OFFLINE), not the streamer's settings. */
+export const switcherScenes = z.strictObject({ live: sceneName, low: sceneName, offline: sceneName });
+export type SwitcherScenes = z.infer<typeof switcherScenes>;
+
+/** The streamer's settings by default (README "obs-bridge and the switcher" explains each number; a test holds the two together). */
+export const DEFAULT_SWITCHER_SETTINGS: SwitcherSettings = {
   lowEnterKbps: 800,
   lowLeaveKbps: 1500,
   rttEnterMs: 1500,
@@ -59,8 +71,6 @@ export const DEFAULT_SWITCHER_CONFIG: SwitcherConfig = {
   resumeHoldMs: 4000,
   flapWindowMs: 120_000,
   maxRecoverHoldMs: 30_000,
-  scenes: { live: 'Live', low: 'Low', offline: 'Offline' },
-  mediaInput: 'SRT feed',
   onlyWhileStreaming: false,
   stopAfterOfflineMin: 0,
 };
@@ -73,6 +83,9 @@ export const switcherState = z.strictObject({
   reason: z.string().max(500),
   /** The scene the switcher wants on program; null in manual mode. */
   scene: sceneName.nullable(),
-  thresholds: switcherConfig,
+  /** The streamer's settings in force. */
+  settings: switcherSettings,
+  /** The deployment's scenes the switcher puts on program. */
+  scenes: switcherScenes,
 });
 export type SwitcherState = z.infer<typeof switcherState>;

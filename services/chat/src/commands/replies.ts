@@ -24,7 +24,7 @@ export function bitrateReply(stats: IngestStats | undefined, srtla: IngestSrtla 
  */
 export function switchAnnouncement(previous: SwitcherState | undefined, next: SwitcherState): string | null {
   if (!previous || previous.state === next.state || next.mode !== 'auto') return null;
-  const scenes = next.thresholds.scenes;
+  const scenes = next.scenes;
   if (next.state === 'offline') return `Feed lost, on ${scenes.offline}`;
   if (next.state === 'low') return `Low bitrate, on ${scenes.low}`;
   const seconds = Math.max(0, Math.round((next.since - previous.since) / 1000));

@@ -6,7 +6,7 @@ import type { ChartPoint } from '../live/state';
 
 const MARGIN = { top: 4, right: 8, bottom: 0, left: -12 };
 
-export function Charts({ points, thresholds }: { points: ChartPoint[]; thresholds: SwitcherState['thresholds'] | undefined }) {
+export function Charts({ points, thresholds }: { points: ChartPoint[]; thresholds: SwitcherState['settings'] | undefined }) {
   const chartData = useMemo(() => points.map((p) => ({ ...p, label: new Date(p.t).toLocaleTimeString() })), [points]);
   const axes = (
     <>

@@ -1,4 +1,4 @@
-// The streamer's switcher settings: a form over the thresholds the switcher publishes, checked against
+// The streamer's switcher settings: a form over the settings the switcher publishes, checked against
 // the shared `switcher.config` patch schema before it is sent, so a bad field is named on the spot.
 // The schema (and zod with it, about a third of a phone's first load) is fetched on the first save.
 import type { SwitcherState } from '@irlkit/shared/schemas';
@@ -15,10 +15,8 @@ const FIELDS = [
 ] as const;
 type Field = (typeof FIELDS)[number][0];
 
-export function SwitcherSettings({ thresholds, command }: { thresholds: SwitcherState['thresholds']; command: Command }) {
-  const [values, setValues] = useState<Record<Field, string>>(
-    () => Object.fromEntries(FIELDS.map(([k]) => [k, String(thresholds[k])])) as Record<Field, string>,
-  );
+export function SwitcherSettings({ settings, command }: { settings: SwitcherState['settings']; command: Command }) {
+  const [values, setValues] = useState<Record<Field, string>>(() => Object.fromEntries(FIELDS.map(([k]) => [k, String(settings[k])])) as Record<Field, string>);
   const [problem, setProblem] = useState<string | null>(null);
   return (
     <section className="card">

@@ -8,14 +8,14 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
 import type { ObsClient } from '../obs/client.ts';
-import type { ObsMirror } from '../obs/state.ts';
-import type { Switcher } from '../switcher/runtime.ts';
+import type { ObsMirror } from '../obs/mirror.ts';
+import type { SwitcherRuntime } from '../switcher/runtime.ts';
 
 export interface HttpDeps {
   bus: Bus;
   obs: ObsClient;
   mirror: ObsMirror;
-  switcher: Switcher;
+  switcher: SwitcherRuntime;
   settings: SettingsBucket;
   apiToken: string;
 }

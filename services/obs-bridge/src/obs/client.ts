@@ -39,6 +39,7 @@ export interface ObsClientOptions {
 
 interface Events {
   reachable: [boolean];
+  /** The program scene as the contract carries it: null for a name it cannot (see obs/replies.ts). */
   programScene: [string | null];
   streaming: [boolean];
   changed: [];
@@ -80,7 +81,7 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     ws.on('CurrentProgramSceneChanged', ({ sceneName }) => {
       this.answered();
       this.scene = sceneNameFrom(sceneName);
-      this.emit('programScene', sceneName);
+      this.emit('programScene', this.scene);
       this.emit('changed');
     });
     ws.on('SceneListChanged', ({ scenes }) => {
@@ -286,6 +287,7 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     }
   }
 
+  /** OBS's program scene, or null when it has a name the contract cannot carry (made on the desktop). */
   programScene(): string | null {
     return this.scene;
   }

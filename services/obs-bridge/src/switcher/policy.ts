@@ -1,6 +1,6 @@
 // The switcher's policy: LIVE / LOW / OFFLINE from link events and statistics, and the scene
 // actions that follow. Degrade fast, recover carefully. Pure: time is passed in, actions are returned.
-import type { SwitcherConfig, SwitcherMode, SwitcherStateName } from '@irlkit/shared';
+import type { SwitcherMode, SwitcherScenes, SwitcherSettings, SwitcherStateName } from '@irlkit/shared';
 
 export type SwitcherAction =
   | { type: 'switchScene'; scene: string; reason: string }
@@ -14,12 +14,6 @@ export interface PolicySnapshot {
   mode: SwitcherMode;
   /** The scene the switcher wants on program (whether or not it may put it there). */
   wantedScene: string;
-}
-
-interface Sample {
-  ts: number;
-  bitrateKbps: number;
-  rttMs: number | null;
 }
 
 export class SwitcherPolicy {
@@ -36,7 +30,6 @@ export class SwitcherPolicy {
   private linkUpWhy: 'connected' | 'resumed' = 'connected';
   /** Frames seen moving in OBS since the link came up. */
   private framesMoving = false;
-  private recent: Sample[] = [];
   /** Start of the current run of bad (resp. good) samples. */
   private badSince: number | null = null;
   private goodSince: number | null = null;
@@ -48,7 +41,8 @@ export class SwitcherPolicy {
   private falls: number[] = [];
 
   constructor(
-    private config: SwitcherConfig,
+    private config: SwitcherSettings,
+    private readonly scenes: SwitcherScenes,
     now: number,
   ) {
     this.since = now;
@@ -63,34 +57,32 @@ export class SwitcherPolicy {
     return this.linkUp && !this.framesMoving && this.state === 'offline';
   }
 
-  get settings(): SwitcherConfig {
-    return this.config;
+  setSettings(settings: SwitcherSettings): SwitcherAction[] {
+    this.config = settings;
+    return this.enforce('settings changed');
   }
 
-  setConfig(config: SwitcherConfig, now: number): SwitcherAction[] {
-    this.config = config;
-    return this.enforce(now, 'settings changed');
-  }
-
-  setMode(mode: SwitcherMode, now: number): SwitcherAction[] {
+  setMode(mode: SwitcherMode): SwitcherAction[] {
     this.mode = mode;
-    return mode === 'auto' ? this.enforce(now, 'automatic switching on') : [];
+    return mode === 'auto' ? this.enforce('automatic switching on') : [];
   }
 
   /**
    * OBS's program scene changed (by the switcher, the streamer, or anything else). A scene of the
    * streamer's own is left alone; picking one of the switcher's scenes hands control back to it.
+   * Null is a scene the bridge cannot name (one made on the desktop with a name the contract cannot
+   * carry, or OBS not read yet): not one of the switcher's, so it is left alone too.
    */
   observeProgramScene(scene: string | null, now?: number): SwitcherAction[] {
     this.programScene = scene;
-    return now === undefined ? [] : this.enforce(now, 'back under automatic control');
+    return now === undefined ? [] : this.enforce('back under automatic control');
   }
 
   observeStreaming(streaming: boolean, now: number): SwitcherAction[] {
     const was = this.streaming;
     this.streaming = streaming;
     if (!streaming) this.stopIssued = false;
-    return streaming && !was ? this.enforce(now, 'stream started') : [];
+    return streaming && !was ? this.enforce('stream started') : [];
   }
 
   /** The feed came up (connected, resumed). */
@@ -140,7 +132,7 @@ export class SwitcherPolicy {
    */
   inputReopened(now: number, reason: string): SwitcherAction[] {
     this.framesMoving = false;
-    if (!this.linkUp || this.state === 'offline') return this.enforce(now, reason);
+    if (!this.linkUp || this.state === 'offline') return this.enforce(reason);
     return this.enter('offline', now, reason);
   }
 
@@ -150,7 +142,6 @@ export class SwitcherPolicy {
     // Started while the feed was already up (no link event to see): treat as a fresh connection.
     if (!this.sawLinkEvent && !this.linkUp && bitrateKbps > 0)
       return [...this.linkConnected(now, 'connected'), ...this.sample(now, bitrateKbps, rttMs, connected)];
-    this.recent.push({ ts: now, bitrateKbps, rttMs });
     const c = this.config;
     const low = bitrateKbps < c.lowEnterKbps;
     const slow = c.rttEnterMs > 0 && rttMs !== null && rttMs > c.rttEnterMs;
@@ -201,33 +192,32 @@ export class SwitcherPolicy {
         actions.push(...this.enter('live', now, `healthy for ${Math.round(hold / 100) / 10} s`));
       }
     }
-    this.recent = this.recent.filter((s) => now - s.ts <= 10_000);
     return actions;
   }
 
   private enter(state: SwitcherStateName, now: number, reason: string): SwitcherAction[] {
-    if (state === this.state) return this.enforce(now, reason);
+    if (state === this.state) return this.enforce(reason);
     if (this.state === 'live' && state === 'low') this.noteFall(now);
     this.state = state;
     this.since = now;
     this.reason = reason;
     this.resetRuns();
-    return this.enforce(now, reason);
+    return this.enforce(reason);
   }
 
   /** Puts the wanted scene on program if the switcher may: auto mode, one of its own scenes showing, streaming if required. */
-  private enforce(_now: number, reason: string): SwitcherAction[] {
+  private enforce(reason: string): SwitcherAction[] {
     if (this.mode !== 'auto') return [];
     if (this.config.onlyWhileStreaming && !this.streaming) return [];
-    const own = Object.values(this.config.scenes);
-    if (this.programScene !== null && !own.includes(this.programScene)) return [];
+    const own = Object.values(this.scenes);
+    if (this.programScene === null || !own.includes(this.programScene)) return [];
     const wanted = this.sceneFor(this.state);
     if (this.programScene === wanted) return [];
     return [{ type: 'switchScene', scene: wanted, reason }];
   }
 
   private sceneFor(state: SwitcherStateName): string {
-    return this.config.scenes[state];
+    return this.scenes[state];
   }
 
   private noteFall(now: number): void {

@@ -2,15 +2,17 @@
 // confirms the picture moves before showing a returned feed, persists settings, publishes state.
 import {
   type Bus,
-  DEFAULT_SWITCHER_CONFIG,
+  DEFAULT_SWITCHER_SETTINGS,
   type Logger,
   type Setting,
   type SettingsBucket,
-  type SwitcherConfig,
   type SwitcherMode,
+  type SwitcherScenes,
+  type SwitcherSettings,
   type SwitcherState,
-  switcherConfig,
+  storedSwitcherSettings,
   switcherMode,
+  switcherSettings,
   type Timeline,
   timeline,
 } from '@irlkit/shared';
@@ -32,14 +34,17 @@ export interface SwitcherObs {
   onReachable(listener: (reachable: boolean) => void): () => void;
 }
 
-export interface SwitcherOptions {
+export interface SwitcherRuntimeOptions {
   bus: Bus;
   obs: SwitcherObs;
   log: Logger;
   /** Where the streamer's settings are kept (JetStream KV, tolerating its absence). */
-  settings: SettingsBucket;
-  /** Settings used until some are stored. */
-  defaults?: SwitcherConfig;
+  bucket: SettingsBucket;
+  /** The streamer's settings until some are stored. */
+  defaults?: SwitcherSettings;
+  /** The deployment's: the scene for each state, and the OBS media input that shows the feed. */
+  scenes: SwitcherScenes;
+  mediaInput: string;
   tickMs?: number;
   heartbeatMs?: number;
   /** How often to compare screenshots of the media input while waiting for a moving picture. */
@@ -59,11 +64,11 @@ const PICTURE_WATCH_WIDTH = 64;
 
 export const SWITCHER_SETTINGS_KEY = 'switcher';
 
-export class Switcher {
+export class SwitcherRuntime {
   private policy!: SwitcherPolicy;
   private readonly events: Timeline;
-  private config!: SwitcherConfig;
-  private configSetting!: Setting<typeof switcherConfig>;
+  private settings!: SwitcherSettings;
+  private settingsStore!: Setting<typeof storedSwitcherSettings>;
   private modeSetting!: Setting<typeof switcherMode>;
   private cleanups: Array<() => void> = [];
   private frameWatch: { timer: NodeJS.Timeout; last: string | null; since: number; restarts: number } | undefined;
@@ -80,34 +85,29 @@ export class Switcher {
     changesSinceRestart: 0,
   };
 
-  constructor(private readonly options: SwitcherOptions) {
+  constructor(private readonly options: SwitcherRuntimeOptions) {
     this.events = timeline(options.bus, 'switcher');
   }
 
   async start(): Promise<void> {
     const { bus, obs, log } = this.options;
     const streamId = bus.streamId;
-    this.configSetting = this.options.settings.setting(`${SWITCHER_SETTINGS_KEY}_${streamId}_config`, switcherConfig);
-    this.modeSetting = this.options.settings.setting(`${SWITCHER_SETTINGS_KEY}_${streamId}_mode`, switcherMode);
-    const configured = this.options.defaults ?? DEFAULT_SWITCHER_CONFIG;
-    // Thresholds and options are the streamer's (stored, changed from the dashboard); scene names and
-    // the feed input belong to the deployment's configuration, which wins on every start.
-    const withConfigured = (stored: SwitcherConfig): SwitcherConfig => ({ ...stored, scenes: configured.scenes, mediaInput: configured.mediaInput });
+    this.settingsStore = this.options.bucket.setting(`${SWITCHER_SETTINGS_KEY}_${streamId}_config`, storedSwitcherSettings);
+    this.modeSetting = this.options.bucket.setting(`${SWITCHER_SETTINGS_KEY}_${streamId}_mode`, switcherMode);
     // With JetStream away, the defaults until it is back and says otherwise.
-    const stored = await this.configSetting.get();
-    this.config = stored ? withConfigured(stored) : configured;
+    this.settings = (await this.settingsStore.get()) ?? this.options.defaults ?? DEFAULT_SWITCHER_SETTINGS;
     const mode: SwitcherMode = (await this.modeSetting.get()) ?? 'auto';
     this.cleanups.push(
-      this.configSetting.onStored((value) => {
-        this.config = withConfigured(value);
-        this.apply(this.policy.setConfig(this.config, Date.now()));
+      this.settingsStore.onStored((value) => {
+        this.settings = value;
+        this.apply(this.policy.setSettings(value));
         log.info('stored switcher settings loaded');
       }),
-      this.modeSetting.onStored((value) => this.apply(this.policy.setMode(value, Date.now()))),
+      this.modeSetting.onStored((value) => this.apply(this.policy.setMode(value))),
     );
-    this.policy = new SwitcherPolicy(this.config, Date.now());
+    this.policy = new SwitcherPolicy(this.settings, this.options.scenes, Date.now());
     this.policy.observeProgramScene(obs.programScene());
-    this.apply(this.policy.setMode(mode, Date.now()));
+    this.apply(this.policy.setMode(mode));
     this.apply(this.policy.observeStreaming(obs.isStreaming(), Date.now()));
 
     this.cleanups.push(
@@ -145,21 +145,20 @@ export class Switcher {
           if (this.policy.awaitingFrames()) this.watchFrames();
         }
         // Put the scene the switcher wants back on program.
-        this.apply(this.policy.setMode(this.policy.snapshot().mode, Date.now()));
+        this.apply(this.policy.setMode(this.policy.snapshot().mode));
       }),
       bus.serve('switcher.mode', async ({ mode }) => {
         await this.modeSetting.put(mode);
-        this.apply(this.policy.setMode(mode, Date.now()));
+        this.apply(this.policy.setMode(mode));
         this.events.info(`Switcher set to ${mode}`);
         return this.state();
       }),
       bus.serve('switcher.config', async (patch) => {
-        const merged = { ...this.config, ...patch };
-        const parsed = switcherConfig.safeParse(merged);
+        const parsed = switcherSettings.safeParse({ ...this.settings, ...patch });
         if (!parsed.success) throw new Error(`invalid switcher settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-        await this.configSetting.put(parsed.data);
-        this.config = parsed.data;
-        this.apply(this.policy.setConfig(parsed.data, Date.now()));
+        await this.settingsStore.put(parsed.data);
+        this.settings = parsed.data;
+        this.apply(this.policy.setSettings(parsed.data));
         this.events.info('Switcher settings changed');
         return parsed.data;
       }),
@@ -189,7 +188,8 @@ export class Switcher {
       since: s.since,
       reason: s.reason,
       scene: s.mode === 'auto' ? s.wantedScene : null,
-      thresholds: this.config,
+      settings: this.settings,
+      scenes: this.options.scenes,
     };
   }
 
@@ -215,8 +215,8 @@ export class Switcher {
         log.info({ scene: action.scene, reason: action.reason }, 'switched scene');
         this.events.info(`Switched to ${action.scene}: ${action.reason}`);
       } else if (action.type === 'restartMedia') {
-        await obs.restartMediaInput(this.config.mediaInput);
-        log.info({ input: this.config.mediaInput, reason: action.reason }, 'restarted media input');
+        await obs.restartMediaInput(this.options.mediaInput);
+        log.info({ input: this.options.mediaInput, reason: action.reason }, 'restarted media input');
       } else if (action.type === 'stopStream') {
         await obs.stopStream();
         this.events.warn(`Stream stopped: ${action.reason}`);
@@ -240,7 +240,7 @@ export class Switcher {
       if (busy || !obs.isReachable()) return;
       busy = true;
       try {
-        const shot = await obs.sourceScreenshot(this.config.mediaInput, 96);
+        const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
         if (this.frameWatch !== watch) return;
         if (watch.last !== null && shot !== watch.last) changes += 1;
         watch.last = shot;
@@ -254,7 +254,7 @@ export class Switcher {
           watch.restarts += 1;
           changes = 0;
           this.options.log.info({ restarts: watch.restarts }, 'picture not moving; restarting the media input');
-          await obs.restartMediaInput(this.config.mediaInput).catch(() => {});
+          await obs.restartMediaInput(this.options.mediaInput).catch(() => {});
         }
       } catch {
         // Screenshots fail while the input is (re)opening; keep trying.
@@ -295,7 +295,7 @@ export class Switcher {
       try {
         // Grayscale PGM: compared by mean difference, since a frozen camera's picture still shifts by a
         // level here and there as the encoder refines it, while camera noise changes far more.
-        const shot = parsePgm(await obs.sourceScreenshot(this.config.mediaInput, PICTURE_WATCH_WIDTH, 'pgm'));
+        const shot = parsePgm(await obs.sourceScreenshot(this.options.mediaInput, PICTURE_WATCH_WIDTH, 'pgm'));
         const at = Date.now();
         if (watch.last !== null && pictureDifference(watch.last, shot) >= STILL_PICTURE_DIFFERENCE) {
           watch.changedAt = at;
@@ -307,12 +307,12 @@ export class Switcher {
         if (watch.restartedAt === null && at - watch.changedAt >= frozenMs) {
           watch.restartedAt = at;
           watch.changesSinceRestart = 0;
-          log.warn({ input: this.config.mediaInput, stillMs: at - watch.changedAt }, 'picture frozen while data arrives; restarting the feed input');
-          this.events.warn(`Picture frozen for ${((at - watch.changedAt) / 1000).toFixed(1)} s while the feed arrives: restarting ${this.config.mediaInput}`);
-          await obs.restartMediaInput(this.config.mediaInput);
+          log.warn({ input: this.options.mediaInput, stillMs: at - watch.changedAt }, 'picture frozen while data arrives; restarting the feed input');
+          this.events.warn(`Picture frozen for ${((at - watch.changedAt) / 1000).toFixed(1)} s while the feed arrives: restarting ${this.options.mediaInput}`);
+          await obs.restartMediaInput(this.options.mediaInput);
         } else if (watch.restartedAt !== null && at - watch.restartedAt >= restartWaitMs) {
-          log.warn({ input: this.config.mediaInput }, 'picture still frozen after restarting the feed input');
-          this.events.error(`Picture still frozen ${(restartWaitMs / 1000).toFixed(1)} s after restarting ${this.config.mediaInput}`);
+          log.warn({ input: this.options.mediaInput }, 'picture still frozen after restarting the feed input');
+          this.events.error(`Picture still frozen ${(restartWaitMs / 1000).toFixed(1)} s after restarting ${this.options.mediaInput}`);
           reset(at);
           this.apply(this.policy.pictureFrozen(at));
           if (this.policy.awaitingFrames()) this.watchFrames();

@@ -124,8 +124,11 @@ export class WatchdogPolicy {
     this.lastStartAt = Math.max(this.lastStartAt, now);
   }
 
-  /** A scene OBS put on program while reachable: by hand, by the switcher, by the restore. */
-  observeProgramScene(scene: string | null, now = Date.now()): void {
+  /**
+   * A scene OBS put on program while reachable: by hand, by the switcher, by the restore. Null (a name
+   * the contract cannot carry, made on the desktop) cannot be kept, so the wanted scene stays as it was.
+   */
+  observeProgramScene(scene: string | null, now: number): void {
     if (this.reachable && scene) this.set({ ...this.wanted(), scene }, now);
   }
 

@@ -3,7 +3,6 @@
 // or natively the desktop service's obs.restart command), and makes OBS match the wanted state
 // whenever it answers and differs.
 import { type Bus, type Logger, publishChildEvent, type Timeline, type WantedObsState } from '@irlkit/shared';
-import { sceneNameFrom } from '../obs/replies.ts';
 import type { ObsContainer } from './docker.ts';
 import { DEFAULT_WATCHDOG_SETTINGS, sceneToRestore, type WantedChange, type WatchdogAction, WatchdogPolicy, type WatchdogSettings } from './policy.ts';
 
@@ -32,7 +31,7 @@ export interface WantedStore {
 
 export type WatchdogRestarter = { mode: 'docker'; container: ObsContainer } | { mode: 'native' } | { mode: 'off' };
 
-export interface ObsWatchdogOptions {
+export interface WatchdogRuntimeOptions {
   bus: Bus;
   obs: WatchdogObs;
   log: Logger;
@@ -45,13 +44,13 @@ export interface ObsWatchdogOptions {
   tickMs?: number;
 }
 
-export class ObsWatchdog {
+export class WatchdogRuntime {
   private policy!: WatchdogPolicy;
   private cleanups: Array<() => void> = [];
   private restarting = false;
   private savedVersion = 0;
 
-  constructor(private readonly options: ObsWatchdogOptions) {}
+  constructor(private readonly options: WatchdogRuntimeOptions) {}
 
   /** Reads the stored wanted state, so OBS's first answer is compared with it. Call before the OBS client starts. */
   async load(): Promise<void> {
@@ -77,10 +76,7 @@ export class ObsWatchdog {
     this.cleanups.push(
       obs.onReachable((reachable) => this.apply(this.policy.observeReachable(reachable, Date.now(), current()))),
       obs.onStreaming((streaming) => this.apply(void this.policy.observeStreaming(streaming, Date.now()))),
-      // A scene name the contract cannot carry (made on the desktop) cannot be kept as the wanted scene.
-      obs.onProgramScene((scene) => {
-        if (sceneNameFrom(scene) !== null) this.apply(void this.policy.observeProgramScene(scene, Date.now()));
-      }),
+      obs.onProgramScene((scene) => this.apply(void this.policy.observeProgramScene(scene, Date.now()))),
       obs.onMute((input, muted) => this.apply(void this.policy.observeMute(input, muted, Date.now()))),
       obs.onHung(({ silentMs }) => {
         publishChildEvent(
