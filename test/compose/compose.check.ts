@@ -3,13 +3,12 @@
 // dashboard's login, the xpra desktop in Chromium, the OBS watchdog after `docker kill`, and which
 // ports are (not) published. Prints one line per check and writes "passed failed skipped" to
 // $IRL_COMPOSE_RESULT.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { CommandVerb, ObsState, ProcessEvent } from '@irlkit/shared';
 import { grayRaster, launchChromium, pixelSpread, probeUntilAudioAndVideo, startSrtFeed, waitFor } from '@irlkit/test-kit';
+import { BusProbe } from './probe.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const need = (name: string): string => {
@@ -64,109 +63,15 @@ function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
 }
 
-// --- a NATS tap inside the compose network --------------------------------------------------------
-class BusProbe {
-  obsState: (ObsState & { receivedAt: number }) | undefined;
-  /** When an obs.state last said OBS is unreachable. */
-  lastUnreachableAt = 0;
-  readonly processEvents: Array<ProcessEvent & { receivedAt: number }> = [];
-  readonly log: string[] = [];
-  /** The services whose heartbeat was heard, with the last one's `ok`. */
-  readonly heartbeats = new Map<string, boolean>();
-  private readonly replies = new Map<number, (reply: { ok: boolean; error?: string }) => void>();
-  private nextId = 1;
-  private ready = false;
-  private output = '';
-
-  private constructor(private readonly child: ChildProcess) {
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => this.onLine(line));
-    child.stderr?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000)));
-  }
-
-  static async start(): Promise<BusProbe> {
-    const child = spawn(
-      DOCKER,
-      [
-        'run',
-        '--rm',
-        '-i',
-        '--name',
-        `${project}-probe`,
-        '--network',
-        `${project}_default`,
-        '--dns',
-        '127.0.0.1',
-        '-e',
-        'NATS_URL=nats://nats:4222',
-        '-e',
-        `NATS_USER=${env.natsUser}`,
-        '-e',
-        `NATS_PASSWORD=${env.natsPassword}`,
-        '-v',
-        `${join(root, 'test/compose')}:/app/test/compose:ro`,
-        '--entrypoint',
-        'node',
-        env.bridgeImage,
-        '--import',
-        'file:///usr/local/lib/node_modules/tsx/dist/loader.mjs',
-        '/app/test/compose/bus-probe.ts',
-      ],
-      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    const probe = new BusProbe(child);
-    await waitFor(() => probe.ready, `the NATS probe to connect (${probe.output})`, 60_000, 100);
-    return probe;
-  }
-
-  private onLine(line: string): void {
-    let message: { ready?: boolean; event?: string; payload?: unknown; reply?: number; ok?: boolean; error?: string };
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (message.ready) this.ready = true;
-    if (message.reply !== undefined) {
-      this.replies.get(message.reply)?.({ ok: Boolean(message.ok), ...(message.error ? { error: message.error } : {}) });
-      this.replies.delete(message.reply);
-    }
-    if (message.event === 'obs.state') {
-      this.obsState = { ...(message.payload as ObsState), receivedAt: Date.now() };
-      if (!this.obsState.reachable) this.lastUnreachableAt = this.obsState.receivedAt;
-    }
-    if (message.event === 'heartbeat') {
-      const beat = message.payload as { service: string; ok: boolean };
-      this.heartbeats.set(beat.service, beat.ok);
-    }
-    if (message.event === 'process') this.processEvents.push({ ...(message.payload as ProcessEvent), receivedAt: Date.now() });
-    if (message.event === 'log') {
-      const entry = message.payload as { source: string; message: string };
-      this.log.push(`${new Date().toISOString().slice(11, 23)} ${entry.source}: ${entry.message}`);
-    }
-  }
-
-  request(verb: CommandVerb, payload: object = {}): Promise<{ ok: boolean; error?: string }> {
-    const id = this.nextId++;
-    return new Promise((resolveReply, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${verb} within 15 s`)), 15_000);
-      this.replies.set(id, (reply) => {
-        clearTimeout(timer);
-        resolveReply(reply);
-      });
-      this.child.stdin?.write(`${JSON.stringify({ id, verb, payload })}\n`);
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.child.stdin?.end();
-    await Promise.race([new Promise((r) => this.child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
-    if (this.child.exitCode === null) run(DOCKER, ['rm', '-f', `${project}-probe`]);
-  }
-}
-
-/** Probes the sink from inside its container (the compose network) until it serves video and audio. */
+/**
+ * ffprobe inside the sink's container until it reads video and audio. Through `docker exec` (not the
+ * slower Python docker-compose), each attempt with 15 s to finish: on 2 loaded cores a 5 s attempt
+ * (docker-compose's start-up + ffprobe's wait for a keyframe) timed out again and again while OBS streamed.
+ */
 function sinkStreams(what: string, timeoutMs: number) {
-  return probeUntilAudioAndVideo(`rtmp://127.0.0.1/live/${env.rtmpKey}`, what, timeoutMs, [...compose, 'exec', '-T', 'rtmp-sink']);
+  const sink = containerId('rtmp-sink');
+  assert(sink, 'no rtmp-sink container');
+  return probeUntilAudioAndVideo(`rtmp://127.0.0.1/live/${env.rtmpKey}`, what, timeoutMs, [DOCKER, 'exec', sink], 15_000);
 }
 function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolveConnect) => {
@@ -265,7 +170,7 @@ await check('every container reports healthy', async () => {
   timings.healthyS = (Date.now() - upAt) / 1000;
 });
 
-const probe = await BusProbe.start();
+const probe = await BusProbe.start({ project, root, natsUser: env.natsUser, natsPassword: env.natsPassword, bridgeImage: env.bridgeImage });
 const feed = startSrtFeed({ port: 9000, host: '127.0.0.1', passphrase: env.srtPassphrase, latencyMs: 1000, width: 854, height: 480, bitrateKbps: 1500 });
 try {
   // chat has no healthcheck (it only dials out); with no channel set it idles, but it must still run in

@@ -85,10 +85,10 @@ export function probeStreams(url: string, timeoutMs = 10_000, via: string[] = []
 }
 
 /** Probes until ffprobe reads both video and audio from the URL; fails with `what` after the timeout. */
-export function probeUntilAudioAndVideo(url: string, what: string, timeoutMs: number, via: string[] = []): Promise<ProbedStream[]> {
+export function probeUntilAudioAndVideo(url: string, what: string, timeoutMs: number, via: string[] = [], attemptMs = 5000): Promise<ProbedStream[]> {
   return waitFor(
     async () => {
-      const streams = await probeStreams(url, 5000, via);
+      const streams = await probeStreams(url, attemptMs, via);
       return streams.some((s) => s.codec_type === 'video') && streams.some((s) => s.codec_type === 'audio') ? streams : undefined;
     },
     what,
