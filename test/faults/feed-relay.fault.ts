@@ -40,7 +40,7 @@ await runFault(
   import.meta.url,
   {
     title: 'srt-live-transmit hung or killed while Live (native)',
-    scenario: `A sender on \`Live\` (ffmpeg that calls again as soon as its connection breaks, like a phone); srt-live-transmit is frozen with SIGSTOP (${TRIALS} times), then killed with SIGKILL under that plain SRT sender and under a bonded one (two SRTLA links; ${TRIALS} times each). Expected: a hang is found from the sender's data flowing with nothing coming back and the child restarted; after any restart the sender gets an SRT shutdown and calls again at once; \`Offline\` on program while the feed is gone, and \`Live\` again only once the reopened feed input's picture moves. Measured on OBS's program (\`obs.state\`) and the switcher's state.`,
+    scenario: `A sender on \`Live\` (ffmpeg that calls again as soon as its connection breaks, like a phone); srt-live-transmit is frozen with SIGSTOP (${TRIALS} times), then killed with SIGKILL under that plain SRT sender and under a bonded one (two SRTLA links; ${TRIALS} times each). Expected: a hang is found from the sender's data flowing with nothing coming back and the child restarted; after any restart the sender gets an SRT shutdown and calls again at once; \`Offline\` on program while the feed is gone, and \`Live\` again only once the reopened feed input's picture moves. Measured on OBS's program (\`obs.state\`) and the switcher's state. Flap damping is narrowed to a 1 s window so that each trial measures one restart, not the hold the switcher deliberately grows over repeated falls.`,
     goalsMs: {
       'SIGSTOP → Offline on program': 3000,
       'kill -9 (plain SRT) → Live with a moving picture again': 3000,
@@ -53,6 +53,9 @@ await runFault(
       ingestEnv: { SRTLA_PORT: String(srtlaPort), SRTLA_BIND: '127.0.0.1' },
       bridgeEnv: { BRIDGE_SETTINGS_BUCKET: 'feed_relay' },
     });
+    // Each trial is one restart on its own: flap damping (the hold before Live doubled for every fall
+    // within flapWindowMs, 2 min by default) would otherwise add up across six trials a few seconds apart.
+    await stack.observer.request('switcher.config', { flapWindowMs: 1000 });
     try {
       const plain = startReconnectingFeed({ port: stack.srtPort, bitrateKbps: 2500, latencyMs: 500 }, 100);
       try {
