@@ -19,6 +19,7 @@ import {
 } from '@irlkit/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validEvents } from '../packages/shared/test/samples.ts';
+import { HistoryStore } from '../services/dashboard/lib/history/store.ts';
 import { SessionEpoch } from '../services/dashboard/lib/session-epoch.ts';
 import { startNats, type TestNats, waitFor } from './kit/index.ts';
 
@@ -99,6 +100,15 @@ describe('NATS users', () => {
     const moved = await epoch.bump();
     await waitFor(() => epoch.current() === moved, 'the epoch watch to see the bump');
     epoch.stop();
+    // History: the dashboard creates its streams, records, and reads back what it and ingest published.
+    const history = new HistoryStore(dashboard.bus.nc, 'main', { maxAgeMs: 3_600_000, maxBytes: { events: 1 << 20, samples: 1 << 20 } }, silentLogger());
+    await history.ensureStreams();
+    history.append('ingest.stats', { ...validEvents['ingest.stats'], ts: Date.now() });
+    ingest.bus.publish('ingest.link', { ...validEvents['ingest.link'], ts: Date.now() });
+    await dashboard.bus.nc.flush();
+    await ingest.bus.nc.flush();
+    await waitFor(async () => (await history.read('samples', { fromMs: 0 })).length === 1, 'the dashboard to read its recorded sample');
+    await waitFor(async () => (await history.read('events', { fromMs: 0, names: ['ingest.link'] })).length === 1, 'the captured link event');
     for (const client of [ingest, bridge, desktop, dashboard, operator]) expect(client.violations).toEqual([]);
   });
 
@@ -153,6 +163,9 @@ describe('NATS users', () => {
     expect((await jsm.streams.info(`KV_${SETTINGS_BUCKET}`)).state.messages).toBeGreaterThan(0);
     expect(await mode.get()).toBe('auto');
     settings.close();
+    // Nobody deletes or purges the history, not even the dashboard that keeps it.
+    await expect(dashboard.bus.nc.request('$JS.API.STREAM.PURGE.IRLKIT_EVENTS', undefined, { timeout: 2000 })).rejects.toThrow();
+    await expect(dashboard.bus.nc.request('$JS.API.STREAM.DELETE.IRLKIT_SAMPLES', undefined, { timeout: 2000 })).rejects.toThrow();
     // Even the bridge may not delete its own bucket.
     await expect(bridge.bus.nc.request(`$JS.API.STREAM.DELETE.KV_${SETTINGS_BUCKET}`, undefined, { timeout: 2000 })).rejects.toThrow();
 

@@ -28,11 +28,13 @@ fail_early() {
 # The engine and base images: ../shared/docker/base-images.sh when that file exists (a machine that
 # reaches no container registry), else Debian's docker.io (`./irlkit docker-engine`), the base images
 # pulled from the registry by the build.
+# The engine is always started by ./irlkit, which hands the daemon none of this script's descriptors
+# (run under `flock`, a daemon started here would otherwise hold the lock until it stops).
+./irlkit docker-engine >&2 || fail_early "./irlkit docker-engine failed"
 if [ -f ../shared/docker/base-images.sh ]; then
   bash ../shared/docker/base-images.sh >&2 || fail_early "base-images.sh failed"
 else
   say "no ../shared/docker/base-images.sh: Debian's engine, base images from the registry"
-  ./irlkit docker-engine >&2 || fail_early "./irlkit docker-engine failed"
 fi
 
 work=$(mktemp -d)

@@ -1,6 +1,7 @@
 // The shared contract of irlkit's services: subjects, schemas, NATS access, configuration, logging.
 
 export * from './config.ts';
+export * from './history.ts';
 export * from './log.ts';
 export * from './nats.ts';
 export * from './permissions.ts';

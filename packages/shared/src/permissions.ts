@@ -1,6 +1,7 @@
 // Who may do what on the bus: one NATS user per service, with the subjects it publishes, follows,
 // serves and sends, and the key-value buckets it keeps. The one table nats-server's users are made
 // from (compose's services/nats/users.conf, the native runner's nats.conf); a new service is one entry.
+import { HISTORY_STREAMS, type HistoryStreamKey, RECORDED_EVENTS } from './history.ts';
 import { COMMAND_VERBS, type CommandVerb, EVENT_NAMES, type EventName, SUBJECT_ROOT } from './subjects.ts';
 
 /** The switcher's settings and the wanted state (obs-bridge's; BRIDGE_SETTINGS_BUCKET). */
@@ -19,6 +20,10 @@ export interface BusGrant {
   sends: readonly CommandVerb[];
   /** JetStream key-value buckets it reads and writes (never deletes or purges). */
   buckets: readonly string[];
+  /** Events it records into the history (`irl.<s>.history.<name>`). */
+  records?: readonly EventName[];
+  /** History streams it creates, keeps within their limits and reads (never deletes or purges). */
+  histories?: readonly HistoryStreamKey[];
 }
 
 const ALL_EVENTS = EVENT_NAMES.filter((name) => name !== 'heartbeat');
@@ -46,7 +51,16 @@ export const BUS_GRANTS = {
     buckets: [],
   },
   // Internet-facing: reads every event, sends the commands the page offers, keeps the session epoch.
-  dashboard: { publishes: [], follows: ALL_EVENTS, serves: [], sends: COMMAND_VERBS, buckets: [SESSIONS_BUCKET] },
+  // It also records the history and reads it back (the opening picture, the session reports).
+  dashboard: {
+    publishes: [],
+    follows: ALL_EVENTS,
+    serves: [],
+    sends: COMMAND_VERBS,
+    buckets: [SESSIONS_BUCKET],
+    records: RECORDED_EVENTS,
+    histories: ['events', 'samples'],
+  },
   // `pnpm tap` and operators' scripts: watch everything, send commands, change nothing else.
   operator: { publishes: [], follows: EVENT_NAMES, serves: [], sends: COMMAND_VERBS, buckets: [] },
 } as const satisfies Record<string, BusGrant>;
@@ -71,14 +85,20 @@ export function natsPermissions(user: BusUser, streamId: string, settingsBucket 
   const event = (name: EventName) => `${SUBJECT_ROOT}.${streamId}.${name}`;
   const command = (verb: CommandVerb) => `${SUBJECT_ROOT}.${streamId}.cmd.${verb}`;
   const buckets = grant.buckets.map((b) => (b === SETTINGS_BUCKET ? settingsBucket : b));
-  const publish = [...grant.publishes.map(event), ...grant.sends.map(command), ...buckets.flatMap(kvPublish)];
+  const publish = [
+    ...grant.publishes.map(event),
+    ...grant.sends.map(command),
+    ...buckets.flatMap(kvPublish),
+    ...(grant.records ?? []).map((name) => `${SUBJECT_ROOT}.${streamId}.history.${name}`),
+    ...(grant.histories ?? []).flatMap((key) => historyPublish(HISTORY_STREAMS[key].name)),
+  ];
   const subscribe = [
     ...grant.follows.map(event),
     // "subject queue": may join that queue group only, so nobody else can swallow the command.
     ...grant.serves.map((verb) => `${command(verb)} cmd.${verb}`),
     `${inboxPrefix(user)}.>`,
   ];
-  if (buckets.length) publish.push('$JS.API.INFO');
+  if (buckets.length || grant.histories?.length) publish.push('$JS.API.INFO');
   const permissions: NatsPermissions = { publish: { allow: publish }, subscribe: { allow: subscribe } };
   if (grant.serves.length) permissions.allow_responses = { max: 1, expires: '30s' };
   return permissions;
@@ -99,6 +119,20 @@ function kvPublish(bucket: string): string[] {
     `$JS.API.CONSUMER.INFO.${stream}.>`,
     `$JS.FC.${stream}.>`,
     `$KV.${bucket}.>`,
+  ];
+}
+
+/** The JetStream API a history stream needs: create it, update its limits, read it with ordered consumers. */
+function historyPublish(stream: string): string[] {
+  return [
+    `$JS.API.STREAM.CREATE.${stream}`,
+    `$JS.API.STREAM.UPDATE.${stream}`,
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.>`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.>`,
   ];
 }
 

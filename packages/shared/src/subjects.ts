@@ -46,6 +46,10 @@ export const subjects = {
   obsScreenshot: (streamId: string) => subjects.event(streamId, 'obs.screenshot'),
   switcherState: (streamId: string) => subjects.event(streamId, 'switcher.state'),
   log: (streamId: string) => subjects.event(streamId, 'log'),
+  /** An event as the history recorder keeps it (sampled or on change), beside the live one. */
+  history: (streamId: string, name: EventName) => `${SUBJECT_ROOT}.${streamId}.history.${name}`,
+  /** Every stream's subjects of one event (JetStream stream filters). */
+  everyStream: (name: EventName, history = false) => `${SUBJECT_ROOT}.*.${history ? 'history.' : ''}${name}`,
   /** Everything of one stream, or of every stream with the default. */
   all: (streamId = '*') => `${SUBJECT_ROOT}.${streamId}.>`,
   allStreams: () => `${SUBJECT_ROOT}.>`,
@@ -53,6 +57,7 @@ export const subjects = {
 
 export type ParsedSubject =
   | { kind: 'event'; streamId: string; name: EventName }
+  | { kind: 'history'; streamId: string; name: EventName }
   | { kind: 'command'; streamId: string; verb: CommandVerb }
   | { kind: 'unknown'; subject: string };
 
@@ -71,6 +76,10 @@ export function parseSubject(subject: string): ParsedSubject {
   }
   if ((EVENT_NAMES as readonly string[]).includes(rest)) {
     return { kind: 'event', streamId, name: rest as EventName };
+  }
+  if (parts[2] === 'history') {
+    const name = parts.slice(3).join('.');
+    if ((EVENT_NAMES as readonly string[]).includes(name)) return { kind: 'history', streamId, name: name as EventName };
   }
   return { kind: 'unknown', subject };
 }

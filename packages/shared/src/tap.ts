@@ -39,7 +39,12 @@ export function compact(value: unknown): string {
 
 function check(subject: string, raw: unknown): string | undefined {
   const parsed = parseSubject(subject);
-  const schema = parsed.kind === 'event' ? eventSchemas[parsed.name] : parsed.kind === 'command' ? commandSchemas[parsed.verb].request : undefined;
+  const schema =
+    parsed.kind === 'event' || parsed.kind === 'history'
+      ? eventSchemas[parsed.name]
+      : parsed.kind === 'command'
+        ? commandSchemas[parsed.verb].request
+        : undefined;
   if (!schema) return parsed.kind === 'unknown' && subject.startsWith('_INBOX') ? undefined : 'unknown subject';
   const result = schema.safeParse(raw);
   return result.success ? undefined : result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');

@@ -72,6 +72,7 @@ describe('specific rules', () => {
     expect(subjects.ingestStats('main')).toBe('irl.main.ingest.stats');
     expect(parseSubject('irl.main.cmd.scene.set')).toEqual({ kind: 'command', streamId: 'main', verb: 'scene.set' });
     expect(parseSubject('irl.x.obs.state')).toEqual({ kind: 'event', streamId: 'x', name: 'obs.state' });
+    expect(parseSubject('irl.x.history.ingest.stats')).toEqual({ kind: 'history', streamId: 'x', name: 'ingest.stats' });
     expect(parseSubject('irl.x.cmd.rm').kind).toBe('unknown');
   });
 });

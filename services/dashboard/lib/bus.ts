@@ -3,11 +3,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Bus, connectNats, createLogger, SESSIONS_BUCKET } from '@irlkit/shared';
 import { config } from './config';
+import { HistoryRecorder } from './history/recorder';
+import { HistoryStore } from './history/store';
 import { EventMemory } from './memory';
 import { SessionEpoch } from './session-epoch';
 
 const log = createLogger('dashboard');
-const cache = globalThis as unknown as { irlkitBus?: Promise<Bus>; irlkitMemory?: EventMemory; irlkitEpoch?: Promise<SessionEpoch> };
+const cache = globalThis as unknown as {
+  irlkitBus?: Promise<Bus>;
+  irlkitMemory?: EventMemory;
+  irlkitEpoch?: Promise<SessionEpoch>;
+  irlkitHistory?: { store: HistoryStore; recorder: HistoryRecorder };
+};
+
+/** How much of the history a restarted server puts back into its memory. */
+const RESTORE_TIMELINE_MESSAGES = 2000;
+const RESTORE_CHART_MS = 5 * 60_000;
 
 /** Recent events of the stream, followed from the moment the server's NATS connection exists. */
 export function memory(): EventMemory {
@@ -22,12 +33,38 @@ export function bus(): Promise<Bus> {
     const nc = await connectNats({ ...c.nats, name: 'dashboard' }, log);
     const b = new Bus(nc, c.streamId, log);
     memory().follow(b);
+    const store = new HistoryStore(nc, c.streamId, config().history, log);
+    const recorder = new HistoryRecorder(b, store, log);
+    cache.irlkitHistory = { store, recorder };
+    recorder.start();
+    // The opening picture after a restart: what the history holds from before this process (not awaited:
+    // the page opens at once and the history joins when JetStream answers).
+    void recorder.ready.then(() => restoreMemory(store));
     return b;
   })().catch((error) => {
     cache.irlkitBus = undefined;
     throw error;
   });
   return cache.irlkitBus;
+}
+
+async function restoreMemory(store: HistoryStore): Promise<void> {
+  try {
+    const [events, samples] = await Promise.all([
+      store.read('events', { lastMessages: RESTORE_TIMELINE_MESSAGES }),
+      store.read('samples', { fromMs: Date.now() - RESTORE_CHART_MS }),
+    ]);
+    memory().restore([...samples, ...events].sort((a, b) => a.payload.ts - b.payload.ts));
+    log.info({ events: events.length, samples: samples.length }, 'opening picture restored from the history');
+  } catch (error) {
+    log.warn({ err: (error as Error).message }, 'history not read: the page starts from live events only');
+  }
+}
+
+/** The history store, once the server's NATS connection exists. */
+export async function history(): Promise<HistoryStore> {
+  await bus();
+  return (cache.irlkitHistory as { store: HistoryStore }).store;
 }
 
 /** The session epoch, followed in NATS KV once the connection exists. */
@@ -55,6 +92,8 @@ export async function currentEpoch(waitMs = 5000): Promise<number | undefined> {
 /** Stops following the stream and drains the NATS connection, if there is one. */
 export async function closeBus(): Promise<void> {
   cache.irlkitMemory?.stop();
+  cache.irlkitHistory?.recorder.stop();
+  cache.irlkitHistory = undefined;
   const epoch = cache.irlkitEpoch;
   cache.irlkitEpoch = undefined;
   (await epoch?.catch(() => undefined))?.stop();

@@ -43,6 +43,12 @@ export const dashboardEnv = {
       .regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be 16-128 letters, digits, _ or - (it is part of a URL)')
       .optional(),
   ),
+  /** How long the history (timeline, state changes, 1 Hz statistics) is kept. */
+  HISTORY_MAX_AGE_DAYS: env.number(90, 0.0001, 3650),
+  /** The most the timeline and state changes may take on disk; the oldest go first. */
+  HISTORY_EVENTS_MAX_MB: env.number(256, 0.01, 1_000_000),
+  /** The most the 1 Hz statistics and SRTLA link samples may take on disk; the oldest go first. */
+  HISTORY_SAMPLES_MAX_MB: env.number(2048, 0.01, 1_000_000),
 };
 
 export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
@@ -58,6 +64,10 @@ export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
   desktopUrl: v.DASHBOARD_DESKTOP_URL,
   /** The stats endpoint for NOALBS and stats monitors; off without a key. */
   stats: { key: v.DASHBOARD_STATS_KEY },
+  history: {
+    maxAgeMs: Math.round(v.HISTORY_MAX_AGE_DAYS * 86_400_000),
+    maxBytes: { events: Math.round(v.HISTORY_EVENTS_MAX_MB * 1024 * 1024), samples: Math.round(v.HISTORY_SAMPLES_MAX_MB * 1024 * 1024) },
+  },
 }));
 export type DashboardConfig = ReturnType<typeof dashboardConfig.load>;
 

@@ -19,8 +19,14 @@ export interface Snapshot {
   events: RememberedEvent[];
 }
 
+function tsOf(payload: unknown): number {
+  return (payload as { ts: number }).ts;
+}
+
 export class EventMemory {
   private readonly latest = new Map<EventName, unknown>();
+  /** Kinds heard live since this process started (the history never overrides them). */
+  private readonly live = new Set<EventName>();
   private readonly timeline: RememberedEvent[] = [];
   private readonly chart: Array<{ ts: number; payload: unknown }> = [];
   private readonly unsubscribes: Array<() => void> = [];
@@ -51,7 +57,34 @@ export class EventMemory {
     return { snapshot: this.snapshot(), unsubscribe: () => this.listeners.delete(listener) };
   }
 
+  /**
+   * Adds what the history holds from before this process followed the stream (a restart): older timeline
+   * entries and chart samples, and the latest state of each kind nothing live has told yet.
+   */
+  restore(records: ReadonlyArray<{ name: EventName; payload: unknown }>): void {
+    const seen = new Set(this.timeline.map((e) => JSON.stringify(e)));
+    const olderTimeline = records.filter((r) => (r.name === 'log' || r.name === 'process') && !seen.has(JSON.stringify(r)));
+    const merged = [...olderTimeline, ...this.timeline].sort((a, b) => tsOf(a.payload) - tsOf(b.payload));
+    this.timeline.splice(0, this.timeline.length, ...merged.slice(-TIMELINE_ENTRIES));
+    const firstChartTs = this.chart[0]?.ts ?? Number.POSITIVE_INFINITY;
+    const olderChart: Array<{ ts: number; payload: unknown }> = [];
+    for (const r of records) {
+      if (r.name !== 'ingest.stats') continue;
+      const ts = tsOf(r.payload);
+      const last = olderChart.at(-1);
+      if (ts < firstChartTs && (!last || ts - last.ts >= CHART_SAMPLE_MS * 0.9)) olderChart.push({ ts, payload: r.payload });
+    }
+    this.chart.unshift(...olderChart);
+    const newest = this.chart.at(-1)?.ts ?? 0;
+    while (this.chart.length > 0 && newest - (this.chart[0] as { ts: number }).ts > CHART_WINDOW_MS) this.chart.shift();
+    for (const r of records) {
+      if (r.name === 'log' || r.name === 'process' || this.live.has(r.name)) continue;
+      this.latest.set(r.name, r.payload);
+    }
+  }
+
   private store<N extends EventName>(name: N, payload: EventPayload<N>): void {
+    this.live.add(name);
     if (name === 'log' || name === 'process') {
       this.timeline.push({ name, payload });
       if (this.timeline.length > TIMELINE_ENTRIES) this.timeline.shift();

@@ -42,4 +42,20 @@ describe('EventMemory', () => {
     memory.remember('log', log(4, 'gone'));
     expect(live).toHaveLength(2);
   });
+
+  it('restores older timeline entries, chart samples and unknown latest state from the history without doubles', () => {
+    const memory = new EventMemory(() => 2_000_000);
+    memory.remember('log', log(1_900_000, 'live'));
+    memory.remember('ingest.stats', stats(1_900_000));
+    memory.restore([
+      { name: 'log', payload: log(1_800_000, 'old') },
+      { name: 'log', payload: log(1_900_000, 'live') },
+      ...[0, 1000, 2000].map((t) => ({ name: 'ingest.stats' as const, payload: stats(1_890_000 + t) })),
+      { name: 'obs.state', payload: { ...validEvents['obs.state'], ts: 1_800_000 } },
+    ]);
+    const { events } = memory.subscribe(() => {}).snapshot;
+    expect(events.filter((e) => e.name === 'log').map((e) => (e.payload as { message: string }).message)).toEqual(['old', 'live']);
+    expect(events.filter((e) => e.name === 'ingest.stats').map((e) => (e.payload as { ts: number }).ts)).toEqual([1_890_000, 1_891_000, 1_892_000, 1_900_000]);
+    expect(events.some((e) => e.name === 'obs.state')).toBe(true);
+  });
 });
