@@ -6,6 +6,10 @@
 #   docker build --target desktop .     Xvfb + OBS Studio, provisioned and supervised by the desktop service
 #   docker build --target xpra .        xpra's HTML5 client shadowing OBS's X display
 #   docker build --target nats .        nats-server with JetStream
+#   docker build --target caddy .       the HTTPS door in front of the dashboard and the desktop
+#   docker build --target init .        compose's one-shot init: generates the secrets on first start
+# Every image that takes secrets starts through irlkit-secrets (services/init/with-secrets.sh), which fills
+# the variables the environment leaves empty from the file the init service wrote for that container.
 # The node services share two stages: `workspace` (pnpm and every manifest, so the frozen lockfile matches
 # the workspace; each service then installs only its own dependencies) and `node-runtime` (tsx, the user).
 
@@ -25,7 +29,9 @@ ENV CI=true NEXT_TELEMETRY_DISABLED=1
 FROM node:22-bookworm-slim AS node-runtime
 RUN npm install -g --no-fund --no-audit tsx@4.23.15 && npm cache clean --force \
  && useradd --create-home --uid 10001 irlkit
+COPY services/init/with-secrets.sh /usr/local/bin/irlkit-secrets
 ENV NODE_ENV=production IRL_ENV_FILE=/nonexistent
+ENTRYPOINT ["/usr/local/bin/irlkit-secrets"]
 
 # ── ingest ────────────────────────────────────────────────────────────────────────────────────────
 FROM workspace AS ingest-deps
@@ -57,10 +63,13 @@ COPY services/obs-bridge/src services/obs-bridge/src
 
 FROM node-runtime AS obs-bridge
 COPY --from=obs-bridge-deps /app /app
+COPY services/obs-bridge/docker-entrypoint.sh /usr/local/bin/obs-bridge-entrypoint
 WORKDIR /app/services/obs-bridge
 # The API listens on the internal network only (compose publishes nothing of it).
 ENV BRIDGE_HOST=0.0.0.0 OBS_WATCHDOG_MODE=docker
-USER irlkit
+# Starts as root only to join the Docker socket's group, whatever its id on this host, then runs as
+# irlkit (uid 10001) with no capabilities (services/obs-bridge/docker-entrypoint.sh).
+ENTRYPOINT ["/usr/local/bin/obs-bridge-entrypoint"]
 EXPOSE 8090
 # Healthy while the API answers and NATS is connected (OBS being down is the watchdog's business).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
@@ -98,6 +107,7 @@ RUN pnpm install --frozen-lockfile --prod --filter @irlkit/dashboard... --report
 # tsx comes with the dashboard's own dependencies (server.ts runs on it).
 FROM node:22-bookworm-slim AS dashboard
 RUN useradd --create-home --uid 10001 irlkit
+COPY services/init/with-secrets.sh /usr/local/bin/irlkit-secrets
 COPY --from=dashboard-deps /app /app
 COPY --from=dashboard-build /app/tsconfig.base.json /app/
 COPY --from=dashboard-build /app/services/dashboard/.next /app/services/dashboard/.next
@@ -109,6 +119,7 @@ WORKDIR /app/services/dashboard
 ENV NODE_ENV=production IRL_ENV_FILE=/nonexistent NEXT_TELEMETRY_DISABLED=1 DASHBOARD_PORT=8080
 USER irlkit
 EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/irlkit-secrets"]
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.DASHBOARD_PORT||8080)+'/login').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node_modules/.bin/tsx", "server.ts"]
@@ -133,9 +144,10 @@ USER irlkit
 VOLUME ["/config"]
 EXPOSE 4455
 # Healthy once obs-websocket completes its handshake (Hello, Identify, Identified): a frozen OBS still
-# accepts TCP connections, so a bare connect would call it healthy.
+# accepts TCP connections, so a bare connect would call it healthy. Through irlkit-secrets: a healthcheck
+# does not inherit what the entrypoint exported, and the password may come from compose's init.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "src/obs-healthcheck.mjs"]
+  CMD ["/usr/local/bin/irlkit-secrets", "node", "src/obs-healthcheck.mjs"]
 CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
 
 # ── xpra (the OBS desktop in a browser) ───────────────────────────────────────────────────────────
@@ -145,6 +157,7 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10002 desktop
 COPY services/desktop/xpra-entrypoint.sh /usr/local/bin/xpra-entrypoint
+COPY services/init/with-secrets.sh /usr/local/bin/irlkit-secrets
 COPY services/desktop/xpra-shadow.sh /usr/local/bin/xpra-shadow
 COPY services/desktop/xpra-door.py /usr/local/bin/xpra-door
 USER desktop
@@ -154,7 +167,7 @@ ENV DESKTOP_DISPLAY=:99 DESKTOP_PORT=14500 XDG_RUNTIME_DIR=/tmp/xpra-run XPRA_XS
 EXPOSE 14500
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["python3", "-c", "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/' % os.environ.get('DESKTOP_PORT','14500'), timeout=4)"]
-ENTRYPOINT ["/usr/local/bin/xpra-entrypoint"]
+ENTRYPOINT ["/usr/local/bin/irlkit-secrets", "/usr/local/bin/xpra-entrypoint"]
 
 # ── nats ──────────────────────────────────────────────────────────────────────────────────────────
 # nats-server from Debian with JetStream (settings survive restarts on the data volume) and one user per
@@ -166,9 +179,36 @@ RUN apt-get update -qq \
  && id nats \
  && mkdir -p /data && chown nats:nats /data
 COPY services/nats/nats.conf services/nats/users.conf /etc/nats/
+COPY services/init/with-secrets.sh /usr/local/bin/irlkit-secrets
 USER nats
 VOLUME ["/data"]
 EXPOSE 4222
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=5 \
   CMD ["curl", "-fsS", "http://127.0.0.1:8222/healthz?js-enabled-only=true"]
+ENTRYPOINT ["/usr/local/bin/irlkit-secrets"]
 CMD ["nats-server", "-c", "/etc/nats/nats.conf"]
+
+# ── caddy (HTTPS in front of the dashboard and the desktop) ───────────────────────────────────────
+# Debian's caddy; runs as the package's `caddy` user (compose lets it bind 80 and 443 with a sysctl).
+# Certificates and its internal authority live on the /data volume.
+FROM debian:bookworm-slim AS caddy
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy ca-certificates >/dev/null \
+ && rm -rf /var/lib/apt/lists/* \
+ && id caddy \
+ && mkdir -p /data /config && chown caddy:caddy /data /config
+COPY services/caddy/Caddyfile /etc/caddy/Caddyfile
+COPY services/caddy/caddy-entrypoint.sh /usr/local/bin/caddy-entrypoint
+ENV XDG_DATA_HOME=/data XDG_CONFIG_HOME=/config
+USER caddy
+VOLUME ["/data", "/config"]
+EXPOSE 80 443
+# Healthy while it accepts connections on 443 (no curl in this image; bash opens the socket).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/443"]
+ENTRYPOINT ["/usr/local/bin/caddy-entrypoint"]
+
+# ── init (compose's one-shot: secrets on first start) ─────────────────────────────────────────────
+FROM debian:bookworm-slim AS init
+COPY services/init/init.sh /usr/local/bin/irlkit-init
+ENTRYPOINT ["/usr/local/bin/irlkit-init"]

@@ -1,13 +1,15 @@
 // The compose stack checked from the outside, on a real Docker engine (run by test/compose/run.sh after
-// `up -d`): healthchecks, a feed through the published SRT port, streaming to an RTMP sink, the
-// dashboard's login, the xpra desktop in Chromium, the OBS watchdog after `docker kill`, and which
-// ports are (not) published. Prints one line per check and writes "passed failed skipped" to
-// $IRL_COMPOSE_RESULT.
+// `up -d` with no .env): the init service's first start, healthchecks, a feed through the published SRT
+// port, streaming to an RTMP sink, the dashboard's login and the xpra desktop through Caddy over HTTPS
+// (its internal authority trusted by fetch and Chromium), the OBS watchdog after `docker kill`, an
+// upgrade (rebuild, every container re-created) while live, and which ports are (not) published.
+// Prints one line per check and writes "passed failed skipped" to $IRL_COMPOSE_RESULT.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { grayRaster, launchChromium, pixelSpread, probeUntilAudioAndVideo, startSrtFeed, waitFor } from '@irlkit/test-kit';
+import { connect as tlsConnect } from 'node:tls';
+import { grayRaster, launchChromium, pixelSpread, probeUntilAudioAndVideo, startReconnectingFeed, waitFor } from '@irlkit/test-kit';
 import { BusProbe } from './probe.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -18,16 +20,35 @@ const need = (name: string): string => {
 };
 const compose = JSON.parse(need('IRL_COMPOSE')) as string[];
 const project = need('IRL_COMPOSE_PROJECT');
+// The secrets the init service generated (`init show-env`), read from a file: in this process's
+// environment they would reach compose's interpolation and turn the re-created containers' generated
+// secrets into configured ones.
+const generated = Object.fromEntries(
+  readFileSync(need('IRL_COMPOSE_SECRETS'), 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('='))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+) as Record<string, string | undefined>;
+const secret = (name: string): string => {
+  const value = generated[name];
+  if (!value) throw new Error(`compose.check.ts: the init service generated no ${name}`);
+  return value;
+};
 const env = {
-  srtPassphrase: need('SRT_PASSPHRASE'),
+  srtPassphrase: secret('SRT_PASSPHRASE'),
   rtmpKey: need('OBS_RTMP_KEY'),
-  dashboardPassword: need('DASHBOARD_PASSWORD'),
-  desktopPassword: need('DESKTOP_PASSWORD'),
+  dashboardPassword: secret('DASHBOARD_PASSWORD'),
+  desktopPassword: secret('DESKTOP_PASSWORD'),
   // The operator's NATS user: watches events and sends commands, like `pnpm tap`.
   natsUser: 'operator',
-  natsPassword: need('NATS_OPERATOR_PASSWORD'),
+  natsPassword: secret('NATS_OPERATOR_PASSWORD'),
   bridgeImage: need('IRL_BRIDGE_IMAGE'),
+  /** Caddy's internal root certificate (also in NODE_EXTRA_CA_CERTS, so fetch trusts it). */
+  caddyRoot: need('IRL_CADDY_ROOT'),
+  initLog: need('IRL_COMPOSE_INIT_LOG'),
 };
+/** The one published web door: Caddy on 443 (no domain set, so its internal authority signs). */
+const HTTPS = 'https://localhost';
 const artifacts = join(root, 'test-artifacts/compose');
 mkdirSync(artifacts, { recursive: true });
 
@@ -37,6 +58,32 @@ function run(command: string, args: string[], timeoutMs = 60_000) {
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 const dc = (args: string[], timeoutMs?: number) => run(compose[0] as string, [...compose.slice(1), ...args], timeoutMs);
+/** docker-compose without blocking the event loop (the NATS probe keeps stamping events meanwhile). */
+function dcAsync(args: string[], timeoutMs: number): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(compose[0] as string, [...compose.slice(1), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    child.once('close', (status) => resolveRun({ status, stderr }));
+  });
+}
+/** The history's event stream (JetStream on nats-data), as nats-server's monitoring port inside its container reports it. */
+function historyState(): { messages: number; first_seq: number; first_ts: string } | undefined {
+  const report = dc(['exec', '-T', 'nats', 'curl', '-fsS', 'http://127.0.0.1:8222/jsz?accounts=true&streams=true']).stdout;
+  let found: { messages: number; first_seq: number; first_ts: string } | undefined;
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (record.name === 'IRLKIT_EVENTS' && record.state) found = record.state as typeof found;
+    for (const value of Object.values(record)) visit(value);
+  };
+  try {
+    visit(JSON.parse(report));
+  } catch {
+    return undefined;
+  }
+  return found;
+}
 const containerId = (service: string) => dc(['ps', '-q', service]).stdout.trim();
 
 // --- the checks' bookkeeping -------------------------------------------------------------------
@@ -89,15 +136,15 @@ function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** What one websocket upgrade to the desktop's published port is answered with (its HTTP status). */
+/** What one websocket upgrade to the desktop, through Caddy at /desktop/, is answered with (its HTTP status). */
 function desktopUpgradeStatus(): Promise<number> {
   return new Promise((resolveStatus) => {
-    const socket = connect(14500, '127.0.0.1');
+    const socket = tlsConnect({ port: 443, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(env.caddyRoot, 'utf8'), ALPNProtocols: ['http/1.1'] });
     let head = '';
     socket.setTimeout(5000);
-    socket.once('connect', () =>
+    socket.once('secureConnect', () =>
       socket.write(
-        'GET / HTTP/1.1\r\nHost: 127.0.0.1:14500\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'GET /desktop/ HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
           'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n',
       ),
     );
@@ -147,9 +194,30 @@ const sampler = (async () => {
 
 // --- the checks ---------------------------------------------------------------------------------
 // The containers with a healthcheck; chat has none (it only dials out).
-const services = ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'dashboard', 'rtmp-sink'];
+const services = ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'dashboard', 'caddy', 'rtmp-sink'];
 const irlkitServices = [...services.filter((s) => s !== 'rtmp-sink'), 'chat'];
 const upAt = Date.now();
+await check('with no .env, the init service generated the secrets and printed the dashboard URL and password once', async () => {
+  const id = containerId('init');
+  assert(id, 'no init container');
+  const state = run(DOCKER, ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]).stdout.trim();
+  assert(state === 'exited 0', `init container: ${state}`);
+  const log = readFileSync(env.initLog, 'utf8');
+  assert(log.includes(`Dashboard:  https://`) && log.includes(env.dashboardPassword), `init's log lacks the dashboard URL and password:\n${log}`);
+  assert(/no IRL_DOMAIN is set/.test(log), 'init did not say why the certificate is not a public one');
+  // A second run keeps what exists and prints no password.
+  const again = dc(['run', '--rm', '--no-deps', '-T', 'init'], 60_000);
+  assert(again.status === 0 && /secrets in place/.test(again.stdout), `a second init run: ${again.stdout}${again.stderr}`);
+  assert(!again.stdout.includes(env.dashboardPassword), 'a second init run printed the password again');
+  const show = dc(['run', '--rm', '--no-deps', '-T', 'init', 'show'], 60_000);
+  assert(show.stdout.includes(env.dashboardPassword) && show.stdout.includes(`passphrase=${env.srtPassphrase}`), `init show: ${show.stdout}`);
+  // Each service reads its own share from its volume at start; none is in a container's configuration.
+  for (const service of ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'dashboard', 'chat']) {
+    const configured = run(DOCKER, ['inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', containerId(service)]).stdout;
+    const leaked = Object.values(generated).filter((value) => value && configured.includes(value));
+    assert(leaked.length === 0, `${service}'s container configuration holds ${leaked.length} generated secret(s)`);
+  }
+});
 await check('every container reports healthy', async () => {
   let states: string[] = [];
   await waitFor(
@@ -170,8 +238,29 @@ await check('every container reports healthy', async () => {
   timings.healthyS = (Date.now() - upAt) / 1000;
 });
 
+await check("obs-bridge found the Docker socket's group itself and runs as uid 10001 with no capabilities; Caddy runs as its own user", async () => {
+  const status = dc(['exec', '-T', 'obs-bridge', 'cat', '/proc/1/status']).stdout;
+  const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
+  const socketGid = run(DOCKER, ['run', '--rm', '--entrypoint', 'stat', '-v', '/var/run/docker.sock:/s', env.bridgeImage, '-c', '%g', '/s']).stdout.trim();
+  assert(field('Uid').split(/\s+/)[0] === '10001', `obs-bridge's process runs as uid ${field('Uid')}`);
+  assert(/^0+$/.test(field('CapEff')) && /^0+$/.test(field('CapPrm')), `obs-bridge keeps capabilities: CapEff ${field('CapEff')}, CapPrm ${field('CapPrm')}`);
+  assert(socketGid && field('Groups').split(/\s+/).includes(socketGid), `obs-bridge's groups "${field('Groups')}" lack the socket's group ${socketGid}`);
+  const caddyUid = dc(['exec', '-T', 'caddy', 'id', '-u']).stdout.trim();
+  assert(caddyUid !== '' && caddyUid !== '0', `caddy runs as uid "${caddyUid}"`);
+});
+
+let sessionCookie = '';
 const probe = await BusProbe.start({ project, root, natsUser: env.natsUser, natsPassword: env.natsPassword, bridgeImage: env.bridgeImage });
-const feed = startSrtFeed({ port: 9000, host: '127.0.0.1', passphrase: env.srtPassphrase, latencyMs: 1000, width: 854, height: 480, bitrateKbps: 1500 });
+// A sender reconnects when its connection drops, as phones and BELABOX do (the upgrade re-creates ingest).
+const feed = startReconnectingFeed({
+  port: 9000,
+  host: '127.0.0.1',
+  passphrase: env.srtPassphrase,
+  latencyMs: 1000,
+  width: 854,
+  height: 480,
+  bitrateKbps: 1500,
+});
 try {
   // chat has no healthcheck (it only dials out); with no channel set it idles, but it must still run in
   // production mode and reach NATS as its own user.
@@ -187,7 +276,7 @@ try {
     const started = Date.now();
     await waitFor(
       () => probe.obsState?.reachable && probe.obsState.programScene === 'Live',
-      `obs.state with program scene Live (last: ${JSON.stringify(probe.obsState?.programScene)}; ffmpeg: ${feed.stderr().slice(-300)})`,
+      `obs.state with program scene Live (last: ${JSON.stringify(probe.obsState?.programScene)}; ffmpeg: ${feed.current().stderr().slice(-300)})`,
       90_000,
       200,
     );
@@ -221,38 +310,72 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     );
   });
 
-  await check('the dashboard answers on 127.0.0.1:8080 and requires login', async () => {
-    const page = await fetch('http://127.0.0.1:8080/', { redirect: 'manual' });
+  await check('the dashboard answers through Caddy over HTTPS (internal authority), requires login, sets Secure cookies', async () => {
+    const plain = await fetch('http://localhost/login', { redirect: 'manual' });
+    assert(
+      plain.status >= 300 && plain.status < 400 && (plain.headers.get('location') ?? '').startsWith('https://localhost/'),
+      `http://localhost/login: HTTP ${plain.status} ${plain.headers.get('location') ?? ''} (expected a redirect to HTTPS)`,
+    );
+    const page = await fetch(`${HTTPS}/`, { redirect: 'manual' });
     assert(
       page.status === 401 || (page.status >= 300 && page.status < 400 && /\/login/.test(page.headers.get('location') ?? '')),
       `GET / without a session: HTTP ${page.status} ${page.headers.get('location') ?? ''}`,
     );
-    const events = await fetch('http://127.0.0.1:8080/api/events');
+    const events = await fetch(`${HTTPS}/api/events`);
     assert(events.status === 401, `GET /api/events without a session: HTTP ${events.status}`);
-    const wrong = await fetch('http://127.0.0.1:8080/api/login', {
+    const wrong = await fetch(`${HTTPS}/api/login`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
+      headers: { 'content-type': 'application/json', origin: HTTPS },
       body: JSON.stringify({ password: 'not-the-password' }),
     });
     assert(wrong.status === 401, `a wrong password: HTTP ${wrong.status}`);
-    const right = await fetch('http://127.0.0.1:8080/api/login', {
+    const right = await fetch(`${HTTPS}/api/login`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:8080' },
+      headers: { 'content-type': 'application/json', origin: HTTPS },
       body: JSON.stringify({ password: env.dashboardPassword }),
     });
     assert(right.ok, `the right password: HTTP ${right.status}`);
-    const cookie = (right.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const setCookie = right.headers.get('set-cookie') ?? '';
+    assert(/;\s*secure/i.test(setCookie), `the session cookie is not Secure: ${setCookie.replace(/=[^;]+/, '=…')}`);
+    const cookie = setCookie.split(';')[0] as string;
+    sessionCookie = cookie;
     const controller = new AbortController();
-    const stream = await fetch('http://127.0.0.1:8080/api/events', { headers: { cookie }, signal: controller.signal });
+    const stream = await fetch(`${HTTPS}/api/events`, { headers: { cookie }, signal: controller.signal });
     assert(stream.ok && /event-stream/.test(stream.headers.get('content-type') ?? ''), `events with a session: HTTP ${stream.status}`);
     controller.abort();
   });
 
-  await check('the xpra desktop loads in Chromium with the password and shows OBS', async () => {
-    const browser = await launchChromium();
+  await check("Caddy's internal authority signs only the configured names: a stranger's server name gets no certificate", async () => {
+    // What the peer's certificate names, or the handshake's error (servername undefined: no SNI, as a
+    // browser visiting by address).
+    const handshake = (servername: string | undefined) =>
+      new Promise<string>((resolveHandshake) => {
+        const socket = tlsConnect({ port: 443, host: '127.0.0.1', ...(servername ? { servername } : {}), rejectUnauthorized: false });
+        socket.once('secureConnect', () => {
+          resolveHandshake(socket.getPeerCertificate().subjectaltname ?? '(no names)');
+          socket.destroy();
+        });
+        socket.once('error', (error) => resolveHandshake(`error: ${error.message}`));
+        socket.setTimeout(10_000, () => {
+          resolveHandshake('error: timed out');
+          socket.destroy();
+        });
+      });
+    const local = await handshake('localhost');
+    assert(local === 'DNS:localhost', `SNI localhost: ${local}`);
+    const stranger = await handshake('not-this-server.example');
+    assert(stranger.startsWith('error:'), `SNI not-this-server.example got a certificate: ${stranger}`);
+    const noName = await handshake(undefined);
+    assert(noName === 'DNS:localhost', `no SNI (visiting by address): ${noName} (expected the default, localhost)`);
+    const stored = dc(['exec', '-T', 'caddy', 'ls', '/data/caddy/certificates/local']).stdout.split(/\s+/).filter(Boolean);
+    assert(!stored.some((name) => name.includes('not-this-server')), `Caddy stored certificates for: ${stored.join(', ')}`);
+  });
+
+  await check('the xpra desktop loads through Caddy over HTTPS (/desktop/) in Chromium with the password and shows OBS', async () => {
+    const browser = await launchChromium({ trustedCaFile: env.caddyRoot });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      const url = `http://127.0.0.1:14500/index.html?password=${encodeURIComponent(env.desktopPassword)}&sound=false&floating_menu=false&clipboard=false`;
+      const url = `${HTTPS}/desktop/index.html?password=${encodeURIComponent(env.desktopPassword)}&sound=false&floating_menu=false&clipboard=false`;
       await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
       // xpra draws each window of the shadowed display on a canvas; a session without one shows none.
       await page.waitForSelector('#screen canvas', { timeout: 30_000 });
@@ -279,10 +402,10 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
   });
 
   // A logged-in dashboard, open through the kill, must end up showing the OBS container's state.
-  const dashboardBrowser = await launchChromium();
-  const dashboard = await dashboardBrowser.newPage();
+  const dashboardBrowser = await launchChromium({ trustedCaFile: env.caddyRoot });
+  const dashboard = await dashboardBrowser.newPage({ viewport: { width: 1280, height: 900 } });
   const dashboardReady = (async () => {
-    await dashboard.goto('http://127.0.0.1:8080/login', { timeout: 30_000 });
+    await dashboard.goto(`${HTTPS}/login`, { timeout: 30_000 });
     await dashboard.fill('[data-testid=password]', env.dashboardPassword);
     await dashboard.click('[data-testid=login]');
     await dashboard.waitForSelector('[data-testid=onair]', { timeout: 30_000 });
@@ -375,9 +498,120 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     // By arrival order, not by clock: events read after the blocking `up` returned share one receivedAt.
     const started = since.findIndex((e) => e.event === 'started');
     const restarts = started < 0 ? [] : since.slice(started).filter((e) => e.event === 'restarting');
-    assert(restarts.length === 0, `the watchdog restarted the re-created OBS while it was starting (${restarts.length} times)`);
+    assert(
+      restarts.length === 0,
+      `the watchdog restarted the re-created OBS while it was starting (${restarts.length} times); OBS container events: ${since.map((e) => e.event).join(' ')}; timeline: ${probe.log.slice(-12).join(' | ')}`,
+    );
     timings.recreateToStreamingS = (Date.now() - recreatedAt) / 1000;
   });
+  await check(
+    "upgrade while live: rebuild, then up -d re-creates every container; settings, history, secrets, session, volumes and Caddy's authority kept; the feed and the stream come back",
+    async () => {
+      assert(probe.obsState?.streaming && probe.obsState.programScene === 'Live', 'not live and streaming before the upgrade');
+      // A setting the streamer changed, kept in JetStream on the nats-data volume.
+      const set = await probe.request('switcher.config', { lowEnterKbps: 650 });
+      assert(set.ok, `switcher.config refused: ${set.error}`);
+      const volumes = ['nats-data', 'obs-config', 'caddy-data', 'secrets'];
+      const created = (volume: string) => run(DOCKER, ['volume', 'inspect', '-f', '{{.CreatedAt}}', `${project}_${volume}`]).stdout.trim();
+      const createdBefore = volumes.map(created);
+      const rootBefore = readFileSync(env.caddyRoot, 'utf8');
+      const historyBefore = historyState();
+      assert(historyBefore && historyBefore.messages > 0, `no history recorded before the upgrade: ${JSON.stringify(historyBefore)}`);
+      // chat has no healthcheck (it only dials out), so it is not in `services`; it is re-created too.
+      const recreated = [...services, 'chat'];
+      const idsBefore = recreated.map(containerId);
+
+      // `git pull` brings new code; here the code is the same, so the build reuses its layers, and
+      // --force-recreate stands for new images (every container replaced: the worst case).
+      const buildStarted = Date.now();
+      const build = dc(['build'], 900_000);
+      assert(build.status === 0, `docker-compose build failed: ${build.stderr.slice(-600)}`);
+      timings.upgradeBuildS = (Date.now() - buildStarted) / 1000;
+      // `up` runs without blocking, and each milestone is waited for on its own from when `up` started,
+      // so each time is when that thing happened (events are stamped as they arrive).
+      const upStarted = Date.now();
+      const since = () => (Date.now() - upStarted) / 1000;
+      const up = dcAsync(['up', '-d', '--force-recreate'], 300_000).then((result) => {
+        timings.upgradeUpS = since();
+        return result;
+      });
+      const dashboardBack = waitFor(
+        async () => {
+          const controller = new AbortController();
+          const response = await fetch(`${HTTPS}/api/events`, { headers: { cookie: sessionCookie }, signal: controller.signal }).catch(() => undefined);
+          controller.abort();
+          return response?.ok === true;
+        },
+        'the dashboard to accept the session from before the upgrade',
+        300_000,
+        500,
+      ).then(() => {
+        timings.upgradeToDashboardS = since();
+      });
+      // The old OBS's last states may still arrive: Live and streaming count once the bridge said OBS was gone.
+      const backOnNewObs = () => probe.lastUnreachableAt > upStarted && probe.obsState?.reachable && probe.obsState.receivedAt > probe.lastUnreachableAt;
+      const live = waitFor(() => backOnNewObs() && probe.obsState?.programScene === 'Live', 'the feed Live on the new OBS', 300_000, 200).then(() => {
+        timings.upgradeToLiveS = since();
+      });
+      const streaming = waitFor(() => backOnNewObs() && probe.obsState?.streaming, 'the new OBS streaming again', 300_000, 200)
+        .catch((error) => {
+          throw new Error(`${(error as Error).message}; timeline: ${probe.log.slice(-10).join(' | ')}`);
+        })
+        .then(() => {
+          timings.upgradeToStreamingS = since();
+        });
+      // Handled here too, so a failed `up` (which ends the check first) leaves no unhandled rejection.
+      for (const milestone of [dashboardBack, live, streaming]) milestone.catch(() => undefined);
+      const upResult = await up;
+      assert(upResult.status === 0, `docker-compose up -d --force-recreate failed: ${upResult.stderr.slice(-600)}`);
+      await Promise.all([dashboardBack, live, streaming]);
+      // What the viewer saw: from the first obs.state in which the old OBS had stopped streaming (or was
+      // gone) to the new one streaming.
+      const streamEnded = probe.obsStates.find((state) => state.receivedAt > upStarted && (!state.reachable || !state.streaming));
+      if (streamEnded) timings.upgradeStreamGapS = (timings.upgradeToStreamingS ?? 0) - (streamEnded.receivedAt - upStarted) / 1000;
+      const idsAfter = recreated.map(containerId);
+      assert(
+        idsAfter.every((id, i) => id && id !== idsBefore[i]),
+        `not every container was re-created: ${recreated.filter((_, i) => idsAfter[i] === idsBefore[i]).join(', ')}`,
+      );
+      const streams = await sinkStreams('ffprobe to read video and audio from the sink after the upgrade', 60_000);
+      assert(
+        streams.some((s) => s.codec_type === 'video'),
+        'no video on the sink after the upgrade',
+      );
+      timings.upgradeToSinkS = since();
+
+      const current = await probe.request('switcher.config', {});
+      assert(
+        (current.result as { lowEnterKbps?: number } | undefined)?.lowEnterKbps === 650,
+        `switcher settings after the upgrade: ${JSON.stringify(current.result)}`,
+      );
+      // The history from before the upgrade is still there: the same first event, and more since.
+      const historyAfter = historyState();
+      assert(
+        historyAfter &&
+          historyAfter.first_seq === historyBefore.first_seq &&
+          historyAfter.first_ts === historyBefore.first_ts &&
+          historyAfter.messages > historyBefore.messages,
+        `the history's IRLKIT_EVENTS before ${JSON.stringify(historyBefore)}, after ${JSON.stringify(historyAfter)}`,
+      );
+      const createdAfter = volumes.map(created);
+      assert(
+        createdAfter.every((c, i) => c && c === createdBefore[i]),
+        `volumes re-created: ${volumes.filter((_, i) => createdAfter[i] !== createdBefore[i]).join(', ')}`,
+      );
+      const rootAfter = dc(['exec', '-T', 'caddy', 'cat', '/data/caddy/pki/authorities/local/root.crt']).stdout;
+      assert(rootAfter === rootBefore, "Caddy's root certificate changed: browsers that trusted it would warn again");
+      const secretsAfter = dc(['run', '--rm', '--no-deps', '-T', 'init', 'show-env'], 60_000).stdout;
+      assert(
+        Object.entries(generated).every(([k, v]) => secretsAfter.includes(`${k}=${v}\n`)),
+        'the generated secrets changed',
+      );
+      process.stdout.write(
+        `    upgrade: build ${timings.upgradeBuildS.toFixed(1)} s; from up -d: up returned ${timings.upgradeUpS?.toFixed(1)} s, dashboard ${timings.upgradeToDashboardS?.toFixed(1)} s, feed Live ${timings.upgradeToLiveS?.toFixed(1)} s, streaming ${timings.upgradeToStreamingS?.toFixed(1)} s (no stream for ${timings.upgradeStreamGapS?.toFixed(1)} s), sink serving ${timings.upgradeToSinkS.toFixed(1)} s\n`,
+      );
+    },
+  );
   await dashboardBrowser.close();
 } finally {
   await feed.stop();
@@ -396,7 +630,17 @@ await check('every container runs without capabilities, cannot gain privileges, 
       Memory?: number;
     };
     const bounding = /CapBnd:\s*([0-9a-f]+)/.exec(dc(['exec', '-T', service, 'cat', '/proc/1/status']).stdout)?.[1];
-    if (!host.CapDrop?.includes('ALL') || (host.CapAdd ?? []).length > 0 || bounding !== '0000000000000000')
+    // obs-bridge keeps SETUID and SETGID in its bounding set only to drop to uid 10001 with the Docker
+    // socket's group (its process then has no capabilities: checked above).
+    const [added, expectedBounding] = service === 'obs-bridge' ? ['SETGID,SETUID', '00000000000000c0'] : ['', '0000000000000000'];
+    if (
+      !host.CapDrop?.includes('ALL') ||
+      [...(host.CapAdd ?? [])]
+        .map((c) => c.replace(/^CAP_/, ''))
+        .sort()
+        .join(',') !== added ||
+      bounding !== expectedBounding
+    )
       problems.push(`${service}: capabilities drop=${JSON.stringify(host.CapDrop)} add=${JSON.stringify(host.CapAdd)} bounding set ${bounding}`);
     if (!host.SecurityOpt?.some((o) => /^no-new-privileges(:true)?$/.test(o)))
       problems.push(`${service}: no no-new-privileges (${JSON.stringify(host.SecurityOpt)})`);
@@ -409,11 +653,13 @@ await check('every container runs without capabilities, cannot gain privileges, 
   assert(problems.length === 0, problems.join('\n'));
 });
 
-await check('NATS, obs-websocket and the bridge API are not published; the four doors are, on 127.0.0.1 only', async () => {
+await check('NATS, obs-websocket, the bridge API and plain 8080/14500 are not published; SRT, SRTLA and Caddy (443, 80) are, on 127.0.0.1 only', async () => {
   for (const [service, port] of [
     ['nats', 4222],
     ['desktop', 4455],
     ['obs-bridge', 8090],
+    ['dashboard', 8080],
+    ['xpra', 14500],
   ] as const) {
     const published = dc(['port', service, String(port)]);
     assert(published.status !== 0 || !/\d+\.\d+\.\d+\.\d+:\d+|:::\d+/.test(published.stdout), `${service}:${port} is published: ${published.stdout.trim()}`);
@@ -424,8 +670,8 @@ await check('NATS, obs-websocket and the bridge API are not published; the four 
   for (const [service, port, protocol] of [
     ['ingest', 9000, 'udp'],
     ['ingest', 5000, 'udp'],
-    ['dashboard', 8080, 'tcp'],
-    ['xpra', 14500, 'tcp'],
+    ['caddy', 443, 'tcp'],
+    ['caddy', 80, 'tcp'],
   ] as const) {
     const published = dc(['port', `--protocol=${protocol}`, service, String(port)]).stdout.trim();
     assert(published === `127.0.0.1:${port}`, `${service} ${port}/${protocol} published as "${published}", expected 127.0.0.1:${port}`);

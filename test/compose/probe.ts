@@ -20,6 +20,9 @@ export interface BusProbeOptions {
   bridgeImage: string;
 }
 
+/** A command's reply: `result` is what the verb answers with (switcher.config: the settings). */
+export type BusReply = { ok: boolean; error?: string; queued?: string; result?: unknown };
+
 export type Stamped<T> = T & { receivedAt: number };
 
 export class BusProbe {
@@ -32,7 +35,7 @@ export class BusProbe {
   readonly log: string[] = [];
   /** The services whose heartbeat was heard, with the last one's `ok`. */
   readonly heartbeats = new Map<string, boolean>();
-  private readonly replies = new Map<number, (reply: { ok: boolean; error?: string; queued?: string }) => void>();
+  private readonly replies = new Map<number, (reply: BusReply) => void>();
   private nextId = 1;
   private ready = false;
   private output = '';
@@ -83,7 +86,7 @@ export class BusProbe {
   }
 
   private onLine(line: string): void {
-    let message: { ready?: boolean; event?: string; payload?: unknown; reply?: number; ok?: boolean; error?: string; queued?: string };
+    let message: { ready?: boolean; event?: string; payload?: unknown; reply?: number; ok?: boolean; error?: string; queued?: string; result?: unknown };
     try {
       message = JSON.parse(line);
     } catch {
@@ -95,6 +98,7 @@ export class BusProbe {
         ok: Boolean(message.ok),
         ...(message.error ? { error: message.error } : {}),
         ...(message.queued ? { queued: message.queued } : {}),
+        ...(message.result !== undefined ? { result: message.result } : {}),
       });
       this.replies.delete(message.reply);
     }
@@ -114,7 +118,7 @@ export class BusProbe {
     }
   }
 
-  request(verb: CommandVerb, payload: object = {}): Promise<{ ok: boolean; error?: string; queued?: string }> {
+  request(verb: CommandVerb, payload: object = {}): Promise<BusReply> {
     const id = this.nextId++;
     return new Promise((resolveReply, reject) => {
       const timer = setTimeout(() => reject(new Error(`no reply to ${verb} within 15 s`)), 15_000);

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# The docker compose test, on a real engine (run by `./irlkit test` after the vitest suite):
-# base images → build every image → up -d with random secrets, published on 127.0.0.1 only, and an
-# RTMP sink on the compose network → test/compose/compose.check.ts → down -v, which must leave nothing.
+# The docker compose test, on a real engine (run by `./irlkit test` through test/compose/from-clone.sh,
+# from a copy of the repository): the engine → build every image → up -d with no .env at all (the init
+# service generates the secrets; only the platform's URL and key, the publish address and the image tag
+# come from the environment), published on 127.0.0.1 only, and an RTMP sink on the compose network →
+# test/compose/compose.check.ts (through Caddy over HTTPS, its internal authority trusted) → down -v,
+# which must leave nothing.
+# The engine: ../shared/docker/base-images.sh when that file exists (a machine that reaches no container
+# registry), else `./irlkit docker-engine` (Debian's docker.io; base images pulled by the build).
 # Appends "passed failed skipped" to $IRL_TEST_SUMMARY_FILE when set; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")/../.."
@@ -25,9 +30,6 @@ fail_early() {
   exit 1
 }
 
-# The engine and base images: ../shared/docker/base-images.sh when that file exists (a machine that
-# reaches no container registry), else Debian's docker.io (`./irlkit docker-engine`), the base images
-# pulled from the registry by the build.
 # The engine is always started by ./irlkit, which hands the daemon none of this script's descriptors
 # (run under `flock`, a daemon started here would otherwise hold the lock until it stops).
 ./irlkit docker-engine >&2 || fail_early "./irlkit docker-engine failed"
@@ -39,28 +41,16 @@ fi
 
 work=$(mktemp -d)
 chmod 700 "$work"
-secret() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
-cat >"$work/env" <<EOF
-NATS_INGEST_PASSWORD=$(secret)
-NATS_OBS_BRIDGE_PASSWORD=$(secret)
-NATS_DESKTOP_PASSWORD=$(secret)
-NATS_CHAT_PASSWORD=$(secret)
-NATS_DASHBOARD_PASSWORD=$(secret)
-NATS_OPERATOR_PASSWORD=$(secret)
-OBS_WS_PASSWORD=$(secret)
-DASHBOARD_PASSWORD=$(secret)
-DASHBOARD_SESSION_SECRET=$(secret)$(secret)
-DESKTOP_PASSWORD=$(secret)
-BRIDGE_API_TOKEN=$(secret)
-SRT_PASSPHRASE=$(secret)
-OBS_RTMP_KEY=$(secret)
-OBS_RTMP_URL=rtmp://rtmp-sink/live
-IRL_PUBLISH_ADDRESS=127.0.0.1
-DOCKER_GID=$(stat -c %g /var/run/docker.sock)
-OBS_WATCHDOG_TIMEOUT_MS=5000
-IRL_IMAGE_TAG=composetest
-EOF
-COMPOSE=(/usr/bin/docker-compose -p "$PROJECT" --env-file "$work/env" -f docker-compose.yml -f test/compose/docker-compose.test.yml)
+# No .env: compose reads this empty file instead of any .env in the checkout, and the environment
+# below carries only what a streamer would have to say (where to stream) and the test's own choices.
+[ ! -e .env ] || say "ignoring ./.env: the test starts from none"
+: >"$work/empty.env"
+export OBS_RTMP_KEY="sink-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export OBS_RTMP_URL=rtmp://rtmp-sink/live
+export IRL_PUBLISH_ADDRESS=127.0.0.1
+export OBS_WATCHDOG_TIMEOUT_MS=5000
+export IRL_IMAGE_TAG=composetest
+COMPOSE=(/usr/bin/docker-compose -p "$PROJECT" --env-file "$work/empty.env" -f docker-compose.yml -f test/compose/docker-compose.test.yml)
 
 leftovers() {
   {
@@ -105,17 +95,34 @@ trap 'exit 130' INT TERM
 # A stack left over by an interrupted run would hold the ports.
 if [ -n "$(leftovers)" ]; then "${COMPOSE[@]}" down -v --remove-orphans >/dev/null 2>&1; fi
 
+# The plain-HTTP override is not run here (the stack is checked behind Caddy); compose must accept it.
+"${COMPOSE[@]}" -f docker-compose.plain-http.yml config -q || { say "docker-compose.plain-http.yml does not merge"; checks_done=0; exit 1; }
 say "building images (one at a time)"
 build_started=$(date +%s)
 "${COMPOSE[@]}" build >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; checks_done=0; exit 1; }
 build_s=$(( $(date +%s) - build_started ))
 say "built in ${build_s} s; starting the stack"
+up_started=$(date +%s)
 "${COMPOSE[@]}" up -d >&2 || { checks_done=0; exit 1; }
+
+# What a streamer reads after `up -d`: the init service's first-start message, and the secrets it
+# generated (the checks log in with them). Caddy's internal root, trusted by the checks' fetch and
+# Chromium, appears once Caddy has started.
+"${COMPOSE[@]}" logs --no-color init >"$work/init.log" 2>&1
+"${COMPOSE[@]}" run --rm --no-deps -T init show-env >"$work/secrets.env" 2>"$work/show-env.err" \
+  || { cat "$work/show-env.err" >&2; checks_done=0; exit 1; }
+ca=$work/caddy-root.crt
+for _ in $(seq 60); do
+  "${COMPOSE[@]}" exec -T caddy cat /data/caddy/pki/authorities/local/root.crt >"$ca" 2>/dev/null && [ -s "$ca" ] && break
+  sleep 1
+done
+[ -s "$ca" ] || { say "Caddy's internal root certificate did not appear"; checks_done=0; exit 1; }
 
 result=$work/result
 IRL_COMPOSE="$(printf '%s\n' "${COMPOSE[@]}" | node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n")))')" \
 IRL_COMPOSE_PROJECT=$PROJECT IRL_COMPOSE_RESULT=$result IRL_BRIDGE_IMAGE=irlkit/obs-bridge:composetest \
-  bash -c "set -a; . '$work/env'; set +a; exec node_modules/.bin/tsx test/compose/compose.check.ts"
+IRL_COMPOSE_INIT_LOG=$work/init.log IRL_COMPOSE_SECRETS=$work/secrets.env IRL_CADDY_ROOT=$ca NODE_EXTRA_CA_CERTS=$ca \
+  node_modules/.bin/tsx test/compose/compose.check.ts
 check_status=$?
 checks_done=1
 if [ -s "$result" ]; then

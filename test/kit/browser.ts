@@ -1,17 +1,41 @@
 // Debian's Chromium driven by playwright-core (never a downloaded browser), and the dashboard
 // server started from its production build on a free port.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { TestNats } from './nats-server.ts';
 import { freeTcpPort } from './ports.ts';
 import { waitFor } from './wait.ts';
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
+export interface ChromiumOptions {
+  /**
+   * A certificate authority's root (PEM) this browser trusts, as a system would: added to the NSS
+   * database of a throwaway $HOME (certutil, Debian's libnss3-tools), removed with the browser.
+   */
+  trustedCaFile?: string;
+}
+
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
+  let home: string | undefined;
+  if (options.trustedCaFile) {
+    home = mkdtempSync(join(tmpdir(), 'irlkit-chromium-home-'));
+    const nssdb = join(home, '.pki/nssdb');
+    mkdirSync(nssdb, { recursive: true });
+    for (const args of [
+      ['-N', '-d', `sql:${nssdb}`, '--empty-password'],
+      ['-A', '-d', `sql:${nssdb}`, '-n', 'trusted-test-root', '-t', 'C,,', '-i', options.trustedCaFile],
+    ]) {
+      const result = spawnSync('certutil', args, { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`certutil ${args[0]} failed (install libnss3-tools): ${result.stderr || result.error?.message}`);
+    }
+  }
+  const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
+    ...(home ? { env: { ...process.env, HOME: home } } : {}),
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -22,6 +46,11 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+  if (home) {
+    const dir = home;
+    browser.on('disconnected', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return browser;
 }
 
 const dashboardDir = fileURLToPath(new URL('../../services/dashboard', import.meta.url));

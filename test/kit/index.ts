@@ -3,6 +3,7 @@
 export * from './browser.ts';
 export * from './bus.ts';
 export * from './ffmpeg.ts';
+export * from './flash.ts';
 export * from './irc.ts';
 export * from './nats-server.ts';
 export * from './obs.ts';

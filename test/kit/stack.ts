@@ -37,9 +37,12 @@ export interface StackOptions {
   obsProxy?: boolean;
   /** Start nats-server without JetStream (as if it were unavailable). */
   noJetstream?: boolean;
+  /** SRT latency of the hop into OBS, set at both ends. */
+  outputLatencyMs?: number;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
+  const outputLatencyMs = options.outputLatencyMs ?? 200;
   const closers: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -54,7 +57,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const obs = await startObs(nats, {
       OBS_RTMP_URL: sink.serverUrl,
       OBS_RTMP_KEY: 'test',
-      OBS_FEED_URL: `srt://127.0.0.1:${outputPort}?mode=caller&latency=200000&connect_timeout=500`,
+      OBS_FEED_URL: `srt://127.0.0.1:${outputPort}?mode=caller&latency=${outputLatencyMs * 1000}&connect_timeout=500`,
     });
     closers.push(() => obs.stop());
     const obsProxy = options.obsProxy ? await startObsProxy(obs.wsUrl) : undefined;
@@ -71,6 +74,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
           INGEST_OUTPUT_PORT: String(outputPort),
           INGEST_RELAY_PORT: String(await freeUdpPort()),
           SRT_LATENCY_MS: '500',
+          INGEST_OUTPUT_LATENCY_MS: String(outputLatencyMs),
           SRTLA_PORT: '0',
           ...options.ingestEnv,
         },

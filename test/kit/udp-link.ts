@@ -10,6 +10,8 @@ export interface UdpLink {
   restore(): void;
   /** Limit sender → target throughput; undefined lifts the limit. */
   limit(kbps: number | undefined): void;
+  /** Drop this share (0..1) of sender → target datagrams at random, like a lossy cell; 0 lifts it. */
+  loss(share: number): void;
   stats: { forwarded: number; dropped: number };
   stop(): Promise<void>;
 }
@@ -21,12 +23,13 @@ export async function startUdpLink(target: { host: string; port: number }): Prom
   let sender: { address: string; port: number } | undefined;
   let cut = false;
   let rateKbps: number | undefined;
+  let lossShare = 0;
   let tokens = 0;
   let lastRefill = Date.now();
   const stats = { forwarded: 0, dropped: 0 };
   front.on('message', (msg, rinfo) => {
     sender = { address: rinfo.address, port: rinfo.port };
-    if (cut) {
+    if (cut || (lossShare > 0 && Math.random() < lossShare)) {
       stats.dropped += 1;
       return;
     }
@@ -57,6 +60,9 @@ export async function startUdpLink(target: { host: string; port: number }): Prom
     },
     restore: () => {
       cut = false;
+    },
+    loss: (share) => {
+      lossShare = share;
     },
     limit: (kbps) => {
       rateKbps = kbps;

@@ -19,6 +19,18 @@ export function buildApp({ config, bus, log }: { config: DesktopConfig; bus: Bus
       publishChildEvent(bus, SERVICE, event);
       if (event.event === 'exited') events.error(`${event.child} exited (${event.signal ?? `code ${event.exitCode}`}); restarting in ${event.restartInMs} ms`);
     },
+    onAudioWarning: (warning) => {
+      publishChildEvent(bus, SERVICE, {
+        child: 'obs',
+        event: 'warning',
+        pid: runtime.obs.pid ?? null,
+        exitCode: null,
+        signal: null,
+        restartInMs: null,
+        detail: warning.message,
+      });
+      events.warn(warning.message);
+    },
   });
   let stopHeartbeat: (() => void) | undefined;
   let stopServing: (() => void) | undefined;

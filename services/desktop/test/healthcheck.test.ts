@@ -16,7 +16,8 @@ function obsHealthcheck(): string[] {
   const stage = dockerfile.slice(dockerfile.indexOf('AS desktop\n'));
   const cmd = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(stage)?.[1];
   if (!cmd) throw new Error('no HEALTHCHECK CMD in the desktop stage of the Dockerfile');
-  return JSON.parse(cmd) as string[];
+  // The image's /usr/local/bin/irlkit-secrets is services/init/with-secrets.sh (the Dockerfile copies it).
+  return (JSON.parse(cmd) as string[]).map((part) => (part === '/usr/local/bin/irlkit-secrets' ? join(root, 'services/init/with-secrets.sh') : part));
 }
 
 let nats: TestNats;

@@ -34,7 +34,9 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     systemClock,
     (link) => {
       log.info({ event: link.event, peer: link.peer, reason: link.reason }, `feed ${link.event}`);
-      bus.publish('ingest.link', link);
+      // The switcher goes OFFLINE when the buffers behind the last packet run dry, not before.
+      const playoutMs = (statistics.latencyMs() ?? config.srt.latencyMs) + config.output.latencyMs;
+      bus.publish('ingest.link', { ...link, playoutMs });
       if (link.event === 'disconnected') statistics.onDisconnected();
       const who = link.peer ? ` (${link.peer})` : '';
       if (link.event === 'stalled' || link.event === 'disconnected') events.warn(`Feed ${link.event}${who}: ${link.reason}`);

@@ -4,7 +4,7 @@ import type { SwitcherScenes, SwitcherSettings, SwitcherStateName } from '@irlki
 import { SwitcherPolicy } from '../src/switcher/policy.ts';
 
 export type TraceEvent =
-  | { t: number; type: 'link'; event: 'connected' | 'resumed' | 'stalled' | 'disconnected' }
+  | { t: number; type: 'link'; event: 'connected' | 'resumed' | 'stalled' | 'disconnected'; lastPacketTs?: number | null; playoutMs?: number | null }
   | { t: number; type: 'stats'; connected: boolean; bitrateKbps: number; rttMs: number | null }
   /** The moment irlkit's runtime saw the picture move again in the live run. */
   | { t: number; type: 'frames' }
@@ -16,12 +16,20 @@ export interface Switch {
   state: SwitcherStateName;
 }
 
-/** irlkit's policy over a trace, ticking every 50 ms like the runtime's timer. */
 /** Scene names for the replay: the policy only needs them to be told apart. */
 const SCENES: SwitcherScenes = { live: 'Live', low: 'Low', offline: 'Offline' };
 
-/** irlkit's policy over a trace, ticking every 50 ms like the runtime's timer. */
-export function replayIrlkit(trace: TraceEvent[], config: SwitcherSettings, startState: SwitcherStateName = 'live'): Switch[] {
+/**
+ * irlkit's policy over a trace, ticking every 50 ms like the runtime's timer. `rule: 'stall'` replays
+ * the earlier rule (OFFLINE with ingest's stall event, 500 ms after the last packet) by withholding
+ * what the link events say about the buffers.
+ */
+export function replayIrlkit(
+  trace: TraceEvent[],
+  config: SwitcherSettings,
+  startState: SwitcherStateName = 'live',
+  rule: 'freeze' | 'stall' = 'freeze',
+): Switch[] {
   const sorted = [...trace].sort((a, b) => a.t - b.t);
   const t0 = sorted[0]?.t ?? 0;
   const policy = new SwitcherPolicy(config, SCENES, t0);
@@ -46,7 +54,8 @@ export function replayIrlkit(trace: TraceEvent[], config: SwitcherSettings, star
   for (const e of sorted) {
     for (; clock + 50 <= e.t; clock += 50) take(clock + 50, policy.tick(clock + 50));
     if (e.type === 'link') {
-      take(e.t, e.event === 'connected' || e.event === 'resumed' ? policy.linkConnected(e.t, e.event) : policy.linkLost(e.t, e.event));
+      const loss = rule === 'freeze' ? { lastPacketTs: e.lastPacketTs ?? null, playoutMs: e.playoutMs ?? null } : undefined;
+      take(e.t, e.event === 'connected' || e.event === 'resumed' ? policy.linkConnected(e.t, e.event) : policy.linkLost(e.t, e.event, loss));
     } else if (e.type === 'stats') take(e.t, policy.sample(e.t, e.bitrateKbps, e.rttMs, e.connected));
     else if (e.type === 'frames') take(e.t, policy.framesConfirmed(e.t));
   }

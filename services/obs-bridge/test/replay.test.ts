@@ -46,4 +46,11 @@ describe('replay', () => {
     expect(delaysAfter(more, replayNoalbs(more, DEFAULT_SWITCHER_SETTINGS), 'restart', 'live')[0]).toBeLessThanOrEqual(2000);
     expect(delaysAfter(more, replayIrlkit(more, DEFAULT_SWITCHER_SETTINGS), 'restart', 'live')).toEqual([1100]);
   });
+
+  it('replays the buffer rule with the buffers, and the earlier rule without them, on the same trace', () => {
+    const withBuffers: TraceEvent[] = trace.map((e) => (e.type === 'link' ? { ...e, lastPacketTs: kill, playoutMs: 2200 } : e));
+    const freeze = delaysAfter(withBuffers, replayIrlkit(withBuffers, DEFAULT_SWITCHER_SETTINGS, 'live', 'freeze'), 'kill', 'offline');
+    expect(freeze).toEqual([2200 + DEFAULT_SWITCHER_SETTINGS.pictureLagMs]);
+    expect(delaysAfter(withBuffers, replayIrlkit(withBuffers, DEFAULT_SWITCHER_SETTINGS, 'live', 'stall'), 'kill', 'offline')).toEqual([500]);
+  });
 });

@@ -72,12 +72,23 @@ describe('SwitcherPolicy', () => {
     expect(s.program()).toBe('Live');
   });
 
-  it('does not restart the media input when a stalled feed resumes on the same connection', () => {
+  it('restarts the media input when a feed resumes after an outage viewers saw, not after a gap they never saw', () => {
     const s = setup();
     s.bringUp();
     s.take(s.policy.linkLost(s.now(), 'stalled'));
     s.actions.length = 0;
     s.take(s.policy.linkConnected(s.now(), 'resumed'));
+    expect(s.actions).toEqual([{ type: 'restartMedia', reason: 'feed resumed after an outage viewers saw' }]);
+    s.take(s.policy.framesConfirmed(s.now()));
+    s.feed(5000, 2500);
+    expect(s.program()).toBe('Live');
+    s.actions.length = 0;
+    const last = s.now();
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'stalled', { lastPacketTs: last, playoutMs: 2200 }));
+    s.wait(500);
+    s.take(s.policy.linkConnected(s.now(), 'resumed'));
+    s.feed(3000, 2500);
     expect(s.actions).toEqual([]);
   });
 
@@ -253,6 +264,110 @@ describe('SwitcherPolicy', () => {
     s.feed(2500, 2500);
     expect(s.program()).toBe('Low');
     expect(s.policy.snapshot().reason).toBe('bitrate 2500 kbit/s under 3000');
+  });
+});
+
+describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
+  const playoutMs = 2200; // SRT latency 2000 + output hop 200
+  it('keeps LIVE while a stalled feed plays out of the buffers, OFFLINE the moment they run dry', () => {
+    const s = setup({ pictureLagMs: 100 });
+    s.bringUp();
+    const last = s.now();
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'feed stalled: no data for 500 ms', { lastPacketTs: last, playoutMs }));
+    expect(s.program()).toBe('Live');
+    s.wait(last + playoutMs + 100 - s.now() - 50);
+    expect(s.program()).toBe('Live');
+    s.wait(50);
+    expect(s.policy.snapshot()).toMatchObject({ state: 'offline', reason: 'feed stalled: no data for 500 ms', since: last + 2300 });
+    expect(s.program()).toBe('Offline');
+  });
+
+  it('watches for the frozen picture once the buffers should be dry, and goes OFFLINE the moment it is seen', () => {
+    const s = setup({ pictureLagMs: 500 });
+    s.bringUp();
+    const last = s.now();
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'feed stalled: no data for 500 ms', { lastPacketTs: last, playoutMs }));
+    s.wait(last + playoutMs - s.now() - 50);
+    expect(s.policy.watchingForFreeze(s.now())).toBe(false);
+    s.wait(50);
+    expect(s.policy.watchingForFreeze(s.now())).toBe(true);
+    s.wait(150);
+    expect(s.program()).toBe('Live');
+    s.take(s.policy.pictureFroze(s.now()));
+    expect(s.program()).toBe('Offline');
+    expect(s.policy.snapshot()).toMatchObject({ state: 'offline', reason: 'feed stalled: no data for 500 ms; picture froze', since: last + playoutMs + 150 });
+    expect(s.policy.watchingForFreeze(s.now())).toBe(false);
+    expect(s.policy.pictureFroze(s.now())).toEqual([]); // a late report changes nothing
+  });
+
+  it('does not watch for a frozen picture when the feed resumed in time', () => {
+    const s = setup();
+    s.bringUp();
+    const last = s.now();
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'stalled', { lastPacketTs: last, playoutMs }));
+    s.wait(1000);
+    s.take(s.policy.linkConnected(s.now(), 'resumed'));
+    s.wait(3000);
+    expect(s.policy.watchingForFreeze(s.now())).toBe(false);
+    expect(s.policy.pictureFroze(s.now())).toEqual([]);
+    expect(s.program()).toBe('Live');
+  });
+
+  it('makes no switch at all for a gap shorter than the buffers, and ignores the receive rate meanwhile', () => {
+    const s = setup({ lowWindowMs: 500 });
+    s.bringUp();
+    s.actions.length = 0;
+    const last = s.now();
+    s.feed(500, 1200); // the rate falls while the stall is not yet reported
+    s.take(s.policy.linkLost(s.now(), 'stalled', { lastPacketTs: last, playoutMs }));
+    s.feed(1000, 0);
+    s.take(s.policy.linkConnected(s.now(), 'resumed'));
+    s.feed(5000, 2500);
+    expect(s.actions).toEqual([]);
+    expect(s.policy.snapshot().state).toBe('live');
+  });
+
+  it('counts only outages viewers saw for flap damping', () => {
+    const s = setup({ resumeHoldMs: 2000 });
+    s.bringUp();
+    for (let i = 0; i < 5; i++) {
+      const last = s.now();
+      s.wait(500);
+      s.take(s.policy.linkLost(s.now(), 'stalled', { lastPacketTs: last, playoutMs }));
+      s.wait(1000);
+      s.take(s.policy.linkConnected(s.now(), 'resumed'));
+      s.feed(2000, 2500);
+    }
+    expect(s.policy.holdMs(2000, s.now())).toBe(2000);
+    const last = s.now();
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'stalled', { lastPacketTs: last, playoutMs }));
+    s.wait(3000);
+    expect(s.program()).toBe('Offline');
+    expect(s.policy.holdMs(2000, s.now())).toBe(2000); // one seen outage: the base hold
+  });
+
+  it('goes OFFLINE and restarts the input when a new connection replaces a feed still playing out', () => {
+    const s = setup();
+    s.bringUp();
+    s.actions.length = 0;
+    s.take(s.policy.linkLost(s.now(), 'feed disconnected: sender closed', { lastPacketTs: s.now(), playoutMs }));
+    s.wait(300);
+    s.take(s.policy.linkConnected(s.now(), 'connected'));
+    expect(s.actions.map((a) => a.type)).toEqual(['switchScene', 'restartMedia']);
+    expect(s.program()).toBe('Offline');
+  });
+
+  it('goes OFFLINE at once when the buffers already ran dry before the loss was reported', () => {
+    const s = setup();
+    s.bringUp();
+    const last = s.now();
+    s.wait(5000);
+    s.take(s.policy.linkLost(s.now(), 'feed disconnected: no packet for 5 s', { lastPacketTs: last, playoutMs }));
+    expect(s.program()).toBe('Offline');
   });
 });
 

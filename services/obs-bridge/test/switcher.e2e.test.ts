@@ -81,6 +81,8 @@ describe('switcher end to end', () => {
 
   it('changes and persists settings, and stops switching in manual mode', async () => {
     const { observer } = stack;
+    // The previous sender's picture plays out of the buffers before Offline comes: start from there.
+    await waitFor(() => stack.bridge.obs.programScene() === 'Offline', 'Offline after the previous sender left', 10_000, 50);
     const reply = await observer.request('switcher.config', { lowEnterKbps: 600, lowLeaveKbps: 1200 });
     expect(reply.ok && reply.result).toMatchObject({ lowEnterKbps: 600, lowLeaveKbps: 1200 });
     // The result is the streamer's settings; the scenes are the deployment's, in switcher.state apart.

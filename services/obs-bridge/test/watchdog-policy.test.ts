@@ -172,6 +172,29 @@ describe('watchdog policy', () => {
     expect(t.restarts().at(-1)?.at).toBe(lostAgainAt + 10_000);
   });
 
+  it('gives an OBS stopped on purpose (compose re-creating its container) the startup grace from the stop', () => {
+    const t = setup();
+    t.up(true, 'Live');
+    t.wait(5000);
+    t.policy.observeStopped(t.now()); // docker stop: the engine's event may come before the socket closes
+    t.down();
+    const stoppedAt = t.now();
+    t.wait(15_000); // stopping, removing and creating the container took longer than the timeout
+    expect(t.restarts()).toHaveLength(0);
+    t.policy.observeStarted(t.now());
+    const startedAt = t.now();
+    t.up(true, 'Live');
+    expect(t.restarts()).toHaveLength(0);
+    expect(t.appliedReasons()).toEqual(['bridge started', `OBS back after ${(startedAt - stoppedAt) / 1000} s`]);
+    // Nobody starts it again: after the grace from the stop, the watchdog does.
+    t.wait(5000);
+    t.policy.observeStopped(t.now());
+    t.down();
+    const stoppedAgainAt = t.now();
+    t.wait(21_000);
+    expect(t.restarts().map((r) => r.at - stoppedAgainAt)).toEqual([20_000]);
+  });
+
   it('wants the same state when OBS goes away again before the stream it was asked for runs', () => {
     const t = setup();
     t.up(true, 'Privacy');

@@ -38,6 +38,11 @@ export const ingestLink = z.strictObject({
   reason: z.string().max(500),
   /** When the last packet arrived (for stalled/disconnected). */
   lastPacketTs: timestampMs.nullable(),
+  /**
+   * How long the feed keeps playing after its last packet: the SRT receive latency (as negotiated
+   * with the sender) plus the output hop's latency to OBS. Absent from older publishers.
+   */
+  playoutMs: z.number().int().nonnegative().max(120_000).nullable().optional(),
 });
 export type IngestLink = z.infer<typeof ingestLink>;
 

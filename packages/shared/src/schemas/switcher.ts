@@ -10,6 +10,10 @@ export type SwitcherMode = z.infer<typeof switcherMode>;
 
 const ms = z.number().int().nonnegative().max(3_600_000);
 
+/** OBS's own lag from the feed input receiving a frame to showing it on program (measured, see README). */
+export const DEFAULT_PICTURE_LAG_MS = 500;
+const pictureLagMs = z.number().int().min(-5000).max(5000);
+
 /** The streamer's settings: thresholds, windows and options, kept in JetStream and changed from the dashboard. */
 const settingsShape = {
   /** Enter LOW when the bitrate stays below this for lowWindowMs. */
@@ -26,7 +30,13 @@ const settingsShape = {
   offlineRecoverHoldMs: ms,
   /** After a stall resumed on the same connection (a flaky link): healthy this long before OFFLINE → LIVE. */
   resumeHoldMs: ms,
-  /** Flap damping: each fall from LIVE within this window doubles the hold before going back. */
+  /**
+   * A lost feed keeps playing out of the latency buffers for ingest's playout time (SRT latency +
+   * output hop) plus this: OFFLINE comes then, when the picture would freeze. Defaulted so settings
+   * stored before it existed stay valid.
+   */
+  pictureLagMs: pictureLagMs.default(DEFAULT_PICTURE_LAG_MS),
+  /** Flap damping: each outage viewers saw within this window doubles the hold before going back. */
   flapWindowMs: ms,
   /** The longest hold flap damping may ask for. */
   maxRecoverHoldMs: ms,
@@ -51,8 +61,8 @@ export const switcherSettings = withSettingsRules(z.strictObject(settingsShape))
 export type SwitcherSettings = z.infer<typeof switcherSettings>;
 /** As kept in JetStream: settings stored when they still carried the scenes are read without them. */
 export const storedSwitcherSettings = withSettingsRules(z.object(settingsShape));
-/** `switcher.config` takes any subset of the streamer's settings. */
-export const switcherConfigPatch = z.strictObject(settingsShape).partial();
+/** `switcher.config` takes any subset of the streamer's settings (no defaults: an absent field stays as it is). */
+export const switcherConfigPatch = z.strictObject({ ...settingsShape, pictureLagMs }).partial();
 export type SwitcherConfigPatch = z.infer<typeof switcherConfigPatch>;
 
 /** The deployment's scenes, one per state: configuration (OBS_SCENE_LIVE/_LOW/_OFFLINE), not the streamer's settings. */
@@ -69,6 +79,7 @@ export const DEFAULT_SWITCHER_SETTINGS: SwitcherSettings = {
   recoverHoldMs: 5000,
   offlineRecoverHoldMs: 200,
   resumeHoldMs: 4000,
+  pictureLagMs: DEFAULT_PICTURE_LAG_MS,
   flapWindowMs: 120_000,
   maxRecoverHoldMs: 30_000,
   onlyWhileStreaming: false,

@@ -10,13 +10,13 @@ export const logEntry = z.strictObject({
 });
 export type LogEntry = z.infer<typeof logEntry>;
 
-/** A supervised child (srt-live-transmit, Xvfb, OBS, a container) changed state. */
+/** A supervised child (srt-live-transmit, Xvfb, OBS, a container) changed state, or warned of something viewers notice. */
 export const processEvent = z.strictObject({
   ts: timestampMs,
   service: z.string().min(1).max(64),
   child: z.string().min(1).max(64),
   kind: z.enum(['process', 'container']),
-  event: z.enum(['started', 'exited', 'restarting', 'stopped', 'healthy', 'unhealthy']),
+  event: z.enum(['started', 'exited', 'restarting', 'stopped', 'healthy', 'unhealthy', 'warning']),
   pid: z.number().int().positive().nullable(),
   exitCode: z.number().int().nullable(),
   signal: z.string().max(16).nullable(),

@@ -2,6 +2,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { type ChildEvent, type Logger, Supervisor } from '@irlkit/shared';
 import { COLLECTION, PROFILE } from '../provision/obs-files.ts';
+import { type ObsAudioWarning, parseObsAudioWarning } from './obs-log.ts';
 
 export interface ObsRuntimeOptions {
   display: string;
@@ -11,6 +12,8 @@ export interface ObsRuntimeOptions {
   xvfbBinary: string;
   log: Logger;
   onChildEvent(event: ChildEvent): void;
+  /** OBS logged something about its audio that viewers would notice (buffering grew, lagging audio). */
+  onAudioWarning?(warning: ObsAudioWarning): void;
 }
 
 export class ObsRuntime {
@@ -55,6 +58,12 @@ export class ObsRuntime {
   }
 
   private obsLine(line: string): void {
+    const warning = parseObsAudioWarning(line);
+    if (warning) {
+      this.options.log.warn({ child: 'obs', line, kind: warning.kind }, 'obs audio');
+      this.options.onAudioWarning?.(warning);
+      return;
+    }
     if (/^error:|Failed|crash/i.test(line)) this.options.log.warn({ child: 'obs', line }, 'obs');
     else this.options.log.trace({ child: 'obs', line });
   }

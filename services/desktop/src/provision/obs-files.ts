@@ -90,6 +90,10 @@ export function globalIni(p: ObsProvision, existing = ''): string {
       AlertsEnabled: 'false',
       FirstLoad: 'false',
     },
+    // Fixed 20 ms audio buffering: OBS's default grows its buffering whenever a source's audio comes
+    // late (an SRT feed after every outage) and never shrinks it, so the whole stream falls further
+    // behind with each outage (measured up to 960 ms). Fixed, late audio is dropped instead.
+    Audio: { LowLatencyAudioBuffering: 'true' },
   });
 }
 

@@ -20,6 +20,11 @@ export class FeedStatistics {
     this.totals.retransmitted += stats.retransmitted;
   }
 
+  /** The SRT latency in force with the current sender, when srt-live-transmit reported it. */
+  latencyMs(): number | null {
+    return this.latest?.latencyMs ?? null;
+  }
+
   /** The feed is gone: its last RTT and buffer describe nothing any more. */
   onDisconnected(): void {
     this.latest = undefined;

@@ -1,5 +1,6 @@
 // The switcher's policy: LIVE / LOW / OFFLINE from link events and statistics, and the scene
-// actions that follow. Degrade fast, recover carefully. Pure: time is passed in, actions are returned.
+// actions that follow. Degrade exactly when viewers would see it, recover carefully.
+// Pure: time is passed in, actions are returned.
 import type { SwitcherMode, SwitcherScenes, SwitcherSettings, SwitcherStateName } from '@irlkit/shared';
 
 export type SwitcherAction =
@@ -14,6 +15,13 @@ export interface PolicySnapshot {
   mode: SwitcherMode;
   /** The scene the switcher wants on program (whether or not it may put it there). */
   wantedScene: string;
+}
+
+/** What ingest says about a lost feed: when its last packet came and how long the buffers behind it play on. */
+export interface FeedLoss {
+  lastPacketTs: number | null;
+  /** SRT receive latency plus the output hop's: the picture keeps moving this long after the last packet. */
+  playoutMs: number | null;
 }
 
 export class SwitcherPolicy {
@@ -37,8 +45,17 @@ export class SwitcherPolicy {
   private programScene: string | null = null;
   private streaming = false;
   private stopIssued = false;
-  /** When the link was lost or the feed fell from LIVE to LOW, for flap damping. */
+  /**
+   * Outages viewers saw (OFFLINE from LIVE/LOW, LIVE → LOW, the link dropping again during OFFLINE),
+   * for flap damping. Gaps the latency buffers hid are not among them.
+   */
   private falls: number[] = [];
+  /**
+   * A lost feed still playing out of the latency buffers: OFFLINE as soon as the media input's picture
+   * is seen frozen after `watchFrom` (the buffers nominally dry), at `at` at the latest, unless the feed
+   * resumes first (then viewers never saw the gap).
+   */
+  private pendingOffline: { at: number; watchFrom: number; reason: string } | null = null;
 
   constructor(
     private config: SwitcherSettings,
@@ -92,21 +109,72 @@ export class SwitcherPolicy {
     this.linkUp = true;
     this.linkUpSince = now;
     this.linkUpWhy = why === 'connected' ? 'connected' : 'resumed';
-    this.framesMoving = false;
     this.resetRuns();
+    const pending = this.pendingOffline;
+    this.pendingOffline = null;
+    if (pending && why !== 'connected') {
+      // Resumed before the buffers ran dry: the picture never stopped, viewers saw nothing.
+      this.framesMoving = true;
+      return [];
+    }
+    this.framesMoving = false;
     // After a real disconnect OBS's media source holds a dead connection: restart it at once.
-    return why === 'connected' ? [{ type: 'restartMedia', reason: 'feed reconnected' }] : [];
+    if (why === 'connected') return [...(pending ? this.enter('offline', now, pending.reason) : []), { type: 'restartMedia', reason: 'feed reconnected' }];
+    // A stall viewers saw: the input has played out and waited through the gap, which leaves OBS
+    // further behind the sender than before. Restart it while OFFLINE is on anyway, so LIVE comes
+    // back at the steady delay.
+    return this.state === 'offline' ? [{ type: 'restartMedia', reason: 'feed resumed after an outage viewers saw' }] : [];
   }
 
-  /** The feed is gone (stalled, disconnected): OFFLINE at once. */
-  linkLost(now: number, reason: string): SwitcherAction[] {
+  /**
+   * The feed is gone (stalled, disconnected). The picture keeps moving until the buffers behind the
+   * last packet run dry (SRT latency + output hop + OBS's own lag): OFFLINE then, not before. Without
+   * that knowledge, OFFLINE at once.
+   */
+  linkLost(now: number, reason: string, loss?: FeedLoss): SwitcherAction[] {
     this.sawLinkEvent = true;
-    if (this.linkUp) this.noteFall(now);
+    const wasUp = this.linkUp;
     this.linkUp = false;
     this.linkUpSince = null;
-    this.framesMoving = false;
     this.resetRuns();
+    const freezeAt = this.freezeAt(loss);
+    if (this.state !== 'offline' && freezeAt !== null && freezeAt > now && (wasUp || this.pendingOffline)) {
+      const drainedAt = freezeAt - this.config.pictureLagMs;
+      this.pendingOffline = {
+        at: Math.min(freezeAt, this.pendingOffline?.at ?? freezeAt),
+        watchFrom: Math.min(drainedAt, this.pendingOffline?.watchFrom ?? drainedAt),
+        reason,
+      };
+      return [];
+    }
+    this.pendingOffline = null;
+    this.framesMoving = false;
+    // A link that drops again while viewers watch OFFLINE is still flapping: it counts too.
+    if (this.state === 'offline' && wasUp) this.noteFall(now);
     return this.enter('offline', now, reason);
+  }
+
+  /**
+   * A lost feed whose buffers should have run dry by now: the runtime should watch the media input and
+   * call `pictureFroze` the moment its picture stops, which is when viewers would see it freeze.
+   */
+  watchingForFreeze(now: number): boolean {
+    return this.pendingOffline !== null && now >= this.pendingOffline.watchFrom;
+  }
+
+  /** The media input's picture stopped while a lost feed played out: OFFLINE now. */
+  pictureFroze(now: number): SwitcherAction[] {
+    if (!this.pendingOffline) return [];
+    const { reason } = this.pendingOffline;
+    this.pendingOffline = null;
+    this.framesMoving = false;
+    return this.enter('offline', now, `${reason}; picture froze`);
+  }
+
+  /** When the picture of a feed lost this way would freeze on OBS's program at the latest; null if unknown. */
+  freezeAt(loss?: FeedLoss): number | null {
+    if (!loss || loss.lastPacketTs === null || loss.playoutMs === null) return null;
+    return loss.lastPacketTs + loss.playoutMs + this.config.pictureLagMs;
   }
 
   /** Frames are moving in OBS's media input again (checked by the runtime after the link came up). */
@@ -138,7 +206,9 @@ export class SwitcherPolicy {
 
   /** A statistics sample from ingest. */
   sample(now: number, bitrateKbps: number, rttMs: number | null, connected: boolean): SwitcherAction[] {
-    if (!connected) return this.linkUp ? this.linkLost(now, 'ingest reports no connection') : [];
+    if (!connected) return this.linkUp ? this.linkLost(now, 'ingest reports no connection') : this.tick(now);
+    // While a lost feed plays out of the buffers, the receive rate says nothing viewers see.
+    if (this.pendingOffline) return this.tick(now);
     // Started while the feed was already up (no link event to see): treat as a fresh connection.
     if (!this.sawLinkEvent && !this.linkUp && bitrateKbps > 0)
       return [...this.linkConnected(now, 'connected'), ...this.sample(now, bitrateKbps, rttMs, connected)];
@@ -156,8 +226,9 @@ export class SwitcherPolicy {
   }
 
   /**
-   * The hold before going back to LIVE: the base hold, doubled for every other link loss or
-   * fall to LOW within the flap window, so a link that keeps dropping stays on the fallback instead of flapping.
+   * The hold before going back to LIVE: the base hold, doubled for every other outage viewers saw
+   * (OFFLINE, or a fall to LOW) within the flap window, so a link that keeps dropping stays on the
+   * fallback instead of flapping. Gaps the latency buffer hid do not count.
    */
   holdMs(base: number, now: number): number {
     const c = this.config;
@@ -170,7 +241,12 @@ export class SwitcherPolicy {
   tick(now: number): SwitcherAction[] {
     const c = this.config;
     const actions: SwitcherAction[] = [];
-    if (this.state === 'offline') {
+    if (this.pendingOffline && now >= this.pendingOffline.at) {
+      const { reason } = this.pendingOffline;
+      this.pendingOffline = null;
+      this.framesMoving = false;
+      actions.push(...this.enter('offline', now, reason));
+    } else if (this.state === 'offline') {
       if (
         this.linkUp &&
         this.framesMoving &&
@@ -197,7 +273,7 @@ export class SwitcherPolicy {
 
   private enter(state: SwitcherStateName, now: number, reason: string): SwitcherAction[] {
     if (state === this.state) return this.enforce(reason);
-    if (this.state === 'live' && state === 'low') this.noteFall(now);
+    if ((this.state === 'live' && state === 'low') || (this.state !== 'offline' && state === 'offline')) this.noteFall(now);
     this.state = state;
     this.since = now;
     this.reason = reason;

@@ -57,6 +57,10 @@ export interface SwitcherRuntimeOptions {
   pictureFrozenMs?: number;
   /** Still not moving this long after that restart → OFFLINE, "picture frozen". */
   pictureRestartWaitMs?: number;
+  /** How often to screenshot the media input while a lost feed plays out of the buffers. */
+  freezeCheckMs?: number;
+  /** The same picture for this long means the buffers ran dry: the picture froze. */
+  freezeMs?: number;
 }
 
 /** Screenshot width for the frozen-picture watch: enough for camera noise to change pixels, cheap at 1 Hz. */
@@ -72,6 +76,7 @@ export class SwitcherRuntime {
   private modeSetting!: Setting<typeof switcherMode>;
   private cleanups: Array<() => void> = [];
   private frameWatch: { timer: NodeJS.Timeout; last: string | null; since: number; restarts: number } | undefined;
+  private freezeWatch: NodeJS.Timeout | undefined;
   private lastPublished = '';
   /** OBS was (re)started since the websocket last answered. */
   private obsStarted = false;
@@ -114,11 +119,12 @@ export class SwitcherRuntime {
       bus.subscribe('ingest.link', (link) => {
         const now = Date.now();
         if (link.event === 'connected' || link.event === 'resumed') {
+          this.stopFreezeWatch();
           this.apply(this.policy.linkConnected(now, link.event));
           if (this.policy.awaitingFrames()) this.watchFrames();
         } else if (link.event === 'stalled' || link.event === 'disconnected') {
           this.stopFrameWatch();
-          this.apply(this.policy.linkLost(now, `feed ${link.event}: ${link.reason}`));
+          this.apply(this.policy.linkLost(now, `feed ${link.event}: ${link.reason}`, { lastPacketTs: link.lastPacketTs, playoutMs: link.playoutMs ?? null }));
         }
       }),
       bus.subscribe('ingest.stats', (stats) => {
@@ -163,7 +169,12 @@ export class SwitcherRuntime {
         return parsed.data;
       }),
     );
-    const tick = setInterval(() => this.apply(this.policy.tick(Date.now())), this.options.tickMs ?? 100);
+    const tick = setInterval(() => {
+      const now = Date.now();
+      this.apply(this.policy.tick(now));
+      if (this.policy.watchingForFreeze(now)) this.watchFreeze();
+      else this.stopFreezeWatch();
+    }, this.options.tickMs ?? 100);
     const pictureWatch = this.watchPicture();
     this.cleanups.push(() => clearInterval(pictureWatch));
     const heartbeat = setInterval(() => this.publish(true), this.options.heartbeatMs ?? 1000);
@@ -176,6 +187,7 @@ export class SwitcherRuntime {
 
   async stop(): Promise<void> {
     this.stopFrameWatch();
+    this.stopFreezeWatch();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
@@ -323,6 +335,43 @@ export class SwitcherRuntime {
         busy = false;
       }
     }, this.options.pictureCheckMs ?? 1000);
+  }
+
+  /**
+   * A lost feed plays out of the buffers: screenshots of the media input until its picture stays the
+   * same for `freezeMs`, the moment viewers would see it freeze (identical PNGs: no new frame, since
+   * live video's noise changes every frame). The policy's own deadline stands if OBS cannot tell.
+   */
+  private watchFreeze(): void {
+    if (this.freezeWatch) return;
+    const { obs } = this.options;
+    const freezeMs = this.options.freezeMs ?? 100;
+    let last: { shot: string; since: number } | null = null;
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy || !obs.isReachable()) return;
+      busy = true;
+      try {
+        const takenAt = Date.now();
+        const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
+        if (this.freezeWatch !== timer) return;
+        if (last?.shot !== shot) last = { shot, since: takenAt };
+        else if (Date.now() - last.since >= freezeMs) {
+          this.stopFreezeWatch();
+          this.apply(this.policy.pictureFroze(Date.now()));
+        }
+      } catch {
+        // No screenshot (the input is closing): the policy's deadline decides.
+      } finally {
+        busy = false;
+      }
+    }, this.options.freezeCheckMs ?? 40);
+    this.freezeWatch = timer;
+  }
+
+  private stopFreezeWatch(): void {
+    if (this.freezeWatch) clearInterval(this.freezeWatch);
+    this.freezeWatch = undefined;
   }
 
   private stopFrameWatch(): void {

@@ -125,6 +125,17 @@ export class WatchdogPolicy {
   }
 
   /**
+   * OBS (its container or its process) was stopped on purpose: `docker stop`, which compose does before
+   * it re-creates the container on an upgrade, or the desktop service shutting down. Whoever stopped it
+   * is about to start the next one, so the watchdog waits the startup grace from the stop, not only its
+   * timeout: restarting in between restarted (or started again) a container compose was replacing.
+   * Taken even while OBS still answers: the engine's event can arrive before the socket closes.
+   */
+  observeStopped(now: number): void {
+    this.lastStartAt = Math.max(this.lastStartAt, now);
+  }
+
+  /**
    * A scene OBS put on program while reachable: by hand, by the switcher, by the restore. Null (a name
    * the contract cannot carry, made on the desktop) cannot be kept, so the wanted scene stays as it was.
    */

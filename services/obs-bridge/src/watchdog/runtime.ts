@@ -99,10 +99,13 @@ export class WatchdogRuntime {
     // An OBS that was just started gets the startup grace: restarting one that is about to answer
     // would only start the wait over. Every start is a `process` event on NATS: the desktop
     // service's supervisor (natively, and inside the desktop container) and, in compose, that
-    // container's own start, which the bridge publishes.
+    // container's own start, which the bridge publishes. A deliberate stop (compose re-creating the
+    // container) announces such a start.
     this.cleanups.push(
       this.options.bus.subscribe('process', (event) => {
-        if (event.child === 'obs' && event.event === 'started') this.policy.observeStarted(Date.now());
+        if (event.child !== 'obs') return;
+        if (event.event === 'started') this.policy.observeStarted(Date.now());
+        if (event.event === 'stopped') this.policy.observeStopped(Date.now());
       }),
     );
     const tick = setInterval(() => this.apply(this.policy.tick(Date.now())), this.options.tickMs ?? 250);

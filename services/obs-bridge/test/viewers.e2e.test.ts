@@ -1,0 +1,135 @@
+// What viewers see, on the real path (flash/beep feed → UDP link → ingest → srt-live-transmit → OBS →
+// RTMP sink, recorded and analysed frame by frame): a gap the SRT latency hides causes no switch and
+// loses no flash; a dead sender goes Offline when its picture freezes, not before and not later.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  analyseRecording,
+  FLASH_FPS,
+  type FlashFeed,
+  frozenRuns,
+  nextEvent,
+  otherSceneSpans,
+  type Recording,
+  senderFrameOfImage,
+  startFlashFeed,
+  startRecorder,
+  startStack,
+  startUdpLink,
+  type TestStack,
+  type UdpLink,
+  waitFor,
+} from '@irlkit/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const SRT_LATENCY_MS = 2000; // the product's default
+const FEED_INPUT = 'SRT feed';
+const FRAME_MS = 1000 / FLASH_FPS;
+let stack: TestStack;
+let link: UdpLink;
+let dir: string;
+const programChanges: Array<{ t: number; scene: string | null }> = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'irlkit-viewers-'));
+  stack = await startStack({ bridgeEnv: { BRIDGE_SETTINGS_BUCKET: 'viewers_e2e' }, ingestEnv: { SRT_LATENCY_MS: String(SRT_LATENCY_MS) } });
+  link = await startUdpLink({ host: '127.0.0.1', port: stack.srtPort });
+  stack.bridge.obs.onProgramScene((scene) => programChanges.push({ t: Date.now(), scene }));
+  const streaming = nextEvent(stack.observer, 'obs.state', (s) => s.streaming, 'OBS streaming to the sink', 30_000);
+  expect(await stack.observer.request('stream.start', {})).toEqual({ ok: true });
+  await streaming;
+}, 120_000);
+
+afterAll(async () => {
+  await link?.stop();
+  await stack?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function onLive(feed: FlashFeed): Promise<void> {
+  await waitFor(() => stack.bridge.obs.programScene() === 'Live', `Live on program (sender: ${feed.stderr().slice(-300)})`, 40_000, 50);
+}
+
+/** Records the sink while `during` runs, then reads the recording. */
+async function recordWhile(name: string, during: () => Promise<void>): Promise<Recording> {
+  const recorder = startRecorder(stack.sink.playUrl('test'), join(dir, `${name}.flv`));
+  await sleep(2000); // the recorder's connect and first keyframe
+  await during();
+  await recorder.stop();
+  return analyseRecording(recorder.file);
+}
+
+describe('what viewers see', () => {
+  it('a 1 s outage stays Live and every flash reaches the RTMP output', async () => {
+    const feed = startFlashFeed({ port: link.port, latencyMs: 500, bitrateKbps: 2000 });
+    try {
+      await onLive(feed);
+      await sleep(3000); // past the hold after Live
+      const from = programChanges.length;
+      const rec = await recordWhile('gap-1s', async () => {
+        await sleep(3000);
+        link.cut();
+        await sleep(1000);
+        link.restore();
+        await sleep(8000);
+      });
+      expect(programChanges.slice(from), 'no scene change during or after a 1 s outage').toEqual([]);
+      expect(link.stats.dropped).toBeGreaterThan(0);
+      const flashes = rec.flashesMs;
+      const gaps = flashes.slice(1).map((t, i) => t - (flashes[i] as number));
+      const frozen = frozenRuns(rec, 200).map((r) => `${Math.round(r.fromMs)}+${Math.round(r.toMs - r.fromMs)}`);
+      process.stdout.write(
+        `1 s outage: ${flashes.length} flashes, gaps ${gaps.map(Math.round).join(', ')} ms; frozen runs > 200 ms: ${frozen.join(', ') || 'none'}\n`,
+      );
+      expect(flashes.length, 'flashes in 13 s of output').toBeGreaterThanOrEqual(11);
+      expect(Math.max(...gaps), 'every flash 1 s after the last').toBeLessThan(1200);
+      expect(otherSceneSpans(rec)).toEqual([]);
+    } finally {
+      await feed.stop();
+    }
+    await nextEvent(stack.observer, 'switcher.state', (s) => s.state === 'offline', 'Offline after the sender left', 15_000);
+  });
+
+  it('a killed sender goes Offline no later than 0.3 s after the last good frame was shown, cutting none', async () => {
+    await sleep(6000); // the previous sender is gone for good
+    const feed = startFlashFeed({ port: link.port, latencyMs: 500, bitrateKbps: 2000 });
+    // What OBS's media input shows, read from screenshots: the frames that reached OBS, on air or not.
+    const inputShots: string[] = [];
+    let watching = true;
+    const watchInput = async () => {
+      while (watching) {
+        const shot = await stack.bridge.obs.sourceScreenshot(FEED_INPUT, 96).catch(() => null);
+        if (shot) inputShots.push(shot);
+        await sleep(20);
+      }
+    };
+    let watcher: Promise<void> = Promise.resolve();
+    const rec = await recordWhile('kill', async () => {
+      await onLive(feed);
+      await sleep(4000);
+      watcher = watchInput();
+      await feed.kill9();
+      await waitFor(() => stack.bridge.obs.programScene() === 'Offline', 'Offline on program after the kill', 15_000, 50);
+      await sleep(2000);
+      watching = false;
+      await watcher;
+    });
+    const lastInput = Math.max(...inputShots.map(senderFrameOfImage).filter((n): n is number => n !== null && n < 60_000));
+    const offline = otherSceneSpans(rec).at(-1);
+    expect(offline, 'an Offline span on the output').toBeDefined();
+    const before = rec.frames.filter((f) => f.ptsMs < (offline?.fromMs as number) && f.senderFrame !== null);
+    const last = before.at(-1);
+    // The last good frame: the first time the last sender frame was shown.
+    const lastGood = before.find((f) => f.senderFrame === last?.senderFrame);
+    const lateMs = (offline?.fromMs as number) - (lastGood?.ptsMs as number);
+    const cutMs = (lastInput - (last?.senderFrame as number)) * FRAME_MS;
+    process.stdout.write(
+      `kill: Offline ${Math.round(lateMs)} ms after the last good frame's time on air; last frame on air ${last?.senderFrame}, last frame OBS's input showed ${lastInput} (cut ${Math.round(cutMs)} ms); ${inputShots.length} input screenshots\n`,
+    );
+    expect(Number.isFinite(lastInput), 'the media input was read').toBe(true);
+    expect(lateMs, 'frozen picture on air').toBeLessThanOrEqual(300);
+    expect(cutMs, 'good picture cut: frames OBS had that never went on air').toBeLessThanOrEqual(300);
+  });
+});

@@ -1,0 +1,312 @@
+// What viewers see, measured: a flash/beep test feed whose every frame carries its own number, a
+// recorder for the RTMP output, and an analyser that tells, frame by frame, which scene was on air,
+// which sender frame it showed (so frozen picture and lost picture are exact), and when the beeps came.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { type Feed, type SrtFeedOptions, srtUrl } from './ffmpeg.ts';
+
+export const FLASH_FPS = 30;
+/** Bits of the frame number drawn in the bottom band (36 minutes at 30 fps). */
+const FRAME_BITS = 16;
+const RASTER_W = 96;
+const RASTER_H = 54;
+
+/**
+ * A moving test pattern at 640x360/30 fps where the first 3 frames of every second are white and the
+ * audio beeps (1 kHz) for the same 100 ms; a white block top-left marks "this is the feed", and a band
+ * at the bottom carries the frame number in 16 white/black boxes.
+ */
+export function flashFeedArgs(options: SrtFeedOptions & { outputs?: string[] }): string[] {
+  const kbps = options.bitrateKbps ?? 2000;
+  const bits = Array.from({ length: FRAME_BITS }, (_, j) => `drawbox=x=${40 * j}:y=320:w=40:h=40:color=white:t=fill:enable='eq(mod(floor(n/${2 ** j}),2),1)'`);
+  const video = [
+    `testsrc2=size=640x360:rate=${FLASH_FPS}`,
+    'drawbox=x=0:y=0:w=64:h=64:color=white:t=fill',
+    'drawbox=x=0:y=320:w=640:h=40:color=black:t=fill',
+    ...bits,
+    `drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='lt(mod(n,${FLASH_FPS}),3)'`,
+  ].join(',');
+  const outputs = options.outputs ?? [srtUrl(options)];
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    '-progress',
+    'pipe:1',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    video,
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    "aevalsrc='0.5*sin(2*PI*1000*t)*lt(mod(t,1),0.1)':s=48000",
+    ...(options.durationS ? ['-t', String(options.durationS)] : []),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-b:v',
+    `${kbps}k`,
+    '-maxrate',
+    `${kbps}k`,
+    '-bufsize',
+    `${Math.round(kbps / 2)}k`,
+    '-g',
+    String(FLASH_FPS),
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    ...(outputs.length === 1
+      ? ['-f', 'mpegts', outputs[0] as string]
+      : ['-map', '0:v', '-map', '1:a', '-f', 'tee', outputs.map((o) => `[f=mpegts:onfail=ignore]${o}`).join('|')]),
+  ];
+}
+
+export interface FlashFeed extends Feed {
+  /** Wall-clock ms at which the sender emits frame 0 (frame n goes out at startWallMs + n/fps s). */
+  startWallMs(): number;
+  /** The sender frame being emitted at a wall-clock time. */
+  frameAt(wallMs: number): number;
+}
+
+/** Starts the flash feed over SRT; its pacing (-re) gives every frame a known send time. */
+export function startFlashFeed(options: SrtFeedOptions & { outputs?: string[] }): FlashFeed {
+  const child = spawn('ffmpeg', flashFeedArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-20_000);
+  });
+  // ffmpeg reports how many frames it has encoded; with -re frame n is read no earlier than n/fps after
+  // the start, so wall − frames/fps is at least the true start and its smallest value the best estimate.
+  let start = Number.POSITIVE_INFINITY;
+  const spawnedAt = Date.now();
+  if (child.stdout)
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = /^frame=(\d+)$/.exec(line);
+      if (m && Number(m[1]) > 0) start = Math.min(start, Date.now() - (Number(m[1]) * 1000) / FLASH_FPS);
+    });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killWith = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    await exited;
+  };
+  const startWallMs = () => (Number.isFinite(start) ? start : spawnedAt);
+  return {
+    process: child,
+    stderr: () => stderr,
+    exited,
+    kill9: () => killWith('SIGKILL'),
+    stop: () => killWith('SIGTERM'),
+    startWallMs,
+    frameAt: (wallMs) => Math.floor(((wallMs - startWallMs()) * FLASH_FPS) / 1000),
+  };
+}
+
+export interface Recorder {
+  file: string;
+  /** Wall-clock ms at which output time 0 reached the recorder (so output time p arrived at this + p). */
+  arrivalWallMs(): number;
+  stop(): Promise<void>;
+}
+
+/** Records a stream (the RTMP sink's output) to a file, keeping the publisher's timestamps. */
+export function startRecorder(url: string, file: string): Recorder {
+  const child: ChildProcess = spawn(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-progress', 'pipe:1', '-copyts', '-i', url, '-c', 'copy', '-copyts', '-f', 'flv', file],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  // As for the sender: wall − output time is at least the true arrival of time 0; the smallest wins.
+  let arrival = Number.POSITIVE_INFINITY;
+  if (child.stdout)
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = /^out_time_us=(\d+)$/.exec(line);
+      if (m && Number(m[1]) > 0) arrival = Math.min(arrival, Date.now() - Number(m[1]) / 1000);
+    });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    file,
+    arrivalWallMs: () => arrival,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGINT'); // lets ffmpeg finish the file
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** The sender frame shown in a screenshot of OBS's media input (base64 PNG/JPEG), or null if none is readable. */
+export function senderFrameOfImage(base64: string): number | null {
+  const data = Buffer.from(base64.replace(/^data:[^,]+,/, ''), 'base64');
+  const result = spawnSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-vf', `scale=${RASTER_W}:${RASTER_H},format=gray`, '-f', 'rawvideo', 'pipe:1'], {
+    input: data,
+    maxBuffer: 1 << 20,
+  });
+  if (result.status !== 0 || result.stdout.length !== RASTER_W * RASTER_H) return null;
+  const raster = new Uint8Array(result.stdout);
+  if (raster.reduce((sum, v) => sum + v, 0) / raster.length > 200) return null; // a flash hides the number
+  return readSenderFrame(raster);
+}
+
+/** The sender frame number in a 96x54 grayscale raster of the feed, or null if it is not the feed. */
+export function readSenderFrame(raster: Uint8Array): number | null {
+  let sum = 0;
+  for (let y = 2; y < 8; y++) for (let x = 2; x < 8; x++) sum += raster[y * RASTER_W + x] as number;
+  if (sum / 36 <= 190) return null;
+  let n = 0;
+  for (let j = 0; j < FRAME_BITS; j++) if ((raster[51 * RASTER_W + 6 * j + 3] as number) > 128) n += 2 ** j;
+  return n;
+}
+
+export interface OutputFrame {
+  /** Presentation time on the output, ms. */
+  ptsMs: number;
+  /** The feed's scene (its marker visible) or anything else (Offline, Low banner aside). */
+  scene: 'feed' | 'other';
+  flash: boolean;
+  /** The sender frame shown (null on other scenes and on flash frames, which hide the band). */
+  senderFrame: number | null;
+}
+
+export interface Recording {
+  frames: OutputFrame[];
+  /** Output times (ms) where a beep starts. */
+  beepsMs: number[];
+  /** Output times (ms) where a run of flash frames starts. */
+  flashesMs: number[];
+  frameMs: number;
+}
+
+function packetTimes(file: string, stream: 'v' | 'a'): number[] {
+  const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], {
+    maxBuffer: 256 << 20,
+  });
+  return r.stdout
+    .toString()
+    .split('\n')
+    .map((l) => Number.parseFloat(l) * 1000)
+    .filter((v) => Number.isFinite(v));
+}
+
+/** Decodes a recording to tiny grayscale frames and mono audio and reads what was on air. */
+export function analyseRecording(file: string): Recording {
+  const pts = packetTimes(file, 'v').sort((a, b) => a - b);
+  const video = spawnSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', file, '-an', '-vf', `scale=${RASTER_W}:${RASTER_H},format=gray`, '-fps_mode', 'passthrough', '-f', 'rawvideo', 'pipe:1'],
+    {
+      maxBuffer: 1024 * 1024 * 1024,
+    },
+  );
+  const size = RASTER_W * RASTER_H;
+  const count = Math.min(pts.length, Math.floor(video.stdout.length / size));
+  const frames: OutputFrame[] = [];
+  const flashesMs: number[] = [];
+  const mean = (raster: Buffer, x0: number, y0: number, x1: number, y1: number) => {
+    let sum = 0;
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += raster[y * RASTER_W + x] as number;
+    return sum / ((x1 - x0) * (y1 - y0));
+  };
+  for (let i = 0; i < count; i++) {
+    const raster = video.stdout.subarray(i * size, (i + 1) * size);
+    const flash = mean(raster, 0, 0, RASTER_W, RASTER_H) > 200;
+    const scene = mean(raster, 2, 2, 8, 8) > 190 ? 'feed' : 'other';
+    const senderFrame = scene === 'feed' && !flash ? readSenderFrame(raster) : null;
+    frames.push({ ptsMs: pts[i] as number, scene, flash, senderFrame });
+    if (flash && !frames[i - 1]?.flash) flashesMs.push(pts[i] as number);
+  }
+  const audioStart = packetTimes(file, 'a')[0] ?? 0;
+  const rate = 8000;
+  const audio = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-vn', '-ac', '1', '-ar', String(rate), '-f', 's16le', 'pipe:1'], { maxBuffer: 1 << 30 });
+  const samples = new Int16Array(audio.stdout.buffer, audio.stdout.byteOffset, Math.floor(audio.stdout.length / 2));
+  const beepsMs: number[] = [];
+  const window = 40; // 5 ms
+  let quietMs = 1000;
+  for (let i = 0; i + window <= samples.length; i += window) {
+    let energy = 0;
+    for (let k = i; k < i + window; k++) energy += Math.abs(samples[k] as number);
+    const loud = energy / window > 2000;
+    if (loud && quietMs >= 300) beepsMs.push(audioStart + (i / rate) * 1000);
+    quietMs = loud ? 0 : quietMs + 5;
+  }
+  return { frames, beepsMs, flashesMs, frameMs: 1000 / FLASH_FPS };
+}
+
+/** Runs of identical sender frames on the feed's scene longer than `minMs`: a frozen picture on air. */
+export function frozenRuns(rec: Recording, minMs = 100): Array<{ fromMs: number; toMs: number; senderFrame: number }> {
+  const runs: Array<{ fromMs: number; toMs: number; senderFrame: number }> = [];
+  let start: OutputFrame | undefined;
+  let last: OutputFrame | undefined;
+  const close = (end: OutputFrame | undefined) => {
+    if (start && last && start.senderFrame !== null && last.ptsMs - start.ptsMs + rec.frameMs > minMs)
+      runs.push({ fromMs: start.ptsMs, toMs: (end ?? last).ptsMs, senderFrame: start.senderFrame });
+  };
+  for (const f of rec.frames) {
+    if (f.flash) continue; // flashes hide the number; a frozen picture never flashes
+    if (f.senderFrame !== null && start?.senderFrame === f.senderFrame) {
+      last = f;
+      continue;
+    }
+    // The first repeat is the frame's own due time; what follows it is frozen.
+    if (start && last !== start) close(f);
+    start = f;
+    last = f;
+  }
+  if (start && last !== start) close(undefined);
+  // A run's first frame was shown on time: the frozen part starts one frame later.
+  return runs.map((r) => ({ ...r, fromMs: r.fromMs + rec.frameMs }));
+}
+
+/** Spans of the output (ms) during which a scene other than the feed was on air. */
+export function otherSceneSpans(rec: Recording): Array<{ fromMs: number; toMs: number }> {
+  const spans: Array<{ fromMs: number; toMs: number }> = [];
+  let from: number | null = null;
+  for (const f of rec.frames) {
+    if (f.scene === 'other' && from === null) from = f.ptsMs;
+    if (f.scene === 'feed' && from !== null) {
+      spans.push({ fromMs: from, toMs: f.ptsMs });
+      from = null;
+    }
+  }
+  const end = rec.frames.at(-1);
+  if (from !== null && end) spans.push({ fromMs: from, toMs: end.ptsMs + rec.frameMs });
+  return spans;
+}
+
+/** Beep − flash for every flash with a beep within 400 ms (ms; positive: audio late). */
+export function avOffsets(rec: Recording): Array<{ atMs: number; offsetMs: number }> {
+  const out: Array<{ atMs: number; offsetMs: number }> = [];
+  for (const flash of rec.flashesMs) {
+    const beep = rec.beepsMs.find((b) => Math.abs(b - flash) < 400);
+    if (beep !== undefined) out.push({ atMs: flash, offsetMs: beep - flash });
+  }
+  return out;
+}
+
+/** Output time − sender frame time for every numbered frame (ms), up to a constant: the delay's course. */
+export function delayCourse(rec: Recording): Array<{ atMs: number; delayMs: number }> {
+  return rec.frames.filter((f) => f.senderFrame !== null).map((f) => ({ atMs: f.ptsMs, delayMs: f.ptsMs - ((f.senderFrame as number) * 1000) / FLASH_FPS }));
+}
+
+/** Reads a recording's file size (for checks that something was recorded). */
+export function recordedBytes(file: string): number {
+  try {
+    return readFileSync(file).length;
+  } catch {
+    return 0;
+  }
+}
