@@ -10,6 +10,8 @@ export const EVENT_NAMES = [
   'obs.state',
   'obs.screenshot',
   'switcher.state',
+  'restream.state',
+  'recording.state',
   'log',
   'process',
   'heartbeat',
@@ -25,6 +27,10 @@ export const COMMAND_VERBS = [
   'switcher.config',
   'obs.restart',
   'feed.restart',
+  'destination.save',
+  'destination.remove',
+  'destination.enable',
+  'recording.enable',
 ] as const;
 export type CommandVerb = (typeof COMMAND_VERBS)[number];
 

@@ -6,9 +6,11 @@ import { useLiveEvents, useNow } from './live/useLiveEvents';
 import { BondedLinks } from './panels/BondedLinks';
 import { Charts } from './panels/Charts';
 import { Controls } from './panels/Controls';
+import { Destinations } from './panels/Destinations';
 import { FeedStatus } from './panels/FeedStatus';
 import { OnAirHeader } from './panels/OnAirHeader';
 import { Preview } from './panels/Preview';
+import { Recordings } from './panels/Recordings';
 import { SwitcherSettings } from './panels/SwitcherSettings';
 import { Timeline } from './panels/Timeline';
 
@@ -31,6 +33,8 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
         command={command}
       />
       <Controls obs={live.obs} command={command} reply={reply} />
+      <Destinations restream={live.restream} command={command} />
+      <Recordings recording={live.recording} command={command} />
       <Charts points={live.points} thresholds={settings} />
       <BondedLinks srtla={live.srtla} />
       <Timeline entries={live.timeline} />

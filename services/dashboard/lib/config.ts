@@ -36,6 +36,8 @@ export const dashboardEnv = {
   DASHBOARD_DESKTOP_URL: env.string('http://localhost:14500'),
   DASHBOARD_PORT: env.port(8080),
   DASHBOARD_HOST: env.string('0.0.0.0'),
+  /** The restream service's recordings folder (compose: its volume, mounted read-only), for downloads. */
+  RECORDING_DIR: env.string('./.state/recordings'),
   /** Key of the stats endpoint `/stats/<key>` (OpenIRL / SRT Live Server shapes, for NOALBS and stats monitors); empty turns it off. */
   DASHBOARD_STATS_KEY: env.optionalString().pipe(
     z
@@ -68,6 +70,7 @@ export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
     maxAgeMs: Math.round(v.HISTORY_MAX_AGE_DAYS * 86_400_000),
     maxBytes: { events: Math.round(v.HISTORY_EVENTS_MAX_MB * 1024 * 1024), samples: Math.round(v.HISTORY_SAMPLES_MAX_MB * 1024 * 1024) },
   },
+  recordings: { dir: v.RECORDING_DIR },
 }));
 export type DashboardConfig = ReturnType<typeof dashboardConfig.load>;
 
