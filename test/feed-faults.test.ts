@@ -18,6 +18,14 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/**
+ * The previous case's sender is gone: its picture plays out of the buffers before the switcher leaves
+ * Live (the lost-feed rule). Each case starts once that is over, so its events are its own.
+ */
+async function settledOffline(): Promise<void> {
+  await nextEvent(stack.observer, 'switcher.state', (s) => s.state === 'offline', 'the previous feed to end on Offline', 20_000);
+}
+
 /** Resolves once two consecutive screenshots of the feed input differ: its picture moves. */
 async function inputMoves(timeoutMs: number): Promise<number> {
   let last: string | undefined;
@@ -82,6 +90,7 @@ describe('the feed path under faults', () => {
 
   it('a picture frozen while data keeps flowing: the feed input is restarted once, then Offline "picture frozen"', async () => {
     const { observer, srtPort } = stack;
+    await settledOffline();
     // The camera hangs 15 s in (Live comes within a few seconds on this warm stack); the encoder keeps sending the same picture.
     const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500, scene: 'freezes', freezeAfterFrames: 15 * 30 });
     const startedAt = Date.now();
@@ -105,6 +114,7 @@ describe('the feed path under faults', () => {
 
   it('srt-live-transmit SIGSTOPped while Live: Offline within 3 s, restarted, and Live again with a moving picture', async () => {
     const { observer, srtPort } = stack;
+    await settledOffline();
     const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500 }, 100);
     const pid = stack.ingest.transmit.pid as number;
     try {
@@ -135,6 +145,7 @@ describe('the feed path under faults', () => {
 
   it('OBS killed while Live: the feed input reconnects within 1 s of the websocket answering, and Live comes back only with a moving picture', async () => {
     const { observer, srtPort } = stack;
+    await settledOffline();
     const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500 }, 100);
     try {
       await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000);

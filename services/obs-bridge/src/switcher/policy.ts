@@ -154,6 +154,11 @@ export class SwitcherPolicy {
     return this.enter('offline', now, reason);
   }
 
+  /** A lost feed is playing out of the buffers (Live still on program until its picture would freeze). */
+  playingOut(): boolean {
+    return this.pendingOffline !== null;
+  }
+
   /**
    * A lost feed whose buffers should have run dry by now: the runtime should watch the media input and
    * call `pictureFroze` the moment its picture stops, which is when viewers would see it freeze.

@@ -299,7 +299,9 @@ export class SwitcherRuntime {
       if (busy) return;
       const now = Date.now();
       const state = this.policy.snapshot().state;
-      if (state === 'offline' || now - this.lastDataAt > 1500 || this.frameWatch || !obs.isReachable()) {
+      // While a lost feed plays out of the buffers the freeze watch owns the picture (a freeze then
+      // is the buffers running dry, not a hung camera): no restart may cut that picture short.
+      if (state === 'offline' || now - this.lastDataAt > 1500 || this.frameWatch || this.policy.playingOut() || !obs.isReachable()) {
         reset(now);
         return;
       }
