@@ -45,6 +45,16 @@ describe('destination target', () => {
     expect(describeEnd({ host: 'h:1935', connected: true, sentBytes: 0, errors: ['rtmp://h/live/***: Input/output error'], timedOut: null })).toMatch(
       /stream key refused/,
     );
+    // RTMP's own handshake cut short by the platform is not TLS.
+    expect(
+      describeEnd({
+        host: 'h:1935',
+        connected: true,
+        sentBytes: 0,
+        errors: ['Cannot read RTMP handshake response', 'rtmp://h/live/***: End of file'],
+        timedOut: null,
+      }),
+    ).toMatch(/stream key refused/);
     expect(describeEnd({ host: 'h:1935', connected: false, sentBytes: 0, errors: ['rtmp://h/live/***: Connection refused'], timedOut: null })).toBe(
       'connection refused by h:1935',
     );

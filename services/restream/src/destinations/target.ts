@@ -123,7 +123,8 @@ export function describeEnd(attempt: {
   if (/Connection refused/i.test(error)) return `connection refused by ${host}`;
   if (/resolve|Name or service not known|not known/i.test(error)) return `cannot resolve ${host}`;
   if (/timed out|timeout/i.test(error)) return `no answer from ${host} (timed out)`;
-  if (/TLS|handshake|gnutls|pull function|push function/i.test(all) && sentBytes === 0) return `TLS with ${host} failed: ${error}`;
+  // Not a bare "handshake": RTMP has its own, and a platform closing it is not a TLS failure.
+  if (/TLS|gnutls|pull function|push function/i.test(all) && sentBytes === 0) return `TLS with ${host} failed: ${error}`;
   if (connected && sentBytes === 0) return `${host} closed the connection when asked to publish: stream key refused?${error ? ` (${error})` : ''}`;
   if (error) return `${host}: ${error}`;
   return `the connection to ${host} ended`;
