@@ -2,6 +2,7 @@
 #   docker build --target ingest .      the SRT / SRTLA doors and srt-live-transmit
 #   docker build --target obs-bridge .  drives OBS over obs-websocket, runs the switcher and the OBS watchdog
 #   docker build --target chat .        Twitch chat commands, turned into the dashboard's NATS commands
+#   docker build --target restream .    the relay OBS streams to, one ffmpeg copy per destination, the recording
 #   docker build --target dashboard .   the Next.js web UI behind server.ts
 #   docker build --target desktop .     Xvfb + OBS Studio, provisioned and supervised by the desktop service
 #   docker build --target xpra .        xpra's HTML5 client shadowing OBS's X display
@@ -25,6 +26,7 @@ COPY services/obs-bridge/package.json services/obs-bridge/
 COPY services/desktop/package.json services/desktop/
 COPY services/dashboard/package.json services/dashboard/
 COPY services/chat/package.json services/chat/
+COPY services/restream/package.json services/restream/
 COPY test/package.json test/
 ENV CI=true NEXT_TELEMETRY_DISABLED=1
 
@@ -39,6 +41,7 @@ COPY services/ingest/src services/ingest/src
 COPY services/obs-bridge/src services/obs-bridge/src
 COPY services/desktop/src services/desktop/src
 COPY services/chat/src services/chat/src
+COPY services/restream/src services/restream/src
 COPY services/dashboard/server.ts services/dashboard/
 COPY services/dashboard/lib services/dashboard/lib
 RUN node_modules/.bin/tsx scripts/build-services.ts
@@ -100,6 +103,28 @@ USER irlkit
 # says whether it is in the channel.
 CMD ["node", "dist/main.js"]
 
+# ── restream ──────────────────────────────────────────────────────────────────────────────────────
+FROM workspace AS restream-deps
+RUN pnpm install --frozen-lockfile --prod --filter @irlkit/restream... --reporter=append-only
+COPY --from=services-build /app/services/restream/dist services/restream/dist
+
+FROM node-runtime AS restream
+# nginx with the RTMP module is the relay; ffmpeg copies (never encodes) to each destination and records.
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light libnginx-mod-rtmp ffmpeg ca-certificates >/dev/null \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /recordings && chown irlkit:irlkit /recordings
+COPY --from=restream-deps /app /app
+WORKDIR /app/services/restream
+ENV RESTREAM_RELAY_BIND=0.0.0.0 RECORDING_DIR=/recordings
+USER irlkit
+VOLUME ["/recordings"]
+EXPOSE 1935
+# Healthy while nginx (the relay) listens on its port.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "const s=require('net').connect(Number(process.env.RESTREAM_RELAY_PORT||1935),'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))"]
+CMD ["node", "dist/main.js"]
+
 # ── dashboard ─────────────────────────────────────────────────────────────────────────────────────
 # next build type-checks, so it needs the dev dependencies (typescript, @types/*).
 FROM workspace AS dashboard-build
@@ -122,6 +147,8 @@ COPY --from=dashboard-deps /app /app
 COPY --from=dashboard-build /app/services/dashboard/.next /app/services/dashboard/.next
 COPY --from=dashboard-build /app/services/dashboard/next.config.mjs /app/services/dashboard/
 COPY --from=services-build /app/services/dashboard/dist /app/services/dashboard/dist
+# The restream service's recordings volume is mounted here read-only, for downloads.
+RUN mkdir -p /recordings && chown irlkit:irlkit /recordings
 WORKDIR /app/services/dashboard
 ENV NODE_ENV=production IRL_ENV_FILE=/nonexistent NEXT_TELEMETRY_DISABLED=1 DASHBOARD_PORT=8080
 USER irlkit

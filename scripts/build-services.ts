@@ -14,6 +14,7 @@ export const SERVICE_ENTRIES = {
   'obs-bridge': 'src/main.ts',
   desktop: 'src/main.ts',
   chat: 'src/main.ts',
+  restream: 'src/main.ts',
   dashboard: 'server.ts',
 } as const;
 export type ServiceName = keyof typeof SERVICE_ENTRIES;

@@ -17,6 +17,7 @@ export const runnerEnv = {
   // Ports two services must agree on: the runner derives the URLs from them (unless set).
   OBS_WS_PORT: env.port(4455),
   INGEST_OUTPUT_PORT: env.port(9001),
+  RESTREAM_RELAY_PORT: env.port(1935),
 };
 
 /** Secrets only the runner hands out (xpra's password); checked like every service's, after generation. */

@@ -34,10 +34,18 @@ function refuseBadConfig(error: unknown): never {
 }
 
 /** Services in start order; a service whose folder has no start script yet is skipped. */
-const SERVICES = ['desktop', 'ingest', 'obs-bridge', 'chat', 'dashboard'] as const;
+const SERVICES = ['desktop', 'ingest', 'obs-bridge', 'restream', 'chat', 'dashboard'] as const;
 /** One NATS user per service (packages/shared/src/permissions.ts), each with its own password. */
 const NATS_PASSWORDS = BUS_USERS.map(natsPasswordVariable);
-const SECRET_NAMES = [...NATS_PASSWORDS, 'OBS_WS_PASSWORD', 'DASHBOARD_PASSWORD', 'DASHBOARD_SESSION_SECRET', 'DESKTOP_PASSWORD', 'BRIDGE_API_TOKEN'];
+const SECRET_NAMES = [
+  ...NATS_PASSWORDS,
+  'OBS_WS_PASSWORD',
+  'DASHBOARD_PASSWORD',
+  'DASHBOARD_SESSION_SECRET',
+  'DESKTOP_PASSWORD',
+  'BRIDGE_API_TOKEN',
+  'RESTREAM_RELAY_KEY',
+];
 const COLORS = [36, 33, 35, 32, 34, 31];
 
 const log = createLogger('irlkit');
@@ -100,6 +108,12 @@ async function main() {
     OBS_WS_URL: userEnv.OBS_WS_URL ?? `ws://127.0.0.1:${config.OBS_WS_PORT}`,
     // No latency in the URL: SRT agrees on the larger of both ends', and ingest's is INGEST_OUTPUT_LATENCY_MS.
     OBS_FEED_URL: userEnv.OBS_FEED_URL ?? `srt://127.0.0.1:${config.INGEST_OUTPUT_PORT}?mode=caller&connect_timeout=500`,
+    // OBS streams the program once, to the restream relay; the platform URL and key configured for OBS
+    // become the first destination (the dashboard adds more).
+    RESTREAM_RELAY_PORT: String(config.RESTREAM_RELAY_PORT),
+    RESTREAM_SEED_URL: userEnv.RESTREAM_SEED_URL ?? userEnv.OBS_RTMP_URL,
+    RESTREAM_SEED_KEY: userEnv.RESTREAM_SEED_KEY ?? userEnv.OBS_RTMP_KEY,
+    RECORDING_DIR: userEnv.RECORDING_DIR ?? join(stateDir, 'recordings'),
     IRL_ENV_FILE: join(root, '.env'),
     FORCE_COLOR: process.stdout.isTTY ? '1' : '0',
   };
@@ -152,6 +166,7 @@ async function main() {
     add(service, 'sh', ['-c', `PATH="${dir}/node_modules/.bin:${root}/node_modules/.bin:$PATH" exec ${script}`], dir, {
       ...childEnv,
       ...natsIdentity(service),
+      ...(service === 'desktop' ? { OBS_RTMP_URL: `rtmp://127.0.0.1:${config.RESTREAM_RELAY_PORT}/program`, OBS_RTMP_KEY: childEnv.RESTREAM_RELAY_KEY } : {}),
     });
     started.push(service);
   }

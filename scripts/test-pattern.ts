@@ -13,6 +13,13 @@ export interface SrtFeedOptions {
   fps?: number;
   durationS?: number;
   streamId?: string;
+  /**
+   * What the camera sees: a moving test pattern (default); a still, dark scene with camera noise
+   * (a static shot in a dim room); or the moving pattern that freezes after `freezeAfterFrames`
+   * frames while the encoder keeps sending (a sender whose camera hung).
+   */
+  scene?: 'moving' | 'noisy-still' | 'freezes';
+  freezeAfterFrames?: number;
 }
 
 /** The caller's URL. The passphrase travels as ffmpeg's -passphrase option (see testPatternArgs), not in here. */
@@ -38,7 +45,9 @@ export function testPatternArgs(options: SrtFeedOptions): string[] {
     '-f',
     'lavfi',
     '-i',
-    `testsrc2=size=${width}x${height}:rate=${fps}`,
+    options.scene === 'noisy-still'
+      ? `color=c=0x303030:size=${width}x${height}:rate=${fps},noise=alls=7:allf=t`
+      : `testsrc2=size=${width}x${height}:rate=${fps}`,
     '-re',
     '-f',
     'lavfi',
@@ -46,7 +55,13 @@ export function testPatternArgs(options: SrtFeedOptions): string[] {
     'sine=frequency=440:sample_rate=48000',
     ...(options.durationS ? ['-t', String(options.durationS)] : []),
     '-vf',
-    "drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:text='%{localtime\\:%T}':x=20:y=20:fontsize=36:fontcolor=white:box=1:boxcolor=black@0.6",
+    options.scene === 'noisy-still'
+      ? 'null'
+      : `drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:text='%{localtime\\:%T}':x=20:y=20:fontsize=36:fontcolor=white:box=1:boxcolor=black@0.6${
+          options.scene === 'freezes'
+            ? `,split[a][b];[a][b]freezeframes=first=${options.freezeAfterFrames ?? 150}:last=2147483647:replace=${(options.freezeAfterFrames ?? 150) - 1}`
+            : ''
+        }`,
     '-c:v',
     'libx264',
     '-preset',

@@ -11,6 +11,7 @@ import { dashboardEnv } from '../services/dashboard/lib/config.ts';
 import { desktopEnv } from '../services/desktop/src/config.ts';
 import { ingestEnv } from '../services/ingest/src/config.ts';
 import { bridgeEnv } from '../services/obs-bridge/src/config.ts';
+import { restreamEnv } from '../services/restream/src/config.ts';
 
 const schemas: Record<string, Record<string, z.ZodType>> = {
   common: commonEnv,
@@ -19,6 +20,7 @@ const schemas: Record<string, Record<string, z.ZodType>> = {
   desktop: desktopEnv,
   dashboard: dashboardEnv,
   chat: chatEnv,
+  restream: restreamEnv,
   'native runner': { ...runnerEnv, ...runnerSecretsEnv },
 };
 

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { basename, dirname } from 'node:path';
 import { createLogger, runService } from '@irlkit/shared';
 import next from 'next';
+import { AlertService } from './lib/alerts/service.ts';
 import { bus, closeBus } from './lib/bus.ts';
 import { trustedProxies } from './lib/client-address.ts';
 import { config } from './lib/config.ts';
@@ -35,6 +36,7 @@ await runService(
     });
     const publisher = new PublisherTracker();
     let stopFollowing: (() => void) | undefined;
+    let alerts: AlertService | undefined;
     const server = createServer((request, response) => {
       frontDoor(request, response)
         .then(async (handled) => {
@@ -55,6 +57,8 @@ await runService(
         void bus().then(
           (b) => {
             stopFollowing = publisher.follow(b);
+            alerts = new AlertService(b, settings.alerts, log);
+            alerts.start();
           },
           (error: unknown) => log.error({ err: error }, 'dashboard: NATS connection failed'),
         );
@@ -69,6 +73,7 @@ await runService(
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
         stopFollowing?.();
+        alerts?.stop();
         await closeBus();
       },
     };

@@ -507,7 +507,8 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
   await check(
     "upgrade while live: rebuild, then up -d re-creates every container; settings, history, secrets, session, volumes and Caddy's authority kept; the feed and the stream come back",
     async () => {
-      assert(probe.obsState?.streaming && probe.obsState.programScene === 'Live', 'not live and streaming before the upgrade');
+      // Right after the re-create check the new OBS streams, but Live comes back only with a moving picture.
+      await waitFor(() => probe.obsState?.streaming && probe.obsState.programScene === 'Live', 'Live and streaming before the upgrade', 60_000, 200);
       // A setting the streamer changed, kept in JetStream on the nats-data volume.
       const set = await probe.request('switcher.config', { lowEnterKbps: 650 });
       assert(set.ok, `switcher.config refused: ${set.error}`);

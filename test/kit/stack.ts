@@ -41,6 +41,8 @@ export interface StackOptions {
   noJetstream?: boolean;
   /** SRT latency of the hop into OBS, set at both ends. */
   outputLatencyMs?: number;
+  /** Where OBS streams instead of the stack's sink (the restream relay). */
+  obsRtmp?: { url: string; key: string };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
@@ -57,8 +59,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const srtPort = await freeUdpPort();
     const outputPort = await freeUdpPort();
     const obs = await startObs(nats, {
-      OBS_RTMP_URL: sink.serverUrl,
-      OBS_RTMP_KEY: 'test',
+      OBS_RTMP_URL: options.obsRtmp?.url ?? sink.serverUrl,
+      OBS_RTMP_KEY: options.obsRtmp?.key ?? 'test',
       OBS_FEED_URL: `srt://127.0.0.1:${outputPort}?mode=caller&latency=${outputLatencyMs * 1000}&connect_timeout=500`,
     });
     closers.push(() => obs.stop());

@@ -12,6 +12,7 @@ export const DEV_SECRETS = {
   dashboardSession: 'irlkit-dev-session-secret-please-change',
   desktop: 'irlkit-dev-desktop',
   bridgeApi: 'irlkit-dev-api-token',
+  relayKey: 'irlkit-dev-relay-key',
 } as const;
 const WEAK_SECRETS = new Set(['changeme', 'change-me', 'password', 'secret', 'admin', '123456']);
 

@@ -6,6 +6,8 @@ import { COMMAND_VERBS, type CommandVerb, EVENT_NAMES, type EventName, SUBJECT_R
 
 /** The switcher's settings and the wanted state (obs-bridge's; BRIDGE_SETTINGS_BUCKET). */
 export const SETTINGS_BUCKET = 'irlkit_settings';
+/** The restream destinations with their stream keys (the restream service's alone: keys are secrets). */
+export const DESTINATIONS_BUCKET = 'irlkit_destinations';
 /** The dashboard's session epoch ("log out everywhere"). */
 export const SESSIONS_BUCKET = 'irlkit_sessions';
 
@@ -44,10 +46,18 @@ export const BUS_GRANTS = {
   },
   // The desktop container (Xvfb + OBS, scriptable through the browser desktop): reports its processes, restarts OBS natively.
   desktop: { publishes: SELF_REPORTING, follows: [], serves: ['obs.restart'], sends: [], buckets: [] },
+  // The program's output side: the relay OBS streams to, one copy per destination, the recording.
+  restream: {
+    publishes: ['restream.state', 'recording.state', ...SELF_REPORTING],
+    follows: [],
+    serves: ['destination.save', 'destination.remove', 'destination.enable', 'recording.enable'],
+    sends: [],
+    buckets: [DESTINATIONS_BUCKET],
+  },
   // Twitch chat commands: the same commands the dashboard sends, answers from the latest state.
   chat: {
     publishes: SELF_REPORTING,
-    follows: ['ingest.stats', 'ingest.srtla', 'obs.state', 'switcher.state'],
+    follows: ['ingest.stats', 'ingest.srtla', 'obs.state', 'switcher.state', 'restream.state'],
     serves: [],
     sends: COMMAND_VERBS,
     buckets: [],

@@ -10,6 +10,8 @@ export const EVENT_NAMES = [
   'obs.state',
   'obs.screenshot',
   'switcher.state',
+  'restream.state',
+  'recording.state',
   'dashboard.viewers',
   'log',
   'process',
@@ -26,6 +28,10 @@ export const COMMAND_VERBS = [
   'switcher.config',
   'obs.restart',
   'feed.restart',
+  'destination.save',
+  'destination.remove',
+  'destination.enable',
+  'recording.enable',
 ] as const;
 export type CommandVerb = (typeof COMMAND_VERBS)[number];
 

@@ -22,6 +22,10 @@ const validRequests = {
   'switcher.config': { lowEnterKbps: 500, stopAfterOfflineMin: 0 },
   'obs.restart': {},
   'feed.restart': {},
+  'destination.save': { name: 'YouTube', url: 'rtmps://a.rtmps.youtube.com/live2', key: 'abcd-efgh' },
+  'destination.remove': { id: 'youtube' },
+  'destination.enable': { id: 'youtube', enabled: false },
+  'recording.enable': { enabled: true },
 };
 
 describe.each(EVENT_NAMES)('event %s', (name) => {

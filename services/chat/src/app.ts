@@ -7,6 +7,7 @@ import {
   type IngestStats,
   type Logger,
   type ObsState,
+  type RestreamState,
   type SwitcherState,
   startHeartbeat,
   type Timeline,
@@ -31,7 +32,7 @@ export function buildApp({ config, bus, log }: { config: ChatConfig; bus: Bus; l
   const events: Timeline = timeline(bus, 'chat');
   const budget = new ReplyBudget(settings.replies.per30s);
   const counters = { commands: 0, ignored: 0, refused: 0 };
-  const latest: { stats?: IngestStats; srtla?: IngestSrtla; obs?: ObsState; switcher?: SwitcherState } = {};
+  const latest: { stats?: IngestStats; srtla?: IngestSrtla; obs?: ObsState; switcher?: SwitcherState; restream?: RestreamState } = {};
   const cleanups: Array<() => void> = [];
   let chat: TwitchChat | undefined;
 
@@ -45,7 +46,7 @@ export function buildApp({ config, bus, log }: { config: ChatConfig; bus: Bus; l
       case 'reply':
         return action.text;
       case 'bitrate':
-        return bitrateReply(latest.stats, latest.srtla, Date.now());
+        return bitrateReply(latest.stats, latest.srtla, Date.now(), latest.restream);
       case 'switch': {
         const scenes = latest.obs?.scenes ?? [];
         const scene = resolveScene(action.scene, scenes);
@@ -86,6 +87,7 @@ export function buildApp({ config, bus, log }: { config: ChatConfig; bus: Bus; l
       cleanups.push(bus.subscribe('ingest.stats', (s) => (latest.stats = s)));
       cleanups.push(bus.subscribe('ingest.srtla', (s) => (latest.srtla = s)));
       cleanups.push(bus.subscribe('obs.state', (s) => (latest.obs = s)));
+      cleanups.push(bus.subscribe('restream.state', (s) => (latest.restream = s)));
       cleanups.push(
         bus.subscribe('switcher.state', (s) => {
           const announcement = switchAnnouncement(latest.switcher, s);

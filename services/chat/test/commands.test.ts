@@ -91,6 +91,19 @@ describe('!bitrate', () => {
     expect(bitrateReply(stats(), undefined, 1100)).toBe('Feed 4512 kbps | RTT 38 ms');
     expect(bitrateReply(stats({ connected: false }), undefined, 1100)).toBe('Feed offline: no sender connected');
     expect(bitrateReply(stats(), undefined, 10_000)).toBe('No statistics from ingest (is it running?)');
+    const destination = { url: 'rtmp://x/app', keyHint: '…abcd', enabled: true, error: null, droppedFrames: 0, uptimeMs: 0, failures: 0, retryInMs: null };
+    const restream = {
+      ts: 1000,
+      programLive: true,
+      programSince: 0,
+      destinations: [
+        { ...destination, id: 'twitch', name: 'Twitch', status: 'connected' as const, bitrateKbps: 2650.4 },
+        { ...destination, id: 'kick', name: 'Kick', status: 'failed' as const, bitrateKbps: 0 },
+        { ...destination, id: 'off', name: 'Off', status: 'disabled' as const, bitrateKbps: 0, enabled: false },
+      ],
+    };
+    expect(bitrateReply(stats(), undefined, 1100, restream)).toBe('Feed 4512 kbps | RTT 38 ms | out: Twitch 2650 kbps, Kick down');
+    expect(bitrateReply(stats(), undefined, 1100, { ...restream, programLive: false })).toBe('Feed 4512 kbps | RTT 38 ms');
   });
 });
 

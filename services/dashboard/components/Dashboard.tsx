@@ -6,9 +6,12 @@ import { useLiveEvents, useNow } from './live/useLiveEvents';
 import { BondedLinks } from './panels/BondedLinks';
 import { Charts } from './panels/Charts';
 import { Controls } from './panels/Controls';
+import { Destinations } from './panels/Destinations';
 import { FeedStatus } from './panels/FeedStatus';
+import { NotifyButton } from './panels/NotifyButton';
 import { OnAirHeader } from './panels/OnAirHeader';
 import { Preview } from './panels/Preview';
+import { Recordings } from './panels/Recordings';
 import { SwitcherSettings } from './panels/SwitcherSettings';
 import { Timeline } from './panels/Timeline';
 
@@ -19,7 +22,12 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
   const settings = live.switcher?.settings;
   return (
     <main className="grid">
-      <OnAirHeader obs={live.obs} connected={connected} streamId={streamId} desktopUrl={desktopUrl} />
+      <OnAirHeader obs={live.obs} connected={connected} streamId={streamId} desktopUrl={desktopUrl}>
+        <a href="/sessions" data-testid="sessions-link">
+          Sessions
+        </a>
+        <NotifyButton live={live} />
+      </OnAirHeader>
       <Preview obs={live.obs} screenshot={live.screenshot} />
       <FeedStatus
         stats={live.stats}
@@ -31,6 +39,8 @@ export function Dashboard({ desktopUrl, streamId }: { desktopUrl: string; stream
         command={command}
       />
       <Controls obs={live.obs} command={command} reply={reply} />
+      <Destinations restream={live.restream} command={command} />
+      <Recordings recording={live.recording} command={command} />
       <Charts points={live.points} thresholds={settings} />
       <BondedLinks srtla={live.srtla} />
       <Timeline entries={live.timeline} />

@@ -1,7 +1,9 @@
 // The dashboard's configuration, read once per server process (never at build time). Environment
 // variables in, nested settings out (env names stay here).
-import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env } from '@irlkit/shared';
+import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env, secretVariables } from '@irlkit/shared';
 import { z } from 'zod';
+import { ALERT_KINDS, type AlertKind } from './alerts/rules';
+import { webhookFormat } from './alerts/webhook';
 import { trustedProxies } from './client-address';
 
 export const dashboardEnv = {
@@ -36,6 +38,8 @@ export const dashboardEnv = {
   DASHBOARD_DESKTOP_URL: env.string('http://localhost:14500'),
   DASHBOARD_PORT: env.port(8080),
   DASHBOARD_HOST: env.string('0.0.0.0'),
+  /** The restream service's recordings folder (compose: its volume, mounted read-only), for downloads. */
+  RECORDING_DIR: env.string('./.state/recordings'),
   /** Key of the stats endpoint `/stats/<key>` (OpenIRL / SRT Live Server shapes, for NOALBS and stats monitors); empty turns it off. */
   DASHBOARD_STATS_KEY: env.optionalString().pipe(
     z
@@ -49,6 +53,53 @@ export const dashboardEnv = {
   HISTORY_EVENTS_MAX_MB: env.number(256, 0.01, 1_000_000),
   /** The most the 1 Hz statistics and SRTLA link samples may take on disk; the oldest go first. */
   HISTORY_SAMPLES_MAX_MB: env.number(2048, 0.01, 1_000_000),
+  /** Webhook URLs (comma-separated) alerts are posted to; empty turns alerts off. Secret: the URL is the key. */
+  ALERT_WEBHOOK_URLS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const urls = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      for (const url of urls) {
+        let parsed: URL | undefined;
+        try {
+          parsed = new URL(url);
+        } catch {
+          // reported below
+        }
+        if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
+          ctx.addIssue({ code: 'custom', message: `"${url.slice(0, 12)}…" is not an http(s) URL` });
+          return z.NEVER;
+        }
+      }
+      return urls;
+    })
+    .register(secretVariables, { devDefault: '', optional: true }),
+  /** The body's shape: auto (Discord's for discord.com webhooks, generic JSON otherwise), discord or generic. */
+  ALERT_WEBHOOK_FORMAT: env.enumOf(['auto', 'discord', 'generic'] as const, 'auto'),
+  /** Which alerts to send, comma-separated. */
+  ALERT_EVENTS: z
+    .string()
+    .default(ALERT_KINDS.join(','))
+    .transform((value, ctx) => {
+      const kinds = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      const unknown = kinds.filter((k) => !(ALERT_KINDS as readonly string[]).includes(k));
+      if (unknown.length) {
+        ctx.addIssue({ code: 'custom', message: `unknown alert ${unknown.join(', ')} (known: ${ALERT_KINDS.join(', ')})` });
+        return z.NEVER;
+      }
+      return kinds as AlertKind[];
+    }),
+  /** "feed-lost" fires once the feed has been lost (Offline) this long. */
+  ALERT_FEED_LOST_S: env.int(10, 1, 3600),
+  /** "disk-full" fires when the disk holding ALERT_DISK_PATH is this full. */
+  ALERT_DISK_PERCENT: env.int(90, 1, 100),
+  ALERT_DISK_PATH: env.string('/'),
 };
 
 export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
@@ -64,10 +115,18 @@ export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
   desktopUrl: v.DASHBOARD_DESKTOP_URL,
   /** The stats endpoint for NOALBS and stats monitors; off without a key. */
   stats: { key: v.DASHBOARD_STATS_KEY },
+  alerts: {
+    targets: v.ALERT_WEBHOOK_URLS.map((url) => ({ url, format: webhookFormat(url, v.ALERT_WEBHOOK_FORMAT) })),
+    kinds: v.ALERT_EVENTS,
+    feedLostMs: v.ALERT_FEED_LOST_S * 1000,
+    diskPercent: v.ALERT_DISK_PERCENT,
+    diskPath: v.ALERT_DISK_PATH,
+  },
   history: {
     maxAgeMs: Math.round(v.HISTORY_MAX_AGE_DAYS * 86_400_000),
     maxBytes: { events: Math.round(v.HISTORY_EVENTS_MAX_MB * 1024 * 1024), samples: Math.round(v.HISTORY_SAMPLES_MAX_MB * 1024 * 1024) },
   },
+  recordings: { dir: v.RECORDING_DIR },
 }));
 export type DashboardConfig = ReturnType<typeof dashboardConfig.load>;
 

@@ -2,6 +2,8 @@
 // snapshot replay and live events go through (pure; the page itself is clicked in dashboard.test.ts).
 import type { IngestStats, LogEntry, ProcessEvent } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
+import { validEvents } from '../../../packages/shared/test/samples.ts';
+import { notices } from '../components/live/notifications.ts';
 import { CHART_WINDOW_MS, initialLiveState, type LiveAction, liveReducer } from '../components/live/state.ts';
 
 const event = (name: Extract<LiveAction, { type: 'event' }>['name'], payload: unknown, receivedAt = 10_000, serverClockOffsetMs = 0): LiveAction => ({
@@ -53,5 +55,18 @@ describe('liveReducer', () => {
     expect(state.timeline).toEqual([]);
     expect(state.points).toEqual([]);
     expect(state.stats?.bitrateKbps).toBe(2500);
+  });
+});
+
+describe('browser notifications', () => {
+  it('notify a lost feed, its return and a stop, not a replayed snapshot', () => {
+    const now = 1_000_000;
+    const sw = (state: 'live' | 'offline', ts: number) => ({ ...validEvents['switcher.state'], state, ts, reason: 'r' });
+    const live = { ...initialLiveState, switcher: sw('live', now - 1000), obs: { ...validEvents['obs.state'], streaming: true, ts: now - 1000 } };
+    const lost = { ...live, switcher: sw('offline', now) };
+    expect(notices(live, lost, now).map((n) => n.title)).toEqual(['Feed lost']);
+    expect(notices(lost, { ...lost, switcher: sw('live', now) }, now).map((n) => n.title)).toEqual(['Feed back']);
+    expect(notices(live, { ...live, obs: { ...validEvents['obs.state'], streaming: false, ts: now } }, now).map((n) => n.title)).toEqual(['Stream stopped']);
+    expect(notices(live, { ...live, switcher: sw('offline', now - 60_000) }, now)).toEqual([]);
   });
 });

@@ -99,6 +99,8 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       bus.publish('ingest.link', { ts: Date.now(), event: 'rejected', peer, reason: `${reason} (SRT reject ${code})`, lastPacketTs: null });
       events.warn(`Rejected SRT connection${peer ? ` from ${peer}` : ''}: ${reason}`);
     },
+    // On the timeline: when OBS picked the feed up (after its own restart too) and when it let go.
+    onObsConnection: (connected) => events.info(connected ? 'OBS connected to the feed' : 'OBS disconnected from the feed'),
   });
 
   const transmit = createTransmit(

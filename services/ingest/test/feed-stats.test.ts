@@ -54,6 +54,7 @@ describe('TransmitNewsRouter', () => {
       // Port 50001 is a relay peer's, 50002 an SRTLA group's; anything else is OBS reconnecting.
       senderOf: ({ from, port }) => (port === 50001 ? '203.0.113.7:40000' : port === 50002 ? from : undefined),
       onRejected: (rejection) => rejections.push(rejection),
+      onObsConnection: (connected) => calls.push(connected ? 'obs connected' : 'obs disconnected'),
       log: createLogger('news-test', 'silent'),
     });
     const line = (text: string) => router.handle(parseStderrLine(text) as TransmitNews);
@@ -70,6 +71,13 @@ describe('TransmitNewsRouter', () => {
     expect(t.calls).toEqual(['accepted']);
     t.line('SRT source disconnected');
     expect(t.calls.at(-1)).toBe('disconnected: SRT connection closed');
+  });
+
+  it("reports OBS's media source connecting to the output and leaving it", () => {
+    const t = setup();
+    t.line('Accepted SRT target connection');
+    t.line('SRT target disconnected');
+    expect(t.calls).toEqual(['obs connected', 'obs disconnected']);
   });
 
   it('names the rejected sender by its outside address (or its loopback address for a bonded group)', () => {

@@ -34,6 +34,9 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
     bucket: settings,
     scenes: config.scenes,
     mediaInput: config.inputs.feed,
+    pictureCheckMs: config.pictureWatch.checkMs,
+    pictureFrozenMs: config.pictureWatch.frozenMs,
+    pictureRestartWaitMs: config.pictureWatch.restartWaitMs,
   });
   const switcherScenes = [config.scenes.live, config.scenes.low, config.scenes.offline];
   // The watchdog keeps the wanted state and puts it back even when it is not to restart OBS (mode off).

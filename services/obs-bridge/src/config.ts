@@ -18,6 +18,10 @@ export const bridgeEnv = {
   OBS_SCREENSHOT_WIDTH: env.int(640, 64, 1920),
   OBS_SCREENSHOT_INTERVAL_MS: env.int(1000, 200, 60_000),
   OBS_SCREENSHOT_QUALITY: env.int(70, 10, 100),
+  /** Frozen-picture watch while Live/Low: screenshot period, still-picture time before restarting the feed input, wait after it before OFFLINE. */
+  SWITCHER_PICTURE_CHECK_MS: env.int(1000, 200, 10_000),
+  SWITCHER_PICTURE_FROZEN_MS: env.int(2000, 500, 60_000),
+  SWITCHER_PICTURE_RESTART_WAIT_MS: env.int(2000, 500, 60_000),
   BRIDGE_HOST: env.string('127.0.0.1'),
   BRIDGE_PORT: env.port(8090),
   BRIDGE_API_TOKEN: env.secret(DEV_SECRETS.bridgeApi),
@@ -50,6 +54,8 @@ export const bridgeConfig = defineConfig(bridgeEnv, (v) => ({
   api: { host: v.BRIDGE_HOST, port: v.BRIDGE_PORT, token: v.BRIDGE_API_TOKEN },
   settingsBucket: v.BRIDGE_SETTINGS_BUCKET,
   watchdog: { mode: v.OBS_WATCHDOG_MODE, timeoutMs: v.OBS_WATCHDOG_TIMEOUT_MS, container: v.OBS_CONTAINER, resumeAfterRestart: v.OBS_RESUME_AFTER_RESTART },
+  /** The frozen-picture watch while Live/Low. */
+  pictureWatch: { checkMs: v.SWITCHER_PICTURE_CHECK_MS, frozenMs: v.SWITCHER_PICTURE_FROZEN_MS, restartWaitMs: v.SWITCHER_PICTURE_RESTART_WAIT_MS },
 }));
 
 export type BridgeConfig = ReturnType<typeof bridgeConfig.load>;

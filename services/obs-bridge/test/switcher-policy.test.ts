@@ -425,4 +425,36 @@ describe('SwitcherPolicy on a flaky link', () => {
     s.feed(2250, 300);
     expect(s.policy.holdMs(2000, s.now())).toBe(10_000);
   });
+
+  it('a picture frozen while Live goes OFFLINE ("picture frozen") and back to LIVE only once frames move again', () => {
+    const s = setup();
+    s.bringUp();
+    expect(s.policy.snapshot().state).toBe('live');
+    s.take(s.policy.pictureFrozen(s.now()));
+    expect(s.policy.snapshot()).toMatchObject({ state: 'offline', reason: 'picture frozen' });
+    expect(s.program()).toBe('Offline');
+    expect(s.policy.awaitingFrames()).toBe(true);
+    s.feed(3000, 2500);
+    expect(s.policy.snapshot().state).toBe('offline');
+    s.take(s.policy.framesConfirmed(s.now()));
+    s.feed(250, 2500);
+    expect(s.policy.snapshot().state).toBe('live');
+    // Nothing to do when the feed is down or already OFFLINE.
+    s.take(s.policy.linkLost(s.now(), 'feed stalled'));
+    expect(s.policy.pictureFrozen(s.now())).toEqual([]);
+  });
+
+  it('a reopened feed input (OBS restarted) shows OFFLINE until its picture moves', () => {
+    const s = setup();
+    s.bringUp();
+    s.take(s.policy.inputReopened(s.now(), 'OBS restarted: waiting for a moving picture'));
+    expect(s.policy.snapshot()).toMatchObject({ state: 'offline', reason: 'OBS restarted: waiting for a moving picture' });
+    expect(s.program()).toBe('Offline');
+    s.feed(2000, 2500);
+    expect(s.policy.snapshot().state).toBe('offline');
+    s.take(s.policy.framesConfirmed(s.now()));
+    expect(s.policy.snapshot().state).toBe('live');
+    // Not a fall viewers saw: the next recovery hold is not doubled.
+    expect(s.policy.holdMs(200, s.now())).toBe(200);
+  });
 });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { CommandVerb } from '../subjects.ts';
 import { sceneName } from './obs.ts';
+import { restreamCommandSchemas } from './restream.ts';
 import { switcherConfigPatch, switcherMode, switcherSettings, switcherState } from './switcher.ts';
 
 const empty = z.strictObject({});
@@ -28,6 +29,7 @@ export const commandSchemas = {
   'obs.restart': { request: empty, result: none },
   /** Restarts OBS's feed input (the media source reading ingest's output): chat's !fix / !refresh. */
   'feed.restart': { request: empty, result: none },
+  ...restreamCommandSchemas,
 } as const satisfies Record<CommandVerb, { request: z.ZodType; result: z.ZodType }>;
 
 export type CommandRequest<V extends CommandVerb> = z.infer<(typeof commandSchemas)[V]['request']>;

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { EventName } from '../subjects.ts';
 import { ingestLink, ingestSrtla, ingestStats } from './ingest.ts';
 import { obsScreenshot, obsState } from './obs.ts';
+import { recordingState, restreamState } from './restream.ts';
 import { switcherState } from './switcher.ts';
 import { dashboardViewers, heartbeat, logEntry, processEvent } from './system.ts';
 
@@ -10,6 +11,7 @@ export * from './commands.ts';
 export * from './common.ts';
 export * from './ingest.ts';
 export * from './obs.ts';
+export * from './restream.ts';
 export * from './switcher.ts';
 export * from './system.ts';
 
@@ -20,6 +22,8 @@ export const eventSchemas = {
   'obs.state': obsState,
   'obs.screenshot': obsScreenshot,
   'switcher.state': switcherState,
+  'restream.state': restreamState,
+  'recording.state': recordingState,
   'dashboard.viewers': dashboardViewers,
   log: logEntry,
   process: processEvent,

@@ -26,6 +26,9 @@ export interface LiveState {
   points: ChartPoint[];
   /** Latest state of each container the bridge's watchdog follows (compose deployments only). */
   containers: Record<string, ProcessEvent>;
+  /** Every destination's health (the restream service). */
+  restream: EventPayload<'restream.state'> | null;
+  recording: EventPayload<'recording.state'> | null;
 }
 
 export const initialLiveState: LiveState = {
@@ -39,6 +42,8 @@ export const initialLiveState: LiveState = {
   timeline: [],
   points: [],
   containers: {},
+  restream: null,
+  recording: null,
 };
 
 export type LiveAction =
@@ -73,6 +78,8 @@ const handlers: { [N in EventName]: Handler<N> } = {
       { t: stats.ts, bitrate: stats.bitrateKbps, rtt: stats.rttMs, loss: stats.deltas.lost + stats.deltas.dropped },
     ],
   }),
+  'restream.state': (state, restream) => ({ ...state, restream }),
+  'recording.state': (state, recording) => ({ ...state, recording }),
   heartbeat: (state) => state,
   // The dashboard's own count of open pages, for obs-bridge; never sent to a page.
   'dashboard.viewers': (state) => state,

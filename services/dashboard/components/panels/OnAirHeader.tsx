@@ -1,8 +1,22 @@
 // The top bar: on air or not with the stream's timecode, the live-updates dot, the stream id, the
 // desktop link, log out and log out everywhere.
 import type { ObsState } from '@irlkit/shared';
+import type { ReactNode } from 'react';
 
-export function OnAirHeader({ obs, connected, streamId, desktopUrl }: { obs: ObsState | null; connected: boolean; streamId: string; desktopUrl: string }) {
+export function OnAirHeader({
+  obs,
+  connected,
+  streamId,
+  desktopUrl,
+  children,
+}: {
+  obs: ObsState | null;
+  connected: boolean;
+  streamId: string;
+  desktopUrl: string;
+  /** More links and buttons for the bar. */
+  children?: ReactNode;
+}) {
   return (
     <header className="top">
       <div className={`onair ${obs?.streaming ? 'live' : ''}`} data-testid="onair">
@@ -17,6 +31,7 @@ export function OnAirHeader({ obs, connected, streamId, desktopUrl }: { obs: Obs
         <a href={desktopUrl} target="_blank" rel="noreferrer" data-testid="desktop-link">
           OBS desktop ↗
         </a>
+        {children}
         <button type="button" className="ghost" data-testid="logout" onClick={() => logOut(false)}>
           Log out
         </button>

@@ -119,7 +119,8 @@ export class HistoryStore {
   }
 
   /**
-   * Every valid record of this stream id stored from `fromMs` (by when nats-server stored it) up to `toMs`,
+   * Every valid record of this stream id stored from `fromMs` (by when nats-server stored it) up to `toMs`
+   * (by the record's own timestamp),
    * in the order stored, from one history stream. `names` keeps only those events.
    */
   async read(
@@ -156,10 +157,12 @@ export class HistoryStore {
         for await (const msg of batch) {
           received += 1;
           left -= 1;
-          if (Math.floor(msg.info.timestampNanos / 1e6) > toMs || msg.seq >= lastSeq) left = 0;
-          if (Math.floor(msg.info.timestampNanos / 1e6) > toMs) break;
+          if (msg.seq >= lastSeq) left = 0;
           const record = this.decode(msg.subject, msg.data, wanted);
-          if (record) records.push(record);
+          // Past the end by the publisher's clock and by nats-server's: done (a record published late still counts).
+          const late = Math.floor(msg.info.timestampNanos / 1e6) > toMs;
+          if (record && record.payload.ts > toMs && late) break;
+          if (record && record.payload.ts <= toMs) records.push(record);
           if (left === 0) break;
         }
         if (received === 0) break;

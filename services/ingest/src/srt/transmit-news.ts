@@ -13,6 +13,8 @@ export interface TransmitNewsRouting {
    */
   senderOf(request: { from: string; port: number }): string | undefined;
   onRejected(rejection: { peer: string | null; code: number; reason: string }): void;
+  /** OBS's media source connected to srt-live-transmit's output, or left it. */
+  onObsConnection(connected: boolean): void;
   log: Logger;
 }
 
@@ -44,9 +46,11 @@ export class TransmitNewsRouter {
         break;
       case 'target-connected':
         log.info('OBS connected to the feed');
+        this.routing.onObsConnection(true);
         break;
       case 'target-disconnected':
         log.info('OBS disconnected from the feed');
+        this.routing.onObsConnection(false);
         break;
       case 'error':
         log.warn({ line: news.message }, 'srt-live-transmit error');

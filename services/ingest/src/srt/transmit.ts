@@ -17,6 +17,9 @@ export interface TransmitSettings {
   statsEveryPackets: number;
 }
 
+/** A silent OBS on the output is taken for gone after this long (see transmitArgs). */
+export const OUTPUT_PEER_IDLE_MS = 2000;
+
 /**
  * srt-live-transmit's command line. SRT options travel as URI parameters (latency in ms here).
  * Its URI parser takes each value verbatim up to the next `&` and decodes nothing, so values go in
@@ -46,6 +49,10 @@ export function transmitArgs(s: TransmitSettings): string[] {
     `srt://${s.outputHost.includes(':') ? `[${s.outputHost}]` : s.outputHost}:${s.outputPort}?${query([
       ['mode', 'listener'],
       ['latency', String(s.outputLatencyMs)],
+      // OBS's media source ACKs every 10 ms while data flows and sends a keepalive each second when idle:
+      // 2 s of silence means that OBS is gone (crashed, restarted). srt-live-transmit serves one caller
+      // at a time, so this frees the output for the new OBS in 2 s instead of SRT's default 5 s.
+      ['peeridletimeo', String(OUTPUT_PEER_IDLE_MS)],
     ])}`,
   ];
 }

@@ -330,7 +330,7 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     return inputMuted;
   }
 
-  async sourceScreenshot(source: string, width: number, format: 'jpg' | 'png' = 'png', quality = -1): Promise<string> {
+  async sourceScreenshot(source: string, width: number, format: 'jpg' | 'png' | 'pgm' = 'png', quality = -1): Promise<string> {
     const { imageData } = await this.call('screenshot', (ws) =>
       ws.call('GetSourceScreenshot', { sourceName: source, imageFormat: format, imageWidth: width, imageCompressionQuality: quality }),
     );

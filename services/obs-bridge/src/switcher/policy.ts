@@ -154,6 +154,11 @@ export class SwitcherPolicy {
     return this.enter('offline', now, reason);
   }
 
+  /** A lost feed is playing out of the buffers (Live still on program until its picture would freeze). */
+  playingOut(): boolean {
+    return this.pendingOffline !== null;
+  }
+
   /**
    * A lost feed whose buffers should have run dry by now: the runtime should watch the media input and
    * call `pictureFroze` the moment its picture stops, which is when viewers would see it freeze.
@@ -181,6 +186,27 @@ export class SwitcherPolicy {
   framesConfirmed(now: number): SwitcherAction[] {
     this.framesMoving = true;
     return this.tick(now);
+  }
+
+  /**
+   * The feed input's picture stopped changing while data kept arriving (the runtime restarted the
+   * input once and waited): OFFLINE, and back only by the moving-picture rule.
+   */
+  pictureFrozen(now: number): SwitcherAction[] {
+    if (!this.linkUp || this.state === 'offline') return [];
+    this.noteFall(now);
+    this.framesMoving = false;
+    return this.enter('offline', now, 'picture frozen');
+  }
+
+  /**
+   * The feed input was opened again under the switcher (OBS restarted): until its picture is seen
+   * moving, nothing may show it, so a returned OBS never puts Live on program with no picture.
+   */
+  inputReopened(now: number, reason: string): SwitcherAction[] {
+    this.framesMoving = false;
+    if (!this.linkUp || this.state === 'offline') return this.enforce(reason);
+    return this.enter('offline', now, reason);
   }
 
   /** A statistics sample from ingest. */

@@ -16,6 +16,7 @@ import {
   type Timeline,
   timeline,
 } from '@irlkit/shared';
+import { type GrayPicture, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from './picture.ts';
 import { type SwitcherAction, SwitcherPolicy } from './policy.ts';
 
 /** What the switcher needs from OBS (implemented by the obs-websocket client). */
@@ -26,8 +27,8 @@ export interface SwitcherObs {
   setProgramScene(scene: string): Promise<void>;
   restartMediaInput(input: string): Promise<void>;
   stopStream(): Promise<void>;
-  /** A small screenshot of one source, to tell whether its picture moves. */
-  sourceScreenshot(source: string, width: number): Promise<string>;
+  /** A small screenshot of one source (a data URL), to tell whether its picture moves. */
+  sourceScreenshot(source: string, width: number, format?: 'png' | 'pgm'): Promise<string>;
   onProgramScene(listener: (scene: string | null) => void): () => void;
   onStreaming(listener: (streaming: boolean) => void): () => void;
   onReachable(listener: (reachable: boolean) => void): () => void;
@@ -50,11 +51,20 @@ export interface SwitcherRuntimeOptions {
   frameCheckMs?: number;
   /** Restart the media input again if the picture has not moved after this long. */
   frameRetryMs?: number;
+  /** While Live or Low: how often to screenshot the feed input (64 px wide) to see that it still moves. */
+  pictureCheckMs?: number;
+  /** The picture unchanged this long while ingest reports data arriving → restart the feed input once. */
+  pictureFrozenMs?: number;
+  /** Still not moving this long after that restart → OFFLINE, "picture frozen". */
+  pictureRestartWaitMs?: number;
   /** How often to screenshot the media input while a lost feed plays out of the buffers. */
   freezeCheckMs?: number;
   /** The same picture for this long means the buffers ran dry: the picture froze. */
   freezeMs?: number;
 }
+
+/** Screenshot width for the frozen-picture watch: enough for camera noise to change pixels, cheap at 1 Hz. */
+const PICTURE_WATCH_WIDTH = 64;
 
 export const SWITCHER_SETTINGS_KEY = 'switcher';
 
@@ -68,6 +78,17 @@ export class SwitcherRuntime {
   private frameWatch: { timer: NodeJS.Timeout; last: string | null; since: number; restarts: number } | undefined;
   private freezeWatch: NodeJS.Timeout | undefined;
   private lastPublished = '';
+  /** OBS was (re)started since the websocket last answered. */
+  private obsStarted = false;
+  /** When ingest last reported data arriving (bitrate above zero). */
+  private lastDataAt = 0;
+  /** The frozen-picture watch's view: last screenshot, when it last changed, and a restart in progress. */
+  private picture: { last: GrayPicture | null; changedAt: number; restartedAt: number | null; changesSinceRestart: number } = {
+    last: null,
+    changedAt: 0,
+    restartedAt: null,
+    changesSinceRestart: 0,
+  };
 
   constructor(private readonly options: SwitcherRuntimeOptions) {
     this.events = timeline(options.bus, 'switcher');
@@ -107,15 +128,29 @@ export class SwitcherRuntime {
         }
       }),
       bus.subscribe('ingest.stats', (stats) => {
+        if (stats.connected && stats.bitrateKbps > 0) this.lastDataAt = Date.now();
         this.apply(this.policy.sample(Date.now(), stats.bitrateKbps, stats.rttMs, stats.connected));
         if (this.policy.awaitingFrames()) this.watchFrames();
       }),
       obs.onProgramScene((scene) => this.apply(this.policy.observeProgramScene(scene, Date.now()))),
       obs.onStreaming((streaming) => this.apply(this.policy.observeStreaming(streaming, Date.now()))),
+      // Every start of OBS (its process natively, its container in compose) is a `process` event.
+      bus.subscribe('process', (event) => {
+        if (event.child === 'obs' && event.event === 'started') this.obsStarted = true;
+      }),
       obs.onReachable((reachable) => {
         if (!reachable) return;
-        // OBS came back (restarted): put the scene the switcher wants back on program.
         this.policy.observeProgramScene(obs.programScene());
+        if (this.obsStarted) {
+          // A new OBS: its feed input opens afresh, so nothing shows it until its picture is seen
+          // moving; open the input now rather than when the media source's own reconnect timer fires.
+          this.obsStarted = false;
+          this.stopFrameWatch();
+          this.apply(this.policy.inputReopened(Date.now(), 'OBS restarted: waiting for a moving picture'));
+          void this.carryOut({ type: 'restartMedia', reason: 'OBS restarted' });
+          if (this.policy.awaitingFrames()) this.watchFrames();
+        }
+        // Put the scene the switcher wants back on program.
         this.apply(this.policy.setMode(this.policy.snapshot().mode));
       }),
       bus.serve('switcher.mode', async ({ mode }) => {
@@ -140,6 +175,8 @@ export class SwitcherRuntime {
       if (this.policy.watchingForFreeze(now)) this.watchFreeze();
       else this.stopFreezeWatch();
     }, this.options.tickMs ?? 100);
+    const pictureWatch = this.watchPicture();
+    this.cleanups.push(() => clearInterval(pictureWatch));
     const heartbeat = setInterval(() => this.publish(true), this.options.heartbeatMs ?? 1000);
     this.cleanups.push(
       () => clearInterval(tick),
@@ -238,6 +275,68 @@ export class SwitcherRuntime {
       }
     }, checkMs);
     this.frameWatch = watch;
+  }
+
+  /**
+   * While Live or Low with data arriving, screenshots the feed input about once a second: a picture
+   * that stops changing gets its input restarted once, and if it still has not moved a little later
+   * the policy goes OFFLINE ("picture frozen"). Camera noise changes a still shot far more than an
+   * encoder refining a frozen one (STILL_PICTURE_DIFFERENCE).
+   */
+  private watchPicture(): NodeJS.Timeout {
+    const { obs, log } = this.options;
+    const frozenMs = this.options.pictureFrozenMs ?? 2000;
+    const restartWaitMs = this.options.pictureRestartWaitMs ?? 2000;
+    const watch = this.picture;
+    const reset = (now: number) => {
+      watch.last = null;
+      watch.changedAt = now;
+      watch.restartedAt = null;
+      watch.changesSinceRestart = 0;
+    };
+    let busy = false;
+    return setInterval(async () => {
+      if (busy) return;
+      const now = Date.now();
+      const state = this.policy.snapshot().state;
+      // While a lost feed plays out of the buffers the freeze watch owns the picture (a freeze then
+      // is the buffers running dry, not a hung camera): no restart may cut that picture short.
+      if (state === 'offline' || now - this.lastDataAt > 1500 || this.frameWatch || this.policy.playingOut() || !obs.isReachable()) {
+        reset(now);
+        return;
+      }
+      busy = true;
+      try {
+        // Grayscale PGM: compared by mean difference, since a frozen camera's picture still shifts by a
+        // level here and there as the encoder refines it, while camera noise changes far more.
+        const shot = parsePgm(await obs.sourceScreenshot(this.options.mediaInput, PICTURE_WATCH_WIDTH, 'pgm'));
+        const at = Date.now();
+        if (watch.last !== null && pictureDifference(watch.last, shot) >= STILL_PICTURE_DIFFERENCE) {
+          watch.changedAt = at;
+          watch.changesSinceRestart += 1;
+          // Moving again after the restart: the episode is over.
+          if (watch.restartedAt !== null && watch.changesSinceRestart >= 2) watch.restartedAt = null;
+        }
+        watch.last = shot;
+        if (watch.restartedAt === null && at - watch.changedAt >= frozenMs) {
+          watch.restartedAt = at;
+          watch.changesSinceRestart = 0;
+          log.warn({ input: this.options.mediaInput, stillMs: at - watch.changedAt }, 'picture frozen while data arrives; restarting the feed input');
+          this.events.warn(`Picture frozen for ${((at - watch.changedAt) / 1000).toFixed(1)} s while the feed arrives: restarting ${this.options.mediaInput}`);
+          await obs.restartMediaInput(this.options.mediaInput);
+        } else if (watch.restartedAt !== null && at - watch.restartedAt >= restartWaitMs) {
+          log.warn({ input: this.options.mediaInput }, 'picture still frozen after restarting the feed input');
+          this.events.error(`Picture still frozen ${(restartWaitMs / 1000).toFixed(1)} s after restarting ${this.options.mediaInput}`);
+          reset(at);
+          this.apply(this.policy.pictureFrozen(at));
+          if (this.policy.awaitingFrames()) this.watchFrames();
+        }
+      } catch {
+        // A screenshot fails while OBS or the input is busy; the next check tries again.
+      } finally {
+        busy = false;
+      }
+    }, this.options.pictureCheckMs ?? 1000);
   }
 
   /**

@@ -1,0 +1,61 @@
+// Sessions and their report from recorded events: outages with their causes and lengths, time per state,
+// percentiles, bonded links' shares and drop-outs, and the CSV export.
+import { describe, expect, it } from 'vitest';
+import { validEvents } from '../../../packages/shared/test/samples.ts';
+import { buildReport, findSessions, reportCsv, SESSION_JOIN_MS } from '../lib/history/report.ts';
+import { scriptedSession } from './scripted-session.ts';
+
+const t0 = 1_800_000_000_000;
+
+describe('sessions', () => {
+  it('run from start to stop, join a restart within the join window, and split after a long gap', () => {
+    const o = (ts: number, streaming: boolean) => ({ payload: { ...validEvents['obs.state'], ts, streaming } });
+    const records = [o(0, true), o(100_000, false), o(200_000, true), o(300_000, false), o(300_000 + SESSION_JOIN_MS + 1, true)];
+    expect(findSessions(records, 300_000 + SESSION_JOIN_MS + 1000)).toEqual([
+      { id: '0', startTs: 0, endTs: 300_000 },
+      { id: String(300_000 + SESSION_JOIN_MS + 1), startTs: 300_000 + SESSION_JOIN_MS + 1, endTs: null },
+    ]);
+    // Nothing recorded for long while "streaming": the session ends at the last record.
+    expect(findSessions([o(0, true), o(60_000, true)], 10 * 3_600_000)).toEqual([{ id: '0', startTs: 0, endTs: 60_000 }]);
+  });
+});
+
+describe('report', () => {
+  const session = { id: String(t0), startTs: t0, endTs: t0 + 300_000 };
+  const report = buildReport(session, scriptedSession(t0), t0 + 400_000);
+
+  it('lists every outage with its cause and length', () => {
+    expect(report.outages.map((o) => ({ cause: o.cause, start: o.startTs - t0, ms: o.durationMs }))).toEqual([
+      { cause: 'no-feed', start: 0, ms: 400 },
+      { cause: 'sender-stalled', start: 60_050, ms: 29_950 },
+      { cause: 'obs-restarted', start: 120_200, ms: 14_600 },
+    ]);
+  });
+
+  it('adds up time per state: live, by hand, offline, stopped', () => {
+    expect(report.durationMs).toBe(300_000);
+    expect(report.timeMs).toEqual({ live: 300_000 - 29_950 - 14_600 - 30_000 - 400, low: 0, offline: 29_950 + 400, manual: 30_000, stopped: 14_600 });
+  });
+
+  it('has bitrate and RTT percentiles, loss, links with share and drop-outs, switches and restarts', () => {
+    expect(report.bitrateKbps.p50).toBeGreaterThanOrEqual(3000);
+    expect(report.bitrateKbps.min).toBe(3000);
+    expect(report.rttMs.p95).toBe(40);
+    expect(report.packets.lost).toBe(300);
+    const [a, b] = report.links;
+    expect(a?.address).toBe('10.0.0.2:4000');
+    expect(a?.dropOuts).toBe(0);
+    expect(b?.dropOuts).toBe(1);
+    expect((a?.share ?? 0) + (b?.share ?? 0)).toBeCloseTo(1, 2);
+    expect(report.switches.map((s) => s.to)).toEqual(['live', 'offline', 'live']);
+    expect(report.restarts).toEqual([{ ts: t0 + 120_000, what: 'obs', detail: 'SIGKILL' }]);
+    expect(report.chart.length).toBe(300);
+  });
+
+  it('exports CSV with the outages', () => {
+    const csv = reportCsv(report);
+    expect(csv).toMatch(/^session,1800000000000\n/);
+    expect(csv).toContain('sender stalled,feed stalled: no packet for 500 ms');
+    expect(csv).toContain(',14.6,OBS restarted,');
+  });
+});

@@ -1,0 +1,90 @@
+// The frozen-picture watch's arithmetic: PGM screenshots decoded, and a frozen picture told from a
+// still, noisy one by their mean difference (pictures made by ffmpeg, as OBS decodes the feed).
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from '../src/switcher/picture.ts';
+
+/** Frames 1 s apart of an H.264-encoded lavfi source, as 64 px PGM images. */
+function pgmFrames(source: string, filter: string): Buffer[] {
+  const encoded = spawnSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      source,
+      '-t',
+      '10',
+      '-vf',
+      filter,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-tune',
+      'zerolatency',
+      '-b:v',
+      '2500k',
+      '-maxrate',
+      '2500k',
+      '-bufsize',
+      '2500k',
+      '-g',
+      '30',
+      '-f',
+      'mpegts',
+      'pipe:1',
+    ],
+    { maxBuffer: 64 << 20 },
+  );
+  expect(encoded.status).toBe(0);
+  const frames = spawnSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', 'pipe:0', '-vf', "select='not(mod(n,30))',scale=64:-2", '-fps_mode', 'passthrough', '-c:v', 'pgm', '-f', 'image2pipe', 'pipe:1'],
+    {
+      input: encoded.stdout,
+      maxBuffer: 64 << 20,
+    },
+  );
+  expect(frames.status).toBe(0);
+  const images: Buffer[] = [];
+  const all = frames.stdout;
+  for (let at = all.indexOf('P5'); at !== -1; ) {
+    const next = all.indexOf('P5\n', at + 3);
+    images.push(all.subarray(at, next === -1 ? all.length : next));
+    at = next;
+  }
+  return images;
+}
+
+describe('the frozen-picture watch', () => {
+  it('reads binary and plain PGM, bare or as a data URL, and refuses anything else', () => {
+    const binary = Buffer.concat([Buffer.from('P5\n# a comment\n2 2\n255\n'), Buffer.from([0, 10, 20, 255])]);
+    expect(parsePgm(binary)).toEqual({ width: 2, height: 2, pixels: new Uint8Array([0, 10, 20, 255]) });
+    expect(parsePgm(`data:image/pgm;base64,${binary.toString('base64')}`).pixels).toEqual(new Uint8Array([0, 10, 20, 255]));
+    expect(parsePgm(Buffer.from('P2 2 2 255\n0 10\n20 255\n')).pixels).toEqual(new Uint8Array([0, 10, 20, 255]));
+    expect(() => parsePgm(Buffer.from('\x89PNG\r\n'))).toThrow(/not an 8-bit PGM/);
+    expect(() => parsePgm(Buffer.from('P5 4 4 255\n\x00\x01'))).toThrow(/cut short/);
+    expect(pictureDifference(parsePgm(binary), parsePgm(Buffer.from('P2 2 2 255\n4 10 20 255')))).toBe(1);
+  });
+
+  it('sees a frozen camera as unchanged within 2 s of the freeze, and a dark static shot with camera noise as changing every second', () => {
+    const font = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
+    // The test pattern with a clock that freezes 3 s in (90 frames); the encoder keeps encoding it.
+    const frozen = pgmFrames(
+      'testsrc2=size=640x360:rate=30',
+      `drawtext=fontfile=${font}:text='%{pts\\:hms}':x=20:y=20:fontsize=36:fontcolor=white,split[a][b];[a][b]freezeframes=first=90:last=2147483647:replace=89`,
+    ).map((f) => parsePgm(f));
+    const noisy = pgmFrames('color=c=0x303030:size=640x360:rate=30,noise=alls=7:allf=t', 'null').map((f) => parsePgm(f));
+    const steps = (pictures: ReturnType<typeof parsePgm>[]) =>
+      pictures.slice(1).map((p, i) => pictureDifference(pictures[i] as ReturnType<typeof parsePgm>, p));
+    const frozenSteps = steps(frozen);
+    const noisySteps = steps(noisy);
+    console.log(`1 s steps, frozen: ${frozenSteps.map((d) => d.toFixed(2)).join(' ')}; noisy still: ${noisySteps.map((d) => d.toFixed(2)).join(' ')}`);
+    expect(frozenSteps.slice(0, 2).every((d) => d >= STILL_PICTURE_DIFFERENCE)).toBe(true); // moving before the freeze
+    expect(frozenSteps.slice(4).every((d) => d < STILL_PICTURE_DIFFERENCE)).toBe(true);
+    expect(noisySteps.every((d) => d >= 2 * STILL_PICTURE_DIFFERENCE)).toBe(true);
+  });
+});

@@ -1,0 +1,174 @@
+// The fan-out on real components: nats-server, the restream service (nginx relay + one ffmpeg copy per
+// destination), an ffmpeg test pattern publishing to the relay as OBS does, nginx-rtmp sinks (one behind
+// stunnel for RTMPS, one refusing the key), read back with ffprobe.
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, type RestreamState } from '@irlkit/shared';
+import {
+  freeTcpPort,
+  probeStreams,
+  probeUntilAudioAndVideo,
+  type RtmpSink,
+  type RtmpsTerminator,
+  startNats,
+  startRtmpFeed,
+  startRtmpSink,
+  startRtmpsTerminator,
+  type TestNats,
+  testBus,
+  waitFor,
+} from '@irlkit/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type RestreamApp } from '../src/app.ts';
+import { restreamConfig } from '../src/config.ts';
+
+const RELAY_KEY = 'relay-key-for-tests';
+
+describe('restream: one program to every destination', () => {
+  let nats: TestNats;
+  let sinks: RtmpSink[] = [];
+  let refusing: RtmpSink;
+  let tls: RtmpsTerminator;
+  let app: RestreamApp;
+  let bus: Awaited<ReturnType<typeof testBus>>;
+  let control: Awaited<ReturnType<typeof testBus>>;
+  let relayPort: number;
+  let recordings: string;
+  let feed: ReturnType<typeof startRtmpFeed> | undefined;
+  let latest: RestreamState | undefined;
+  const health = (id: string) => latest?.destinations.find((d) => d.id === id);
+
+  beforeAll(async () => {
+    nats = await startNats();
+    sinks = await Promise.all([startRtmpSink(), startRtmpSink(), startRtmpSink(), startRtmpSink({ acceptKeys: ['kick-key'] })]);
+    refusing = await startRtmpSink({ acceptKeys: ['the-right-key'] });
+    tls = await startRtmpsTerminator(sinks[3] as RtmpSink);
+    relayPort = await freeTcpPort();
+    recordings = mkdtempSync(join(tmpdir(), 'irlkit-recordings-'));
+    // An old recording beyond the age budget: deleted when recording starts.
+    const old = join(recordings, 'main-20200101T000000Z.mkv');
+    writeFileSync(old, Buffer.alloc(1000));
+    utimesSync(old, new Date('2020-01-01'), new Date('2020-01-01'));
+    const config = restreamConfig.load({
+      envFile: false,
+      source: {
+        NATS_URL: nats.url,
+        NATS_USER: nats.user,
+        NATS_PASSWORD: nats.password,
+        RESTREAM_RELAY_PORT: String(relayPort),
+        RESTREAM_RELAY_KEY: RELAY_KEY,
+        RESTREAM_TLS_CA_FILE: tls.certificateFile,
+        RESTREAM_RETRY_INITIAL_MS: '500',
+        RESTREAM_RETRY_MAX_MS: '2000',
+        RESTREAM_SEED_URL: sinks[0]?.serverUrl,
+        RESTREAM_SEED_KEY: 'twitch-key-secret',
+        RESTREAM_SEED_NAME: 'Twitch',
+        RECORDING_DIR: recordings,
+        RECORDING_MAX_AGE_HOURS: '24',
+      },
+    });
+    bus = await testBus(nats, 'main', 'restream');
+    control = await testBus(nats, 'main', 'control');
+    control.subscribe('restream.state', (s) => (latest = s));
+    app = buildApp({ config, bus, log: createLogger('restream-test', 'warn') });
+    await app.start();
+  });
+
+  afterAll(async () => {
+    await feed?.stop();
+    await app?.stop();
+    await bus?.closeConnection();
+    await control?.closeConnection();
+    await tls?.stop();
+    for (const sink of [...sinks, refusing]) await sink?.stop();
+    await nats?.stop();
+    rmSync(recordings, { recursive: true, force: true });
+  });
+
+  it('keeps the list in KV with the keys hidden, sends one program to three RTMP and one RTMPS sink, and a refused key fails alone with the reason', async () => {
+    const add = async (name: string, url: string, key: string) => {
+      const reply = await control.request('destination.save', { name, url, key });
+      expect(reply.ok, JSON.stringify(reply)).toBe(true);
+    };
+    await add('YouTube', (sinks[1] as RtmpSink).serverUrl, 'youtube-key-secret');
+    await add('Backup', (sinks[2] as RtmpSink).serverUrl, 'backup-key-secret');
+    await add('Kick', tls.serverUrl, 'kick-key');
+    await add('Wrong key', refusing.serverUrl, 'a-wrong-key');
+    const listed = await waitFor(() => (latest?.destinations.length === 5 ? latest : undefined), 'five destinations in restream.state');
+    expect(listed.destinations.map((d) => d.id)).toEqual(['primary', 'youtube', 'backup', 'kick', 'wrong-key']);
+    // Keys never come back in full; the list is in the KV bucket for the next start.
+    expect(JSON.stringify(listed)).not.toMatch(/key-secret|a-wrong-key/);
+    expect(health('primary')?.keyHint).toBe('…cret');
+    expect(listed.destinations.every((d) => d.status === 'idle')).toBe(true);
+
+    feed = startRtmpFeed(`rtmp://127.0.0.1:${relayPort}/program/${RELAY_KEY}`);
+    await waitFor(
+      () => ['primary', 'youtube', 'backup', 'kick'].every((id) => health(id)?.status === 'connected'),
+      `four destinations connected (now ${JSON.stringify(latest?.destinations.map((d) => [d.id, d.status, d.error]))})`,
+      30_000,
+    );
+    const reads = [
+      [sinks[0], 'twitch-key-secret'],
+      [sinks[1], 'youtube-key-secret'],
+      [sinks[2], 'backup-key-secret'],
+      [sinks[3], 'kick-key'],
+    ] as const;
+    for (const [sink, key] of reads) {
+      const streams = await probeUntilAudioAndVideo((sink as RtmpSink).playUrl(key), `H.264+AAC on ${key}`, 30_000);
+      expect(streams.find((s) => s.codec_type === 'video')?.codec_name).toBe('h264');
+      expect(streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('aac');
+    }
+    const wrong = await waitFor(
+      () => (health('wrong-key')?.status === 'failed' && health('wrong-key')?.error ? health('wrong-key') : undefined),
+      'the wrong key reported failed',
+      20_000,
+    );
+    expect(wrong?.error).toMatch(/stream key refused/);
+    expect(wrong?.error).not.toContain('a-wrong-key');
+    expect(refusing.refused).toContain('a-wrong-key');
+    // It keeps retrying with backoff, and the others keep receiving.
+    await waitFor(() => (health('wrong-key')?.failures ?? 0) >= 2, 'a second attempt of the refused destination', 20_000);
+    expect(['primary', 'youtube', 'backup', 'kick'].map((id) => health(id)?.status)).toEqual(['connected', 'connected', 'connected', 'connected']);
+    expect(health('kick')?.bitrateKbps).toBeGreaterThan(300);
+    expect(health('primary')?.uptimeMs).toBeGreaterThan(1000);
+  });
+
+  it('turning one destination off while live stops only it, and on again brings it back', async () => {
+    const off = await control.request('destination.enable', { id: 'backup', enabled: false });
+    expect(off.ok).toBe(true);
+    await waitFor(() => health('backup')?.status === 'disabled', 'backup disabled');
+    expect(await probeStreams((sinks[2] as RtmpSink).playUrl('backup-key-secret'), 4000)).toEqual([]);
+    await probeUntilAudioAndVideo((sinks[1] as RtmpSink).playUrl('youtube-key-secret'), 'youtube still receiving', 20_000);
+    expect(health('primary')?.status).toBe('connected');
+    const on = await control.request('destination.enable', { id: 'backup', enabled: true });
+    expect(on.ok).toBe(true);
+    await waitFor(() => health('backup')?.status === 'connected', 'backup connected again', 30_000);
+  });
+
+  it('refuses bad edits with the field named, and a publisher with the wrong relay key', async () => {
+    const bad = await control.request('destination.save', { name: 'x', url: 'http://example.com/live' } as never);
+    expect(bad).toMatchObject({ ok: false });
+    expect(!bad.ok && bad.error).toMatch(/url/);
+    const missing = await control.request('destination.enable', { id: 'nope', enabled: true });
+    expect(!missing.ok && missing.error).toMatch(/no destination "nope"/);
+    const intruder = startRtmpFeed(`rtmp://127.0.0.1:${relayPort}/program/not-the-key`);
+    await new Promise((resolve) => intruder.child.once('exit', resolve));
+    expect(intruder.child.exitCode).not.toBe(0);
+    expect(health('primary')?.status).toBe('connected');
+  });
+
+  it('records the program to a Matroska file that plays back, within the budget', async () => {
+    const state = app.recorder.state();
+    expect(state.status).toBe('recording');
+    expect(state.current).toMatch(/^main-\d{8}T\d{6}Z\.mkv$/);
+    expect(existsSync(join(recordings, 'main-20200101T000000Z.mkv'))).toBe(false);
+    const file = join(recordings, state.current as string);
+    await feed?.stop();
+    feed = undefined;
+    await waitFor(() => app.recorder.state().status === 'idle', 'the recording closed when the program left', 15_000);
+    await waitFor(() => latest && !latest.programLive && latest.destinations.every((d) => d.status === 'idle' || d.status === 'disabled'), 'destinations idle');
+    const streams = await probeStreams(file, 10_000);
+    expect(streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+  });
+});

@@ -1,0 +1,195 @@
+// The feed path under faults, end to end on real components (ffmpeg → ingest → srt-live-transmit →
+// OBS under Xvfb → obs-bridge, private network namespace): a still but noisy shot stays Live, a
+// picture frozen while data flows goes Offline, a hung srt-live-transmit and a crashed OBS come back
+// to Live only with a moving picture.
+import { armEvent, collectEvents, grayRaster, nextEvent, pixelDifference, startReconnectingFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GrayPicture, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from '../services/obs-bridge/src/switcher/picture.ts';
+
+const FEED_INPUT = 'SRT feed';
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({ bridgeEnv: { BRIDGE_SETTINGS_BUCKET: 'feed_faults' } });
+  // Each case is its own fault: the flap damping of the one before (which doubles the hold before
+  // Live) is the switcher tests' subject, not these.
+  await stack.observer.request('switcher.config', { flapWindowMs: 1000 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/**
+ * The previous case's sender is gone: its picture plays out of the buffers before the switcher leaves
+ * Live (the lost-feed rule). Each case starts once that is over, so its events are its own.
+ */
+async function settledOffline(): Promise<void> {
+  await nextEvent(stack.observer, 'switcher.state', (s) => s.state === 'offline', 'the previous feed to end on Offline', 20_000);
+}
+
+/** Resolves once two consecutive screenshots of the feed input differ: its picture moves. */
+async function inputMoves(timeoutMs: number): Promise<number> {
+  let last: string | undefined;
+  let changes = 0;
+  return waitFor(
+    async () => {
+      const shot = await stack.bridge.obs.sourceScreenshot(FEED_INPUT, 96);
+      if (last !== undefined && shot !== last) changes += 1;
+      last = shot;
+      return changes >= 2 ? Date.now() : undefined;
+    },
+    'the feed input to show a moving picture',
+    timeoutMs,
+    50,
+  );
+}
+
+async function programMoves(): Promise<number> {
+  const shots = collectEvents(stack.observer, 'obs.screenshot');
+  await waitFor(() => shots.items.length >= 3, 'three program screenshots', 15_000);
+  shots.stop();
+  const rasters = shots.items.slice(-3).map((s) => grayRaster(s.data));
+  return Math.max(pixelDifference(rasters[0] as Uint8Array, rasters[1] as Uint8Array), pixelDifference(rasters[1] as Uint8Array, rasters[2] as Uint8Array));
+}
+
+describe('the feed path under faults', () => {
+  it('a still, dark shot with camera noise stays Live for 60 s with no restart of the feed input', async () => {
+    const { observer, srtPort } = stack;
+    const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500, scene: 'noisy-still' });
+    const log = collectEvents(observer, 'log');
+    try {
+      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000);
+      const states = collectEvents(observer, 'switcher.state');
+      // What the frozen-picture watch sees: 64 px grayscale screenshots of the feed input, once a second.
+      const differences: number[] = [];
+      let last: GrayPicture | undefined;
+      const until = Date.now() + 60_000;
+      while (Date.now() < until) {
+        const shot = parsePgm(await stack.bridge.obs.sourceScreenshot(FEED_INPUT, 64, 'pgm'));
+        if (last) differences.push(pictureDifference(last, shot));
+        last = shot;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      states.stop();
+      const sorted = [...differences].sort((a, b) => a - b);
+      console.log(
+        `noisy still shot: mean difference between 64 px screenshots 1 s apart: min ${sorted[0]?.toFixed(2)}, median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(2)} (still below ${STILL_PICTURE_DIFFERENCE})`,
+      );
+      // The picture watch never leaves Live on a still shot. A departure the feed itself caused (the
+      // sender starved on an overloaded machine: a stall reported by ingest) is not this test's subject:
+      // it is printed, and the watch must still not have joined in.
+      const departures = states.items.filter((s) => s.state !== 'live').map((s) => `${s.state}: ${s.reason}`);
+      if (departures.length > 0) console.log(`left Live for reasons of the feed: ${departures.join(' | ')}`);
+      expect(departures.filter((d) => /picture|frozen|feed input/i.test(d))).toEqual([]);
+      expect(log.items.filter((e) => /frozen/i.test(e.message))).toEqual([]);
+      expect(stack.bridge.obs.programScene()).toBe('Live');
+    } finally {
+      log.stop();
+      await feed.stop();
+    }
+  });
+
+  it('a picture frozen while data keeps flowing: the feed input is restarted once, then Offline "picture frozen"', async () => {
+    const { observer, srtPort } = stack;
+    await settledOffline();
+    // The camera hangs 15 s in (Live comes within a few seconds on this warm stack); the encoder keeps sending the same picture.
+    const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500, scene: 'freezes', freezeAfterFrames: 15 * 30 });
+    const startedAt = Date.now();
+    const log = collectEvents(observer, 'log');
+    try {
+      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000);
+      const frozen = await nextEvent(observer, 'switcher.state', (s) => s.state === 'offline', 'Offline after the picture froze', 40_000);
+      console.log(`frozen picture: Offline ${frozen.since - startedAt - 15_000} ms after the camera froze (about; ffmpeg's start is counted in)`);
+      expect(frozen.reason).toBe('picture frozen');
+      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Offline', 'Offline on program');
+      const restarts = log.items.filter((e) => /Picture frozen .*restarting/.test(e.message));
+      expect(restarts).toHaveLength(1);
+      // Data never stopped: ingest still reports the feed connected.
+      const stats = await nextEvent(observer, 'ingest.stats', () => true, 'ingest stats');
+      expect(stats.connected && stats.bitrateKbps > 500).toBe(true);
+    } finally {
+      log.stop();
+      await feed.stop();
+    }
+  });
+
+  it('srt-live-transmit SIGSTOPped while Live: Offline within 3 s, restarted, and Live again with a moving picture', async () => {
+    const { observer, srtPort } = stack;
+    await settledOffline();
+    const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500 }, 100);
+    const pid = stack.ingest.transmit.pid as number;
+    try {
+      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000);
+      await new Promise((r) => setTimeout(r, 2000));
+      const offline = await armEvent(observer, 'obs.state', (s) => s.programScene !== 'Live', 'Live to leave program', 10_000);
+      const hang = await armEvent(observer, 'process', (e) => e.child === 'srt-live-transmit' && e.event === 'unhealthy', 'the hang reported', 10_000);
+      process.kill(pid, 'SIGSTOP');
+      const stoppedAt = Date.now();
+      const left = await offline.next;
+      console.log(`SIGSTOP → ${left.programScene} on program after ${left.receivedAt - stoppedAt} ms`);
+      // Goal 3 s (docs/RELIABILITY.md); generous here for a loaded 2-core machine.
+      expect(left.receivedAt - stoppedAt).toBeLessThan(8000);
+      await hang.next;
+      const live = await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program again', 30_000);
+      console.log(`SIGSTOP → Live with a moving picture again after ${live.receivedAt - stoppedAt} ms`);
+      expect(stack.ingest.transmit.pid).not.toBe(pid);
+      expect(await programMoves()).toBeGreaterThan(1);
+    } finally {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // restarted already
+      }
+      await feed.stop();
+    }
+  });
+
+  it('OBS killed while Live: the feed input reconnects within 1 s of the websocket answering, and Live comes back only with a moving picture', async () => {
+    const { observer, srtPort } = stack;
+    await settledOffline();
+    const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500 }, 100);
+    try {
+      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000);
+      await new Promise((r) => setTimeout(r, 2000));
+      const pid = stack.obs.app.runtime.obs.pid as number;
+      const down = await armEvent(observer, 'obs.state', (s) => !s.reachable, 'OBS unreachable', 10_000);
+      const onFeed = await armEvent(
+        observer,
+        'log',
+        (e) => e.source === 'ingest' && e.message === 'OBS connected to the feed',
+        'the new OBS to connect to the feed',
+        60_000,
+      );
+      process.kill(pid, 'SIGKILL');
+      const killedAt = Date.now();
+      await down.next;
+      const states = collectEvents(observer, 'switcher.state');
+      const programs = collectEvents(observer, 'obs.state');
+      await waitFor(() => stack.bridge.obs.isReachable(), 'the websocket to answer again', 60_000, 20);
+      const answeredAt = Date.now();
+      const connectedAt = (await onFeed.next).receivedAt;
+      const movingAt = await inputMoves(15_000);
+      // Live may already be on program by now (the switcher's screenshots run beside the test's).
+      const liveOnProgram = () => programs.items.find((s) => s.reachable && s.programScene === 'Live');
+      await waitFor(() => liveOnProgram() !== undefined, 'Live on program after the restart', 30_000, 50);
+      states.stop();
+      programs.stop();
+      const firstLiveAt = (liveOnProgram() as { receivedAt: number }).receivedAt;
+      const liveWithoutPictureMs = Math.max(0, movingAt - firstLiveAt);
+      console.log(
+        `OBS kill → websocket ${answeredAt - killedAt} ms; feed input connected ${connectedAt - answeredAt} ms and moving ${movingAt - answeredAt} ms after it answered; Live ${firstLiveAt - killedAt} ms after the kill; Live without a moving picture ${liveWithoutPictureMs} ms`,
+      );
+      // Goal 1 s (docs/RELIABILITY.md, measured by `pnpm faults obs-killed`); generous here: on a loaded
+      // 2-core machine OBS itself takes seconds to load its scenes after the websocket answers.
+      expect(connectedAt - answeredAt).toBeLessThan(6000);
+      // Nothing put Live on program before the picture moved: the switcher waited for it.
+      const liveState = states.items.find((s) => s.state === 'live');
+      expect(liveState?.reason).toMatch(/picture moving/);
+      expect(states.items.some((s) => s.state === 'offline' && /OBS restarted/.test(s.reason))).toBe(true);
+      // The test's own screenshots lag the switcher's by a poll or two.
+      expect(liveWithoutPictureMs).toBeLessThan(500);
+      expect(await programMoves()).toBeGreaterThan(1);
+    } finally {
+      await feed.stop();
+    }
+  });
+});
