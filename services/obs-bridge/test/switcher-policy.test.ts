@@ -439,6 +439,8 @@ describe('SwitcherPolicy on a flaky link', () => {
     s.take(s.policy.framesConfirmed(s.now()));
     s.feed(250, 2500);
     expect(s.policy.snapshot().state).toBe('live');
+    // One outage viewers saw: one fall for flap damping, so the next hold is still the base one.
+    expect(s.policy.holdMs(2000, s.now())).toBe(2000);
     // Nothing to do when the feed is down or already OFFLINE.
     s.take(s.policy.linkLost(s.now(), 'feed stalled'));
     expect(s.policy.pictureFrozen(s.now())).toEqual([]);

@@ -194,7 +194,6 @@ export class SwitcherPolicy {
    */
   pictureFrozen(now: number): SwitcherAction[] {
     if (!this.linkUp || this.state === 'offline') return [];
-    this.noteFall(now);
     this.framesMoving = false;
     return this.enter('offline', now, 'picture frozen');
   }
