@@ -456,7 +456,7 @@ describe('SwitcherPolicy on a flaky link', () => {
     expect(s.policy.snapshot().state).toBe('offline');
     s.take(s.policy.framesConfirmed(s.now()));
     expect(s.policy.snapshot().state).toBe('live');
-    // Not a fall viewers saw: the next recovery hold is not doubled.
+    // The restart is one outage viewers saw (Live → Offline), the only one in the window: the base hold.
     expect(s.policy.holdMs(200, s.now())).toBe(200);
   });
 });
