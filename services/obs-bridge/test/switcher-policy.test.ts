@@ -286,9 +286,11 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
   it('watches for the frozen picture once the buffers should be dry, and goes OFFLINE the moment it is seen', () => {
     const s = setup({ pictureLagMs: 500 });
     s.bringUp();
+    expect(s.policy.watchingPicture()).toBe(true); // on air: the frozen-picture watch runs
     const last = s.now();
     s.wait(500);
     s.take(s.policy.linkLost(s.now(), 'feed stalled: no data for 500 ms', { lastPacketTs: last, playoutMs }));
+    expect(s.policy.watchingPicture()).toBe(false); // playing out: no restart may cut it short
     s.wait(last + playoutMs - s.now() - 50);
     expect(s.policy.watchingForFreeze(s.now())).toBe(false);
     s.wait(50);
@@ -434,6 +436,7 @@ describe('SwitcherPolicy on a flaky link', () => {
     expect(s.policy.snapshot()).toMatchObject({ state: 'offline', reason: 'picture frozen' });
     expect(s.program()).toBe('Offline');
     expect(s.policy.awaitingFrames()).toBe(true);
+    expect(s.policy.watchingPicture()).toBe(false); // the frame watch's turn
     s.feed(3000, 2500);
     expect(s.policy.snapshot().state).toBe('offline');
     s.take(s.policy.framesConfirmed(s.now()));

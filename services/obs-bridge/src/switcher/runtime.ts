@@ -298,10 +298,9 @@ export class SwitcherRuntime {
     return setInterval(async () => {
       if (busy) return;
       const now = Date.now();
-      const state = this.policy.snapshot().state;
-      // While a lost feed plays out of the buffers the freeze watch owns the picture (a freeze then
-      // is the buffers running dry, not a hung camera): no restart may cut that picture short.
-      if (state === 'offline' || now - this.lastDataAt > 1500 || this.frameWatch || this.policy.playingOut() || !obs.isReachable()) {
+      // The policy says when this watch runs: never beside the freeze watch (a lost feed playing out,
+      // where a restart would cut good picture short) or the frame watch (OFFLINE, waiting for frames).
+      if (!this.policy.watchingPicture() || now - this.lastDataAt > 1500 || !obs.isReachable()) {
         reset(now);
         return;
       }
