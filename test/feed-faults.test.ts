@@ -2,7 +2,7 @@
 // OBS under Xvfb → obs-bridge, private network namespace): a still but noisy shot stays Live, a
 // picture frozen while data flows goes Offline, a hung srt-live-transmit and a crashed OBS come back
 // to Live only with a moving picture.
-import { armEvent, collectEvents, grayRaster, nextEvent, pixelDifference, startReconnectingFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
+import { armEvent, collectEvents, nextEvent, programMotion, startReconnectingFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GrayPicture, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from '../services/obs-bridge/src/switcher/picture.ts';
 
@@ -41,14 +41,6 @@ async function inputMoves(timeoutMs: number): Promise<number> {
     timeoutMs,
     50,
   );
-}
-
-async function programMoves(): Promise<number> {
-  const shots = collectEvents(stack.observer, 'obs.screenshot');
-  await waitFor(() => shots.items.length >= 3, 'three program screenshots', 15_000);
-  shots.stop();
-  const rasters = shots.items.slice(-3).map((s) => grayRaster(s.data));
-  return Math.max(pixelDifference(rasters[0] as Uint8Array, rasters[1] as Uint8Array), pixelDifference(rasters[1] as Uint8Array, rasters[2] as Uint8Array));
 }
 
 describe('the feed path under faults', () => {
@@ -132,7 +124,7 @@ describe('the feed path under faults', () => {
       const live = await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program again', 30_000);
       console.log(`SIGSTOP → Live with a moving picture again after ${live.receivedAt - stoppedAt} ms`);
       expect(stack.ingest.transmit.pid).not.toBe(pid);
-      expect(await programMoves()).toBeGreaterThan(1);
+      expect(await programMotion(stack.observer)).toBeGreaterThan(1);
     } finally {
       try {
         process.kill(pid, 'SIGKILL');
@@ -187,7 +179,7 @@ describe('the feed path under faults', () => {
       expect(states.items.some((s) => s.state === 'offline' && /OBS restarted/.test(s.reason))).toBe(true);
       // The test's own screenshots lag the switcher's by a poll or two.
       expect(liveWithoutPictureMs).toBeLessThan(500);
-      expect(await programMoves()).toBeGreaterThan(1);
+      expect(await programMotion(stack.observer)).toBeGreaterThan(1);
     } finally {
       await feed.stop();
     }
