@@ -1,6 +1,6 @@
 // Stream sessions and their report, from the recorded history. Pure: records in (oldest first), sessions and
 // reports out; no clock but the `now` it is given.
-import type { EventPayload } from '@irlkit/shared';
+import { type EventPayload, type OfflineCause, offlineCause } from '@irlkit/shared';
 import type { HistoryRecord } from './store';
 
 /** A stop followed by a start within this is one session with an outage, not two sessions. */
@@ -20,7 +20,8 @@ export interface StreamSession {
 }
 
 export type Segment = 'live' | 'low' | 'offline' | 'manual' | 'stopped';
-export type OutageCause = 'no-feed' | 'sender-stalled' | 'link-lost' | 'picture-frozen' | 'obs-restarted' | 'platform-rejected' | 'stopped-by-hand' | 'unknown';
+/** The switcher's OFFLINE causes, and what stops the stream. */
+export type OutageCause = OfflineCause | 'platform-rejected' | 'stopped-by-hand' | 'unknown';
 
 export const CAUSE_LABELS: Record<OutageCause, string> = {
   'no-feed': 'no feed yet',
@@ -136,11 +137,11 @@ function causeOf(startTs: number, segment: Segment, switcher: Switcher | null, r
     return { cause: 'platform-rejected', detail: 'OBS stopped streaming without a command' };
   }
   const reason = switcher?.reason ?? '';
-  if (/frozen/i.test(reason)) return { cause: 'picture-frozen', detail: reason };
-  if (/waiting for the feed/i.test(reason)) return { cause: 'no-feed', detail: reason };
+  // The switcher's own word first; OBS going away explains a feed-side reason seen at the same moment.
+  const said = offlineCause(reason);
+  if (said === 'picture-frozen' || said === 'no-feed' || said === 'obs-restarted') return { cause: said, detail: reason };
   if (obsDown) return { cause: 'obs-restarted', detail: 'OBS went away and was restarted' };
-  if (/stall/i.test(reason)) return { cause: 'sender-stalled', detail: reason };
-  if (/disconnect|no connection|rejected/i.test(reason)) return { cause: 'link-lost', detail: reason };
+  if (said) return { cause: said, detail: reason };
   const link = near.find((r) => r.name === 'ingest.link' && ['stalled', 'disconnected'].includes((r.payload as EventPayload<'ingest.link'>).event));
   if (link) {
     const l = link.payload as EventPayload<'ingest.link'>;

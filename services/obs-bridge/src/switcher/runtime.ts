@@ -12,6 +12,7 @@ import {
   type SwitcherState,
   storedSwitcherSettings,
   switcherMode,
+  switcherReasons,
   switcherSettings,
   type Timeline,
   timeline,
@@ -144,7 +145,12 @@ export class SwitcherRuntime {
           if (this.policy.awaitingFrames()) this.watchFrames();
         } else if (link.event === 'stalled' || link.event === 'disconnected') {
           this.stopFrameWatch();
-          this.apply(this.policy.linkLost(now, `feed ${link.event}: ${link.reason}`, { lastPacketTs: link.lastPacketTs, playoutMs: link.playoutMs ?? null }));
+          this.apply(
+            this.policy.linkLost(now, switcherReasons.feedLost(link.event, link.reason), {
+              lastPacketTs: link.lastPacketTs,
+              playoutMs: link.playoutMs ?? null,
+            }),
+          );
         }
       }),
       bus.subscribe('ingest.stats', (stats) => {
@@ -166,7 +172,7 @@ export class SwitcherRuntime {
           // moving; open the input now rather than when the media source's own reconnect timer fires.
           this.obsStarted = false;
           this.stopFrameWatch();
-          this.apply(this.policy.inputReopened(Date.now(), 'OBS restarted: waiting for a moving picture'));
+          this.apply(this.policy.inputReopened(Date.now(), switcherReasons.obsRestarted));
           void this.carryOut({ type: 'restartMedia', reason: 'OBS restarted' });
           if (this.policy.awaitingFrames()) this.watchFrames();
         }
