@@ -1,6 +1,6 @@
 // Stream sessions and their report, from the recorded history. Pure: records in (oldest first), sessions and
 // reports out; no clock but the `now` it is given.
-import { type EventPayload, type OfflineCause, offlineCause } from '@irlkit/shared';
+import { type EventPayload, type OfflineCause, offlineCause } from '@irlkit/shared/schemas';
 import type { HistoryRecord } from './store';
 
 /** A stop followed by a start within this is one session with an outage, not two sessions. */
