@@ -146,8 +146,22 @@ function percentiles(values: number[]): Percentiles {
   };
 }
 
+/** The records within `windowMs` of `ts`, from records sorted by their timestamps (found by bisection, not a scan per outage). */
+function recordsNear(records: readonly HistoryRecord[], ts: number, windowMs: number): HistoryRecord[] {
+  let low = 0;
+  let high = records.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((records[mid] as HistoryRecord).payload.ts < ts - windowMs) low = mid + 1;
+    else high = mid;
+  }
+  const near: HistoryRecord[] = [];
+  for (let i = low; i < records.length && (records[i] as HistoryRecord).payload.ts <= ts + windowMs; i++) near.push(records[i] as HistoryRecord);
+  return near;
+}
+
 function causeOf(startTs: number, segment: Segment, switcher: Switcher | null, records: readonly HistoryRecord[]): { cause: OutageCause; detail: string } {
-  const near = records.filter((r) => Math.abs(r.payload.ts - startTs) <= CAUSE_WINDOW_MS);
+  const near = recordsNear(records, startTs, CAUSE_WINDOW_MS);
   const obsDown = near.some(
     (r) =>
       (r.name === 'obs.state' && !(r.payload as Obs).reachable) ||
