@@ -1,8 +1,6 @@
 // Stream sessions and their report, from the recorded history. Pure: records in (oldest first), sessions and
 // reports out; no clock but the `now` it is given.
-// The schemas' entry only: this file is in the report page's browser bundle, where the shared index (NATS) cannot go.
-import type { EventPayload } from '@irlkit/shared';
-import { type OfflineCause, offlineCause } from '@irlkit/shared/schemas';
+import { type EventPayload, type OfflineCause, offlineCause } from '@irlkit/shared/schemas';
 import type { HistoryRecord } from './store';
 
 /** A stop followed by a start within this is one session with an outage, not two sessions. */
