@@ -31,6 +31,42 @@ export function srtUrl(options: SrtFeedOptions): string {
   return `srt://${options.host ?? '127.0.0.1'}:${options.port}?${params}${streamId}`;
 }
 
+/**
+ * The encoder half of every test feed (this pattern, the flash feed, the RTMP feed standing in for OBS):
+ * H.264 as a phone or OBS sends it live (ultrafast, zero latency, 4:2:0, a keyframe every `keyframeEvery`
+ * frames) and AAC at 48 kHz. `constantBitrate` pads to exactly `kbps` (filler, no early keyframes), as a
+ * hardware encoder does; otherwise `kbps` is a cap.
+ */
+export function encoderArgs(options: { kbps: number; keyframeEvery: number; constantBitrate?: boolean }): string[] {
+  const { kbps, keyframeEvery } = options;
+  const constant = options.constantBitrate ? ['-minrate', `${kbps}k`, '-x264-params', 'nal-hrd=cbr:filler=1', '-keyint_min', String(keyframeEvery)] : [];
+  return [
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-b:v',
+    `${kbps}k`,
+    '-maxrate',
+    `${kbps}k`,
+    '-bufsize',
+    `${Math.round(kbps / 2)}k`,
+    ...constant,
+    '-g',
+    String(keyframeEvery),
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-ar',
+    '48000',
+  ];
+}
+
 export function testPatternArgs(options: SrtFeedOptions): string[] {
   const width = options.width ?? 640;
   const height = options.height ?? 360;
@@ -62,34 +98,7 @@ export function testPatternArgs(options: SrtFeedOptions): string[] {
             ? `,split[a][b];[a][b]freezeframes=first=${options.freezeAfterFrames ?? 150}:last=2147483647:replace=${(options.freezeAfterFrames ?? 150) - 1}`
             : ''
         }`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-pix_fmt',
-    'yuv420p',
-    '-b:v',
-    `${kbps}k`,
-    '-minrate',
-    `${kbps}k`,
-    '-maxrate',
-    `${kbps}k`,
-    '-bufsize',
-    `${Math.round(kbps / 2)}k`,
-    '-x264-params',
-    'nal-hrd=cbr:filler=1',
-    '-g',
-    String(fps),
-    '-keyint_min',
-    String(fps),
-    '-c:a',
-    'aac',
-    '-b:a',
-    '128k',
-    '-ar',
-    '48000',
+    ...encoderArgs({ kbps, keyframeEvery: fps, constantBitrate: true }),
     '-f',
     'mpegts',
     '-mpegts_flags',

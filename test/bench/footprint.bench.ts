@@ -18,7 +18,7 @@ const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 60_000);
 const SAMPLE_EVERY_MS = 5000;
 /** Time for start-up work (JIT, first requests, OBS settling) to pass before a state is measured. */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 20_000);
-const NODE_SERVICES = ['desktop', 'ingest', 'obs-bridge', 'chat', 'dashboard'] as const;
+const NODE_SERVICES = ['desktop', 'ingest', 'obs-bridge', 'restream', 'chat', 'dashboard'] as const;
 const GOALS = { rssMb: 400, idleCpuPercent: 5, firstLoadJsKb: 250 };
 const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -200,6 +200,7 @@ const ports = {
   INGEST_RELAY_PORT: await freeUdpPort(),
   OBS_WS_PORT: await freeTcpPort(),
   BRIDGE_PORT: await freeTcpPort(),
+  RESTREAM_RELAY_PORT: await freeTcpPort(),
 };
 // As `./irlkit up` starts it.
 const runner: ChildProcess = spawn('node', ['--import', 'tsx', join(root, 'scripts/runner.ts')], {
@@ -306,11 +307,12 @@ try {
 The native runner (\`./irlkit up\`, scripts/runner.ts) with every service, inside a private network
 namespace on the 2-core reference machine. **Idle**: everything up, OBS running, no feed, no stream, no
 browser. **Live**: an ffmpeg test pattern (854×480, 2500 kbit/s over SRT) into ingest, the switcher on Live,
-OBS streaming to a local RTMP sink (nginx), and one dashboard open in Chromium at 390×844 (preview once a
+OBS streaming to the restream relay, which copies it to one destination (a local nginx RTMP sink) and records
+it, and one dashboard open in Chromium at 390×844 (preview once a
 second, the chart, the timeline). Each state settles for ${SETTLE_MS / 1000} s, then is measured for ${WINDOW_MS / 1000} s: resident
 memory (VmRSS) every ${SAMPLE_EVERY_MS / 1000} s, CPU as user+system time over the window in % of one core. A service counts
 its Node processes (one each: the runner starts \`node --import tsx\`, as the images do); what a service starts
-that is not Node (OBS, Xvfb, srt-live-transmit) and the runner itself are listed in the second table.
+that is not Node (OBS, Xvfb, srt-live-transmit, restream's nginx relay and ffmpeg copy and recorder) and the runner itself are listed in the second table.
 
 | Node service | processes | idle RSS MB median / max | idle CPU % | live RSS MB median / max | live CPU % |
 |---|---|---|---|---|---|

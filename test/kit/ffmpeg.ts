@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { type SrtFeedOptions, testPatternArgs } from '../../scripts/test-pattern.ts';
 
-export { type SrtFeedOptions, srtUrl, testPatternArgs } from '../../scripts/test-pattern.ts';
+export { encoderArgs, type SrtFeedOptions, srtUrl, testPatternArgs } from '../../scripts/test-pattern.ts';
 
 export interface Feed {
   process: ChildProcess;

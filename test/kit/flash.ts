@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { type Feed, type SrtFeedOptions, srtUrl } from './ffmpeg.ts';
+import { encoderArgs, type Feed, type SrtFeedOptions, srtUrl } from './ffmpeg.ts';
 
 export const FLASH_FPS = 30;
 /** Bits of the frame number drawn in the bottom band (36 minutes at 30 fps). */
@@ -46,26 +46,7 @@ export function flashFeedArgs(options: SrtFeedOptions & { outputs?: string[] }):
     '-i',
     "aevalsrc='0.5*sin(2*PI*1000*t)*lt(mod(t,1),0.1)':s=48000",
     ...(options.durationS ? ['-t', String(options.durationS)] : []),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-pix_fmt',
-    'yuv420p',
-    '-b:v',
-    `${kbps}k`,
-    '-maxrate',
-    `${kbps}k`,
-    '-bufsize',
-    `${Math.round(kbps / 2)}k`,
-    '-g',
-    String(FLASH_FPS),
-    '-c:a',
-    'aac',
-    '-b:a',
-    '128k',
+    ...encoderArgs({ kbps, keyframeEvery: FLASH_FPS }),
     ...(outputs.length === 1
       ? ['-f', 'mpegts', outputs[0] as string]
       : ['-map', '0:v', '-map', '1:a', '-f', 'tee', outputs.map((o) => `[f=mpegts:onfail=ignore]${o}`).join('|')]),

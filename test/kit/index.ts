@@ -10,6 +10,7 @@ export * from './obs.ts';
 export * from './obs-proxy.ts';
 export * from './pixels.ts';
 export * from './ports.ts';
+export * from './restream.ts';
 export * from './rtmp.ts';
 export * from './srtla-sender.ts';
 export * from './stack.ts';

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encoderArgs } from './ffmpeg.ts';
 import { freeTcpPort } from './ports.ts';
 import { waitFor } from './wait.ts';
 
@@ -218,24 +219,7 @@ export function startRtmpFeed(url: string, options: { bitrateKbps?: number } = {
       'lavfi',
       '-i',
       'sine=frequency=440:sample_rate=48000',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-tune',
-      'zerolatency',
-      '-g',
-      '30',
-      '-b:v',
-      `${kbps}k`,
-      '-maxrate',
-      `${kbps}k`,
-      '-bufsize',
-      `${kbps}k`,
-      '-c:a',
-      'aac',
-      '-b:a',
-      '128k',
+      ...encoderArgs({ kbps, keyframeEvery: 30 }),
       '-f',
       'flv',
       url,

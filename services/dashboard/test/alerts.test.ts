@@ -50,6 +50,52 @@ describe('AlertRules', () => {
     expect(r.observe('process', { ...validEvents.process, ts: 301_000, child: 'obs', event: 'exited' }, 301_000)).toEqual([]); // not twice a minute
   });
 
+  it('alerts on a restream destination failing while the program is live, once, and says when it is back', () => {
+    const r = rules();
+    const kick = validEvents['restream.state'].destinations[0];
+    const restream = (ts: number, status: typeof kick.status, programLive = true) => ({
+      ...validEvents['restream.state'],
+      ts,
+      programLive,
+      destinations: [
+        { ...kick, status },
+        { ...kick, id: 'twitch', name: 'Twitch', status: 'connected' as const, error: null },
+      ],
+    });
+    expect(r.observe('restream.state', restream(1000, 'connected'), 1000)).toEqual([]);
+    expect(r.observe('restream.state', restream(2000, 'reconnecting'), 2000)).toEqual([]);
+    // Back within the grace time: no alert.
+    expect(r.observe('restream.state', restream(5000, 'connected'), 5000)).toEqual([]);
+    expect(r.tick(30_000)).toEqual([]);
+    expect(r.observe('restream.state', restream(40_000, 'failed'), 40_000)).toEqual([]);
+    // Retrying (connecting) does not reset the time it has been failing.
+    expect(r.observe('restream.state', restream(45_000, 'connecting'), 45_000)).toEqual([]);
+    expect(r.tick(54_999)).toEqual([]);
+    const failing = r.tick(55_000);
+    expect(failing.map((a) => [a.kind, a.title])).toEqual([['destination-failing', 'Destination failing']]);
+    expect(failing[0]?.message).toContain(`Kick: ${kick.error} (for 15 s)`);
+    expect(failing[0]?.message).not.toContain('Twitch');
+    expect(r.tick(120_000)).toEqual([]);
+    expect(r.observe('restream.state', restream(130_000, 'connected'), 130_000).map((a) => a.title)).toEqual(['Destination back']);
+    // Nothing to say while the program is off the air.
+    r.observe('restream.state', restream(140_000, 'failed', false), 140_000);
+    expect(r.tick(200_000)).toEqual([]);
+  });
+
+  it('tells a second destination failing soon after the first once the minute is over, not never', () => {
+    const r = rules();
+    const [kick] = validEvents['restream.state'].destinations;
+    const youtube = { ...kick, id: 'youtube', name: 'YouTube', error: 'no answer' };
+    const restream = (ts: number, destinations: Array<typeof kick>) => ({ ...validEvents['restream.state'], ts, programLive: true, destinations });
+    r.observe('restream.state', restream(0, [kick, { ...youtube, status: 'connected' }]), 0);
+    expect(r.tick(15_000).map((a) => a.message)).toEqual([expect.stringContaining('Kick:')]);
+    r.observe('restream.state', restream(20_000, [kick, youtube]), 20_000);
+    expect(r.tick(40_000)).toEqual([]); // once a minute per kind
+    const second = r.tick(75_000);
+    expect(second.map((a) => a.message)).toEqual([expect.stringContaining('YouTube: no answer (for 55 s)')]);
+    expect(second[0]?.message).not.toContain('Kick');
+  });
+
   it('alerts when the disk crosses the threshold, and only the chosen kinds', () => {
     const r = new AlertRules({ kinds: new Set(['disk-full']), feedLostMs: 10_000, diskPercent: 90 });
     expect(r.observeDisk(85, '/', 0)).toEqual([]);
@@ -145,6 +191,29 @@ describe('webhook deliveries', () => {
     }
     const retried = alerts.webhooks.deliveries.filter((d) => d.delivered && d.attempt > 1);
     expect(retried.length).toBeGreaterThanOrEqual(2);
+
+    // A restream destination failing while the program is live (its first failing report 20 s old): alerted, then back.
+    const [kick] = validEvents['restream.state'].destinations;
+    const restream = (ts: number, status: typeof kick.status) => ({
+      ...validEvents['restream.state'],
+      ts,
+      programLive: true,
+      destinations: [{ ...kick, status }],
+    });
+    publisher.publish('restream.state', restream(Date.now() - 20_000, 'failed'));
+    await waitFor(() => receiver.received.length === 8, 'the destination-failing alert at both webhooks', 10_000);
+    publisher.publish('restream.state', restream(Date.now(), 'connected'));
+    await waitFor(() => receiver.received.length === 10, 'the destination-back message at both webhooks', 10_000);
+    for (const path of ['/generic', '/discord']) {
+      const later = receiver.received.slice(6).filter((r) => r.path === path);
+      expect(later.map((r) => (path === '/generic' ? r.body.title : (r.body.embeds as Array<{ title: string }>)[0]?.title))).toEqual([
+        'Destination failing',
+        'Destination back',
+      ]);
+    }
+    const failing = String(receiver.received.slice(6).find((r) => r.path === '/generic')?.body.message);
+    expect(failing).toContain(`Kick: ${kick.error} (for `);
+    expect(failing).toMatch(/\(for 2[01] s\)/);
     alerts.stop();
     await new Promise<void>((resolve) => receiver.server.close(() => resolve()));
     await publisher.closeConnection();

@@ -1,8 +1,10 @@
 // Sessions and their report from recorded events: outages with their causes and lengths, time per state,
 // percentiles, bonded links' shares and drop-outs, and the CSV export.
+import { switcherReasons } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
 import { validEvents } from '../../../packages/shared/test/samples.ts';
-import { buildReport, findSessions, reportCsv, SESSION_JOIN_MS } from '../lib/history/report.ts';
+import { buildReport, findSessions, type OutageCause, reportCsv, SESSION_JOIN_MS } from '../lib/history/report.ts';
+import type { HistoryRecord } from '../lib/history/store.ts';
 import { scriptedSession } from './scripted-session.ts';
 
 const t0 = 1_800_000_000_000;
@@ -57,5 +59,41 @@ describe('report', () => {
     expect(csv).toMatch(/^session,1800000000000\n/);
     expect(csv).toContain('sender stalled,feed stalled: no packet for 500 ms');
     expect(csv).toContain(',14.6,OBS restarted,');
+  });
+});
+
+describe('outage causes', () => {
+  // Every OFFLINE reason the switcher writes (with ingest's own words for a lost feed), and what the report calls it.
+  const reasons: Array<[string, OutageCause]> = [
+    [switcherReasons.waitingForFeed, 'no-feed'],
+    [switcherReasons.feedLost('stalled', 'no data for 2000 ms'), 'sender-stalled'],
+    [switcherReasons.pictureFroze(switcherReasons.feedLost('stalled', 'no data for 2000 ms')), 'sender-stalled'],
+    [switcherReasons.feedLost('disconnected', 'sender 10.0.0.2:4000 closed the connection'), 'link-lost'],
+    [switcherReasons.pictureFroze(switcherReasons.feedLost('disconnected', 'SRT connection closed')), 'link-lost'],
+    [switcherReasons.feedLost('disconnected', 'no packet for 3.5 s'), 'link-lost'],
+    [switcherReasons.noConnection, 'link-lost'],
+    [switcherReasons.pictureFrozen, 'picture-frozen'],
+    [switcherReasons.obsRestarted, 'obs-restarted'],
+    ['settings changed', 'unknown'],
+  ];
+
+  it.each(reasons)('"%s" is %s', (reason, cause) => {
+    const sw = (ts: number, state: 'live' | 'offline', why: string): HistoryRecord => ({
+      name: 'switcher.state',
+      payload: { ...validEvents['switcher.state'], ts, since: ts, state, reason: why },
+    });
+    const obs = (ts: number, streaming: boolean): HistoryRecord => ({
+      name: 'obs.state',
+      payload: { ...validEvents['obs.state'], ts, streaming, programScene: 'Live' },
+    });
+    const records = [
+      obs(t0, true),
+      sw(t0 + 100, 'live', 'feed back, picture moving'),
+      sw(t0 + 20_000, 'offline', reason),
+      sw(t0 + 30_000, 'live', 'feed back, picture moving'),
+      obs(t0 + 60_000, false),
+    ];
+    const report = buildReport({ id: String(t0), startTs: t0, endTs: t0 + 60_000 }, records, t0 + 60_000);
+    expect(report.outages).toEqual([{ startTs: t0 + 20_000, endTs: t0 + 30_000, durationMs: 10_000, cause, detail: reason }]);
   });
 });

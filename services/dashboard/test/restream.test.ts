@@ -4,38 +4,32 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, type RecordingState } from '@irlkit/shared';
+import type { RecordingState } from '@irlkit/shared';
 import {
-  freeTcpPort,
   launchChromium,
   probeStreams,
   probeUntilAudioAndVideo,
   type RtmpSink,
   startDashboard,
   startNats,
+  startRestream,
   startRtmpFeed,
   startRtmpSink,
   type TestDashboard,
   type TestNats,
-  testBus,
+  type TestRestream,
   waitFor,
 } from '@irlkit/test-kit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type RestreamApp } from '../../restream/src/app.ts';
-import { restreamConfig } from '../../restream/src/config.ts';
-
-const RELAY_KEY = 'dashboard-test-relay-key';
 
 describe('dashboard: destinations and recordings', () => {
   let nats: TestNats;
   let dashboard: TestDashboard;
   let browser: Browser;
   let sinks: RtmpSink[];
-  let restream: RestreamApp;
-  let bus: Awaited<ReturnType<typeof testBus>>;
+  let restream: TestRestream;
   let recordings: string;
-  let relayPort: number;
   let feed: ReturnType<typeof startRtmpFeed> | undefined;
   let page: Page;
   let recording: RecordingState | undefined;
@@ -44,27 +38,12 @@ describe('dashboard: destinations and recordings', () => {
     nats = await startNats();
     sinks = await Promise.all([startRtmpSink(), startRtmpSink()]);
     recordings = mkdtempSync(join(tmpdir(), 'irlkit-dash-recordings-'));
-    relayPort = await freeTcpPort();
-    bus = await testBus(nats, 'main', 'restream');
-    restream = buildApp({
-      config: restreamConfig.load({
-        envFile: false,
-        source: {
-          NATS_URL: nats.url,
-          NATS_USER: nats.user,
-          NATS_PASSWORD: nats.password,
-          RESTREAM_RELAY_PORT: String(relayPort),
-          RESTREAM_RELAY_KEY: RELAY_KEY,
-          RESTREAM_SEED_URL: sinks[0]?.serverUrl,
-          RESTREAM_SEED_KEY: 'seeded-key-secret',
-          RECORDING_DIR: recordings,
-        },
-      }),
-      bus,
-      log: createLogger('restream-test', 'warn'),
+    restream = await startRestream(nats, {
+      RESTREAM_SEED_URL: sinks[0]?.serverUrl,
+      RESTREAM_SEED_KEY: 'seeded-key-secret',
+      RECORDING_DIR: recordings,
     });
-    await restream.start();
-    bus.subscribe('recording.state', (s) => (recording = s));
+    restream.bus.subscribe('recording.state', (s) => (recording = s));
     dashboard = await startDashboard(nats, { RECORDING_DIR: recordings });
     browser = await launchChromium();
     page = await dashboard.login(browser, { width: 1280, height: 1000 });
@@ -76,7 +55,6 @@ describe('dashboard: destinations and recordings', () => {
     await browser?.close();
     await dashboard?.stop();
     await restream?.stop();
-    await bus?.closeConnection();
     for (const sink of sinks ?? []) await sink.stop();
     await nats?.stop();
     rmSync(recordings, { recursive: true, force: true });
@@ -95,7 +73,7 @@ describe('dashboard: destinations and recordings', () => {
     await page.getByTestId('dest-youtube').waitFor();
     await expect.poll(() => page.getByTestId('dest-youtube-status').textContent()).toBe('waiting for the stream');
 
-    feed = startRtmpFeed(`rtmp://127.0.0.1:${relayPort}/program/${RELAY_KEY}`);
+    feed = startRtmpFeed(restream.publishUrl());
     await expect.poll(() => page.getByTestId('dest-youtube-status').textContent(), { timeout: 30_000 }).toBe('live');
     await expect.poll(() => page.getByTestId('dest-primary-status').textContent(), { timeout: 30_000 }).toBe('live');
     await probeUntilAudioAndVideo((sinks[1] as RtmpSink).playUrl('typed-key-secret'), 'the typed destination receiving', 30_000);

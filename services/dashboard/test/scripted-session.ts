@@ -1,5 +1,6 @@
 // A recorded session, as the history holds it: feed, a stall, OBS killed, a bonded link lost and back, a
 // scene by hand, Stop. Shared by the report's unit test and its page's Chromium test.
+import { switcherReasons } from '@irlkit/shared';
 import { validEvents } from '../../../packages/shared/test/samples.ts';
 import type { HistoryRecord } from '../lib/history/store.ts';
 
@@ -29,7 +30,7 @@ const srtla = (ts: number, addresses: string[]): HistoryRecord => ({
 /** A scripted session: feed, a stall, a kill of OBS, a bonded link lost and back, by-hand scene, Stop. */
 export function scriptedSession(t0: number): HistoryRecord[] {
   const r: HistoryRecord[] = [
-    sw(t0 - 30_000, 'offline', t0 - 40_000, 'waiting for the feed'),
+    sw(t0 - 30_000, 'offline', t0 - 40_000, switcherReasons.waitingForFeed),
     obs(t0, true),
     sw(t0 + 500, 'live', t0 + 400, 'feed back, picture moving'),
   ];
@@ -40,7 +41,7 @@ export function scriptedSession(t0: number): HistoryRecord[] {
     r.push(srtla(ts + 2, s >= 150 && s < 170 ? ['10.0.0.2:4000'] : ['10.0.0.2:4000', '10.0.0.3:4000']));
   }
   r.push({ name: 'ingest.link', payload: { ...validEvents['ingest.link'], ts: t0 + 60_000, event: 'stalled' } });
-  r.push(sw(t0 + 60_100, 'offline', t0 + 60_050, 'feed stalled: no packet for 500 ms'));
+  r.push(sw(t0 + 60_100, 'offline', t0 + 60_050, switcherReasons.feedLost('stalled', 'no packet for 500 ms')));
   r.push(sw(t0 + 90_100, 'live', t0 + 90_000, 'link steady again, picture moving'));
   r.push({
     name: 'process',

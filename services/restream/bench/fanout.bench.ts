@@ -1,14 +1,13 @@
 // What each extra destination costs while live, and how fast a destination that comes back receives
 // again. The restream service as it runs (relay + one `ffmpeg -c copy` per destination) fed by an
-// ffmpeg publishing OBS's default output (854x480, 30 fps, 2500 kbit/s H.264 + 160 kbit/s AAC) to the
-// relay, nginx-rtmp sinks as platforms. CPU and memory are read per process from /proc (PSS counts the
+// ffmpeg publishing a program at OBS's default bitrate (H.264 2500 kbit/s, 30 fps, 1 s keyframes + AAC
+// 128 kbit/s; the copies never decode, so the bitrate is what counts) to the relay, nginx-rtmp sinks as
+// platforms. CPU and memory are read per process from /proc (PSS counts the
 // shared libraries once across the copies). Writes docs/BENCHMARKS.md.
 import { readdirSync, readFileSync } from 'node:fs';
-import { createLogger, type RestreamState } from '@irlkit/shared';
-import { freeTcpPort, probeUntilAudioAndVideo, type RtmpSink, startNats, startRtmpFeed, startRtmpSink, testBus, waitFor } from '@irlkit/test-kit';
+import type { RestreamState } from '@irlkit/shared';
+import { probeUntilAudioAndVideo, type RtmpSink, startNats, startRestream, startRtmpFeed, startRtmpSink, testBus, waitFor } from '@irlkit/test-kit';
 import { writeBenchSection } from '../../../test/bench/report.ts';
-import { buildApp } from '../src/app.ts';
-import { restreamConfig } from '../src/config.ts';
 
 const DESTINATIONS = 4;
 const SETTLE_MS = 5000;
@@ -80,29 +79,11 @@ async function measure(pids: number[]): Promise<Map<number, { cpuPercent: number
 const nats = await startNats();
 const sinks: RtmpSink[] = [];
 for (let i = 0; i < DESTINATIONS; i++) sinks.push(await startRtmpSink());
-const relayPort = await freeTcpPort();
-const relayKey = 'bench-relay-key';
-const bus = await testBus(nats, 'main', 'restream');
 const control = await testBus(nats, 'main', 'bench');
 let latest: RestreamState | undefined;
 control.subscribe('restream.state', (s) => (latest = s));
-const app = buildApp({
-  config: restreamConfig.load({
-    envFile: false,
-    source: {
-      NATS_URL: nats.url,
-      NATS_USER: nats.user,
-      NATS_PASSWORD: nats.password,
-      RESTREAM_RELAY_PORT: String(relayPort),
-      RESTREAM_RELAY_KEY: relayKey,
-      RECORDING_ENABLED: 'false',
-    },
-  }),
-  bus,
-  log: createLogger('restream', 'warn'),
-});
-await app.start();
-const feed = startRtmpFeed(`rtmp://127.0.0.1:${relayPort}/program/${relayKey}`, { bitrateKbps: 2500 });
+const restream = await startRestream(nats, { RECORDING_ENABLED: 'false' });
+const feed = startRtmpFeed(restream.publishUrl(), { bitrateKbps: 2500 });
 const rows: string[] = [];
 let returnRows: string[] = [];
 try {
@@ -152,8 +133,7 @@ try {
   }
 } finally {
   await feed.stop();
-  await app.stop();
-  await bus.closeConnection();
+  await restream.stop();
   await control.closeConnection();
   for (const sink of sinks) await sink.stop();
   await nats.stop();
@@ -163,8 +143,8 @@ writeBenchSection(
   'restream',
   'Restream: cost of each extra destination, and a platform coming back',
   'pnpm bench fanout',
-  `The program (OBS's default output: 854x480, 30 fps, H.264 2500 kbit/s + AAC 160 kbit/s, here published by
-ffmpeg to the relay) copied to N nginx-rtmp sinks, ${WINDOW_MS / 1000} s per row after ${SETTLE_MS / 1000} s settling. CPU in % of one core
+  `The program at OBS's default bitrate (H.264 2500 kbit/s, 30 fps, a keyframe a second + AAC 128 kbit/s; a
+640x360 test pattern published by ffmpeg to the relay: the copies never decode, so only the bitrate counts) copied to N nginx-rtmp sinks, ${WINDOW_MS / 1000} s per row after ${SETTLE_MS / 1000} s settling. CPU in % of one core
 from /proc/<pid>/stat; memory RSS / PSS (PSS shares the ffmpeg libraries between the copies: what one more
 copy really adds). Goal per destination: ≤ ${GOALS.cpuPercent} % of a core and ≤ ${GOALS.pssMb} MB, no re-encode (the copies run \`-c copy\`).
 

@@ -4,36 +4,31 @@
 import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, type RestreamState } from '@irlkit/shared';
+import type { RestreamState } from '@irlkit/shared';
 import {
-  freeTcpPort,
   probeStreams,
   probeUntilAudioAndVideo,
   type RtmpSink,
   type RtmpsTerminator,
   startNats,
+  startRestream,
   startRtmpFeed,
   startRtmpSink,
   startRtmpsTerminator,
   type TestNats,
+  type TestRestream,
   testBus,
   waitFor,
 } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type RestreamApp } from '../src/app.ts';
-import { restreamConfig } from '../src/config.ts';
-
-const RELAY_KEY = 'relay-key-for-tests';
 
 describe('restream: one program to every destination', () => {
   let nats: TestNats;
   let sinks: RtmpSink[] = [];
   let refusing: RtmpSink;
   let tls: RtmpsTerminator;
-  let app: RestreamApp;
-  let bus: Awaited<ReturnType<typeof testBus>>;
+  let restream: TestRestream;
   let control: Awaited<ReturnType<typeof testBus>>;
-  let relayPort: number;
   let recordings: string;
   let feed: ReturnType<typeof startRtmpFeed> | undefined;
   let latest: RestreamState | undefined;
@@ -44,41 +39,28 @@ describe('restream: one program to every destination', () => {
     sinks = await Promise.all([startRtmpSink(), startRtmpSink(), startRtmpSink(), startRtmpSink({ acceptKeys: ['kick-key'] })]);
     refusing = await startRtmpSink({ acceptKeys: ['the-right-key'] });
     tls = await startRtmpsTerminator(sinks[3] as RtmpSink);
-    relayPort = await freeTcpPort();
     recordings = mkdtempSync(join(tmpdir(), 'irlkit-recordings-'));
     // An old recording beyond the age budget: deleted when recording starts.
     const old = join(recordings, 'main-20200101T000000Z.mkv');
     writeFileSync(old, Buffer.alloc(1000));
     utimesSync(old, new Date('2020-01-01'), new Date('2020-01-01'));
-    const config = restreamConfig.load({
-      envFile: false,
-      source: {
-        NATS_URL: nats.url,
-        NATS_USER: nats.user,
-        NATS_PASSWORD: nats.password,
-        RESTREAM_RELAY_PORT: String(relayPort),
-        RESTREAM_RELAY_KEY: RELAY_KEY,
-        RESTREAM_TLS_CA_FILE: tls.certificateFile,
-        RESTREAM_RETRY_INITIAL_MS: '500',
-        RESTREAM_RETRY_MAX_MS: '2000',
-        RESTREAM_SEED_URL: sinks[0]?.serverUrl,
-        RESTREAM_SEED_KEY: 'twitch-key-secret',
-        RESTREAM_SEED_NAME: 'Twitch',
-        RECORDING_DIR: recordings,
-        RECORDING_MAX_AGE_HOURS: '24',
-      },
-    });
-    bus = await testBus(nats, 'main', 'restream');
     control = await testBus(nats, 'main', 'control');
     control.subscribe('restream.state', (s) => (latest = s));
-    app = buildApp({ config, bus, log: createLogger('restream-test', 'warn') });
-    await app.start();
+    restream = await startRestream(nats, {
+      RESTREAM_TLS_CA_FILE: tls.certificateFile,
+      RESTREAM_RETRY_INITIAL_MS: '500',
+      RESTREAM_RETRY_MAX_MS: '2000',
+      RESTREAM_SEED_URL: sinks[0]?.serverUrl,
+      RESTREAM_SEED_KEY: 'twitch-key-secret',
+      RESTREAM_SEED_NAME: 'Twitch',
+      RECORDING_DIR: recordings,
+      RECORDING_MAX_AGE_HOURS: '24',
+    });
   });
 
   afterAll(async () => {
     await feed?.stop();
-    await app?.stop();
-    await bus?.closeConnection();
+    await restream?.stop();
     await control?.closeConnection();
     await tls?.stop();
     for (const sink of [...sinks, refusing]) await sink?.stop();
@@ -102,7 +84,7 @@ describe('restream: one program to every destination', () => {
     expect(health('primary')?.keyHint).toBe('…cret');
     expect(listed.destinations.every((d) => d.status === 'idle')).toBe(true);
 
-    feed = startRtmpFeed(`rtmp://127.0.0.1:${relayPort}/program/${RELAY_KEY}`);
+    feed = startRtmpFeed(restream.publishUrl());
     await waitFor(
       () => ['primary', 'youtube', 'backup', 'kick'].every((id) => health(id)?.status === 'connected'),
       `four destinations connected (now ${JSON.stringify(latest?.destinations.map((d) => [d.id, d.status, d.error]))})`,
@@ -152,21 +134,21 @@ describe('restream: one program to every destination', () => {
     expect(!bad.ok && bad.error).toMatch(/url/);
     const missing = await control.request('destination.enable', { id: 'nope', enabled: true });
     expect(!missing.ok && missing.error).toMatch(/no destination "nope"/);
-    const intruder = startRtmpFeed(`rtmp://127.0.0.1:${relayPort}/program/not-the-key`);
+    const intruder = startRtmpFeed(restream.publishUrl('not-the-key'));
     await new Promise((resolve) => intruder.child.once('exit', resolve));
     expect(intruder.child.exitCode).not.toBe(0);
     expect(health('primary')?.status).toBe('connected');
   });
 
   it('records the program to a Matroska file that plays back, within the budget', async () => {
-    const state = app.recorder.state();
+    const state = restream.app.recorder.state();
     expect(state.status).toBe('recording');
     expect(state.current).toMatch(/^main-\d{8}T\d{6}Z\.mkv$/);
     expect(existsSync(join(recordings, 'main-20200101T000000Z.mkv'))).toBe(false);
     const file = join(recordings, state.current as string);
     await feed?.stop();
     feed = undefined;
-    await waitFor(() => app.recorder.state().status === 'idle', 'the recording closed when the program left', 15_000);
+    await waitFor(() => restream.app.recorder.state().status === 'idle', 'the recording closed when the program left', 15_000);
     await waitFor(() => latest && !latest.programLive && latest.destinations.every((d) => d.status === 'idle' || d.status === 'disabled'), 'destinations idle');
     const streams = await probeStreams(file, 10_000);
     expect(streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);

@@ -100,3 +100,32 @@ export const switcherState = z.strictObject({
   scenes: switcherScenes,
 });
 export type SwitcherState = z.infer<typeof switcherState>;
+
+/**
+ * The switcher's reasons for OFFLINE, in the words `switcher.state.reason` carries: written by the switcher
+ * from these and read back by the session report (`offlineCause`), so the two never drift apart.
+ */
+export const switcherReasons = {
+  waitingForFeed: 'waiting for the feed',
+  noConnection: 'ingest reports no connection',
+  /** The feed input's picture stopped while data kept arriving. */
+  pictureFrozen: 'picture frozen',
+  obsRestarted: 'OBS restarted: waiting for a moving picture',
+  /** Ingest said the feed stalled or disconnected; `detail` is its reason. */
+  feedLost: (event: 'stalled' | 'disconnected', detail: string) => `feed ${event}: ${detail}`,
+  /** A lost feed's picture seen freezing once the buffers ran dry: the lost feed is still the cause. */
+  pictureFroze: (lostReason: string) => `${lostReason}; picture froze`,
+} as const;
+
+export type OfflineCause = 'no-feed' | 'sender-stalled' | 'link-lost' | 'picture-frozen' | 'obs-restarted';
+
+/** What an OFFLINE reason of the switcher says caused it; null for a reason it does not write. */
+export function offlineCause(reason: string): OfflineCause | null {
+  const r = switcherReasons;
+  if (reason === r.waitingForFeed) return 'no-feed';
+  if (reason === r.pictureFrozen) return 'picture-frozen';
+  if (reason === r.obsRestarted) return 'obs-restarted';
+  if (reason === r.noConnection || reason.startsWith(r.feedLost('disconnected', ''))) return 'link-lost';
+  if (reason.startsWith(r.feedLost('stalled', ''))) return 'sender-stalled';
+  return null;
+}

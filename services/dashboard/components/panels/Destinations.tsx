@@ -4,6 +4,7 @@
 import type { DestinationHealth, RestreamState } from '@irlkit/shared';
 import { useState } from 'react';
 import type { Command } from '../commands';
+import { duration } from '../report/format';
 
 const STATUS_TEXT: Record<DestinationHealth['status'], string> = {
   connected: 'live',
@@ -13,13 +14,6 @@ const STATUS_TEXT: Record<DestinationHealth['status'], string> = {
   idle: 'waiting for the stream',
   disabled: 'off',
 };
-
-function duration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h ? `${h}h${String(m).padStart(2, '0')}` : `${m}:${String(s % 60).padStart(2, '0')}`;
-}
 
 interface Draft {
   id?: string;

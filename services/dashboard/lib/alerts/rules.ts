@@ -1,5 +1,6 @@
 // When to alert the streamer: the feed lost for longer than N seconds, the stream stopped (and why), OBS
-// restarted, the platform's output failing, the disk nearly full. Pure: events and a clock in, alerts out.
+// restarted, the platform's output or a restream destination failing, the disk nearly full. Pure: events and
+// a clock in, alerts out.
 import type { EventName, EventPayload } from '@irlkit/shared';
 
 export const ALERT_KINDS = ['feed-lost', 'stream-stopped', 'obs-restarted', 'destination-failing', 'disk-full'] as const;
@@ -26,6 +27,16 @@ export interface AlertRulesSettings {
 export const STOP_REASON_WAIT_MS = 5000;
 /** The same kind is not repeated within this time (a crash loop is one alert, not one a second). */
 export const REPEAT_AFTER_MS = 60_000;
+/** A restream destination failing this long while the program is live is worth an alert (a reconnect takes a few seconds). */
+export const DESTINATION_FAILING_MS = 15_000;
+
+interface FailingDestination {
+  name: string;
+  since: number;
+  error: string | null;
+  /** Its "Destination failing" alert went out. */
+  told: boolean;
+}
 
 export class AlertRules {
   private offlineSince: number | null = null;
@@ -36,6 +47,8 @@ export class AlertRules {
   private lastStopLog: { ts: number; by: 'hand' | 'switcher'; message: string } | null = null;
   private readonly lastSent = new Map<AlertKind, number>();
   private diskWasFull = false;
+  /** Restream destinations failing (or reconnecting) while the program is live, by id. */
+  private readonly failingDestinations = new Map<string, FailingDestination>();
 
   constructor(private readonly settings: AlertRulesSettings) {}
 
@@ -70,6 +83,8 @@ export class AlertRules {
       else if (/^Could not put back streaming/.test(entry.message)) {
         alerts.push(this.make('destination-failing', now, 'critical', 'Stream output failing', entry.message));
       }
+    } else if (name === 'restream.state') {
+      alerts.push(...this.observeDestinations(payload as EventPayload<'restream.state'>, now));
     } else if (name === 'process') {
       const p = payload as EventPayload<'process'>;
       if (p.child === 'obs' && (p.event === 'exited' || p.event === 'restarting')) {
@@ -95,6 +110,14 @@ export class AlertRules {
       this.feedLostSent = true;
       const seconds = Math.round((now - this.offlineSince) / 1000);
       alerts.push(this.make('feed-lost', now, 'critical', 'Feed lost', `No feed for ${seconds} s: viewers see the Offline scene.`, true));
+    }
+    const due = [...this.failingDestinations.values()].filter((d) => !d.told && now - d.since >= DESTINATION_FAILING_MS);
+    if (due.length > 0) {
+      const what = due.map((d) => `${d.name}: ${d.error ?? 'not connected'} (for ${Math.round((now - d.since) / 1000)} s)`).join('; ');
+      const alert = this.make('destination-failing', now, 'critical', 'Destination failing', `Viewers there see nothing. ${what}. The relay keeps retrying.`);
+      // Held back by the once-a-minute rule: said on a later tick.
+      if (alert) for (const d of due) d.told = true;
+      alerts.push(alert);
     }
     const stop = this.pendingStop;
     if (stop) {
@@ -138,6 +161,29 @@ export class AlertRules {
       }
     }
     return alerts.filter((a): a is Alert => a !== null);
+  }
+
+  /**
+   * The restream service's destinations: one failing (failed or reconnecting; retrying does not reset it) while
+   * the program is live starts its clock (the report's own time, as the feed's uses the switcher's `since`);
+   * connected again after its alert says so. Off the air, nothing is failing.
+   */
+  private observeDestinations(r: EventPayload<'restream.state'>, now: number): Array<Alert | null> {
+    const alerts: Array<Alert | null> = [];
+    const stillFailing = new Set<string>();
+    for (const d of r.programLive ? r.destinations : []) {
+      const failing = this.failingDestinations.get(d.id);
+      if (d.status === 'failed' || d.status === 'reconnecting' || (failing && d.status === 'connecting')) {
+        stillFailing.add(d.id);
+        if (failing) failing.error = d.error ?? failing.error;
+        else this.failingDestinations.set(d.id, { name: d.name, since: r.ts, error: d.error, told: false });
+      } else if (d.status === 'connected' && failing?.told) {
+        const seconds = Math.round((r.ts - failing.since) / 1000);
+        alerts.push(this.make('destination-failing', now, 'info', 'Destination back', `${d.name} receives the stream again (after ${seconds} s).`, true));
+      }
+    }
+    for (const id of this.failingDestinations.keys()) if (!stillFailing.has(id)) this.failingDestinations.delete(id);
+    return alerts;
   }
 
   /** The disk's use, checked now and then; an alert when it crosses the threshold (again after it fell below). */

@@ -13,7 +13,7 @@ export interface AlertSettings {
   diskPath: string;
 }
 
-const FOLLOWED: EventName[] = ['switcher.state', 'obs.state', 'log', 'process'];
+const FOLLOWED: EventName[] = ['switcher.state', 'obs.state', 'log', 'process', 'restream.state'];
 const DISK_CHECK_MS = 60_000;
 
 export class AlertService {

@@ -1,7 +1,7 @@
 // The switcher's policy: LIVE / LOW / OFFLINE from link events and statistics, and the scene
 // actions that follow. Degrade exactly when viewers would see it, recover carefully.
 // Pure: time is passed in, actions are returned.
-import type { SwitcherMode, SwitcherScenes, SwitcherSettings, SwitcherStateName } from '@irlkit/shared';
+import { type SwitcherMode, type SwitcherScenes, type SwitcherSettings, type SwitcherStateName, switcherReasons } from '@irlkit/shared';
 
 export type SwitcherAction =
   | { type: 'switchScene'; scene: string; reason: string }
@@ -27,7 +27,7 @@ export interface FeedLoss {
 export class SwitcherPolicy {
   private state: SwitcherStateName = 'offline';
   private since: number;
-  private reason = 'waiting for the feed';
+  private reason: string = switcherReasons.waitingForFeed;
   private mode: SwitcherMode = 'auto';
   private linkUp = false;
   /** Whether ingest has told us about the link at all (until then, statistics stand in). */
@@ -154,9 +154,13 @@ export class SwitcherPolicy {
     return this.enter('offline', now, reason);
   }
 
-  /** A lost feed is playing out of the buffers (Live still on program until its picture would freeze). */
-  playingOut(): boolean {
-    return this.pendingOffline !== null;
+  /**
+   * The feed is up and on air (LIVE or LOW): the runtime should watch that its picture keeps moving
+   * (`pictureFrozen`). Not while a lost feed plays out of the buffers (a freeze then is the buffers
+   * running dry: `watchingForFreeze`), nor while OFFLINE waits for a moving picture (`awaitingFrames`).
+   */
+  watchingPicture(): boolean {
+    return this.linkUp && this.state !== 'offline';
   }
 
   /**
@@ -173,7 +177,7 @@ export class SwitcherPolicy {
     const { reason } = this.pendingOffline;
     this.pendingOffline = null;
     this.framesMoving = false;
-    return this.enter('offline', now, `${reason}; picture froze`);
+    return this.enter('offline', now, switcherReasons.pictureFroze(reason));
   }
 
   /** When the picture of a feed lost this way would freeze on OBS's program at the latest; null if unknown. */
@@ -194,9 +198,8 @@ export class SwitcherPolicy {
    */
   pictureFrozen(now: number): SwitcherAction[] {
     if (!this.linkUp || this.state === 'offline') return [];
-    this.noteFall(now);
     this.framesMoving = false;
-    return this.enter('offline', now, 'picture frozen');
+    return this.enter('offline', now, switcherReasons.pictureFrozen);
   }
 
   /**
@@ -211,7 +214,7 @@ export class SwitcherPolicy {
 
   /** A statistics sample from ingest. */
   sample(now: number, bitrateKbps: number, rttMs: number | null, connected: boolean): SwitcherAction[] {
-    if (!connected) return this.linkUp ? this.linkLost(now, 'ingest reports no connection') : this.tick(now);
+    if (!connected) return this.linkUp ? this.linkLost(now, switcherReasons.noConnection) : this.tick(now);
     // While a lost feed plays out of the buffers, the receive rate says nothing viewers see.
     if (this.pendingOffline) return this.tick(now);
     // Started while the feed was already up (no link event to see): treat as a fresh connection.
