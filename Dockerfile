@@ -147,7 +147,8 @@ COPY --from=dashboard-deps /app /app
 COPY --from=dashboard-build /app/services/dashboard/.next /app/services/dashboard/.next
 COPY --from=dashboard-build /app/services/dashboard/next.config.mjs /app/services/dashboard/
 COPY --from=services-build /app/services/dashboard/dist /app/services/dashboard/dist
-# The restream service's recordings volume is mounted here read-only, for downloads.
+# Where the restream service's recordings volume is to be mounted read-only, for downloads (compose does not
+# run restream yet: README, "Restream", where it runs).
 RUN mkdir -p /recordings && chown irlkit:irlkit /recordings
 WORKDIR /app/services/dashboard
 ENV NODE_ENV=production IRL_ENV_FILE=/nonexistent NEXT_TELEMETRY_DISABLED=1 DASHBOARD_PORT=8080

@@ -2,7 +2,7 @@
 // OBS under Xvfb → obs-bridge, private network namespace): a still but noisy shot stays Live, a
 // picture frozen while data flows goes Offline, a hung srt-live-transmit and a crashed OBS come back
 // to Live only with a moving picture.
-import { armEvent, collectEvents, grayRaster, nextEvent, pixelDifference, startReconnectingFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
+import { armEvent, collectEvents, nextEvent, programMotion, startReconnectingFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GrayPicture, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from '../services/obs-bridge/src/switcher/picture.ts';
 
@@ -43,14 +43,6 @@ async function inputMoves(timeoutMs: number): Promise<number> {
   );
 }
 
-async function programMoves(): Promise<number> {
-  const shots = collectEvents(stack.observer, 'obs.screenshot');
-  await waitFor(() => shots.items.length >= 3, 'three program screenshots', 15_000);
-  shots.stop();
-  const rasters = shots.items.slice(-3).map((s) => grayRaster(s.data));
-  return Math.max(pixelDifference(rasters[0] as Uint8Array, rasters[1] as Uint8Array), pixelDifference(rasters[1] as Uint8Array, rasters[2] as Uint8Array));
-}
-
 describe('the feed path under faults', () => {
   it('a still, dark shot with camera noise stays Live for 60 s with no restart of the feed input', async () => {
     const { observer, srtPort } = stack;
@@ -74,12 +66,9 @@ describe('the feed path under faults', () => {
       console.log(
         `noisy still shot: mean difference between 64 px screenshots 1 s apart: min ${sorted[0]?.toFixed(2)}, median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(2)} (still below ${STILL_PICTURE_DIFFERENCE})`,
       );
-      // The picture watch never leaves Live on a still shot. A departure the feed itself caused (the
-      // sender starved on an overloaded machine: a stall reported by ingest) is not this test's subject:
-      // it is printed, and the watch must still not have joined in.
+      // A still shot never leaves Live, for any reason (the failure names the reasons given).
       const departures = states.items.filter((s) => s.state !== 'live').map((s) => `${s.state}: ${s.reason}`);
-      if (departures.length > 0) console.log(`left Live for reasons of the feed: ${departures.join(' | ')}`);
-      expect(departures.filter((d) => /picture|frozen|feed input/i.test(d))).toEqual([]);
+      expect(departures, 'left Live during 60 s of a still shot').toEqual([]);
       expect(log.items.filter((e) => /frozen/i.test(e.message))).toEqual([]);
       expect(stack.bridge.obs.programScene()).toBe('Live');
     } finally {
@@ -132,7 +121,7 @@ describe('the feed path under faults', () => {
       const live = await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program again', 30_000);
       console.log(`SIGSTOP → Live with a moving picture again after ${live.receivedAt - stoppedAt} ms`);
       expect(stack.ingest.transmit.pid).not.toBe(pid);
-      expect(await programMoves()).toBeGreaterThan(1);
+      expect(await programMotion(stack.observer)).toBeGreaterThan(1);
     } finally {
       try {
         process.kill(pid, 'SIGKILL');
@@ -187,7 +176,7 @@ describe('the feed path under faults', () => {
       expect(states.items.some((s) => s.state === 'offline' && /OBS restarted/.test(s.reason))).toBe(true);
       // The test's own screenshots lag the switcher's by a poll or two.
       expect(liveWithoutPictureMs).toBeLessThan(500);
-      expect(await programMoves()).toBeGreaterThan(1);
+      expect(await programMotion(stack.observer)).toBeGreaterThan(1);
     } finally {
       await feed.stop();
     }

@@ -1,6 +1,6 @@
 // The starting point most faults share: the native stack (test/kit's startStack) with an ffmpeg sender
 // on the SRT port, the switcher showing the feed on Live, and OBS streaming to the RTMP sink.
-import { type Feed, nextEvent, probeUntilAudioAndVideo, startSrtFeed, startStack, type TestStack } from '@irlkit/test-kit';
+import { armEvent, type Feed, nextEvent, probeUntilAudioAndVideo, startSrtFeed, startStack, type TestStack } from '@irlkit/test-kit';
 
 export interface LiveStack extends TestStack {
   feed: Feed;
@@ -30,4 +30,22 @@ export async function startLive(options: Parameters<typeof startStack>[0] = {}):
     await stack.stop();
     throw error;
   }
+}
+
+/**
+ * Armed before a restarted OBS answers: a new OBS shows `Offline` ("OBS restarted") until its reopened
+ * feed input moves, then `Live`. `.next` resolves with that `Live` (the switcher's heartbeat says Live
+ * until the new OBS answers, so the reopened input's wait has to come first).
+ */
+export async function armLiveAfterObsRestart(stack: TestStack) {
+  const reopened = await armEvent(
+    stack.observer,
+    'switcher.state',
+    (s) => s.state === 'offline' && /OBS restarted/.test(s.reason),
+    'Offline while the reopened input starts',
+    60_000,
+  );
+  const next = reopened.next.then(() => nextEvent(stack.observer, 'switcher.state', (s) => s.state === 'live', 'Live again with a moving picture', 60_000));
+  next.catch(() => {}); // a timeout is reported where `.next` is awaited
+  return { next };
 }

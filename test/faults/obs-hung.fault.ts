@@ -1,8 +1,8 @@
 // OBS hung (SIGSTOP) while Live, natively: its socket stays open and the kernel keeps accepting
 // connections, so only the bridge's liveness pings can tell. Detected, OBS restarted by the desktop
 // service (SIGTERM, then SIGKILL), and the stream resumes on the wanted scene.
-import { armEvent, nextEvent, probeUntilAudioAndVideo, waitFor } from '@irlkit/test-kit';
-import { startLive } from './live.ts';
+import { armEvent, probeUntilAudioAndVideo, waitFor } from '@irlkit/test-kit';
+import { armLiveAfterObsRestart, startLive } from './live.ts';
 import { runFault } from './report.ts';
 
 const TRIALS = Number(process.env.FAULT_TRIALS ?? 2);
@@ -36,20 +36,12 @@ await runFault(
           run.time('new OBS process started', Date.now() - stoppedAt);
           const reachable = await armEvent(stack.observer, 'obs.state', (s) => s.reachable, 'the bridge to reach the new OBS', 60_000);
           const back = await armEvent(stack.observer, 'obs.state', (s) => s.reachable && s.streaming, 'OBS streaming again', 60_000);
-          // The switcher's heartbeat says Live until the new OBS answers; the reopened input's wait comes first.
-          const reopened = await armEvent(
-            stack.observer,
-            'switcher.state',
-            (s) => s.state === 'offline' && /OBS restarted/.test(s.reason),
-            'Offline while the reopened input starts',
-            60_000,
-          );
+          const reopened = await armLiveAfterObsRestart(stack);
           run.time('the bridge connected to the new OBS', (await reachable.next).receivedAt - stoppedAt);
           const streaming = await back.next;
           run.time('streaming again after the SIGSTOP', streaming.receivedAt - stoppedAt);
           // A new OBS shows Offline until its reopened feed input moves: Live only with a picture.
-          await reopened.next;
-          const liveAgain = await nextEvent(stack.observer, 'switcher.state', (s) => s.state === 'live', 'Live again with a moving picture', 60_000);
+          const liveAgain = await reopened.next;
           run.time('Live with a moving picture again after the SIGSTOP', liveAgain.since - stoppedAt);
           run.check(/picture moving/.test(liveAgain.reason), `trial ${trial}: Live again without a moving picture (${liveAgain.reason})`);
           await probeUntilAudioAndVideo(stack.sink.playUrl('test'), 'the sink to carry the stream again', 30_000);

@@ -1,7 +1,7 @@
 // OBS killed (SIGKILL) while Live: the desktop service's supervisor starts it again, the bridge
 // reconnects and the watchdog puts the stream and the scene back. The loud fault, kept as a baseline.
-import { armEvent, collectEvents, nextEvent, probeUntilAudioAndVideo } from '@irlkit/test-kit';
-import { startLive } from './live.ts';
+import { armEvent, collectEvents, probeUntilAudioAndVideo } from '@irlkit/test-kit';
+import { armLiveAfterObsRestart, startLive } from './live.ts';
 import { runFault } from './report.ts';
 
 const TRIALS = Number(process.env.FAULT_TRIALS ?? 2);
@@ -25,19 +25,11 @@ await runFault(
         run.time('bridge sees OBS unreachable', (await down.next).receivedAt - killedAt);
         const programs = collectEvents(stack.observer, 'obs.state');
         const back = await armEvent(stack.observer, 'obs.state', (s) => s.reachable && s.streaming, 'OBS streaming again', 60_000);
-        // The switcher's heartbeat says Live until the new OBS answers; the reopened input's wait comes first.
-        const reopened = await armEvent(
-          stack.observer,
-          'switcher.state',
-          (s) => s.state === 'offline' && /OBS restarted/.test(s.reason),
-          'Offline while the reopened input starts',
-          60_000,
-        );
+        const reopened = await armLiveAfterObsRestart(stack);
         const streaming = await back.next;
         run.time('streaming again after the kill', streaming.receivedAt - killedAt);
         // A new OBS shows Offline until its reopened feed input moves: Live only with a picture.
-        await reopened.next;
-        const liveAgain = await nextEvent(stack.observer, 'switcher.state', (s) => s.state === 'live', 'Live again with a moving picture', 60_000);
+        const liveAgain = await reopened.next;
         run.time('Live with a moving picture again after the kill', liveAgain.since - killedAt);
         run.check(/picture moving/.test(liveAgain.reason), `trial ${trial}: Live again without a moving picture (${liveAgain.reason})`);
         // What viewers could see: Live streamed before the switcher saw the reopened input's picture move.

@@ -19,7 +19,8 @@ export interface TestObs {
   stop(): Promise<void>;
 }
 
-function freeDisplay(): string {
+/** An X display number no Xvfb on this machine uses yet. */
+export function freeDisplay(): string {
   const used = new Set(readdirSync('/tmp/.X11-unix', { withFileTypes: true }).map((e) => e.name));
   for (let n = 90 + Math.floor(Math.random() * 100); n < 400; n++) if (!used.has(`X${n}`)) return `:${n}`;
   throw new Error('no free X display');

@@ -1,5 +1,7 @@
 // Pixel checks on images from OBS: decode with ffmpeg to a tiny grayscale raster and compare.
 import { spawnSync } from 'node:child_process';
+import type { Bus } from '@irlkit/shared';
+import { collectEvents, waitFor } from './wait.ts';
 
 /** Decodes a base64 JPEG/PNG to a 32x18 grayscale raster. */
 export function grayRaster(base64: string): Uint8Array {
@@ -23,4 +25,16 @@ export function pixelDifference(a: Uint8Array, b: Uint8Array): number {
 export function pixelSpread(a: Uint8Array): number {
   const mean = a.reduce((s, v) => s + v, 0) / a.length;
   return Math.sqrt(a.reduce((s, v) => s + (v - mean) ** 2, 0) / a.length);
+}
+
+/**
+ * How much OBS's program moves, as the dashboard's preview shows it: the larger mean difference between
+ * consecutive frames of the next three `obs.screenshot` events (a moving feed on program: well above 1).
+ */
+export async function programMotion(observer: Bus): Promise<number> {
+  const shots = collectEvents(observer, 'obs.screenshot');
+  await waitFor(() => shots.items.length >= 3, 'three program screenshots', 15_000);
+  shots.stop();
+  const rasters = shots.items.slice(-3).map((s) => grayRaster(s.data));
+  return Math.max(pixelDifference(rasters[0] as Uint8Array, rasters[1] as Uint8Array), pixelDifference(rasters[1] as Uint8Array, rasters[2] as Uint8Array));
 }

@@ -1,10 +1,10 @@
 // OBS's audio warnings reach the bus: the desktop service, running a real Xvfb and a stand-in for OBS
 // that writes OBS 29's own log lines, publishes them as `process` warnings and timeline entries.
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@irlkit/shared';
-import { collectEvents, startNats, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
+import { collectEvents, freeDisplay, startNats, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { desktopConfig } from '../src/config.ts';
@@ -33,9 +33,6 @@ exec sleep 60
 `,
     );
     chmodSync(obs, 0o755);
-    const used = new Set(readdirSync('/tmp/.X11-unix').map((n) => n));
-    let n = 500 + Math.floor(Math.random() * 200);
-    while (used.has(`X${n}`)) n += 1;
     const config = desktopConfig.load({
       envFile: false,
       source: {
@@ -43,7 +40,7 @@ exec sleep 60
         NATS_PASSWORD: nats.password,
         OBS_BINARY: obs,
         OBS_CONFIG_DIR: join(dir, 'config'),
-        DESKTOP_DISPLAY: `:${n}`,
+        DESKTOP_DISPLAY: freeDisplay(),
         OBS_WS_PASSWORD: 'test-obs-password',
       },
     });

@@ -5,7 +5,6 @@
 // irlkit's added delay against OBS reading the sender directly. The first recording is made with the
 // switcher in manual mode (program stays Live): it is the truth of when the picture froze, against which
 // irlkit's rule, the earlier rule and NOALBS's rule are replayed on the same ingest traces.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import {
   frozenRuns,
   otherSceneSpans,
   type Recording,
-  readSenderFrame,
+  senderFrameOfImage,
   srtUrl,
   startFlashFeed,
   startRecorder,
@@ -410,10 +409,7 @@ try {
     await onProgram('Live', 40_000);
     await sleep(4000);
     const raster = async (source: string) => {
-      const shot = await bridge.obs.sourceScreenshot(source, 96, 'png');
-      const data = Buffer.from(shot.replace(/^data:[^,]+,/, ''), 'base64');
-      const out = spawnSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-vf', 'scale=96:54,format=gray', '-f', 'rawvideo', 'pipe:1'], { input: data });
-      const n = readSenderFrame(new Uint8Array(out.stdout));
+      const n = senderFrameOfImage(await bridge.obs.sourceScreenshot(source, 96, 'png'));
       return n !== null && n < 60_000 ? n : null; // all boxes white: a flash frame
     };
     const added: number[] = [];

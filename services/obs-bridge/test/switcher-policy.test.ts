@@ -286,9 +286,11 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
   it('watches for the frozen picture once the buffers should be dry, and goes OFFLINE the moment it is seen', () => {
     const s = setup({ pictureLagMs: 500 });
     s.bringUp();
+    expect(s.policy.watchingPicture()).toBe(true); // on air: the frozen-picture watch runs
     const last = s.now();
     s.wait(500);
     s.take(s.policy.linkLost(s.now(), 'feed stalled: no data for 500 ms', { lastPacketTs: last, playoutMs }));
+    expect(s.policy.watchingPicture()).toBe(false); // playing out: no restart may cut it short
     s.wait(last + playoutMs - s.now() - 50);
     expect(s.policy.watchingForFreeze(s.now())).toBe(false);
     s.wait(50);
@@ -434,11 +436,14 @@ describe('SwitcherPolicy on a flaky link', () => {
     expect(s.policy.snapshot()).toMatchObject({ state: 'offline', reason: 'picture frozen' });
     expect(s.program()).toBe('Offline');
     expect(s.policy.awaitingFrames()).toBe(true);
+    expect(s.policy.watchingPicture()).toBe(false); // the frame watch's turn
     s.feed(3000, 2500);
     expect(s.policy.snapshot().state).toBe('offline');
     s.take(s.policy.framesConfirmed(s.now()));
     s.feed(250, 2500);
     expect(s.policy.snapshot().state).toBe('live');
+    // One outage viewers saw: one fall for flap damping, so the next hold is still the base one.
+    expect(s.policy.holdMs(2000, s.now())).toBe(2000);
     // Nothing to do when the feed is down or already OFFLINE.
     s.take(s.policy.linkLost(s.now(), 'feed stalled'));
     expect(s.policy.pictureFrozen(s.now())).toEqual([]);
@@ -454,7 +459,7 @@ describe('SwitcherPolicy on a flaky link', () => {
     expect(s.policy.snapshot().state).toBe('offline');
     s.take(s.policy.framesConfirmed(s.now()));
     expect(s.policy.snapshot().state).toBe('live');
-    // Not a fall viewers saw: the next recovery hold is not doubled.
+    // The restart is one outage viewers saw (Live → Offline), the only one in the window: the base hold.
     expect(s.policy.holdMs(200, s.now())).toBe(200);
   });
 });

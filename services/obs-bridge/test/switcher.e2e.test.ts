@@ -1,16 +1,6 @@
 // The switcher on the real path (ffmpeg → ingest → OBS, private network namespace): failover to
 // Offline, back to Live with a moving picture, hand-picked scenes left alone, settings persisted.
-import {
-  collectEvents,
-  grayRaster,
-  nextEvent,
-  pixelDifference,
-  startReconnectingFeed,
-  startSrtFeed,
-  startStack,
-  type TestStack,
-  waitFor,
-} from '@irlkit/test-kit';
+import { collectEvents, nextEvent, programMotion, startReconnectingFeed, startSrtFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let stack: TestStack;
@@ -20,14 +10,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function programShotsMove(observer: TestStack['observer']): Promise<number> {
-  const shots = collectEvents(observer, 'obs.screenshot');
-  await waitFor(() => shots.items.length >= 3, 'three program screenshots', 15_000);
-  shots.stop();
-  const rasters = shots.items.slice(-3).map((s) => grayRaster(s.data));
-  return Math.max(pixelDifference(rasters[0] as Uint8Array, rasters[1] as Uint8Array), pixelDifference(rasters[1] as Uint8Array, rasters[2] as Uint8Array));
-}
 
 describe('switcher end to end', () => {
   it('falls back to Offline when the sender dies and comes back to Live with a moving picture', async () => {
@@ -50,7 +32,7 @@ describe('switcher end to end', () => {
       feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 1500, latencyMs: 500 });
       const back = await live;
       expect(back.receivedAt - restartedAt).toBeLessThan(10_000);
-      expect(await programShotsMove(observer)).toBeGreaterThan(1);
+      expect(await programMotion(observer)).toBeGreaterThan(1);
     } finally {
       await feed.stop();
     }

@@ -18,7 +18,7 @@ export interface TransmitSettings {
 }
 
 /** A silent OBS on the output is taken for gone after this long (see transmitArgs). */
-export const OUTPUT_PEER_IDLE_MS = 2000;
+const OUTPUT_PEER_IDLE_MS = 2000;
 
 /**
  * srt-live-transmit's command line. SRT options travel as URI parameters (latency in ms here).

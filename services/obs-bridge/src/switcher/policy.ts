@@ -154,9 +154,13 @@ export class SwitcherPolicy {
     return this.enter('offline', now, reason);
   }
 
-  /** A lost feed is playing out of the buffers (Live still on program until its picture would freeze). */
-  playingOut(): boolean {
-    return this.pendingOffline !== null;
+  /**
+   * The feed is up and on air (LIVE or LOW): the runtime should watch that its picture keeps moving
+   * (`pictureFrozen`). Not while a lost feed plays out of the buffers (a freeze then is the buffers
+   * running dry: `watchingForFreeze`), nor while OFFLINE waits for a moving picture (`awaitingFrames`).
+   */
+  watchingPicture(): boolean {
+    return this.linkUp && this.state !== 'offline';
   }
 
   /**
@@ -194,7 +198,6 @@ export class SwitcherPolicy {
    */
   pictureFrozen(now: number): SwitcherAction[] {
     if (!this.linkUp || this.state === 'offline') return [];
-    this.noteFall(now);
     this.framesMoving = false;
     return this.enter('offline', now, switcherReasons.pictureFrozen);
   }

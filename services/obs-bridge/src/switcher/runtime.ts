@@ -69,6 +69,26 @@ const PICTURE_WATCH_WIDTH = 64;
 
 export const SWITCHER_SETTINGS_KEY = 'switcher';
 
+/**
+ * Runs `step` every `everyMs`, one at a time (a screenshot can take longer than the interval). A step
+ * that throws waits for the next turn: screenshots fail while OBS is busy or the input is (re)opening,
+ * and then each watch's own deadline (the policy's, or its retry) decides.
+ */
+function inTurns(everyMs: number, step: () => Promise<void>): NodeJS.Timeout {
+  let busy = false;
+  return setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      await step();
+    } catch {
+      // the next turn tries again
+    } finally {
+      busy = false;
+    }
+  }, everyMs);
+}
+
 export class SwitcherRuntime {
   private policy!: SwitcherPolicy;
   private readonly events: Timeline;
@@ -76,7 +96,7 @@ export class SwitcherRuntime {
   private settingsStore!: Setting<typeof storedSwitcherSettings>;
   private modeSetting!: Setting<typeof switcherMode>;
   private cleanups: Array<() => void> = [];
-  private frameWatch: { timer: NodeJS.Timeout; last: string | null; since: number; restarts: number } | undefined;
+  private frameWatch: NodeJS.Timeout | undefined;
   private freezeWatch: NodeJS.Timeout | undefined;
   private lastPublished = '';
   /** OBS was (re)started since the websocket last answered. */
@@ -249,38 +269,31 @@ export class SwitcherRuntime {
   private watchFrames(): void {
     if (this.frameWatch) return;
     const { obs } = this.options;
-    const checkMs = this.options.frameCheckMs ?? 100;
     const retryMs = this.options.frameRetryMs ?? 3000;
-    const watch = { timer: undefined as unknown as NodeJS.Timeout, last: null as string | null, since: Date.now(), restarts: 0 };
+    let last: string | null = null;
+    let since = Date.now();
+    let restarts = 0;
     let changes = 0;
-    let busy = false;
-    watch.timer = setInterval(async () => {
-      if (busy || !obs.isReachable()) return;
-      busy = true;
-      try {
-        const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
-        if (this.frameWatch !== watch) return;
-        if (watch.last !== null && shot !== watch.last) changes += 1;
-        watch.last = shot;
-        if (changes >= 2) {
-          this.stopFrameWatch();
-          this.apply(this.policy.framesConfirmed(Date.now()));
-          return;
-        }
-        if (Date.now() - watch.since > retryMs) {
-          watch.since = Date.now();
-          watch.restarts += 1;
-          changes = 0;
-          this.options.log.info({ restarts: watch.restarts }, 'picture not moving; restarting the media input');
-          await obs.restartMediaInput(this.options.mediaInput).catch(() => {});
-        }
-      } catch {
-        // Screenshots fail while the input is (re)opening; keep trying.
-      } finally {
-        busy = false;
+    const timer = inTurns(this.options.frameCheckMs ?? 100, async () => {
+      if (!obs.isReachable()) return;
+      const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
+      if (this.frameWatch !== timer) return;
+      if (last !== null && shot !== last) changes += 1;
+      last = shot;
+      if (changes >= 2) {
+        this.stopFrameWatch();
+        this.apply(this.policy.framesConfirmed(Date.now()));
+        return;
       }
-    }, checkMs);
-    this.frameWatch = watch;
+      if (Date.now() - since > retryMs) {
+        since = Date.now();
+        restarts += 1;
+        changes = 0;
+        this.options.log.info({ restarts }, 'picture not moving; restarting the media input');
+        await obs.restartMediaInput(this.options.mediaInput).catch(() => {});
+      }
+    });
+    this.frameWatch = timer;
   }
 
   /**
@@ -300,49 +313,39 @@ export class SwitcherRuntime {
       watch.restartedAt = null;
       watch.changesSinceRestart = 0;
     };
-    let busy = false;
-    return setInterval(async () => {
-      if (busy) return;
+    return inTurns(this.options.pictureCheckMs ?? 1000, async () => {
       const now = Date.now();
-      const state = this.policy.snapshot().state;
-      // While a lost feed plays out of the buffers the freeze watch owns the picture (a freeze then
-      // is the buffers running dry, not a hung camera): no restart may cut that picture short.
-      if (state === 'offline' || now - this.lastDataAt > 1500 || this.frameWatch || this.policy.playingOut() || !obs.isReachable()) {
+      // The policy says when this watch runs: never beside the freeze watch (a lost feed playing out,
+      // where a restart would cut good picture short) or the frame watch (OFFLINE, waiting for frames).
+      if (!this.policy.watchingPicture() || now - this.lastDataAt > 1500 || !obs.isReachable()) {
         reset(now);
         return;
       }
-      busy = true;
-      try {
-        // Grayscale PGM: compared by mean difference, since a frozen camera's picture still shifts by a
-        // level here and there as the encoder refines it, while camera noise changes far more.
-        const shot = parsePgm(await obs.sourceScreenshot(this.options.mediaInput, PICTURE_WATCH_WIDTH, 'pgm'));
-        const at = Date.now();
-        if (watch.last !== null && pictureDifference(watch.last, shot) >= STILL_PICTURE_DIFFERENCE) {
-          watch.changedAt = at;
-          watch.changesSinceRestart += 1;
-          // Moving again after the restart: the episode is over.
-          if (watch.restartedAt !== null && watch.changesSinceRestart >= 2) watch.restartedAt = null;
-        }
-        watch.last = shot;
-        if (watch.restartedAt === null && at - watch.changedAt >= frozenMs) {
-          watch.restartedAt = at;
-          watch.changesSinceRestart = 0;
-          log.warn({ input: this.options.mediaInput, stillMs: at - watch.changedAt }, 'picture frozen while data arrives; restarting the feed input');
-          this.events.warn(`Picture frozen for ${((at - watch.changedAt) / 1000).toFixed(1)} s while the feed arrives: restarting ${this.options.mediaInput}`);
-          await obs.restartMediaInput(this.options.mediaInput);
-        } else if (watch.restartedAt !== null && at - watch.restartedAt >= restartWaitMs) {
-          log.warn({ input: this.options.mediaInput }, 'picture still frozen after restarting the feed input');
-          this.events.error(`Picture still frozen ${(restartWaitMs / 1000).toFixed(1)} s after restarting ${this.options.mediaInput}`);
-          reset(at);
-          this.apply(this.policy.pictureFrozen(at));
-          if (this.policy.awaitingFrames()) this.watchFrames();
-        }
-      } catch {
-        // A screenshot fails while OBS or the input is busy; the next check tries again.
-      } finally {
-        busy = false;
+      // Grayscale PGM: compared by mean difference, since a frozen camera's picture still shifts by a
+      // level here and there as the encoder refines it, while camera noise changes far more.
+      const shot = parsePgm(await obs.sourceScreenshot(this.options.mediaInput, PICTURE_WATCH_WIDTH, 'pgm'));
+      const at = Date.now();
+      if (watch.last !== null && pictureDifference(watch.last, shot) >= STILL_PICTURE_DIFFERENCE) {
+        watch.changedAt = at;
+        watch.changesSinceRestart += 1;
+        // Moving again after the restart: the episode is over.
+        if (watch.restartedAt !== null && watch.changesSinceRestart >= 2) watch.restartedAt = null;
       }
-    }, this.options.pictureCheckMs ?? 1000);
+      watch.last = shot;
+      if (watch.restartedAt === null && at - watch.changedAt >= frozenMs) {
+        watch.restartedAt = at;
+        watch.changesSinceRestart = 0;
+        log.warn({ input: this.options.mediaInput, stillMs: at - watch.changedAt }, 'picture frozen while data arrives; restarting the feed input');
+        this.events.warn(`Picture frozen for ${((at - watch.changedAt) / 1000).toFixed(1)} s while the feed arrives: restarting ${this.options.mediaInput}`);
+        await obs.restartMediaInput(this.options.mediaInput);
+      } else if (watch.restartedAt !== null && at - watch.restartedAt >= restartWaitMs) {
+        log.warn({ input: this.options.mediaInput }, 'picture still frozen after restarting the feed input');
+        this.events.error(`Picture still frozen ${(restartWaitMs / 1000).toFixed(1)} s after restarting ${this.options.mediaInput}`);
+        reset(at);
+        this.apply(this.policy.pictureFrozen(at));
+        if (this.policy.awaitingFrames()) this.watchFrames();
+      }
+    });
   }
 
   /**
@@ -355,25 +358,17 @@ export class SwitcherRuntime {
     const { obs } = this.options;
     const freezeMs = this.options.freezeMs ?? 100;
     let last: { shot: string; since: number } | null = null;
-    let busy = false;
-    const timer = setInterval(async () => {
-      if (busy || !obs.isReachable()) return;
-      busy = true;
-      try {
-        const takenAt = Date.now();
-        const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
-        if (this.freezeWatch !== timer) return;
-        if (last?.shot !== shot) last = { shot, since: takenAt };
-        else if (Date.now() - last.since >= freezeMs) {
-          this.stopFreezeWatch();
-          this.apply(this.policy.pictureFroze(Date.now()));
-        }
-      } catch {
-        // No screenshot (the input is closing): the policy's deadline decides.
-      } finally {
-        busy = false;
+    const timer = inTurns(this.options.freezeCheckMs ?? 40, async () => {
+      if (!obs.isReachable()) return;
+      const takenAt = Date.now();
+      const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
+      if (this.freezeWatch !== timer) return;
+      if (last?.shot !== shot) last = { shot, since: takenAt };
+      else if (Date.now() - last.since >= freezeMs) {
+        this.stopFreezeWatch();
+        this.apply(this.policy.pictureFroze(Date.now()));
       }
-    }, this.options.freezeCheckMs ?? 40);
+    });
     this.freezeWatch = timer;
   }
 
@@ -383,7 +378,7 @@ export class SwitcherRuntime {
   }
 
   private stopFrameWatch(): void {
-    if (this.frameWatch) clearInterval(this.frameWatch.timer);
+    if (this.frameWatch) clearInterval(this.frameWatch);
     this.frameWatch = undefined;
   }
 }
