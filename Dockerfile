@@ -141,7 +141,8 @@ COPY --from=dashboard-build /app/services/dashboard/next.config.ts /app/services
 # server.ts (run by tsx) reads the configuration through lib/ and the shared package's source.
 COPY --from=dashboard-build /app/services/dashboard/lib /app/services/dashboard/lib
 COPY --from=dashboard-build /app/packages/shared/src /app/packages/shared/src
-# The restream service's recordings volume is mounted here read-only, for downloads.
+# Where the restream service's recordings volume is to be mounted read-only, for downloads (compose does not
+# run restream yet: README, "Restream", where it runs).
 RUN mkdir -p /recordings && chown irlkit:irlkit /recordings
 WORKDIR /app/services/dashboard
 ENV NODE_ENV=production IRL_ENV_FILE=/nonexistent NEXT_TELEMETRY_DISABLED=1 DASHBOARD_PORT=8080

@@ -1,7 +1,7 @@
 // Each service's NATS user, on a real nats-server with the users compose ships
 // (services/nats/users.conf, generated from packages/shared/src/permissions.ts): what each service
 // does works, and everything outside its allow-lists is refused — forged events, swallowed
-// commands, someone else's replies, the settings bucket deleted.
+// commands, someone else's replies, the settings bucket deleted, the stream keys read.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
@@ -10,11 +10,13 @@ import {
   type BusUser,
   composeNatsUsers,
   connectNats,
+  DESTINATIONS_BUCKET,
   natsPasswordVariable,
   SESSIONS_BUCKET,
   SETTINGS_BUCKET,
   SettingsBucket,
   silentLogger,
+  storedDestinations,
   switcherMode,
 } from '@irlkit/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,16 +74,18 @@ describe('NATS users', () => {
   });
 
   it('let each service do its own work', async () => {
-    const [ingest, bridge, desktop, dashboard, operator] = await Promise.all(
-      (['ingest', 'obs-bridge', 'desktop', 'dashboard', 'operator'] as const).map(connectAs),
+    const [ingest, bridge, desktop, restream, dashboard, operator] = await Promise.all(
+      (['ingest', 'obs-bridge', 'desktop', 'restream', 'dashboard', 'operator'] as const).map(connectAs),
     );
     const seen: string[] = [];
     operator.bus.subscribe('ingest.link', () => seen.push('ingest.link'));
     operator.bus.subscribe('obs.state', () => seen.push('obs.state'));
-    await operator.bus.nc.flush();
+    dashboard.bus.subscribe('restream.state', () => seen.push('restream.state'));
+    await Promise.all([operator.bus.nc.flush(), dashboard.bus.nc.flush()]);
     ingest.bus.publish('ingest.link', { ...validEvents['ingest.link'], ts: Date.now() });
     bridge.bus.publish('obs.state', { ...validEvents['obs.state'], ts: Date.now() });
-    await waitFor(() => seen.length === 2, 'ingest.link and obs.state to reach the operator');
+    restream.bus.publish('restream.state', { ...validEvents['restream.state'], ts: Date.now() });
+    await waitFor(() => seen.length === 3, 'ingest.link and obs.state to reach the operator, restream.state the dashboard');
     // Commands: the dashboard asks, the bridge answers; the bridge asks, the desktop answers.
     bridge.bus.serve('stream.start', () => undefined);
     desktop.bus.serve('obs.restart', () => undefined);
@@ -89,6 +93,16 @@ describe('NATS users', () => {
     expect(await dashboard.bus.request('stream.start', {})).toEqual({ ok: true });
     expect(await bridge.bus.request('obs.restart', {})).toEqual({ ok: true });
     expect(await operator.bus.request('stream.start', {})).toEqual({ ok: true });
+    // The dashboard hands restream a destination (its key inside); restream keeps the list in its bucket.
+    restream.bus.serve('destination.save', () => undefined);
+    await restream.bus.nc.flush();
+    expect(await dashboard.bus.request('destination.save', { name: 'Twitch', url: 'rtmp://live.twitch.tv/app', key: 'live_secret_key' })).toEqual({ ok: true });
+    const destinations = new SettingsBucket(restream.bus.nc, DESTINATIONS_BUCKET, silentLogger());
+    expect(await destinations.open()).toBe(true);
+    const list = destinations.setting('destinations_main', storedDestinations);
+    await list.put([{ id: 'twitch', name: 'Twitch', url: 'rtmp://live.twitch.tv/app', key: 'live_secret_key', enabled: true }]);
+    expect((await list.get())?.[0]?.key).toBe('live_secret_key');
+    destinations.close();
     // Key-value: the bridge keeps its settings, the dashboard its session epoch.
     const settings = new SettingsBucket(bridge.bus.nc, SETTINGS_BUCKET, silentLogger());
     expect(await settings.open()).toBe(true);
@@ -109,12 +123,12 @@ describe('NATS users', () => {
     await ingest.bus.nc.flush();
     await waitFor(async () => (await history.read('samples', { fromMs: 0 })).length === 1, 'the dashboard to read its recorded sample');
     await waitFor(async () => (await history.read('events', { fromMs: 0, names: ['ingest.link'] })).length === 1, 'the captured link event');
-    for (const client of [ingest, bridge, desktop, dashboard, operator]) expect(client.violations).toEqual([]);
+    for (const client of [ingest, bridge, desktop, restream, dashboard, operator]) expect(client.violations).toEqual([]);
   });
 
   it('refuse every service outside its list', async () => {
-    const [ingest, bridge, desktop, dashboard, operator] = await Promise.all(
-      (['ingest', 'obs-bridge', 'desktop', 'dashboard', 'operator'] as const).map(connectAs),
+    const [ingest, bridge, desktop, restream, dashboard, operator] = await Promise.all(
+      (['ingest', 'obs-bridge', 'desktop', 'restream', 'dashboard', 'operator'] as const).map(connectAs),
     );
     const arrived: string[] = [];
     for (const name of ['ingest.link', 'ingest.stats', 'obs.state', 'switcher.state'] as const) bridge.bus.subscribe(name, () => arrived.push(name));
@@ -166,6 +180,31 @@ describe('NATS users', () => {
     // Nobody deletes or purges the history, not even the dashboard that keeps it.
     await expect(dashboard.bus.nc.request('$JS.API.STREAM.PURGE.IRLKIT_EVENTS', undefined, { timeout: 2000 })).rejects.toThrow();
     await expect(dashboard.bus.nc.request('$JS.API.STREAM.DELETE.IRLKIT_SAMPLES', undefined, { timeout: 2000 })).rejects.toThrow();
+    // The stream keys: only restream reads its bucket, or hears a destination.save (the key travels in it).
+    const destinations = new SettingsBucket(restream.bus.nc, DESTINATIONS_BUCKET, silentLogger());
+    expect(await destinations.open()).toBe(true);
+    await destinations
+      .setting('destinations_main', storedDestinations)
+      .put([{ id: 'kick', name: 'Kick', url: 'rtmps://kick.example/app', key: 'sk_kick_secret', enabled: true }]);
+    destinations.close();
+    const keyRead = `$JS.API.DIRECT.GET.KV_${DESTINATIONS_BUCKET}.$KV.${DESTINATIONS_BUCKET}.destinations_main`;
+    for (const reader of [dashboard, operator, bridge]) {
+      await expect(reader.bus.nc.request(keyRead, undefined, { timeout: 2000 })).rejects.toThrow();
+      await refusedWith(reader, keyRead);
+    }
+    await expect(
+      dashboard.bus.nc.request(
+        `$JS.API.STREAM.MSG.GET.KV_${DESTINATIONS_BUCKET}`,
+        JSON.stringify({ last_by_subj: `$KV.${DESTINATIONS_BUCKET}.destinations_main` }),
+        { timeout: 2000 },
+      ),
+    ).rejects.toThrow();
+    await refusedWith(dashboard, `$JS.API.STREAM.MSG.GET.KV_${DESTINATIONS_BUCKET}`);
+    operator.bus.nc.subscribe(`$KV.${DESTINATIONS_BUCKET}.>`);
+    await refusedWith(operator, `$KV.${DESTINATIONS_BUCKET}.>`);
+    dashboard.bus.serve('destination.save', () => undefined);
+    await refusedWith(dashboard, 'irl.main.cmd.destination.save');
+    await expect(dashboard.bus.nc.request(`$JS.API.STREAM.DELETE.KV_${DESTINATIONS_BUCKET}`, undefined, { timeout: 2000 })).rejects.toThrow();
     // Even the bridge may not delete its own bucket.
     await expect(bridge.bus.nc.request(`$JS.API.STREAM.DELETE.KV_${SETTINGS_BUCKET}`, undefined, { timeout: 2000 })).rejects.toThrow();
 

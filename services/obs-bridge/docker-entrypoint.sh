@@ -1,5 +1,5 @@
 #!/bin/sh
-# obs-bridge's container entrypoint. The watchdog restarts the obs container through the Docker socket,
+# obs-bridge's container entrypoint. The watchdog restarts the desktop container (OBS) through the Docker socket,
 # whose group id differs from host to host; so the container starts as root, finds that group (or takes
 # DOCKER_GID), and drops to the irlkit user (uid 10001) with that one extra group and no capabilities.
 # Started as any other user, it runs the command as it is.
@@ -16,7 +16,7 @@ elif [ -S "$socket" ]; then
   groups=$(stat -c %g "$socket")
   echo "obs-bridge: the Docker socket's group is $groups"
 elif [ "${OBS_WATCHDOG_MODE:-docker}" = docker ]; then
-  echo "obs-bridge: no Docker socket at $socket; the watchdog cannot restart the obs container (mount it or set OBS_WATCHDOG_MODE)" >&2
+  echo "obs-bridge: no Docker socket at $socket, so the watchdog cannot restart OBS (the desktop container): mount it or set OBS_WATCHDOG_MODE" >&2
 fi
 set -- /usr/local/bin/irlkit-secrets "$@"
 if [ -n "$groups" ]; then set -- --groups="$groups" "$@"; else set -- --clear-groups "$@"; fi

@@ -85,6 +85,16 @@ function historyState(): { messages: number; first_seq: number; first_ts: string
   return found;
 }
 const containerId = (service: string) => dc(['ps', '-q', service]).stdout.trim();
+/** The full ids of a service's running containers, without blocking the event loop (docker, not the slower docker-compose). */
+function runningContainers(service: string): Promise<string[]> {
+  return new Promise((resolveIds) => {
+    const filters = [`label=com.docker.compose.project=${project}`, `label=com.docker.compose.service=${service}`, 'status=running'];
+    const child = spawn(DOCKER, ['ps', '-q', '--no-trunc', ...filters.flatMap((f) => ['--filter', f])], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('close', () => resolveIds(out.split('\n').filter(Boolean)));
+  });
+}
 
 // --- the checks' bookkeeping -------------------------------------------------------------------
 const results: Array<{ name: string; ok: boolean; ms: number }> = [];
@@ -536,8 +546,14 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
         timings.upgradeUpS = since();
         return result;
       });
+      // The old dashboard answers until compose stops it, and compose starts the new one only after
+      // that: an answer counts once a running dashboard container is a new one (looked up before the
+      // request, so the old one cannot have answered it).
+      const oldDashboard = idsBefore[recreated.indexOf('dashboard')];
       const dashboardBack = waitFor(
         async () => {
+          const running = await runningContainers('dashboard');
+          if (!oldDashboard || running.length === 0 || running.some((id) => id.startsWith(oldDashboard) || oldDashboard.startsWith(id))) return false;
           const controller = new AbortController();
           const response = await fetch(`${HTTPS}/api/events`, { headers: { cookie: sessionCookie }, signal: controller.signal }).catch(() => undefined);
           controller.abort();

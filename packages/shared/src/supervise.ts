@@ -148,6 +148,15 @@ export class Supervisor {
     child.once('exit', () => clearTimeout(killTimer));
   }
 
+  /**
+   * Ends the running child at once (SIGKILL) as a failed run: it restarts after the usual backoff. For a
+   * watchdog that judged the child stuck (restartNow() restarts at once instead).
+   */
+  kill(): void {
+    if (this.stopping) return;
+    this.child?.kill('SIGKILL');
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);

@@ -94,6 +94,24 @@ describe('Supervisor', () => {
     await s.stop();
   });
 
+  it('kill() ends a child a watchdog judged stuck as a failed run: restarted after the backoff, which keeps growing', async () => {
+    const { events, waitFor, onEvent } = collect();
+    const s = new Supervisor({ name: 'stuck', command: 'sleep', args: () => ['30'], log, onEvent, backoff: { initialMs: 50, maxMs: 400, factor: 2 } });
+    s.start();
+    for (let run = 1; run <= 2; run++) {
+      await waitFor(() => events.filter((e) => e.event === 'started').length === run && s.running, `start ${run}`);
+      s.kill();
+      await waitFor(() => events.filter((e) => e.event === 'exited').length === run, `exit ${run}`);
+    }
+    await waitFor(() => events.filter((e) => e.event === 'started').length === 3, 'the third start');
+    await s.stop();
+    const exits = events.filter((e) => e.event === 'exited');
+    expect(exits.map((e) => [e.signal, e.restartInMs])).toEqual([
+      ['SIGKILL', 50],
+      ['SIGKILL', 100],
+    ]);
+  });
+
   it('stops a running child and does not restart it', async () => {
     const { events, waitFor, onEvent } = collect();
     const s = new Supervisor({ name: 'sleeper', command: 'sleep', args: () => ['30'], log, onEvent });

@@ -1,15 +1,15 @@
 // History benchmark: JetStream storage per streamed hour (an hour of live events at their real rates through
-// the dashboard's recorder, into a real nats-server), and the report's build time for a 4-hour session
-// (read from JetStream and built; goal ≤ 1 s).
-import { CAPTURED_EVENTS, silentLogger } from '@irlkit/shared';
+// the dashboard's recorder, into a real nats-server), the report's build time for a 4-hour session (read from
+// JetStream and built; goal ≤ 1 s), and the session list with 90 days of history behind it.
+import { silentLogger } from '@irlkit/shared';
 import { startNats, testBus } from '@irlkit/test-kit';
 import { validEvents } from '../../../packages/shared/test/samples.ts';
 import { summarize, writeBenchSection } from '../../../test/bench/report.ts';
 import { HistoryRecorder } from '../lib/history/recorder.ts';
 import { buildReport } from '../lib/history/report.ts';
-import { listSessions, sessionReport } from '../lib/history/sessions.ts';
+import { SessionIndex } from '../lib/history/sessions.ts';
 import { type HistoryRecord, HistoryStore } from '../lib/history/store.ts';
-import { scriptedSession } from '../test/scripted-session.ts';
+import { scriptedSession, storeHistory } from '../test/scripted-session.ts';
 
 const limits = { maxAgeMs: 90 * 86_400_000, maxBytes: { events: 256 * 1024 * 1024, samples: 2048 * 1024 * 1024 } };
 
@@ -80,14 +80,9 @@ async function reportBuild(): Promise<{ records: number; read: number[]; build: 
   await store.ensureStreams();
   const t0 = Date.now() - 4 * 3_600_000 - 60_000;
   const records = fourHours(t0);
-  let n = 0;
-  for (const record of records) {
-    if ((CAPTURED_EVENTS as readonly string[]).includes(record.name)) bus.publish(record.name, record.payload as never);
-    else store.append(record.name, record.payload);
-    if (++n % 2000 === 0) await bus.nc.flush();
-  }
-  await bus.nc.flush();
-  const [session] = await listSessions(store);
+  await storeHistory(bus, store, records);
+  const sessions = new SessionIndex(store);
+  const [session] = await sessions.list();
   if (!session || session.endTs === null || session.endTs - session.startTs < 4 * 3_600_000 - 1000)
     throw new Error(`expected one 4-hour session, got ${JSON.stringify(session)}`);
   const read: number[] = [];
@@ -95,7 +90,7 @@ async function reportBuild(): Promise<{ records: number; read: number[]; build: 
   let outages = 0;
   for (let trial = 0; trial < 5; trial++) {
     const started = performance.now();
-    const report = await sessionReport(store, session.id);
+    const report = await sessions.report(session.id);
     read.push(performance.now() - started);
     outages = report?.outages.length ?? 0;
     const pure = performance.now();
@@ -107,9 +102,52 @@ async function reportBuild(): Promise<{ records: number; read: number[]; build: 
   return { records: records.length, read, build, outages };
 }
 
+/**
+ * 90 days of a dashboard that was up all along (an OBS and a switcher heartbeat a minute in the events stream):
+ * the first list reads every OBS state (at start, off the request path); later ones only what came since.
+ */
+async function sessionList(): Promise<{ records: number; first: number; later: number[] }> {
+  const nats = await startNats();
+  const bus = await testBus(nats, 'main', 'dashboard');
+  const store = new HistoryStore(bus.nc, 'main', limits, silentLogger());
+  await store.ensureStreams();
+  const days = 90;
+  const t0 = Date.now() - days * 86_400_000;
+  let records = 0;
+  // Streaming four hours a day.
+  const streaming = (ts: number) => (ts - t0) % 86_400_000 < 4 * 3_600_000;
+  for (let ts = t0; ts < Date.now() - 60_000; ts += 60_000) {
+    store.append('obs.state', { ...validEvents['obs.state'], ts, streaming: streaming(ts) });
+    store.append('switcher.state', { ...validEvents['switcher.state'], ts, since: t0 });
+    records += 2;
+    if (records % 4000 === 0) await bus.nc.flush();
+  }
+  await bus.nc.flush();
+  const index = new SessionIndex(store);
+  const started = performance.now();
+  const listed = await index.list();
+  const first = performance.now() - started;
+  if (listed.length !== days) throw new Error(`expected ${days} sessions, got ${listed.length}`);
+  const later: number[] = [];
+  for (let trial = 0; trial < 5; trial++) {
+    const ts = Date.now();
+    store.append('obs.state', { ...validEvents['obs.state'], ts, streaming: false });
+    store.append('switcher.state', { ...validEvents['switcher.state'], ts, since: t0 });
+    await bus.nc.flush();
+    const s = performance.now();
+    await index.list();
+    later.push(performance.now() - s);
+  }
+  await bus.closeConnection();
+  await nats.stop();
+  return { records, first, later };
+}
+
 const hour = await storagePerHour();
 const perHourMb = (hour.events.bytes + hour.samples.bytes) / 1024 / 1024;
 const fourHourResult = await reportBuild();
+const list = await sessionList();
+const later = summarize(list.later);
 const read = summarize(fourHourResult.read);
 const build = summarize(fourHourResult.build);
 const body = `
@@ -133,6 +171,14 @@ kills, link drop-outs), 5 trials. Goal: ≤ 1 s.
 |---|---|---|---|
 | read from JetStream and build (\`GET /api/sessions/<id>\` minus HTTP) | ${read.median.toFixed(0)} | ${read.p95.toFixed(0)} | ${read.max.toFixed(0)} |
 | build alone (records in memory) | ${build.median.toFixed(0)} | ${build.p95.toFixed(0)} | ${build.max.toFixed(0)} |
+
+Session list (\`GET /api/sessions\` minus HTTP) with 90 days of history behind it: a dashboard up all along writes an
+OBS and a switcher heartbeat a minute (${list.records} records; streaming four hours a day, 90 sessions).
+
+| step | ms |
+|---|---|
+| first list: every OBS state read (at the server's start, before any request) | ${list.first.toFixed(0)} |
+| a later list: only the OBS states since the last (median of 5 / max) | ${later.median.toFixed(0)} / ${later.max.toFixed(0)} |
 `;
 writeBenchSection('history', 'History: storage per streamed hour, report build time', 'pnpm bench history', body);
 process.stdout.write(body);

@@ -1,9 +1,10 @@
 // The dashboard server's one NATS connection, shared by every request of this process, and what
-// hangs off it: the memory of recent events and the session epoch.
+// hangs off it: the memory of recent events, the history and its sessions, and the session epoch.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Bus, connectNats, createLogger, SESSIONS_BUCKET } from '@irlkit/shared';
 import { config } from './config';
 import { HistoryRecorder } from './history/recorder';
+import { SessionIndex } from './history/sessions';
 import { HistoryStore } from './history/store';
 import { EventMemory } from './memory';
 import { SessionEpoch } from './session-epoch';
@@ -13,7 +14,7 @@ const cache = globalThis as unknown as {
   irlkitBus?: Promise<Bus>;
   irlkitMemory?: EventMemory;
   irlkitEpoch?: Promise<SessionEpoch>;
-  irlkitHistory?: { store: HistoryStore; recorder: HistoryRecorder };
+  irlkitHistory?: { store: HistoryStore; recorder: HistoryRecorder; sessions: SessionIndex };
 };
 
 /** How much of the history a restarted server puts back into its memory. */
@@ -35,11 +36,16 @@ export function bus(): Promise<Bus> {
     memory().follow(b);
     const store = new HistoryStore(nc, c.streamId, config().history, log);
     const recorder = new HistoryRecorder(b, store, log);
-    cache.irlkitHistory = { store, recorder };
+    const sessions = new SessionIndex(store);
+    cache.irlkitHistory = { store, recorder, sessions };
     recorder.start();
     // The opening picture after a restart: what the history holds from before this process (not awaited:
-    // the page opens at once and the history joins when JetStream answers).
-    void recorder.ready.then(() => restoreMemory(store));
+    // the page opens at once and the history joins when JetStream answers). Then the session list, read
+    // once in full here rather than by the first request for it.
+    void recorder.ready.then(async () => {
+      await restoreMemory(store);
+      await sessions.refresh().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'sessions not read yet: the first request reads them'));
+    });
     return b;
   })().catch((error) => {
     cache.irlkitBus = undefined;
@@ -61,10 +67,10 @@ async function restoreMemory(store: HistoryStore): Promise<void> {
   }
 }
 
-/** The history store, once the server's NATS connection exists. */
-export async function history(): Promise<HistoryStore> {
+/** The stream sessions in the history, once the server's NATS connection exists. */
+export async function sessions(): Promise<SessionIndex> {
   await bus();
-  return (cache.irlkitHistory as { store: HistoryStore }).store;
+  return (cache.irlkitHistory as { sessions: SessionIndex }).sessions;
 }
 
 /** The session epoch, followed in NATS KV once the connection exists. */

@@ -7,7 +7,9 @@ import { launchChromium, startDashboard, startNats, type TestDashboard, type Tes
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validEvents } from '../../../packages/shared/test/samples.ts';
+import { findSessions } from '../lib/history/report.ts';
 import { HistorySampler } from '../lib/history/sampler.ts';
+import { SessionIndex } from '../lib/history/sessions.ts';
 import { HistoryStore } from '../lib/history/store.ts';
 
 const artifacts = fileURLToPath(new URL('../../../test-artifacts/history/', import.meta.url));
@@ -68,6 +70,53 @@ describe('history streams', () => {
     await aging.ensureStreams();
     expect((await aging.usage()).every((s) => s.maxAgeMs === 1500)).toBe(true);
     await waitFor(async () => (await aging.usage()).every((s) => s.messages === 0), 'messages older than 1.5 s to expire', 15_000, 250);
+    await bus.closeConnection();
+  });
+});
+
+describe('session list', () => {
+  let nats: TestNats;
+  beforeAll(async () => {
+    nats = await startNats();
+  });
+  afterAll(async () => nats?.stop());
+
+  it('reads only the OBS states recorded since the last look, and lists what a full read finds', async () => {
+    const bus = await testBus(nats);
+    const store = new HistoryStore(bus.nc, 'main', { maxAgeMs: 86_400_000, maxBytes: { events: 1024 * 1024, samples: 1024 * 1024 } }, silentLogger());
+    await store.ensureStreams();
+    const readCounts: number[] = [];
+    const readAfter = store.readAfter.bind(store);
+    store.readAfter = async (...args) => {
+      const read = await readAfter(...args);
+      readCounts.push(read.records.length);
+      return read;
+    };
+    const index = new SessionIndex(store);
+    const obs = (ts: number, streaming: boolean) => ({ ...validEvents['obs.state'], ts, streaming });
+    const stored = (n: number) => waitFor(async () => (await store.read('events', { fromMs: 0, names: ['obs.state'] })).length === n, `${n} OBS states stored`);
+    const t0 = Date.now() - 60 * 60_000;
+    // Ten minutes streaming with a heartbeat a minute, then stopped; the timeline in between is not read.
+    for (let m = 0; m <= 10; m++) store.append('obs.state', obs(t0 + m * 60_000, m < 10));
+    for (let i = 0; i < 5; i++) bus.publish('log', { ts: t0 + i, level: 'info', source: 'test', message: `entry ${i}` });
+    await bus.nc.flush();
+    await stored(11);
+    expect(await index.list(t0 + 11 * 60_000)).toEqual([{ id: String(t0), startTs: t0, endTs: t0 + 600_000 }]);
+    // Started again 20 minutes after the stop: a new session, still going.
+    for (let m = 30; m <= 35; m++) store.append('obs.state', obs(t0 + m * 60_000, true));
+    await bus.nc.flush();
+    await stored(17);
+    const now = t0 + 36 * 60_000;
+    const listed = await index.list(now);
+    expect(listed).toEqual([
+      { id: String(t0 + 1_800_000), startTs: t0 + 1_800_000, endTs: null },
+      { id: String(t0), startTs: t0, endTs: t0 + 600_000 },
+    ]);
+    expect(listed).toEqual(findSessions(await store.read('events', { fromMs: 0, names: ['obs.state'] }), now).reverse());
+    expect(await index.list(now)).toEqual(listed);
+    expect(readCounts).toEqual([11, 6, 0]);
+    // Past the age limit, a session is gone from the list.
+    expect(await index.list(t0 + 600_000 + 86_400_001)).toEqual([{ id: String(t0 + 1_800_000), startTs: t0 + 1_800_000, endTs: t0 + 35 * 60_000 }]);
     await bus.closeConnection();
   });
 });

@@ -72,6 +72,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     onShutdown: (peer, source) => monitor.onShutdown(`sender ${peer} closed the connection`, source),
     isAcceptedSource: (localPort) => monitor.isAcceptedSource(localPort),
     onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
+    onConnectionRequest: (localPort) => monitor.onConnectionRequest(localPort),
     admit: (streamId) => refusal(streamId, config.srt.streamKey),
     onRefused: (peer, streamId, reason) => refuseSender(`SRT sender ${peer}`, peer, streamId, reason),
   });
@@ -85,6 +86,7 @@ export function buildApp({ config, bus, log }: IngestDeps) {
         onDatagram: onSenderDatagram,
         onReply: onRelayAnswer,
         onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
+        onConnectionRequest: (localPort) => monitor.onConnectionRequest(localPort),
         admit: (streamId) => refusal(streamId, config.srt.streamKey),
         onRefused: (group, streamId, reason) => refuseSender(`bonded sender ${group}`, null, streamId, reason),
       })

@@ -101,6 +101,43 @@ describe('FeedMonitor', () => {
     expect(monitor.foreignDatagrams).toBe(1);
   });
 
+  it('a late answer to the sender that just left does not name the next one (whose feed would never count)', () => {
+    const { monitor, events, t } = setup();
+    const first = 40001;
+    const next = 40002;
+    monitor.onConnectionRequest(first);
+    monitor.onSourceAccepted();
+    monitor.onListenerAnswer(first);
+    monitor.onDatagram('10.0.0.1:5000', 1316, 'data', first);
+    monitor.onShutdown('sender 10.0.0.1:5000 closed the connection', first);
+    monitor.onDisconnected('SRT connection closed'); // srt-live-transmit's own line, read a moment later
+    t.advance(1000);
+    // An ACK srt-live-transmit sent the first sender before it read the goodbye, read only now.
+    monitor.onListenerAnswer(first);
+    monitor.onConnectionRequest(next);
+    monitor.onSourceAccepted(); // its "Accepted" line came before any answer to it
+    monitor.onListenerAnswer(next);
+    for (let i = 0; i < 10; i++) {
+      monitor.onDatagram('10.0.0.2:6000', 1316, 'data', next);
+      t.advance(4);
+    }
+    expect(events.map((e) => [e.event, e.peer])).toEqual([
+      ['connected', '10.0.0.1:5000'],
+      ['disconnected', '10.0.0.1:5000'],
+      ['connected', '10.0.0.2:6000'],
+    ]);
+    expect(monitor.isAcceptedSource(next)).toBe(true);
+    expect(monitor.foreignDatagrams).toBe(0);
+    // The first sender may come back from the same port: its new connection is its own again.
+    monitor.onShutdown('sender 10.0.0.2:6000 closed the connection', next);
+    monitor.onConnectionRequest(first);
+    monitor.onListenerAnswer(first);
+    monitor.onSourceAccepted();
+    monitor.onDatagram('10.0.0.1:5000', 1316, 'data', first);
+    expect(monitor.isAcceptedSource(first)).toBe(true);
+    expect(events.at(-1)?.event).toBe('connected');
+  });
+
   it('reports a stall exactly stallTimeoutMs after the last data packet, and the resume', () => {
     const { monitor, events, send, t } = setup();
     monitor.onSourceAccepted();

@@ -21,6 +21,8 @@ interface Sample {
   cpuTicks: number;
   rssKib: number;
   pssKib: number;
+  /** Private_Clean + Private_Dirty: pages only this process holds (USS), what it frees when it ends. */
+  ussKib: number;
 }
 
 function sample(pid: number): Sample | undefined {
@@ -32,13 +34,14 @@ function sample(pid: number): Sample | undefined {
       cpuTicks: Number(fields[11]) + Number(fields[12]),
       rssKib: Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0),
       pssKib: Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0),
+      ussKib: Number(/^Private_Clean:\s+(\d+)/m.exec(rollup)?.[1] ?? 0) + Number(/^Private_Dirty:\s+(\d+)/m.exec(rollup)?.[1] ?? 0),
     };
   } catch {
     return undefined;
   }
 }
 
-/** This process's children: the relay (nginx) and the copies (ffmpeg, by the sink port in their command line). */
+/** This process's children: the relay (nginx), the sinks (nginx) and the copies (ffmpeg, by the sink port in their command line). */
 function children(): { pid: number; comm: string; cmdline: string }[] {
   return readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
@@ -60,18 +63,30 @@ function children(): { pid: number; comm: string; cmdline: string }[] {
     });
 }
 
+interface Usage {
+  cpuPercent: number;
+  rssMb: number;
+  pssMb: number;
+  ussMb: number;
+}
+
 /** CPU % of one core and memory over the window, for each pid. */
-async function measure(pids: number[]): Promise<Map<number, { cpuPercent: number; rssMb: number; pssMb: number }>> {
+async function measure(pids: number[]): Promise<Map<number, Usage>> {
   const first = new Map(pids.map((pid) => [pid, sample(pid)]));
   const started = Date.now();
   await new Promise((r) => setTimeout(r, WINDOW_MS));
   const seconds = (Date.now() - started) / 1000;
-  const result = new Map<number, { cpuPercent: number; rssMb: number; pssMb: number }>();
+  const result = new Map<number, Usage>();
   for (const pid of pids) {
     const a = first.get(pid);
     const b = sample(pid);
     if (!a || !b) continue;
-    result.set(pid, { cpuPercent: ((b.cpuTicks - a.cpuTicks) / CLOCK_TICKS_PER_S / seconds) * 100, rssMb: b.rssKib / 1024, pssMb: b.pssKib / 1024 });
+    result.set(pid, {
+      cpuPercent: ((b.cpuTicks - a.cpuTicks) / CLOCK_TICKS_PER_S / seconds) * 100,
+      rssMb: b.rssKib / 1024,
+      pssMb: b.pssKib / 1024,
+      ussMb: b.ussKib / 1024,
+    });
   }
   return result;
 }
@@ -88,7 +103,8 @@ const rows: string[] = [];
 let returnRows: string[] = [];
 try {
   await waitFor(() => latest?.programLive, 'the program on the relay', 20_000);
-  const relayPid = children().find((c) => c.comm === 'nginx')?.pid;
+  // The sinks are nginx children of this process too: the relay is the one in restream's own folder.
+  const relayPid = children().find((c) => c.comm === 'nginx' && c.cmdline.includes('/irlkit-relay-'))?.pid;
   if (!relayPid) throw new Error('no relay process');
   for (let n = 0; n <= DESTINATIONS; n++) {
     if (n > 0) {
@@ -102,10 +118,9 @@ try {
     const measured = await measure([relayPid, ...copies.map((c) => c.pid)]);
     const relay = measured.get(relayPid);
     const perCopy = copies.map((c) => measured.get(c.pid)).filter((m) => m !== undefined);
-    const avg = (f: (m: { cpuPercent: number; rssMb: number; pssMb: number }) => number) =>
-      perCopy.length ? perCopy.reduce((s, m) => s + f(m), 0) / perCopy.length : 0;
+    const avg = (f: (m: Usage) => number) => (perCopy.length ? perCopy.reduce((s, m) => s + f(m), 0) / perCopy.length : 0);
     const kbps = latest?.destinations.map((d) => d.bitrateKbps) ?? [];
-    const row = `| ${n} | ${relay?.cpuPercent.toFixed(2)} % | ${perCopy.length ? `${avg((m) => m.cpuPercent).toFixed(2)} % (max ${Math.max(...perCopy.map((m) => m.cpuPercent)).toFixed(2)} %)` : '—'} | ${perCopy.length ? `${avg((m) => m.rssMb).toFixed(1)} / ${avg((m) => m.pssMb).toFixed(1)} MB` : '—'} | ${kbps.length ? kbps.join(', ') : '—'} |`;
+    const row = `| ${n} | ${relay?.cpuPercent.toFixed(2)} % | ${perCopy.length ? `${avg((m) => m.cpuPercent).toFixed(2)} % (max ${Math.max(...perCopy.map((m) => m.cpuPercent)).toFixed(2)} %)` : '—'} | ${perCopy.length ? `${avg((m) => m.rssMb).toFixed(1)} / ${avg((m) => m.pssMb).toFixed(1)} / ${avg((m) => m.ussMb).toFixed(1)} MB` : '—'} | ${kbps.length ? kbps.join(', ') : '—'} |`;
     log(row);
     rows.push(row);
   }
@@ -145,17 +160,20 @@ writeBenchSection(
   'pnpm bench fanout',
   `The program at OBS's default bitrate (H.264 2500 kbit/s, 30 fps, a keyframe a second + AAC 128 kbit/s; a
 640x360 test pattern published by ffmpeg to the relay: the copies never decode, so only the bitrate counts) copied to N nginx-rtmp sinks, ${WINDOW_MS / 1000} s per row after ${SETTLE_MS / 1000} s settling. CPU in % of one core
-from /proc/<pid>/stat; memory RSS / PSS (PSS shares the ffmpeg libraries between the copies: what one more
-copy really adds). Goal per destination: ≤ ${GOALS.cpuPercent} % of a core and ≤ ${GOALS.pssMb} MB, no re-encode (the copies run \`-c copy\`).
+from /proc/<pid>/stat; memory from /proc/<pid>/smaps_rollup as RSS / PSS / private: RSS counts the shared
+ffmpeg libraries whole in every copy, PSS splits them between every ffmpeg running (the copies, and here the
+feed), private (USS) is what only that copy holds and gives back when it ends: what one more destination adds
+once the libraries are loaded. Goal per destination: ≤ ${GOALS.cpuPercent} % of a core and ≤ ${GOALS.pssMb} MB, no re-encode (the copies run \`-c copy\`).
 
-| destinations | relay (nginx) CPU | CPU per copy (ffmpeg) | memory per copy RSS / PSS | kbit/s out per destination |
+| destinations | relay (nginx) CPU | CPU per copy (ffmpeg) | memory per copy RSS / PSS / private | kbit/s out per destination |
 | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
 A platform that goes away (its server killed) while live, and comes back on the same address after the
 outage; the destination retries with the default backoff (1 s doubling to 15 s), so the wait after the
 return is at most one retry delay plus the connection. "Connected" is restream.state saying so; "receiving"
-is ffprobe reading H.264+AAC back from the sink (ffprobe needs a keyframe, up to 1 s here).
+is ffprobe reading H.264+AAC back from the sink (ffprobe's own connection and probing included; it needs a
+keyframe, up to 1 s here). One outage each: where in the backoff the return falls decides the wait.
 
 | outage | connected again after the return | receiving (ffprobe) after the return | others stayed connected |
 | --- | --- | --- | --- |

@@ -2,6 +2,7 @@
 // destination), an ffmpeg test pattern publishing to the relay as OBS does, nginx-rtmp sinks (one behind
 // stunnel for RTMPS, one refusing the key), read back with ffprobe.
 import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RestreamState } from '@irlkit/shared';
@@ -152,5 +153,64 @@ describe('restream: one program to every destination', () => {
     await waitFor(() => latest && !latest.programLive && latest.destinations.every((d) => d.status === 'idle' || d.status === 'disabled'), 'destinations idle');
     const streams = await probeStreams(file, 10_000);
     expect(streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+  });
+});
+
+describe('restream: a platform that never answers', () => {
+  let nats: TestNats;
+  let sink: RtmpSink;
+  let silent: Server;
+  let silentPort: number;
+  const accepted: Socket[] = [];
+  let restream: TestRestream;
+  let control: Awaited<ReturnType<typeof testBus>>;
+  let feed: ReturnType<typeof startRtmpFeed> | undefined;
+  let latest: RestreamState | undefined;
+  const health = (id: string) => latest?.destinations.find((d) => d.id === id);
+
+  beforeAll(async () => {
+    nats = await startNats();
+    sink = await startRtmpSink();
+    // Accepts the connection and never says a word: a host behind a firewall that drops, or a hung server.
+    silent = createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    silentPort = (silent.address() as AddressInfo).port;
+    control = await testBus(nats, 'main', 'control');
+    control.subscribe('restream.state', (s) => (latest = s));
+    restream = await startRestream(nats, {
+      // Long enough for a copy to read the relay and reach the platform (the timeout counts from its start).
+      RESTREAM_CONNECT_TIMEOUT_MS: '4000',
+      RESTREAM_RETRY_INITIAL_MS: '500',
+      RESTREAM_RETRY_MAX_MS: '1000',
+      RESTREAM_SEED_URL: sink.serverUrl,
+      RESTREAM_SEED_KEY: 'good-key',
+      RECORDING_ENABLED: 'false',
+    });
+  });
+
+  afterAll(async () => {
+    await feed?.stop();
+    await restream?.stop();
+    await control?.closeConnection();
+    for (const socket of accepted) socket.destroy();
+    await new Promise((resolve) => silent?.close(resolve));
+    await sink?.stop();
+    await nats?.stop();
+  });
+
+  it('is given up on after the connect timeout with the reason, retried, and the others keep sending', async () => {
+    const saved = await control.request('destination.save', { name: 'Silent', url: `rtmp://127.0.0.1:${silentPort}/live`, key: 'silent-key-secret' });
+    expect(saved.ok, JSON.stringify(saved)).toBe(true);
+    feed = startRtmpFeed(restream.publishUrl());
+    const failed = await waitFor(
+      () => (health('silent')?.status === 'failed' && (health('silent')?.failures ?? 0) >= 2 && accepted.length >= 2 ? health('silent') : undefined),
+      `the silent destination tried twice and failed (now ${JSON.stringify(health('silent'))}, ${accepted.length} connections)`,
+      40_000,
+    );
+    expect(failed?.error).toMatch(new RegExp(`no answer from 127\\.0\\.0\\.1:${silentPort}`));
+    expect(JSON.stringify(latest)).not.toContain('silent-key-secret');
+    await waitFor(() => health('primary')?.status === 'connected', 'the answering destination connected', 30_000);
+    await probeUntilAudioAndVideo(sink.playUrl('good-key'), 'the answering destination receiving', 30_000);
+    expect(health('primary')?.status).toBe('connected');
   });
 });

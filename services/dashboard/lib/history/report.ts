@@ -82,28 +82,51 @@ export interface SessionReport {
 type Obs = EventPayload<'obs.state'>;
 type Switcher = EventPayload<'switcher.state'>;
 
-/** Sessions from the recorded OBS state changes (oldest first), oldest first. */
-export function findSessions(obsRecords: ReadonlyArray<{ payload: Obs }>, now: number): StreamSession[] {
-  const sessions: StreamSession[] = [];
-  let startTs: number | null = null;
-  let stopTs: number | null = null;
-  let lastTs = 0;
-  const close = (endTs: number | null) => {
-    if (startTs !== null) sessions.push({ id: String(startTs), startTs, endTs });
-    startTs = null;
-    stopTs = null;
-  };
-  for (const { payload: o } of obsRecords) {
-    if (startTs !== null && stopTs !== null && o.ts - stopTs > SESSION_JOIN_MS) close(stopTs);
-    else if (startTs !== null && stopTs === null && o.ts - lastTs > SESSION_GAP_MS) close(lastTs);
+/**
+ * Sessions from the recorded OBS states, fed in the order they were stored. Keeps only the sessions found and
+ * the open one's three times, so it can be fed the new records since the last look.
+ */
+export class SessionFinder {
+  private readonly ended: StreamSession[] = [];
+  private startTs: number | null = null;
+  private stopTs: number | null = null;
+  private lastTs = 0;
+
+  add(o: Obs): void {
+    if (this.startTs !== null && this.stopTs !== null && o.ts - this.stopTs > SESSION_JOIN_MS) this.close(this.stopTs);
+    else if (this.startTs !== null && this.stopTs === null && o.ts - this.lastTs > SESSION_GAP_MS) this.close(this.lastTs);
     if (o.streaming) {
-      startTs ??= o.ts;
-      stopTs = null;
-    } else if (startTs !== null) stopTs ??= o.ts;
-    lastTs = o.ts;
+      this.startTs ??= o.ts;
+      this.stopTs = null;
+    } else if (this.startTs !== null) this.stopTs ??= o.ts;
+    this.lastTs = o.ts;
   }
-  if (startTs !== null) close(stopTs ?? (now - lastTs > SESSION_GAP_MS ? lastTs : null));
-  return sessions;
+
+  /** Oldest first; the last one open (endTs null) while it goes on. */
+  sessions(now: number): StreamSession[] {
+    if (this.startTs === null) return [...this.ended];
+    const endTs = this.stopTs ?? (now - this.lastTs > SESSION_GAP_MS ? this.lastTs : null);
+    return [...this.ended, { id: String(this.startTs), startTs: this.startTs, endTs }];
+  }
+
+  /** Forgets the sessions that ended before `ts` (their records have aged out of the history). */
+  forgetEndedBefore(ts: number): void {
+    const keep = this.ended.filter((s) => s.endTs === null || s.endTs >= ts);
+    this.ended.splice(0, this.ended.length, ...keep);
+  }
+
+  private close(endTs: number): void {
+    if (this.startTs !== null) this.ended.push({ id: String(this.startTs), startTs: this.startTs, endTs });
+    this.startTs = null;
+    this.stopTs = null;
+  }
+}
+
+/** Sessions from the recorded OBS states (oldest first), oldest first. */
+export function findSessions(obsRecords: ReadonlyArray<{ payload: Obs }>, now: number): StreamSession[] {
+  const finder = new SessionFinder();
+  for (const { payload } of obsRecords) finder.add(payload);
+  return finder.sessions(now);
 }
 
 function percentiles(values: number[]): Percentiles {
@@ -121,8 +144,22 @@ function percentiles(values: number[]): Percentiles {
   };
 }
 
+/** The records within `windowMs` of `ts`, from records sorted by their timestamps (found by bisection, not a scan per outage). */
+function recordsNear(records: readonly HistoryRecord[], ts: number, windowMs: number): HistoryRecord[] {
+  let low = 0;
+  let high = records.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((records[mid] as HistoryRecord).payload.ts < ts - windowMs) low = mid + 1;
+    else high = mid;
+  }
+  const near: HistoryRecord[] = [];
+  for (let i = low; i < records.length && (records[i] as HistoryRecord).payload.ts <= ts + windowMs; i++) near.push(records[i] as HistoryRecord);
+  return near;
+}
+
 function causeOf(startTs: number, segment: Segment, switcher: Switcher | null, records: readonly HistoryRecord[]): { cause: OutageCause; detail: string } {
-  const near = records.filter((r) => Math.abs(r.payload.ts - startTs) <= CAUSE_WINDOW_MS);
+  const near = recordsNear(records, startTs, CAUSE_WINDOW_MS);
   const obsDown = near.some(
     (r) =>
       (r.name === 'obs.state' && !(r.payload as Obs).reachable) ||

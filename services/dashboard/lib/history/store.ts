@@ -52,7 +52,7 @@ export class HistoryStore {
   constructor(
     private readonly nc: NatsConnection,
     readonly streamId: string,
-    private readonly limits: HistoryLimits,
+    readonly limits: HistoryLimits,
     private readonly log: Logger,
     private readonly timeoutMs = 5000,
   ) {}
@@ -127,17 +127,37 @@ export class HistoryStore {
     key: HistoryStreamKey,
     options: { fromMs: number; toMs?: number; names?: readonly EventName[] } | { lastMessages: number; names?: readonly EventName[] },
   ): Promise<HistoryRecord[]> {
+    return (await this.consume(key, options)).records;
+  }
+
+  /** The valid records stored after sequence `afterSeq` (0: all), in the order stored, and the sequence to go on from next time. */
+  async readAfter(key: HistoryStreamKey, afterSeq: number, names?: readonly EventName[]): Promise<{ records: HistoryRecord[]; lastSeq: number }> {
+    return this.consume(key, { afterSeq, names });
+  }
+
+  private async consume(
+    key: HistoryStreamKey,
+    options:
+      | { fromMs: number; toMs?: number; names?: readonly EventName[] }
+      | { lastMessages: number; names?: readonly EventName[] }
+      | { afterSeq: number; names?: readonly EventName[] | undefined },
+  ): Promise<{ records: HistoryRecord[]; lastSeq: number }> {
     const stream = HISTORY_STREAMS[key].name;
     const jsm = await this.nc.jetstreamManager({ timeout: this.timeoutMs });
     const info = await jsm.streams.info(stream);
-    if (info.state.messages === 0) return [];
-    if ('fromMs' in options && Date.parse(info.state.last_ts) < options.fromMs) return [];
-    const toMs = ('toMs' in options ? options.toMs : undefined) ?? Number.POSITIVE_INFINITY;
     const lastSeq = info.state.last_seq;
+    const nothing = { records: [], lastSeq };
+    if (info.state.messages === 0) return nothing;
+    if ('fromMs' in options && Date.parse(info.state.last_ts) < options.fromMs) return nothing;
+    if ('afterSeq' in options && options.afterSeq >= lastSeq) return nothing;
+    const toMs = ('toMs' in options ? options.toMs : undefined) ?? Number.POSITIVE_INFINITY;
     const start =
       'fromMs' in options
         ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.max(0, options.fromMs)).toISOString() }
-        : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(info.state.first_seq, lastSeq - options.lastMessages + 1) };
+        : {
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: Math.max(info.state.first_seq, 'afterSeq' in options ? options.afterSeq + 1 : lastSeq - options.lastMessages + 1),
+          };
     // An ephemeral consumer, not an ordered one: its creation already tells how many messages match.
     const created = await jsm.consumers.add(stream, {
       // nats-server 2.9 takes one filter, and only a subset of one of the stream's subjects.
@@ -148,15 +168,19 @@ export class HistoryStore {
     });
     const wanted = options.names ? new Set<string>(options.names) : undefined;
     const records: HistoryRecord[] = [];
+    // Where to go on from: all matching messages up to `lastSeq` once they all came (and any later ones seen in
+    // order), else the last one that came.
+    let seenSeq = 'afterSeq' in options ? options.afterSeq : 0;
+    let left = created.num_pending;
     try {
       const consumer = await this.nc.jetstream({ timeout: this.timeoutMs }).consumers.get(stream, created.name);
-      let left = created.num_pending;
       while (left > 0) {
         let received = 0;
         const batch = await consumer.fetch({ max_messages: Math.min(FETCH_BATCH, left), expires: 5000 });
         for await (const msg of batch) {
           received += 1;
           left -= 1;
+          seenSeq = Math.max(seenSeq, msg.seq);
           if (msg.seq >= lastSeq) left = 0;
           const record = this.decode(msg.subject, msg.data, wanted);
           // Past the end by the publisher's clock and by nats-server's: done (a record published late still counts).
@@ -170,7 +194,7 @@ export class HistoryStore {
     } finally {
       await jsm.consumers.delete(stream, created.name).catch(() => undefined);
     }
-    return records;
+    return { records, lastSeq: left === 0 ? Math.max(lastSeq, seenSeq) : seenSeq };
   }
 
   private subjectOf(name: EventName): string {

@@ -56,6 +56,13 @@ export class FeedMonitor {
   private acceptedSource: number | undefined;
   /** A sender srt-live-transmit answered before its "Accepted" line was read (the pipe can be slower than UDP). */
   private answeredSource: number | undefined;
+  /**
+   * The sender whose connection just ended. srt-live-transmit can still answer it for a moment (an ACK
+   * sent before it read the goodbye, read here after its "disconnected" line): that answer must not
+   * name the next sender, whose packets would then all count as a stranger's. Forgiven when that
+   * sender asks for a new connection.
+   */
+  private endedSource: number | undefined;
   private peer: string | null = null;
   private lastDataTs: number | null = null;
   private lastAnyTs: number | null = null;
@@ -115,9 +122,14 @@ export class FeedMonitor {
 
   /** srt-live-transmit sent an ACK, NAK or keepalive to the sender behind this loopback port. */
   onListenerAnswer(source: number): void {
-    if (this.acceptedSource !== undefined) return;
+    if (this.acceptedSource !== undefined || source === this.endedSource) return;
     if (this.sourceAccepted) this.acceptedSource = source;
     else this.answeredSource = source;
+  }
+
+  /** The sender behind this loopback port sent srt-live-transmit a conclusion handshake: a new connection. */
+  onConnectionRequest(source: number): void {
+    if (source === this.endedSource) this.endedSource = undefined;
   }
 
   /** A sender said goodbye (SRT shutdown). Only the accepted sender can end the feed this way. */
@@ -131,6 +143,7 @@ export class FeedMonitor {
 
   /** The connection is gone: srt-live-transmit said so, the sender shut down, or the relay died. */
   onDisconnected(reason: string): void {
+    this.endedSource = this.acceptedSource ?? this.answeredSource ?? this.endedSource;
     this.sourceAccepted = false;
     this.acceptedSource = undefined;
     this.answeredSource = undefined;

@@ -39,6 +39,8 @@ export interface SrtRelayOptions {
   isAcceptedSource(localPort: number): boolean;
   /** srt-live-transmit sent an ACK, NAK or keepalive to the sender behind this loopback port: it is the accepted one. */
   onListenerAnswer(localPort: number): void;
+  /** A sender asked srt-live-transmit for a new connection (a conclusion handshake), from this loopback port. */
+  onConnectionRequest(localPort: number): void;
   /** Every datagram srt-live-transmit sends back to a sender: proof it is alive. */
   onReply?(): void;
   /** Why a sender with this stream id may not publish (null: it may); a refused sender's handshake is not forwarded. */
@@ -130,6 +132,7 @@ export class SrtRelay {
         const reason = this.options.admit(streamId);
         if (reason && !peer.refused) this.options.onRefused(peer.label, streamId, reason);
         peer.refused = reason !== null;
+        if (!peer.refused && peer.localPort) this.options.onConnectionRequest(peer.localPort);
       }
     }
     if (peer.refused) {

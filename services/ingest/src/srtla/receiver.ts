@@ -20,6 +20,8 @@ export interface SrtlaReceiverOptions extends Limits {
   onDatagram?(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
   /** The SRT listener sent a group an ACK, NAK or keepalive: it accepted the sender behind this loopback port. */
   onListenerAnswer?(localPort: number): void;
+  /** A group's sender asked the SRT listener for a new connection (a conclusion handshake), from this loopback port. */
+  onConnectionRequest?(localPort: number): void;
   /** Every datagram the SRT listener sends back to a group: proof it is alive. */
   onReply?(): void;
   /** Why a sender with this SRT stream id may not publish (null: it may); its packets are then dropped. */
@@ -154,11 +156,14 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       }
       case 'forward': {
         if (outcome.ack) this.socket?.send(outcome.ack, port, address);
-        if (this.refusedByStreamId(outcome.group, msg, outcome.isData)) {
+        // A conclusion handshake (it carries the stream id, '' for none) opens a new SRT connection.
+        const streamId = outcome.isData ? undefined : handshakeStreamId(msg);
+        if (this.refusedByStreamId(outcome.group, streamId)) {
           this.registry.retract('refused_stream_id');
           return;
         }
         const entry = this.groupSocket(outcome.group);
+        if (streamId !== undefined && entry.localPort) this.options.onConnectionRequest?.(entry.localPort);
         // One SRT session rides every link of the group: it is named by the group, not by whichever link spoke last.
         this.options.onDatagram?.(
           groupPeerName(outcome.group),
@@ -178,15 +183,12 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
   /** Groups whose sender's stream id was refused: nothing of theirs reaches srt-live-transmit. */
   private readonly refusedGroups = new WeakSet<Group>();
 
-  private refusedByStreamId(group: Group, msg: Buffer, isData: boolean): boolean {
-    if (!isData && this.options.admit) {
-      const streamId = handshakeStreamId(msg);
-      if (streamId !== undefined) {
-        const reason = this.options.admit(streamId);
-        if (reason && !this.refusedGroups.has(group)) this.options.onRefused?.(group.label, streamId, reason);
-        if (reason) this.refusedGroups.add(group);
-        else this.refusedGroups.delete(group);
-      }
+  private refusedByStreamId(group: Group, streamId: string | undefined): boolean {
+    if (streamId !== undefined && this.options.admit) {
+      const reason = this.options.admit(streamId);
+      if (reason && !this.refusedGroups.has(group)) this.options.onRefused?.(group.label, streamId, reason);
+      if (reason) this.refusedGroups.add(group);
+      else this.refusedGroups.delete(group);
     }
     return this.refusedGroups.has(group);
   }

@@ -17,8 +17,8 @@ export interface OutputSettings {
   tlsCaFile: string;
 }
 
-/** The ffmpeg arguments of one copy (exported for the benchmark, which runs the same command). */
-export function copyArgs(destination: Pick<StoredDestination, 'url' | 'key'>, settings: Pick<OutputSettings, 'relayPlayUrl' | 'tlsCaFile'>): string[] {
+/** The ffmpeg arguments of one copy. */
+function copyArgs(destination: Pick<StoredDestination, 'url' | 'key'>, settings: Pick<OutputSettings, 'relayPlayUrl' | 'tlsCaFile'>): string[] {
   const target = outputTarget(destination);
   const tls = destination.url.startsWith('rtmps://') && settings.tlsCaFile ? ['-tls_verify', '1', '-ca_file', settings.tlsCaFile] : [];
   return [
@@ -176,17 +176,12 @@ export class DestinationOutput {
   /** Ends an attempt that never got going, or that stopped sending: ffmpeg alone can wait minutes. */
   private checkProgress(): void {
     const attempt = this.attempt;
-    const pid = this.supervisor?.pid;
-    if (!attempt || pid === undefined || attempt.timedOut) return;
+    if (!attempt || !this.supervisor?.running || attempt.timedOut) return;
     const now = this.now();
     if (this.connectedAt === null && now - attempt.startedAt > this.settings.connectTimeoutMs) attempt.timedOut = 'connect';
     else if (this.connectedAt !== null && now - attempt.lastBytesAt > this.settings.stallTimeoutMs) attempt.timedOut = 'stall';
     else return;
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    this.supervisor.kill();
   }
 
   /** Stops the copy (if any) and shows `status`. */

@@ -1,6 +1,5 @@
 // GET /api/sessions: the stream's sessions from the history, newest first.
-import { history } from '../../../lib/bus';
-import { listSessions } from '../../../lib/history/sessions';
+import { sessions } from '../../../lib/bus';
 import { isLoggedIn } from '../../../lib/session';
 
 export const dynamic = 'force-dynamic';
@@ -9,7 +8,7 @@ export const runtime = 'nodejs';
 export async function GET() {
   if (!(await isLoggedIn())) return Response.json({ ok: false, error: 'login required' }, { status: 401 });
   try {
-    return Response.json({ ok: true, sessions: await listSessions(await history()) });
+    return Response.json({ ok: true, sessions: await (await sessions()).list() });
   } catch (error) {
     return Response.json({ ok: false, error: `history unavailable: ${(error as Error).message}` }, { status: 503 });
   }

@@ -1,8 +1,7 @@
 // GET /api/sessions/<id>: one session's report as JSON, or `?format=csv` as a CSV download.
 import { z } from 'zod';
-import { history } from '../../../../lib/bus';
-import { reportCsv } from '../../../../lib/history/report';
-import { sessionReport } from '../../../../lib/history/sessions';
+import { sessions } from '../../../../lib/bus';
+import { reportCsv, type SessionReport } from '../../../../lib/history/report';
 import { isLoggedIn } from '../../../../lib/session';
 
 export const dynamic = 'force-dynamic';
@@ -17,9 +16,9 @@ export async function GET(request: Request, context: { params: Promise<{ id: str
   if (!id.success) return Response.json({ ok: false, error: `id: ${id.error.issues[0]?.message}` }, { status: 400 });
   const wanted = format.safeParse(new URL(request.url).searchParams.get('format') ?? undefined);
   if (!wanted.success) return Response.json({ ok: false, error: 'format: must be json or csv' }, { status: 400 });
-  let report: Awaited<ReturnType<typeof sessionReport>>;
+  let report: SessionReport | undefined;
   try {
-    report = await sessionReport(await history(), id.data);
+    report = await (await sessions()).report(id.data);
   } catch (error) {
     return Response.json({ ok: false, error: `history unavailable: ${(error as Error).message}` }, { status: 503 });
   }
