@@ -1,7 +1,7 @@
 // History benchmark: JetStream storage per streamed hour (an hour of live events at their real rates through
 // the dashboard's recorder, into a real nats-server), the report's build time for a 4-hour session (read from
 // JetStream and built; goal ≤ 1 s), and the session list with 90 days of history behind it.
-import { CAPTURED_EVENTS, silentLogger } from '@irlkit/shared';
+import { silentLogger } from '@irlkit/shared';
 import { startNats, testBus } from '@irlkit/test-kit';
 import { validEvents } from '../../../packages/shared/test/samples.ts';
 import { summarize, writeBenchSection } from '../../../test/bench/report.ts';
@@ -9,7 +9,7 @@ import { HistoryRecorder } from '../lib/history/recorder.ts';
 import { buildReport } from '../lib/history/report.ts';
 import { SessionIndex } from '../lib/history/sessions.ts';
 import { type HistoryRecord, HistoryStore } from '../lib/history/store.ts';
-import { scriptedSession } from '../test/scripted-session.ts';
+import { scriptedSession, storeHistory } from '../test/scripted-session.ts';
 
 const limits = { maxAgeMs: 90 * 86_400_000, maxBytes: { events: 256 * 1024 * 1024, samples: 2048 * 1024 * 1024 } };
 
@@ -80,13 +80,7 @@ async function reportBuild(): Promise<{ records: number; read: number[]; build: 
   await store.ensureStreams();
   const t0 = Date.now() - 4 * 3_600_000 - 60_000;
   const records = fourHours(t0);
-  let n = 0;
-  for (const record of records) {
-    if ((CAPTURED_EVENTS as readonly string[]).includes(record.name)) bus.publish(record.name, record.payload as never);
-    else store.append(record.name, record.payload);
-    if (++n % 2000 === 0) await bus.nc.flush();
-  }
-  await bus.nc.flush();
+  await storeHistory(bus, store, records);
   const sessions = new SessionIndex(store);
   const [session] = await sessions.list();
   if (!session || session.endTs === null || session.endTs - session.startTs < 4 * 3_600_000 - 1000)

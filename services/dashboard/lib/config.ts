@@ -6,6 +6,13 @@ import { ALERT_KINDS, type AlertKind } from './alerts/rules';
 import { webhookFormat } from './alerts/webhook';
 import { trustedProxies } from './client-address';
 
+/** A comma-separated variable's entries, trimmed, empty ones left out. */
+const commaList = (value: string) =>
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
 export const dashboardEnv = {
   ...commonEnv,
   DASHBOARD_PASSWORD: env.secret(DEV_SECRETS.dashboard),
@@ -18,10 +25,7 @@ export const dashboardEnv = {
     .string()
     .default('')
     .transform((value, ctx) => {
-      const entries = value
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean);
+      const entries = commaList(value);
       try {
         trustedProxies(entries);
       } catch (error) {
@@ -58,10 +62,7 @@ export const dashboardEnv = {
     .string()
     .default('')
     .transform((value, ctx) => {
-      const urls = value
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean);
+      const urls = commaList(value);
       for (const url of urls) {
         let parsed: URL | undefined;
         try {
@@ -84,10 +85,7 @@ export const dashboardEnv = {
     .string()
     .default(ALERT_KINDS.join(','))
     .transform((value, ctx) => {
-      const kinds = value
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean);
+      const kinds = commaList(value);
       const unknown = kinds.filter((k) => !(ALERT_KINDS as readonly string[]).includes(k));
       if (unknown.length) {
         ctx.addIssue({ code: 'custom', message: `unknown alert ${unknown.join(', ')} (known: ${ALERT_KINDS.join(', ')})` });

@@ -2,12 +2,12 @@
 // outages and causes, the exports, and screenshots on a phone and a laptop (test-artifacts/report/).
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CAPTURED_EVENTS, silentLogger } from '@irlkit/shared';
+import { silentLogger } from '@irlkit/shared';
 import { launchChromium, startDashboard, startNats, type TestDashboard, type TestNats, testBus } from '@irlkit/test-kit';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../lib/history/store.ts';
-import { scriptedSession } from './scripted-session.ts';
+import { scriptedSession, storeHistory } from './scripted-session.ts';
 
 const artifacts = fileURLToPath(new URL('../../../test-artifacts/report/', import.meta.url));
 let nats: TestNats;
@@ -27,11 +27,7 @@ beforeAll(async () => {
     silentLogger(),
   );
   await store.ensureStreams();
-  for (const record of scriptedSession(t0)) {
-    if ((CAPTURED_EVENTS as readonly string[]).includes(record.name)) bus.publish(record.name, record.payload as never);
-    else store.append(record.name, record.payload);
-  }
-  await bus.nc.flush();
+  await storeHistory(bus, store, scriptedSession(t0));
   await bus.closeConnection();
   dashboard = await startDashboard(nats);
   browser = await launchChromium();

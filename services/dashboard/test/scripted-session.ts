@@ -1,8 +1,8 @@
 // A recorded session, as the history holds it: feed, a stall, OBS killed, a bonded link lost and back, a
-// scene by hand, Stop. Shared by the report's unit test and its page's Chromium test.
-import { switcherReasons } from '@irlkit/shared';
+// scene by hand, Stop. Shared by the report's unit test, its page's Chromium test and the history benchmark.
+import { type Bus, CAPTURED_EVENTS, switcherReasons } from '@irlkit/shared';
 import { validEvents } from '../../../packages/shared/test/samples.ts';
-import type { HistoryRecord } from '../lib/history/store.ts';
+import type { HistoryRecord, HistoryStore } from '../lib/history/store.ts';
 
 const obs = (ts: number, streaming: boolean, reachable = true, programScene = 'Live'): HistoryRecord => ({
   name: 'obs.state',
@@ -54,4 +54,15 @@ export function scriptedSession(t0: number): HistoryRecord[] {
   r.push(obs(t0 + 300_000, false, true, 'Live'));
   r.push({ name: 'log', payload: { ts: t0 + 300_050, level: 'info', source: 'obs-bridge', message: 'Stream stopped' } });
   return r.sort((a, b) => a.payload.ts - b.payload.ts);
+}
+
+/** Puts records into the history as the live system does: the events nats-server captures are published, the rest appended. */
+export async function storeHistory(bus: Bus, store: HistoryStore, records: readonly HistoryRecord[]): Promise<void> {
+  let n = 0;
+  for (const record of records) {
+    if ((CAPTURED_EVENTS as readonly string[]).includes(record.name)) bus.publish(record.name, record.payload as never);
+    else store.append(record.name, record.payload);
+    if (++n % 2000 === 0) await bus.nc.flush();
+  }
+  await bus.nc.flush();
 }
