@@ -17,6 +17,8 @@ export interface RtmpSink {
   playUrl(key: string): string;
   /** Publishes turned away (a key not in `acceptKeys`). */
   readonly refused: string[];
+  /** Freezes the server (SIGSTOP: connections stay open, nothing is read), or lets it run again. */
+  hang(hung: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ rtmp { server { listen 127.0.0.1:${port}; chunk_size 4096; application live { li
     port,
     playUrl: (key) => `rtmp://127.0.0.1:${port}/live/${key}`,
     refused,
+    hang: (hung) => child.kill(hung ? 'SIGSTOP' : 'SIGCONT'),
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGKILL');

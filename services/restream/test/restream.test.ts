@@ -156,7 +156,7 @@ describe('restream: one program to every destination', () => {
   });
 });
 
-describe('restream: a platform that never answers', () => {
+describe('restream: a platform that never answers, or hangs', () => {
   let nats: TestNats;
   let sink: RtmpSink;
   let silent: Server;
@@ -180,6 +180,7 @@ describe('restream: a platform that never answers', () => {
     restream = await startRestream(nats, {
       // Long enough for a copy to read the relay and reach the platform (the timeout counts from its start).
       RESTREAM_CONNECT_TIMEOUT_MS: '4000',
+      RESTREAM_STALL_TIMEOUT_MS: '3000',
       RESTREAM_RETRY_INITIAL_MS: '500',
       RESTREAM_RETRY_MAX_MS: '1000',
       RESTREAM_SEED_URL: sink.serverUrl,
@@ -212,5 +213,22 @@ describe('restream: a platform that never answers', () => {
     await waitFor(() => health('primary')?.status === 'connected', 'the answering destination connected', 30_000);
     await probeUntilAudioAndVideo(sink.playUrl('good-key'), 'the answering destination receiving', 30_000);
     expect(health('primary')?.status).toBe('connected');
+  });
+
+  it('a platform that hangs while live is reconnected after the stall timeout, and receives again once it runs', async () => {
+    expect(health('primary')?.status).toBe('connected');
+    sink.hang(true);
+    try {
+      const stalled = await waitFor(
+        () => (health('primary')?.status === 'reconnecting' ? health('primary') : undefined),
+        `the hung destination reconnecting (now ${JSON.stringify(health('primary'))})`,
+        60_000,
+      );
+      expect(stalled?.error).toBe(`127.0.0.1:${sink.port} stopped taking data`);
+    } finally {
+      sink.hang(false);
+    }
+    await waitFor(() => health('primary')?.status === 'connected', 'the destination connected again', 30_000);
+    await probeUntilAudioAndVideo(sink.playUrl('good-key'), 'the destination receiving again', 30_000);
   });
 });
