@@ -11,8 +11,10 @@
 #   docker build --target init .        compose's one-shot init: generates the secrets on first start
 # Every image that takes secrets starts through irlkit-secrets (services/init/with-secrets.sh), which fills
 # the variables the environment leaves empty from the file the init service wrote for that container.
-# The node services share two stages: `workspace` (pnpm and every manifest, so the frozen lockfile matches
-# the workspace; each service then installs only its own dependencies) and `node-runtime` (tsx, the user).
+# The node services share three stages: `workspace` (pnpm and every manifest, so the frozen lockfile matches
+# the workspace; each service then installs only its own dependencies), `services-build` (each service's
+# TypeScript compiled into one file, dist/, by scripts/build-services.ts) and `node-runtime` (the user).
+# The images run plain JavaScript (`node dist/main.js`): no TypeScript loader in a running service.
 
 FROM node:22-bookworm-slim AS workspace
 RUN npm install -g --no-fund --no-audit pnpm@10.34.8
@@ -28,9 +30,24 @@ COPY services/restream/package.json services/restream/
 COPY test/package.json test/
 ENV CI=true NEXT_TELEMETRY_DISABLED=1
 
+# The compiler (esbuild, run by tsx) and what the bundles take in: the shared package and its dependencies.
+# Each service's own npm dependencies stay outside its bundle; its image installs them.
+FROM workspace AS services-build
+RUN pnpm install --frozen-lockfile --filter irlkit... --reporter=append-only
+COPY tsconfig.base.json ./
+COPY scripts/build-services.ts scripts/
+COPY packages/shared/src packages/shared/src
+COPY services/ingest/src services/ingest/src
+COPY services/obs-bridge/src services/obs-bridge/src
+COPY services/desktop/src services/desktop/src
+COPY services/chat/src services/chat/src
+COPY services/restream/src services/restream/src
+COPY services/dashboard/server.ts services/dashboard/
+COPY services/dashboard/lib services/dashboard/lib
+RUN node_modules/.bin/tsx scripts/build-services.ts
+
 FROM node:22-bookworm-slim AS node-runtime
-RUN npm install -g --no-fund --no-audit tsx@4.23.15 && npm cache clean --force \
- && useradd --create-home --uid 10001 irlkit
+RUN useradd --create-home --uid 10001 irlkit
 COPY services/init/with-secrets.sh /usr/local/bin/irlkit-secrets
 ENV NODE_ENV=production IRL_ENV_FILE=/nonexistent
 ENTRYPOINT ["/usr/local/bin/irlkit-secrets"]
@@ -38,10 +55,7 @@ ENTRYPOINT ["/usr/local/bin/irlkit-secrets"]
 # ── ingest ────────────────────────────────────────────────────────────────────────────────────────
 FROM workspace AS ingest-deps
 RUN pnpm install --frozen-lockfile --prod --filter @irlkit/ingest... --reporter=append-only
-COPY tsconfig.base.json ./
-COPY packages/shared/src packages/shared/src
-COPY packages/shared/tsconfig.json packages/shared/
-COPY services/ingest/src services/ingest/src
+COPY --from=services-build /app/services/ingest/dist services/ingest/dist
 
 FROM node-runtime AS ingest
 RUN apt-get update -qq \
@@ -54,14 +68,12 @@ EXPOSE 9000/udp 5000/udp
 # Healthy while srt-live-transmit runs and the SRT door is bound (ports from the environment).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const fs=require('fs');const port=Number(process.env.SRT_PORT||9000).toString(16).toUpperCase().padStart(4,'0');const udp=['/proc/net/udp','/proc/net/udp6'].map(f=>{try{return fs.readFileSync(f,'utf8')}catch{return ''}}).join('');const slt=fs.readdirSync('/proc').some(p=>{try{return fs.readFileSync('/proc/'+p+'/comm','utf8').startsWith('srt-live-trans')}catch{return false}});process.exit(udp.includes(':'+port+' ')&&slt?0:1)"]
-CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
+CMD ["node", "dist/main.js"]
 
 # ── obs-bridge ────────────────────────────────────────────────────────────────────────────────────
 FROM workspace AS obs-bridge-deps
 RUN pnpm install --frozen-lockfile --prod --filter @irlkit/obs-bridge... --reporter=append-only
-COPY tsconfig.base.json ./
-COPY packages/shared/src packages/shared/src
-COPY services/obs-bridge/src services/obs-bridge/src
+COPY --from=services-build /app/services/obs-bridge/dist services/obs-bridge/dist
 
 FROM node-runtime AS obs-bridge
 COPY --from=obs-bridge-deps /app /app
@@ -76,14 +88,12 @@ EXPOSE 8090
 # Healthy while the API answers and NATS is connected (OBS being down is the watchdog's business).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.BRIDGE_PORT||8090)+'/healthz').then(r=>r.json()).then(b=>process.exit(b.nats?0:1),()=>process.exit(1))"]
-CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
+CMD ["node", "dist/main.js"]
 
 # ── chat ──────────────────────────────────────────────────────────────────────────────────────────
 FROM workspace AS chat-deps
 RUN pnpm install --frozen-lockfile --prod --filter @irlkit/chat... --reporter=append-only
-COPY tsconfig.base.json ./
-COPY packages/shared/src packages/shared/src
-COPY services/chat/src services/chat/src
+COPY --from=services-build /app/services/chat/dist services/chat/dist
 
 FROM node-runtime AS chat
 COPY --from=chat-deps /app /app
@@ -91,14 +101,12 @@ WORKDIR /app/services/chat
 USER irlkit
 # No port: it only dials out (Twitch chat, NATS). Healthy while its process lives; its heartbeat on NATS
 # says whether it is in the channel.
-CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
+CMD ["node", "dist/main.js"]
 
 # ── restream ──────────────────────────────────────────────────────────────────────────────────────
 FROM workspace AS restream-deps
 RUN pnpm install --frozen-lockfile --prod --filter @irlkit/restream... --reporter=append-only
-COPY tsconfig.base.json ./
-COPY packages/shared/src packages/shared/src
-COPY services/restream/src services/restream/src
+COPY --from=services-build /app/services/restream/dist services/restream/dist
 
 FROM node-runtime AS restream
 # nginx with the RTMP module is the relay; ffmpeg copies (never encodes) to each destination and records.
@@ -115,7 +123,7 @@ EXPOSE 1935
 # Healthy while nginx (the relay) listens on its port.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const s=require('net').connect(Number(process.env.RESTREAM_RELAY_PORT||1935),'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))"]
-CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
+CMD ["node", "dist/main.js"]
 
 # ── dashboard ─────────────────────────────────────────────────────────────────────────────────────
 # next build type-checks, so it needs the dev dependencies (typescript, @types/*).
@@ -130,17 +138,15 @@ RUN pnpm --filter @irlkit/dashboard run build
 FROM workspace AS dashboard-deps
 RUN pnpm install --frozen-lockfile --prod --filter @irlkit/dashboard... --reporter=append-only
 
-# tsx comes with the dashboard's own dependencies (server.ts runs on it).
+# The Next build (pages, API routes and what they import, compiled by Next) and server.ts compiled with
+# lib/ and the shared package into dist/server.js: no TypeScript source in the image.
 FROM node:22-bookworm-slim AS dashboard
 RUN useradd --create-home --uid 10001 irlkit
 COPY services/init/with-secrets.sh /usr/local/bin/irlkit-secrets
 COPY --from=dashboard-deps /app /app
-COPY --from=dashboard-build /app/tsconfig.base.json /app/
 COPY --from=dashboard-build /app/services/dashboard/.next /app/services/dashboard/.next
-COPY --from=dashboard-build /app/services/dashboard/next.config.ts /app/services/dashboard/tsconfig.json /app/services/dashboard/server.ts /app/services/dashboard/
-# server.ts (run by tsx) reads the configuration through lib/ and the shared package's source.
-COPY --from=dashboard-build /app/services/dashboard/lib /app/services/dashboard/lib
-COPY --from=dashboard-build /app/packages/shared/src /app/packages/shared/src
+COPY --from=dashboard-build /app/services/dashboard/next.config.mjs /app/services/dashboard/
+COPY --from=services-build /app/services/dashboard/dist /app/services/dashboard/dist
 # Where the restream service's recordings volume is to be mounted read-only, for downloads (compose does not
 # run restream yet: README, "Restream", where it runs).
 RUN mkdir -p /recordings && chown irlkit:irlkit /recordings
@@ -151,14 +157,13 @@ EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/irlkit-secrets"]
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.DASHBOARD_PORT||8080)+'/login').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node_modules/.bin/tsx", "server.ts"]
+CMD ["node", "dist/server.js"]
 
 # ── desktop (the desktop service: Xvfb + OBS) ─────────────────────────────────────────────────────
 FROM workspace AS desktop-deps
 RUN pnpm install --frozen-lockfile --prod --filter @irlkit/desktop... --reporter=append-only
-COPY tsconfig.base.json ./
-COPY packages/shared/src packages/shared/src
-COPY services/desktop/src services/desktop/src
+COPY --from=services-build /app/services/desktop/dist services/desktop/dist
+COPY services/desktop/src/obs-healthcheck.mjs services/desktop/src/
 COPY services/desktop/assets services/desktop/assets
 
 FROM node-runtime AS desktop
@@ -177,7 +182,7 @@ EXPOSE 4455
 # does not inherit what the entrypoint exported, and the password may come from compose's init.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["/usr/local/bin/irlkit-secrets", "node", "src/obs-healthcheck.mjs"]
-CMD ["node", "--import", "file:///usr/local/lib/node_modules/tsx/dist/loader.mjs", "src/main.ts"]
+CMD ["node", "dist/main.js"]
 
 # ── xpra (the OBS desktop in a browser) ───────────────────────────────────────────────────────────
 FROM debian:bookworm-slim AS xpra

@@ -18,6 +18,7 @@ import {
   Supervisor,
 } from '@irlkit/shared';
 import { parse as parseDotenv } from 'dotenv';
+import { buildServices } from './build-services.ts';
 import { runnerEnv, runnerSecretsEnv } from './runner-config.ts';
 import { testPatternArgs } from './test-pattern.ts';
 
@@ -151,6 +152,8 @@ async function main() {
     s.start();
   };
 
+  // The services run compiled (`node dist/…`, their start scripts): compile the current source first.
+  await buildServices();
   add('nats', 'nats-server', ['-c', natsConf]);
   await new Promise((r) => setTimeout(r, 500));
   const started: string[] = [];

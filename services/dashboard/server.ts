@@ -2,6 +2,7 @@
 // stamps every request with the client address it can vouch for, refuses cross-site and non-JSON
 // writes, and answers logins itself, before Next reads a byte of their bodies.
 import { createServer } from 'node:http';
+import { basename, dirname } from 'node:path';
 import { createLogger, runService } from '@irlkit/shared';
 import next from 'next';
 import { AlertService } from './lib/alerts/service.ts';
@@ -14,13 +15,15 @@ import { PublisherTracker } from './lib/publisher-stats.ts';
 import { serveStats } from './lib/stats-endpoint.ts';
 
 const log = createLogger('dashboard');
+/** The Next app's folder: this file's, or its parent's when this runs compiled as dist/server.js. */
+const appDir = basename(import.meta.dirname) === 'dist' ? dirname(import.meta.dirname) : import.meta.dirname;
 
 await runService(
   'dashboard',
   async () => {
     const settings = config(); // a bad variable ends here, named, with exit 78
     log.level = settings.common.logLevel;
-    const app = next({ dev: false, dir: import.meta.dirname, hostname: settings.http.host, port: settings.http.port });
+    const app = next({ dev: false, dir: appDir, hostname: settings.http.host, port: settings.http.port });
     const handle = app.getRequestHandler();
     const frontDoor = createFrontDoor({
       config: settings,

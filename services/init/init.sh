@@ -29,8 +29,10 @@ service_secrets() {
 SERVICES="nats ingest desktop xpra obs-bridge dashboard chat"
 SECRETS="NATS_INGEST_PASSWORD NATS_OBS_BRIDGE_PASSWORD NATS_DESKTOP_PASSWORD NATS_CHAT_PASSWORD NATS_RESTREAM_PASSWORD NATS_DASHBOARD_PASSWORD NATS_OPERATOR_PASSWORD SRT_PASSPHRASE OBS_WS_PASSWORD DESKTOP_PASSWORD BRIDGE_API_TOKEN DASHBOARD_PASSWORD DASHBOARD_SESSION_SECRET"
 
-# 32 characters of A-Za-z0-9 from the kernel's CSPRNG (190 bits); 48 for the cookie-signing key.
-generate() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1"; }
+# 32 characters of A-Za-z0-9 from the kernel's CSPRNG (190 bits); 48 for the cookie-signing key. The first is
+# a letter: nats-server reads \$NATS_*_PASSWORD in users.conf as a config value, and one starting with a digit
+# and a unit letter (2e5…, 7K…) is taken for a number and stops it (nats-io/nats-server#3431).
+generate() { printf '%s%s' "$(tr -dc 'A-Za-z' </dev/urandom | head -c 1)" "$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$(($1 - 1))")"; }
 stored() { [ -f "$master" ] && sed -n "s/^$1=//p" "$master" | head -n 1; }
 # What a service will use: the environment's value (.env) when set, else the generated one.
 effective() {

@@ -83,7 +83,7 @@ function processesBelow(rootPid: number): Array<Proc & { owner: string; isNode: 
       : p.comm === 'node' && service === undefined
         ? 'irlkit runner (Node)'
         : p.comm === 'esbuild'
-          ? "esbuild (tsx's compiler)"
+          ? "esbuild (the runner's compiler)"
           : p.comm;
     found.push({ ...p, owner, isNode });
   }
@@ -311,8 +311,10 @@ OBS streaming to the restream relay, which copies it to one destination (a local
 it, and one dashboard open in Chromium at 390×844 (preview once a
 second, the chart, the timeline). Each state settles for ${SETTLE_MS / 1000} s, then is measured for ${WINDOW_MS / 1000} s: resident
 memory (VmRSS) every ${SAMPLE_EVERY_MS / 1000} s, CPU as user+system time over the window in % of one core. A service counts
-its Node processes (one each: the runner starts \`node --import tsx\`, as the images do); what a service starts
-that is not Node (OBS, Xvfb, srt-live-transmit, restream's nginx relay and ffmpeg copy and recorder) and the runner itself are listed in the second table.
+its Node processes (one each: the runner starts \`node dist/…\`, the service compiled ahead of time, as the images
+do); what a service starts that is not Node (OBS, Xvfb, srt-live-transmit, restream's nginx relay and ffmpeg copy
+and recorder) and the runner itself are listed in the second table. obs-bridge takes preview screenshots only while
+a dashboard page is open (\`dashboard.viewers\`), so idle has none and live has one a second.
 
 | Node service | processes | idle RSS MB median / max | idle CPU % | live RSS MB median / max | live CPU % |
 |---|---|---|---|---|---|

@@ -1,22 +1,26 @@
-// The host side of the NATS tap inside a compose network (bus-probe.ts runs in a container of the
-// obs-bridge image): keeps the events the compose check and the compose faults watch, and sends
+// The host side of the NATS tap inside a compose network (bus-probe.ts, compiled here into one JavaScript
+// file, runs in a container of the obs-bridge image): keeps the events the compose check and the compose faults watch, and sends
 // commands. Events are stamped when they arrive, so keep the event loop free (spawn, not spawnSync)
 // while timing something.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { CommandVerb, ObsState, ProcessEvent } from '@irlkit/shared';
 import { waitFor } from '@irlkit/test-kit';
+import { bundle } from '../../scripts/build-services.ts';
 
 const DOCKER = '/usr/bin/docker';
 
 export interface BusProbeOptions {
   /** The compose project: the probe joins `<project>_default` and is named `<project>-probe`. */
   project: string;
-  /** The repository root (bus-probe.ts is mounted from its test/compose). */
+  /** The repository root (bus-probe.ts is compiled from its test/compose). */
   root: string;
   natsUser: string;
   natsPassword: string;
-  /** The obs-bridge image (it has node, tsx and the shared package). */
+  /** The obs-bridge image (for its node). */
   bridgeImage: string;
 }
 
@@ -43,6 +47,7 @@ export class BusProbe {
   private constructor(
     private readonly child: ChildProcess,
     private readonly name: string,
+    private readonly compiledDir: string,
   ) {
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => this.onLine(line));
     child.stderr?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000)));
@@ -51,6 +56,10 @@ export class BusProbe {
   static async start(options: BusProbeOptions): Promise<BusProbe> {
     const name = `${options.project}-probe`;
     spawnSync(DOCKER, ['rm', '-f', name], { stdio: 'ignore' }); // one left over by an interrupted run
+    // The images hold compiled services only: the probe goes in compiled too, with everything it imports.
+    const compiledDir = mkdtempSync(join(tmpdir(), 'irlkit-bus-probe-'));
+    await bundle(join(options.root, 'test/compose/bus-probe.ts'), join(compiledDir, 'bus-probe.js'));
+    chmodSync(compiledDir, 0o755); // the image's user reads it
     const child = spawn(
       DOCKER,
       [
@@ -70,17 +79,15 @@ export class BusProbe {
         '-e',
         `NATS_PASSWORD=${options.natsPassword}`,
         '-v',
-        `${options.root}/test/compose:/app/test/compose:ro`,
+        `${compiledDir}:/probe:ro`,
         '--entrypoint',
         'node',
         options.bridgeImage,
-        '--import',
-        'file:///usr/local/lib/node_modules/tsx/dist/loader.mjs',
-        '/app/test/compose/bus-probe.ts',
+        '/probe/bus-probe.js',
       ],
       { cwd: options.root, stdio: ['pipe', 'pipe', 'pipe'] },
     );
-    const probe = new BusProbe(child, name);
+    const probe = new BusProbe(child, name, compiledDir);
     await waitFor(() => probe.ready, `the NATS probe to connect (${probe.output})`, 60_000, 100);
     return probe;
   }
@@ -134,5 +141,6 @@ export class BusProbe {
     this.child.stdin?.end();
     await Promise.race([new Promise((r) => this.child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
     if (this.child.exitCode === null) spawnSync(DOCKER, ['rm', '-f', this.name], { stdio: 'ignore' });
+    rmSync(this.compiledDir, { recursive: true, force: true });
   }
 }

@@ -1,11 +1,12 @@
 // Debian's Chromium driven by playwright-core (never a downloaded browser), and the dashboard
-// server started from its production build on a free port.
+// server started from its production build (Next's, and server.ts compiled as production runs it) on a free port.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { buildService } from '../../scripts/build-services.ts';
 import type { TestNats } from './nats-server.ts';
 import { freeTcpPort } from './ports.ts';
 import { waitFor } from './wait.ts';
@@ -63,19 +64,20 @@ export interface TestDashboard {
   /** A new browser context of the given viewport, logged in through the login page, on the dashboard. */
   login(browser: Browser, viewport?: { width: number; height: number }): Promise<Page>;
   output(): string;
-  /** Resident memory of the server's processes (tsx and the node it runs), in bytes. */
+  /** Resident memory of the server's process (and any below it), in bytes. */
   rssBytes(): number;
   stop(): Promise<void>;
   /** Stops and starts the server on the same port (open event streams break, as in a redeploy). */
   restart(): Promise<void>;
 }
 
-/** Builds the dashboard if no build exists, then runs its server (server.ts) against the test's nats-server. */
+/** Builds the dashboard if no build exists, compiles server.ts, then runs it (`node dist/server.js`) against the test's nats-server. */
 export async function startDashboard(nats: TestNats, env: Record<string, string> = {}): Promise<TestDashboard> {
   if (!existsSync(`${dashboardDir}/.next/BUILD_ID`)) {
     const build = spawnSync('npx', ['next', 'build'], { cwd: dashboardDir, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`dashboard build failed:\n${build.stdout}\n${build.stderr}`);
   }
+  const server = await buildService('dashboard');
   const port = await freeTcpPort();
   const password = 'dashboard-test-password';
   const sessionSecret = 'dashboard-test-session-secret';
@@ -83,7 +85,7 @@ export async function startDashboard(nats: TestNats, env: Record<string, string>
   let output = '';
   let pid: number | undefined;
   const launch = async () => {
-    const child: ChildProcess = spawn(`${dashboardDir}/node_modules/.bin/tsx`, ['server.ts'], {
+    const child: ChildProcess = spawn(process.execPath, [server], {
       cwd: dashboardDir,
       env: {
         ...process.env,

@@ -11,3 +11,30 @@ export async function testBus(nats: TestNats, streamId = 'main', name = 'test'):
   };
   return bus;
 }
+
+/**
+ * A dashboard page open, as far as obs-bridge can tell: `dashboard.viewers` with one page, repeated as the
+ * dashboard repeats it. obs-bridge takes preview screenshots only while one is open.
+ */
+export class PreviewViewer {
+  private repeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly repeatMs = 5000,
+  ) {}
+
+  open(): void {
+    if (this.repeat) return;
+    const tell = () => this.bus.publish('dashboard.viewers', { ts: Date.now(), viewers: 1 });
+    tell();
+    this.repeat = setInterval(tell, this.repeatMs);
+  }
+
+  close(): void {
+    if (!this.repeat) return;
+    clearInterval(this.repeat);
+    this.repeat = undefined;
+    this.bus.publish('dashboard.viewers', { ts: Date.now(), viewers: 0 });
+  }
+}

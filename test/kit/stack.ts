@@ -5,7 +5,7 @@ import { buildApp as buildIngest } from '../../services/ingest/src/app.ts';
 import { ingestConfig } from '../../services/ingest/src/config.ts';
 import { type BridgeApp, buildApp as buildBridge } from '../../services/obs-bridge/src/app.ts';
 import { bridgeConfig } from '../../services/obs-bridge/src/config.ts';
-import { testBus } from './bus.ts';
+import { PreviewViewer, testBus } from './bus.ts';
 import { startNats, type TestNats } from './nats-server.ts';
 import { startObs, type TestObs } from './obs.ts';
 import { type ObsProxy, startObsProxy } from './obs-proxy.ts';
@@ -24,6 +24,8 @@ export interface TestStack {
   /** Stops obs-bridge and starts a new one on the same bus (a bridge restart); `env` is merged into its configuration. */
   restartBridge(env?: Record<string, string>): Promise<void>;
   observer: Awaited<ReturnType<typeof testBus>>;
+  /** A dashboard page, open from the start (the bridge takes preview screenshots only while one is). */
+  viewer: PreviewViewer;
   srtPort: number;
   apiPort: number;
   apiToken: string;
@@ -125,6 +127,9 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       bridge = await buildBridgeApp({ ...options.bridgeEnv, ...env });
       await bridge.app.start();
     };
+    const viewer = new PreviewViewer(observer);
+    viewer.open();
+    closers.push(async () => viewer.close());
     await nextEvent(observer, 'obs.state', (s) => s.reachable, 'OBS to become reachable', 60_000);
     return {
       nats,
@@ -137,6 +142,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       },
       restartBridge,
       observer,
+      viewer,
       srtPort,
       apiPort,
       apiToken,

@@ -28,7 +28,8 @@ export interface BusGrant {
   histories?: readonly HistoryStreamKey[];
 }
 
-const ALL_EVENTS = EVENT_NAMES.filter((name) => name !== 'heartbeat');
+/** What a dashboard page shows: every event but the services' heartbeats and the dashboard's own count of pages. */
+const ALL_EVENTS = EVENT_NAMES.filter((name) => name !== 'heartbeat' && name !== 'dashboard.viewers');
 /** What every service publishes about itself: heartbeats, timeline entries, its children's lives. */
 const SELF_REPORTING: readonly EventName[] = ['log', 'process', 'heartbeat'];
 
@@ -36,7 +37,8 @@ export const BUS_GRANTS = {
   ingest: { publishes: ['ingest.stats', 'ingest.link', 'ingest.srtla', ...SELF_REPORTING], follows: [], serves: [], sends: [], buckets: [] },
   'obs-bridge': {
     publishes: ['obs.state', 'obs.screenshot', 'switcher.state', ...SELF_REPORTING],
-    follows: ['ingest.stats', 'ingest.link', 'process'],
+    // dashboard.viewers: screenshots only while a dashboard page is open.
+    follows: ['ingest.stats', 'ingest.link', 'process', 'dashboard.viewers'],
     serves: ['stream.start', 'stream.stop', 'audio.mute', 'scene.set', 'feed.restart', 'switcher.mode', 'switcher.config'],
     // Its HTTP API forwards any command; natively its watchdog asks the desktop for obs.restart.
     sends: COMMAND_VERBS,
@@ -61,9 +63,10 @@ export const BUS_GRANTS = {
     buckets: [],
   },
   // Internet-facing: reads every event, sends the commands the page offers, keeps the session epoch.
-  // It also records the history and reads it back (the opening picture, the session reports).
+  // It also records the history and reads it back (the opening picture, the session reports), and tells
+  // how many pages are open (the preview's screenshots are taken only then).
   dashboard: {
-    publishes: [],
+    publishes: ['dashboard.viewers'],
     follows: ALL_EVENTS,
     serves: [],
     sends: COMMAND_VERBS,

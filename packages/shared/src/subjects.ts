@@ -12,6 +12,7 @@ export const EVENT_NAMES = [
   'switcher.state',
   'restream.state',
   'recording.state',
+  'dashboard.viewers',
   'log',
   'process',
   'heartbeat',
@@ -51,6 +52,7 @@ export const subjects = {
   obsState: (streamId: string) => subjects.event(streamId, 'obs.state'),
   obsScreenshot: (streamId: string) => subjects.event(streamId, 'obs.screenshot'),
   switcherState: (streamId: string) => subjects.event(streamId, 'switcher.state'),
+  dashboardViewers: (streamId: string) => subjects.event(streamId, 'dashboard.viewers'),
   log: (streamId: string) => subjects.event(streamId, 'log'),
   /** An event as the history recorder keeps it (sampled or on change), beside the live one. */
   history: (streamId: string, name: EventName) => `${SUBJECT_ROOT}.${streamId}.history.${name}`,

@@ -95,5 +95,6 @@ export const validEvents: { [N in EventName]: EventPayload<N> } = {
     restartInMs: 200,
     detail: null,
   },
+  'dashboard.viewers': { ts, viewers: 1 },
   heartbeat: { ts, service: 'ingest', pid: 42, uptimeMs: 1000, ok: true, detail: { srt: 'listening' } },
 };

@@ -12,7 +12,11 @@ export class EventStreamCounter {
   private readonly bySession = new Map<string, number>();
   private total = 0;
 
-  constructor(private readonly limits: { perSession: number; total: number }) {}
+  constructor(
+    private readonly limits: { perSession: number; total: number },
+    /** Told the number of open streams whenever it changes. */
+    private readonly onCount: (open: number) => void = () => {},
+  ) {}
 
   open(sessionKey: string): Admission {
     const mine = this.bySession.get(sessionKey) ?? 0;
@@ -22,6 +26,7 @@ export class EventStreamCounter {
       return { open: false, error: `the dashboard already serves ${this.total} event streams (at most ${this.limits.total})` };
     this.bySession.set(sessionKey, mine + 1);
     this.total += 1;
+    this.onCount(this.total);
     let released = false;
     return {
       open: true,
@@ -29,6 +34,7 @@ export class EventStreamCounter {
         if (released) return;
         released = true;
         this.total -= 1;
+        this.onCount(this.total);
         const left = (this.bySession.get(sessionKey) ?? 1) - 1;
         if (left > 0) this.bySession.set(sessionKey, left);
         else this.bySession.delete(sessionKey);

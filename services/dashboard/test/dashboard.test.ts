@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CommandRequest } from '@irlkit/shared';
-import { launchChromium, startDashboard, startNats, type TestDashboard, type TestNats, testBus } from '@irlkit/test-kit';
+import { launchChromium, startDashboard, startNats, type TestDashboard, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validEvents } from '../../../packages/shared/test/samples.ts';
@@ -108,6 +108,25 @@ describe('dashboard', () => {
     await page.getByTestId('obs-stale').waitFor({ timeout: 5000 });
     await page.getByTestId('stats-stale').waitFor({ timeout: 6000 });
     await page.context().close();
+  });
+
+  it('tells obs-bridge how many pages are open (dashboard.viewers): one more when a page opens, one less when it closes', async () => {
+    const counts: number[] = [];
+    const unsubscribe = bus.subscribe('dashboard.viewers', ({ viewers }) => counts.push(viewers));
+    try {
+      const page = await loggedInPage(390, 844);
+      // A page of an earlier test may close meanwhile: wait for a count that includes this one.
+      const open = await waitFor(
+        () => ((counts.at(-1) ?? 0) >= 1 ? counts.at(-1) : undefined),
+        `dashboard.viewers ≥ 1 once the page is open (seen: ${counts.join(', ')})`,
+        10_000,
+        100,
+      );
+      await page.context().close();
+      await waitFor(() => counts.at(-1) === open - 1, `dashboard.viewers ${open - 1} once the page is closed (seen: ${counts.join(', ')})`, 10_000, 100);
+    } finally {
+      unsubscribe();
+    }
   });
 
   it('sends the page to the login when its session ends', async () => {

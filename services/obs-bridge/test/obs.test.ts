@@ -65,6 +65,24 @@ describe('obs-bridge', () => {
     }
   });
 
+  it('takes preview screenshots only while a dashboard page is open: none once the last closes, one at once when a page opens', async () => {
+    const { viewer } = stack;
+    viewer.close();
+    try {
+      await new Promise((r) => setTimeout(r, 1500)); // a screenshot already asked of OBS lands
+      const shots = collectEvents(observer, 'obs.screenshot');
+      await new Promise((r) => setTimeout(r, 4000)); // four intervals of OBS_SCREENSHOT_INTERVAL_MS
+      shots.stop();
+      expect(shots.items).toHaveLength(0);
+      const first = await armEvent(observer, 'obs.screenshot', () => true, 'a screenshot once a page opens', 5000);
+      const openedAt = Date.now();
+      viewer.open();
+      expect((await first.next).receivedAt - openedAt).toBeLessThan(1500);
+    } finally {
+      viewer.open();
+    }
+  });
+
   it('starts streaming to the RTMP sink (H.264 + AAC) and stops, with obs.state showing both', async () => {
     const streaming = nextEvent(observer, 'obs.state', (s) => s.streaming, 'obs.state streaming', 20_000);
     expect(await observer.request('stream.start', {})).toEqual({ ok: true });

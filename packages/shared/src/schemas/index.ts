@@ -5,7 +5,7 @@ import { ingestLink, ingestSrtla, ingestStats } from './ingest.ts';
 import { obsScreenshot, obsState } from './obs.ts';
 import { recordingState, restreamState } from './restream.ts';
 import { switcherState } from './switcher.ts';
-import { heartbeat, logEntry, processEvent } from './system.ts';
+import { dashboardViewers, heartbeat, logEntry, processEvent } from './system.ts';
 
 export * from './commands.ts';
 export * from './common.ts';
@@ -24,6 +24,7 @@ export const eventSchemas = {
   'switcher.state': switcherState,
   'restream.state': restreamState,
   'recording.state': recordingState,
+  'dashboard.viewers': dashboardViewers,
   log: logEntry,
   process: processEvent,
   heartbeat,

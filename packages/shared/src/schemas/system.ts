@@ -34,3 +34,14 @@ export const heartbeat = z.strictObject({
   detail: z.record(z.string().max(64), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])),
 });
 export type Heartbeat = z.infer<typeof heartbeat>;
+
+/**
+ * How many dashboard pages are open (event streams the dashboard serves): published when the number
+ * changes and every few seconds while it is not zero. obs-bridge takes preview screenshots only while
+ * someone watches, and stops when the count is 0 or has not been repeated for a while.
+ */
+export const dashboardViewers = z.strictObject({
+  ts: timestampMs,
+  viewers: z.number().int().nonnegative().max(100_000),
+});
+export type DashboardViewers = z.infer<typeof dashboardViewers>;

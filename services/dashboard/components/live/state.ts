@@ -81,6 +81,8 @@ const handlers: { [N in EventName]: Handler<N> } = {
   'restream.state': (state, restream) => ({ ...state, restream }),
   'recording.state': (state, recording) => ({ ...state, recording }),
   heartbeat: (state) => state,
+  // The dashboard's own count of open pages, for obs-bridge; never sent to a page.
+  'dashboard.viewers': (state) => state,
 };
 
 export function liveReducer(state: LiveState, action: LiveAction): LiveState {

@@ -1,5 +1,6 @@
-// Mirrors OBS onto NATS: obs.state on every change and as a 1 Hz heartbeat, and program screenshots.
-import type { Bus, Logger, ObsState } from '@irlkit/shared';
+// Mirrors OBS onto NATS: obs.state on every change and as a 1 Hz heartbeat, and program screenshots while a
+// dashboard page is open.
+import type { Bus, Logger, ObsState, Unsubscribe } from '@irlkit/shared';
 import type { ObsClient } from './client.ts';
 import { amountFrom, countFrom, timecodeFrom } from './replies.ts';
 
@@ -9,15 +10,24 @@ export interface ObsMirrorOptions {
   log: Logger;
   heartbeatMs?: number;
   screenshot: { width: number; intervalMs: number; quality: number };
+  /** How long one `dashboard.viewers` with pages open keeps screenshots going (the dashboard repeats it every 5 s). */
+  viewersTtlMs?: number;
+  now?: () => number;
 }
 
+/** The dashboard repeats a non-zero count every 5 s; three missed ones end the screenshots. */
+export const VIEWERS_TTL_MS = 15_000;
+
 /**
- * Screenshots are published always, at about 1 Hz: a 640 px JPEG is 20–60 KB, trivial on the
- * internal bus, and a dashboard opened at any moment shows a picture at once instead of
- * waiting for a subscription handshake NATS cannot tell us about.
+ * Screenshots are taken only while a dashboard page is open (`dashboard.viewers`), at about 1 Hz: each one
+ * makes OBS encode a JPEG and this process decode its base64, which nobody needs while no page shows it (most of
+ * the bridge's idle CPU). The first one is taken as soon as a page opens, so it shows a picture at once.
  */
 export class ObsMirror {
   private timers: NodeJS.Timeout[] = [];
+  private stopFollowingViewers: Unsubscribe | undefined;
+  /** Screenshots are taken until then: the last count with pages open, plus the TTL; 0 when nobody watches. */
+  private watchedUntil = 0;
   private lastBytes: { bytes: number; at: number } | undefined;
   private outputKbps: number | null = null;
   private counters = { dropped: 0, skipped: 0, total: 0, cpu: null as number | null };
@@ -30,6 +40,7 @@ export class ObsMirror {
 
   start(): void {
     this.options.obs.on('changed', this.onChanged);
+    this.stopFollowingViewers = this.options.bus.subscribe('dashboard.viewers', ({ viewers }) => this.viewers(viewers));
     this.timers.push(
       setInterval(() => void this.poll(), this.options.heartbeatMs ?? 1000),
       setInterval(() => void this.screenshot(), this.options.screenshot.intervalMs),
@@ -39,8 +50,26 @@ export class ObsMirror {
 
   stop(): void {
     this.options.obs.off('changed', this.onChanged);
+    this.stopFollowingViewers?.();
+    this.stopFollowingViewers = undefined;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+  }
+
+  /** Whether a dashboard page is open, as far as the last `dashboard.viewers` tells. */
+  get watched(): boolean {
+    return this.now() < this.watchedUntil;
+  }
+
+  /** A count of open dashboard pages: screenshots go on for the TTL when it is not 0, and stop when it is. */
+  viewers(count: number): void {
+    const was = this.watched;
+    this.watchedUntil = count > 0 ? this.now() + (this.options.viewersTtlMs ?? VIEWERS_TTL_MS) : 0;
+    if (count > 0 && !was) void this.screenshot(); // the page shows a picture now, not at the next tick
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   /** Reads output and performance counters, then publishes (the heartbeat). */
@@ -119,7 +148,7 @@ export class ObsMirror {
 
   private async screenshot(): Promise<void> {
     const { obs, bus, screenshot } = this.options;
-    if (this.shooting || !obs.isReachable() || !obs.scene) return;
+    if (this.shooting || !this.watched || !obs.isReachable() || !obs.scene) return;
     this.shooting = true;
     try {
       const dataUrl = await obs.sourceScreenshot(obs.scene, screenshot.width, 'jpg', screenshot.quality);

@@ -7,14 +7,23 @@ import { config } from '../../../lib/config';
 import { backpressure, EventStreamCounter } from '../../../lib/event-streams';
 import { currentSessionExpiry, isLoggedIn, sessionKeys, sessionToken } from '../../../lib/session';
 import { verifySessionToken } from '../../../lib/session-token';
+import { ViewerBeacon } from '../../../lib/viewers';
 
 export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
 
-const cache = globalThis as unknown as { irlkitEventStreams?: EventStreamCounter };
+const cache = globalThis as unknown as { irlkitEventStreams?: EventStreamCounter; irlkitViewers?: ViewerBeacon };
 function streams(): EventStreamCounter {
   const c = config();
-  cache.irlkitEventStreams ??= new EventStreamCounter(c.eventStreams);
+  // Each open stream is a page watching: obs-bridge takes preview screenshots only while there is one.
+  cache.irlkitViewers ??= new ViewerBeacon((viewers) => {
+    bus().then(
+      (b) => b.publish('dashboard.viewers', { ts: Date.now(), viewers }),
+      () => undefined, // no NATS: nobody to tell; the next change or repeat tells again
+    );
+  });
+  const viewers = cache.irlkitViewers;
+  cache.irlkitEventStreams ??= new EventStreamCounter(c.eventStreams, (open) => viewers.set(open));
   return cache.irlkitEventStreams;
 }
 

@@ -1,0 +1,12 @@
+// Next.js configuration: the shared workspace package is TypeScript source, compiled by Next. Plain
+// JavaScript, not next.config.ts: Next loads its SWC compiler (about 24 MB resident) to read a TypeScript
+// config at every server start.
+/** @type {import('next').NextConfig} */
+const config = {
+  transpilePackages: ['@irlkit/shared'],
+  poweredByHeader: false,
+  reactStrictMode: true,
+  typescript: { ignoreBuildErrors: false },
+  serverExternalPackages: ['nats', 'pino', 'pino-pretty'],
+};
+export default config;
