@@ -40,6 +40,9 @@ describe('switcher end to end', () => {
 
   it('leaves a hand-picked Privacy scene alone through a link drop', async () => {
     const { observer, srtPort } = stack;
+    // The previous sender's picture plays out of the buffers before Offline comes: start from there, or the
+    // Offline that its departure owes can cross the hand-picked Privacy on its way to OBS.
+    await waitFor(() => stack.bridge.obs.programScene() === 'Offline', 'Offline after the previous sender left', 10_000, 50);
     const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 1500, latencyMs: 500 });
     try {
       await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000);
