@@ -68,6 +68,8 @@ export function startSrtReader(port: number, host = '127.0.0.1') {
   /** Frames decoded by readers that have exited, and by the current one so far. */
   let framesBefore = 0;
   let framesNow = 0;
+  /** When each reader's ffmpeg exited (its session ended): a relay restart must end it at once. */
+  const exits: number[] = [];
   const run = async () => {
     while (!stopped) {
       const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-progress', 'pipe:1', '-i', `srt://${host}:${port}?mode=caller&latency=200000`];
@@ -83,6 +85,7 @@ export function startSrtReader(port: number, host = '127.0.0.1') {
         errors = (errors + d.toString()).slice(-5000);
       });
       await new Promise((resolve) => child?.once('exit', resolve));
+      exits.push(Date.now());
       framesBefore += framesNow;
       framesNow = 0;
       if (!stopped) await new Promise((r) => setTimeout(r, 200));
@@ -91,6 +94,8 @@ export function startSrtReader(port: number, host = '127.0.0.1') {
   void run();
   return {
     errors: () => errors,
+    /** When its sessions ended (ffmpeg exited, to be started again), oldest first. */
+    exits: () => [...exits],
     /** Video frames decoded so far (ffmpeg's progress reports, about every 0.5 s). */
     frames: () => framesBefore + framesNow,
     stop: async () => {

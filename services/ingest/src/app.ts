@@ -3,14 +3,15 @@
 import { type Bus, type Logger, publishChildEvent, startHeartbeat, timeline } from '@irlkit/shared';
 import type { IngestConfig } from './config.ts';
 import { FeedMonitor, systemClock } from './srt/feed-monitor.ts';
-import { FeedStatistics } from './srt/feed-stats.ts';
+import { FeedStatistics, playoutAfterLoss } from './srt/feed-stats.ts';
 import { SrtRelay } from './srt/relay.ts';
 import { RelayWatch } from './srt/relay-watch.ts';
 import { parseStreamId, refusal } from './srt/stream-id.ts';
-import { createTransmit } from './srt/transmit.ts';
+import { createTransmit, type TransmitSettings } from './srt/transmit.ts';
 import { TransmitNewsRouter } from './srt/transmit-news.ts';
 import { publishSrtla } from './srtla/publish.ts';
 import { SrtlaReceiver } from './srtla/receiver.ts';
+import { freeLoopbackUdpPort } from './wire/udp.ts';
 
 export interface IngestDeps {
   config: IngestConfig;
@@ -24,6 +25,10 @@ export function buildApp({ config, bus, log }: IngestDeps) {
   const events = timeline(bus, SERVICE);
   const statistics = new FeedStatistics();
   const relayTarget = { host: '127.0.0.1', port: config.srt.relayPort };
+  /** When srt-live-transmit last sent OBS anything (the feed, keepalives): what OBS can still play. */
+  let lastToObsTs: number | null = null;
+  /** Set while the feed is being ended because srt-live-transmit died: its last datagram to OBS. */
+  let relayDied: { lastToObsTs: number | null } | undefined;
 
   const monitor = new FeedMonitor(
     {
@@ -35,7 +40,12 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     (link) => {
       log.info({ event: link.event, peer: link.peer, reason: link.reason }, `feed ${link.event}`);
       // The switcher goes OFFLINE when the buffers behind the last packet run dry, not before.
-      const playoutMs = (statistics.latencyMs() ?? config.srt.latencyMs) + config.output.latencyMs;
+      const playoutMs = playoutAfterLoss({
+        lastPacketTs: link.lastPacketTs,
+        srtLatencyMs: statistics.latencyMs() ?? config.srt.latencyMs,
+        outputLatencyMs: config.output.latencyMs,
+        relayLastToObsTs: link.event === 'disconnected' ? relayDied?.lastToObsTs : undefined,
+      });
       bus.publish('ingest.link', { ...link, playoutMs });
       if (link.event === 'disconnected') statistics.onDisconnected();
       const who = link.peer ? ` (${link.peer})` : '';
@@ -105,19 +115,50 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     onObsConnection: (connected) => events.info(connected ? 'OBS connected to the feed' : 'OBS disconnected from the feed'),
   });
 
-  const transmit = createTransmit(
-    {
-      binary: config.srt.binary,
-      listenPort: config.srt.relayPort,
-      latencyMs: config.srt.latencyMs,
-      lossMaxTtl: config.srt.lossMaxTtl,
-      passphrase: config.srt.passphrase,
-      pbKeyLen: config.srt.pbKeyLen,
-      outputHost: config.output.host,
-      outputPort: config.output.port,
-      outputLatencyMs: config.output.latencyMs,
-      statsEveryPackets: 50,
+  // The port OBS's media source calls is ingest's too, in front of srt-live-transmit's output listener
+  // (a loopback port picked at start): when the child dies, OBS is told its session is over like the
+  // senders are, instead of holding the dead one until its own 5 s idle timeout.
+  const transmitSettings: TransmitSettings = {
+    binary: config.srt.binary,
+    listenPort: config.srt.relayPort,
+    latencyMs: config.srt.latencyMs,
+    lossMaxTtl: config.srt.lossMaxTtl,
+    passphrase: config.srt.passphrase,
+    pbKeyLen: config.srt.pbKeyLen,
+    outputListenPort: 0,
+    outputLatencyMs: config.output.latencyMs,
+    statsEveryPackets: 50,
+  };
+  const outputTarget = { host: '127.0.0.1', port: 0 };
+  /** The relay's loopback port srt-live-transmit last sent OBS's feed through: the OBS it serves. */
+  let obsSource: number | undefined;
+  const obsOutput = new SrtRelay({
+    bindHost: config.output.host,
+    port: config.output.port,
+    target: outputTarget,
+    // OBS, and a restarted OBS while the dead one's slot lingers; a few spare for other callers.
+    maxPeers: 4,
+    peerIdleMs: 10_000,
+    socketBufferBytes: config.socketBufferBytes,
+    log,
+    isAcceptedSource: (localPort) => localPort === obsSource,
+    onListenerAnswer: (localPort) => {
+      obsSource = localPort;
     },
+    onReply: () => {
+      lastToObsTs = Date.now();
+    },
+  });
+  /** Ends OBS's session once OBS has played out what it holds (the output hop's latency) of the dead child's feed. */
+  let endObsSessionTimer: NodeJS.Timeout | undefined;
+  const endObsSession = () => {
+    endObsSessionTimer = undefined;
+    const told = obsOutput.endSessions();
+    log.info({ callers: told }, 'told OBS the SRT session is over');
+  };
+
+  const transmit = createTransmit(
+    transmitSettings,
     {
       onStats: (stats) => {
         relayWatch.onAnswer();
@@ -127,11 +168,16 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       onChildEvent: (event) => {
         publishChildEvent(bus, SERVICE, event);
         if (event.event === 'exited') {
+          relayDied = { lastToObsTs };
           monitor.onDisconnected('srt-live-transmit exited');
+          relayDied = undefined;
           relayWatch.reset();
           // The new child knows no session: senders must reconnect now, not after their 5 s idle timeout.
           const told = relay.endSessions() + (srtla?.endSessions() ?? 0);
           log.info({ senders: told }, 'told senders the SRT session is over');
+          // OBS too, after the picture it still holds: it calls the new child when its reconnect delay is up.
+          if (endObsSessionTimer) clearTimeout(endObsSessionTimer);
+          endObsSessionTimer = setTimeout(endObsSession, config.output.latencyMs);
           events.error(`srt-live-transmit exited (${event.signal ?? `code ${event.exitCode}`}); restarting in ${event.restartInMs} ms`);
         }
       },
@@ -179,6 +225,9 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     async start() {
       await relay.start();
       await srtla?.start();
+      await obsOutput.start();
+      outputTarget.port = await freeLoopbackUdpPort();
+      transmitSettings.outputListenPort = outputTarget.port;
       if (srtla) srtlaPublishing = publishSrtla(bus, srtla, log, { source: SERVICE });
       transmit.start();
       relayWatchTimer = setInterval(checkRelay, 250);
@@ -210,8 +259,10 @@ export function buildApp({ config, bus, log }: IngestDeps) {
       srtlaPublishing?.stop();
       stopHeartbeat?.();
       monitor.stop();
+      if (endObsSessionTimer) clearTimeout(endObsSessionTimer);
       await transmit.stop();
       await relay.stop();
+      await obsOutput.stop();
       await srtla?.stop();
     },
   };

@@ -1,9 +1,10 @@
-// The units ingest's app wires together: `ingest.stats` totals and deltas, and srt-live-transmit's
-// stderr news routed to the feed monitor, rejections named after the sender's handshake.
+// The units ingest's app wires together: `ingest.stats` totals and deltas, how long a lost feed plays
+// out on OBS, and srt-live-transmit's stderr news routed to the feed monitor, rejections named after the
+// sender's handshake.
 import { createLogger, ingestStats } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
 import type { FeedSnapshot } from '../src/srt/feed-monitor.ts';
-import { FeedStatistics } from '../src/srt/feed-stats.ts';
+import { FeedStatistics, playoutAfterLoss } from '../src/srt/feed-stats.ts';
 import { TransmitNewsRouter } from '../src/srt/transmit-news.ts';
 import { parseStderrLine, type TransmitNews } from '../src/srt/transmit-output.ts';
 
@@ -39,6 +40,23 @@ describe('FeedStatistics', () => {
     expect(statistics.next(gone, 0, 1_000)).toMatchObject({ rttMs: null, receiveBufferMs: null, latencyMs: null });
     statistics.onDisconnected();
     expect(statistics.next(live, 0, 1_250)).toMatchObject({ rttMs: null, receiveBufferMs: null });
+  });
+});
+
+describe('playoutAfterLoss', () => {
+  const latencies = { srtLatencyMs: 2000, outputLatencyMs: 200 };
+  it('a lost sender: its data still in srt-live-transmit plays out, then the output hop', () => {
+    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000 })).toBe(2200);
+    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000, relayLastToObsTs: undefined })).toBe(2200);
+  });
+  it('srt-live-transmit killed: only what it sent OBS plays out, the output latency after its last datagram', () => {
+    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000, relayLastToObsTs: 9_990 })).toBe(190);
+  });
+  it('srt-live-transmit hung and then killed: OBS ran dry long before the sender stopped counting, so nothing is left', () => {
+    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 11_600, relayLastToObsTs: 10_000 })).toBe(0);
+  });
+  it('a child that never reached OBS: the usual rule', () => {
+    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000, relayLastToObsTs: null })).toBe(2200);
   });
 });
 

@@ -1,6 +1,7 @@
 // srt-live-transmit failing under a live feed, on real ffmpeg senders (plain SRT and SRTLA-bonded),
 // srt-live-transmit and nats-server: a hung child is found and restarted, and after any restart the
-// sender is told its session is over, so it reconnects at once instead of after its 5 s idle timeout.
+// sender, and the reader standing in for OBS, are told their session is over, so they reconnect at once
+// instead of after their 5 s idle timeout.
 import { createLogger } from '@irlkit/shared';
 import {
   armEvent,
@@ -114,7 +115,7 @@ describe('srt-live-transmit faults under a live feed', () => {
   });
 
   for (const bonded of [false, true]) {
-    it(`after a kill -9 of srt-live-transmit the ${bonded ? 'bonded (SRTLA)' : 'plain SRT'} sender is told at once and reconnects`, async () => {
+    it(`after a kill -9 of srt-live-transmit the ${bonded ? 'bonded (SRTLA)' : 'plain SRT'} sender and OBS's side are told at once and reconnect`, async () => {
       const ingest = await startIngest(bonded);
       try {
         await nextEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
@@ -126,16 +127,20 @@ describe('srt-live-transmit faults under a live feed', () => {
         const killedAt = Date.now();
         await session.exited;
         const endedAt = Date.now();
+        const readerEndedAt = await waitFor(() => ingest.reader.exits().find((t) => t >= killedAt), "the reader's session to end", 15_000, 20);
         const connected = await back.next;
         // A bonded session is one sender whichever link spoke last: the timeline names its group.
         const peer = bonded ? /^SRTLA group [0-9a-f]{8}$/ : /^127\.0\.0\.1:\d+$/;
         expect((await disconnected.next).peer).toMatch(peer);
         expect(connected.peer).toMatch(peer);
         console.log(
-          `${bonded ? 'bonded' : 'plain'}: sender's session ended ${endedAt - killedAt} ms, reconnected ${connected.receivedAt - killedAt} ms after kill -9`,
+          `${bonded ? 'bonded' : 'plain'}: sender's session ended ${endedAt - killedAt} ms, the reader's ${readerEndedAt - killedAt} ms, sender reconnected ${connected.receivedAt - killedAt} ms after kill -9`,
         );
         // Told, the sender ends its session at once; untold, it waits for its 5 s peer-idle timeout first.
         expect(endedAt - killedAt).toBeLessThan(3000);
+        // The same for OBS's side (told once it has played out the output latency, 200 ms).
+        expect(readerEndedAt - killedAt).toBeLessThan(3000);
+        await picture(ingest.reader, 10, 'a moving picture after the restart', 15_000);
         // The rest is the sender starting over (a new ffmpeg here): generous for a loaded machine.
         expect(connected.receivedAt - killedAt).toBeLessThan(15_000);
       } finally {

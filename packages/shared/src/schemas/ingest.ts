@@ -40,7 +40,9 @@ export const ingestLink = z.strictObject({
   lastPacketTs: timestampMs.nullable(),
   /**
    * How long the feed keeps playing after its last packet: the SRT receive latency (as negotiated
-   * with the sender) plus the output hop's latency to OBS. Absent from older publishers.
+   * with the sender) plus the output hop's latency to OBS; when srt-live-transmit itself died, only
+   * what it had sent OBS (the output latency after its last datagram to OBS, 0 if that ran dry
+   * before the last packet). Absent from older publishers.
    */
   playoutMs: z.number().int().nonnegative().max(120_000).nullable().optional(),
 });

@@ -6,6 +6,24 @@ import type { TransmitStats } from './transmit-output.ts';
 
 type Counters = IngestStats['totals'];
 
+/**
+ * How long the picture keeps playing on OBS after a lost feed's last packet (`ingest.link`'s
+ * playoutMs): the sender's data still in srt-live-transmit's receive buffer (the SRT latency in force),
+ * then the output hop's latency to OBS. When the loss is srt-live-transmit itself dying (killed, or hung
+ * and killed), its buffer died with it: OBS has only what the child sent it, which has played out the
+ * output latency after the child's last datagram to OBS — long before, for a hung child.
+ */
+export function playoutAfterLoss(feed: {
+  lastPacketTs: number | null;
+  srtLatencyMs: number;
+  outputLatencyMs: number;
+  /** When the dead child last sent OBS anything; absent unless the child died. */
+  relayLastToObsTs?: number | null | undefined;
+}): number {
+  if (feed.relayLastToObsTs == null || feed.lastPacketTs === null) return feed.srtLatencyMs + feed.outputLatencyMs;
+  return Math.max(0, feed.relayLastToObsTs + feed.outputLatencyMs - feed.lastPacketTs);
+}
+
 export class FeedStatistics {
   private readonly totals: Counters = { received: 0, lost: 0, dropped: 0, retransmitted: 0 };
   private published: Counters = { ...this.totals };

@@ -1,5 +1,7 @@
-// Owns the streamer-facing SRT UDP port: forwards each sender's datagrams to srt-live-transmit on
-// loopback through a socket of its own, and replies back, so every packet's arrival is seen here.
+// Owns an SRT UDP port in front of srt-live-transmit: forwards each caller's datagrams to one of its
+// loopback listeners through a socket of its own, and replies back, so every packet is seen here and a
+// session the child forgot can be ended for the caller. Two of them: the streamer-facing port (senders)
+// and the port OBS's media source calls (the output).
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
 import {
@@ -32,21 +34,23 @@ export interface SrtRelayOptions {
   peerIdleMs: number;
   socketBufferBytes: number;
   log: Logger;
+  // The hooks below marked optional are the streamer-facing port's (the feed's truth, stream ids); the
+  // port OBS calls needs none of them.
   /** `source` is the relay's loopback port for this peer: what srt-live-transmit sees as the sender. */
-  onDatagram(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
-  onShutdown(peer: string, source: number | undefined): void;
+  onDatagram?(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
+  onShutdown?(peer: string, source: number | undefined): void;
   /** Whether srt-live-transmit accepted the sender behind this loopback port (its slot is never given away). */
   isAcceptedSource(localPort: number): boolean;
-  /** srt-live-transmit sent an ACK, NAK or keepalive to the sender behind this loopback port: it is the accepted one. */
+  /** srt-live-transmit sent data, an ACK, NAK or keepalive to the peer behind this loopback port: it is the accepted one. */
   onListenerAnswer(localPort: number): void;
   /** A sender asked srt-live-transmit for a new connection (a conclusion handshake), from this loopback port. */
-  onConnectionRequest(localPort: number): void;
+  onConnectionRequest?(localPort: number): void;
   /** Every datagram srt-live-transmit sends back to a sender: proof it is alive. */
   onReply?(): void;
   /** Why a sender with this stream id may not publish (null: it may); a refused sender's handshake is not forwarded. */
-  admit(streamId: string): string | null;
+  admit?(streamId: string): string | null;
   /** A sender was refused for its stream id (once per sender). */
-  onRefused(peer: string, streamId: string, reason: string): void;
+  onRefused?(peer: string, streamId: string, reason: string): void;
 }
 
 interface Peer {
@@ -57,7 +61,7 @@ interface Peer {
   localPort: number;
   firstSeen: number;
   lastSeen: number;
-  /** The sender's SRT socket id, read from srt-live-transmit's replies (0 until one came). */
+  /** The caller's SRT socket id, read from srt-live-transmit's replies (0 until one came). */
   senderSocketId: number;
   /** The stream id of its last conclusion handshake ('' for none). */
   streamId: string | undefined;
@@ -129,10 +133,10 @@ export class SrtRelay {
       const streamId = handshakeStreamId(msg);
       if (streamId !== undefined) {
         peer.streamId = streamId;
-        const reason = this.options.admit(streamId);
-        if (reason && !peer.refused) this.options.onRefused(peer.label, streamId, reason);
+        const reason = this.options.admit?.(streamId) ?? null;
+        if (reason && !peer.refused) this.options.onRefused?.(peer.label, streamId, reason);
         peer.refused = reason !== null;
-        if (!peer.refused && peer.localPort) this.options.onConnectionRequest(peer.localPort);
+        if (!peer.refused && peer.localPort) this.options.onConnectionRequest?.(peer.localPort);
       }
     }
     if (peer.refused) {
@@ -140,8 +144,8 @@ export class SrtRelay {
       return;
     }
     const source = peer.localPort || undefined;
-    this.options.onDatagram(peer.label, msg.length - SRT_HEADER_BYTES, kind, source);
-    if (kind === 'control' && isSrtShutdown(msg)) this.options.onShutdown(peer.label, source);
+    this.options.onDatagram?.(peer.label, msg.length - SRT_HEADER_BYTES, kind, source);
+    if (kind === 'control' && isSrtShutdown(msg)) this.options.onShutdown?.(peer.label, source);
     peer.socket.send(msg, this.options.target.port, this.options.target.host, (error) => {
       if (error) this.drops.forwardError += 1;
     });
@@ -203,9 +207,9 @@ export class SrtRelay {
   }
 
   /**
-   * srt-live-transmit was restarted and forgot every session: tell each sender at once (an SRT
-   * shutdown for its socket id) so it reconnects now instead of after its peer-idle timeout, and
-   * forget the peers, so their dead sessions' packets never reach the new listener.
+   * srt-live-transmit was restarted and forgot every session: tell each caller (a sender, OBS) at once
+   * (an SRT shutdown for its socket id) so it reconnects now instead of after its peer-idle timeout,
+   * and forget the peers, so their dead sessions' packets never reach the new listener.
    */
   endSessions(): number {
     let told = 0;

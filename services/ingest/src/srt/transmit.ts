@@ -1,4 +1,5 @@
-// Owns the srt-live-transmit child: the SRT listener the relay feeds, relaying to OBS's SRT listener.
+// Owns the srt-live-transmit child: the SRT listener the relay feeds, relaying to the loopback listener
+// that ingest's OBS-facing relay feeds OBS from.
 import { type ChildEvent, type Logger, Supervisor } from '@irlkit/shared';
 import { parseStatsLine, parseStderrLine, type TransmitNews, type TransmitStats } from './transmit-output.ts';
 
@@ -10,8 +11,8 @@ export interface TransmitSettings {
   lossMaxTtl: number;
   passphrase?: string | undefined;
   pbKeyLen: number;
-  outputHost: string;
-  outputPort: number;
+  /** Loopback port of srt-live-transmit's output listener, behind ingest's OBS-facing relay. */
+  outputListenPort: number;
   outputLatencyMs: number;
   /** Statistics every N packets. */
   statsEveryPackets: number;
@@ -46,7 +47,7 @@ export function transmitArgs(s: TransmitSettings): string[] {
     '-pf:json',
     '-ll:note',
     `srt://127.0.0.1:${s.listenPort}?${query(input)}`,
-    `srt://${s.outputHost.includes(':') ? `[${s.outputHost}]` : s.outputHost}:${s.outputPort}?${query([
+    `srt://127.0.0.1:${s.outputListenPort}?${query([
       ['mode', 'listener'],
       ['latency', String(s.outputLatencyMs)],
       // OBS's media source ACKs every 10 ms while data flows and sends a keepalive each second when idle:

@@ -36,11 +36,14 @@ export function isSrtShutdown(datagram: Uint8Array): boolean {
 }
 
 /**
- * Whether a datagram srt-live-transmit sent to a sender belongs to an established connection: ACKs,
- * NAKs and keepalives go only to the peer it accepted, never to a pending or refused handshake.
+ * Whether a datagram srt-live-transmit sent to a caller belongs to an established connection: data
+ * (to OBS), ACKs, NAKs and keepalives go only to the peer it accepted, never to a pending or refused
+ * handshake.
  */
 export function isConnectedAnswer(datagram: Uint8Array): boolean {
-  if (srtPacketKind(datagram) !== 'control') return false;
+  const kind = srtPacketKind(datagram);
+  if (kind === 'data') return true;
+  if (kind !== 'control') return false;
   const type = packetType(datagram);
   return type === SRT_CONTROL.ack || type === SRT_CONTROL.nak || type === SRT_CONTROL.keepalive;
 }

@@ -72,3 +72,15 @@ export function addressLabel(address: string, port: number): string {
   const host = normalizeAddress(address);
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/** A loopback UDP port free right now, for a child that must be told its port before it binds it. */
+export function freeLoopbackUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
+  });
+}
