@@ -65,6 +65,10 @@ export interface SrtlaSender {
   setLoss(index: number, rate: number): void;
   /** SRT packets from the receiver for ffmpeg, by SRT control type (e.g. 0x8003 NAK), whether handed on or not. */
   srtRepliesByType: Map<number, number>;
+  /** ffmpeg's retransmissions (SRT data with the R flag) by sequence number: how many were sent, and how many a link carried (not lost). */
+  retransmissions: Map<number, { sent: number; carried: number }>;
+  /** Sequence numbers of ffmpeg's first sends (no R flag) that a link lost. */
+  originalsLost: Set<number>;
   /** Drops the receiver's SRT shutdowns before ffmpeg sees them: a sender the shutdown never reached. */
   missShutdowns(miss: boolean): void;
   /** Moves a link to a new local port, as a NAT re-binding it would; it registers again from there. */
@@ -88,6 +92,8 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
   const pad = (b: Buffer) => (options.padTo && b.length < options.padTo ? Buffer.concat([b, Buffer.alloc(options.padTo - b.length)]) : b);
   const lost = (link: SenderLink) => link.lossRate > 0 && Math.random() < link.lossRate;
   const srtRepliesByType = new Map<number, number>();
+  const retransmissions = new Map<number, { sent: number; carried: number }>();
+  const originalsLost = new Set<number>();
   let shutdownsMissed = false;
   const sendOn = (link: SenderLink, data: Buffer) => {
     if (!link.cut && !stopped && !lost(link)) link.socket.send(data, receiver.port, receiver.host);
@@ -174,7 +180,20 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
     }
     if (!link) return;
     link.sent += 1;
-    if (!lost(link)) link.socket.send(msg, receiver.port, receiver.host);
+    // What happens to ffmpeg's SRT data: first sends lost on a link, and retransmissions (the R flag, bit 26 of the second word).
+    const seq = msg.length >= 16 && ((msg[0] as number) & 0x80) === 0 ? msg.readUInt32BE(0) & 0x7fffffff : null;
+    const retransmitted = seq !== null && ((msg[4] as number) & 0x04) !== 0;
+    const counted = seq !== null && retransmitted ? (retransmissions.get(seq) ?? { sent: 0, carried: 0 }) : undefined;
+    if (seq !== null && counted) {
+      counted.sent += 1;
+      retransmissions.set(seq, counted);
+    }
+    const carried = !lost(link);
+    if (seq !== null && !retransmitted && !carried) originalsLost.add(seq);
+    if (carried) {
+      if (counted) counted.carried += 1;
+      link.socket.send(msg, receiver.port, receiver.host);
+    }
   });
   await new Promise<void>((resolve) => local.bind(port, '127.0.0.1', () => resolve()));
 
@@ -210,6 +229,8 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
       at(i).lossRate = rate;
     },
     srtRepliesByType,
+    retransmissions,
+    originalsLost,
     missShutdowns: (miss) => {
       shutdownsMissed = miss;
     },

@@ -17,6 +17,10 @@ interface Result {
   dropped: number;
   naksToSender: number;
   decodeErrors: number;
+  /** The phone's side (the test sender sees every packet ffmpeg sends): retransmissions sent, lost on a link, and carried beyond the one copy a packet needs. */
+  retransmissionsSent: number;
+  retransmissionsLostOnLinks: number;
+  extraCarried: number;
 }
 
 async function run(name: string, fault: (sender: Awaited<ReturnType<typeof startSrtlaSender>>) => Promise<void>): Promise<Result> {
@@ -63,6 +67,10 @@ async function run(name: string, fault: (sender: Awaited<ReturnType<typeof start
       .errors()
       .split('\n')
       .filter((line) => line.trim() !== '').length,
+    retransmissionsSent: [...sender.retransmissions.values()].reduce((sum, r) => sum + r.sent, 0),
+    retransmissionsLostOnLinks: [...sender.retransmissions.values()].reduce((sum, r) => sum + r.sent - r.carried, 0),
+    // A packet needs at most one copy through: its first send if a link carried it, else one retransmission.
+    extraCarried: [...sender.retransmissions].reduce((sum, [seq, r]) => sum + Math.max(0, r.carried - (sender.originalsLost.has(seq) ? 1 : 0)), 0),
   };
   await sender.stop();
   await reader.stop();
@@ -102,9 +110,13 @@ receive counters (packets detected lost; retransmitted packets that arrived), "d
 (a frame lost for viewers). The receiver sends a NAK on the link that spoke last, and on every link only when that
 link has been quiet for 100 ms. Goal: retransmitted / lost ≤ 1.02, nothing dropped.
 
-| fault | lost | retransmitted | retransmitted / lost | goal ≤ 1.02, none dropped | dropped | NAKs reaching the sender | decoder errors |
-|---|---|---|---|---|---|---|---|
-${results.map((r) => `| ${r.name} | ${r.lost} | ${r.retransmitted} | ${ratio(r)} | ${met(r) ? '✓' : '✗ missed'} | ${r.dropped} | ${r.naksToSender} | ${r.decodeErrors} |`).join('\n')}
+| fault | lost | retransmitted | retransmitted / lost | goal ≤ 1.02, none dropped | dropped | NAKs reaching the sender | decoder errors | retransmissions the sender sent | of them lost on a link | copies carried beyond the one a packet needs |
+|---|---|---|---|---|---|---|---|---|---|---|
+${results.map((r) => `| ${r.name} | ${r.lost} | ${r.retransmitted} | ${ratio(r)} | ${met(r) ? '✓' : '✗ missed'} | ${r.dropped} | ${r.naksToSender} | ${r.decodeErrors} | ${r.retransmissionsSent} | ${r.retransmissionsLostOnLinks} | ${r.extraCarried} |`).join('\n')}
+
+The last three columns are the sender's side (the test sender sees every packet ffmpeg sends): a retransmission
+lost on a link (the dead SIM before the sender gives up on it) must be asked for again, and a copy beyond the one a
+packet needs (its first send if a link carried it, else one retransmission) is upload srt-live-transmit did not need.
 
 Before this rule (every NAK copied to every link), the same run measured 1.084 (link dead) and 1.395 (5 % loss).
 `,
