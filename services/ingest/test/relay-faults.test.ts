@@ -92,6 +92,7 @@ describe('srt-live-transmit faults under a live feed', () => {
         10_000,
       );
       const back = await armEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the feed back after the hang', 15_000);
+      const dropped = await armEvent(ingest.observer, 'ingest.link', (e) => e.event === 'disconnected', 'the feed to drop', 10_000);
       process.kill(pid, 'SIGSTOP');
       const stoppedAt = Date.now();
       const hang = await unhealthy.next;
@@ -99,6 +100,9 @@ describe('srt-live-transmit faults under a live feed', () => {
       expect(hang.pid).toBe(pid);
       // Generous for a loaded 2-core machine (INGEST_RELAY_HUNG_MS is 1.5 s); before the fix it never came.
       expect(hang.receivedAt - stoppedAt).toBeLessThan(5000);
+      // The hung child sent OBS nothing since it stopped: the switcher is told nothing is left to play
+      // (not the SRT latency + output latency of a buffer that dies with the child, 700 ms here).
+      expect((await dropped.next).playoutMs).toBe(0);
       const connected = await back.next;
       console.log(`hang reported ${hang.receivedAt - stoppedAt} ms, feed back ${connected.receivedAt - stoppedAt} ms after SIGSTOP`);
       expect(ingest.app.transmit.pid).not.toBe(pid);
@@ -131,7 +135,10 @@ describe('srt-live-transmit faults under a live feed', () => {
         const connected = await back.next;
         // A bonded session is one sender whichever link spoke last: the timeline names its group.
         const peer = bonded ? /^SRTLA group [0-9a-f]{8}$/ : /^127\.0\.0\.1:\d+$/;
-        expect((await disconnected.next).peer).toMatch(peer);
+        const drop = await disconnected.next;
+        expect(drop.peer).toMatch(peer);
+        // Only what the killed child had sent OBS plays out: at most the output latency (200 ms), not 700.
+        expect(drop.playoutMs).toBeLessThanOrEqual(200);
         expect(connected.peer).toMatch(peer);
         console.log(
           `${bonded ? 'bonded' : 'plain'}: sender's session ended ${endedAt - killedAt} ms, the reader's ${readerEndedAt - killedAt} ms, sender reconnected ${connected.receivedAt - killedAt} ms after kill -9`,
