@@ -100,9 +100,10 @@ describe('srt-live-transmit faults under a live feed', () => {
       expect(hang.pid).toBe(pid);
       // Generous for a loaded 2-core machine (INGEST_RELAY_HUNG_MS is 1.5 s); before the fix it never came.
       expect(hang.receivedAt - stoppedAt).toBeLessThan(5000);
-      // The hung child sent OBS nothing since it stopped: the switcher is told nothing is left to play
-      // (not the SRT latency + output latency of a buffer that dies with the child, 700 ms here).
-      expect((await dropped.next).playoutMs).toBe(0);
+      // Only what the child had sent OBS is left to play: about the output latency (200 ms) after its last
+      // datagram to OBS (woken to end, SIGTERM + SIGCONT, it flushes a last burst), not the SRT latency +
+      // output latency (700 ms here) of a buffer that dies with the child.
+      expect((await dropped.next).playoutMs).toBeLessThan(500);
       const connected = await back.next;
       console.log(`hang reported ${hang.receivedAt - stoppedAt} ms, feed back ${connected.receivedAt - stoppedAt} ms after SIGSTOP`);
       expect(ingest.app.transmit.pid).not.toBe(pid);
@@ -137,8 +138,9 @@ describe('srt-live-transmit faults under a live feed', () => {
         const peer = bonded ? /^SRTLA group [0-9a-f]{8}$/ : /^127\.0\.0\.1:\d+$/;
         const drop = await disconnected.next;
         expect(drop.peer).toMatch(peer);
-        // Only what the killed child had sent OBS plays out: at most the output latency (200 ms), not 700.
-        expect(drop.playoutMs).toBeLessThanOrEqual(200);
+        // Only what the killed child had sent OBS plays out: the output latency (200 ms) after its last
+        // datagram to OBS, not the 700 ms of the SRT buffer that died with it.
+        expect(drop.playoutMs).toBeLessThan(500);
         expect(connected.peer).toMatch(peer);
         console.log(
           `${bonded ? 'bonded' : 'plain'}: sender's session ended ${endedAt - killedAt} ms, the reader's ${readerEndedAt - killedAt} ms, sender reconnected ${connected.receivedAt - killedAt} ms after kill -9`,
