@@ -12,6 +12,7 @@ import { config } from './lib/config.ts';
 import { createFrontDoor } from './lib/front-door.ts';
 import { LoginGate } from './lib/login-gate.ts';
 import { PublisherTracker } from './lib/publisher-stats.ts';
+import { brotliStatic } from './lib/static-brotli.ts';
 import { serveStats } from './lib/stats-endpoint.ts';
 
 const log = createLogger('dashboard');
@@ -35,6 +36,7 @@ await runService(
       log,
     });
     const publisher = new PublisherTracker();
+    const staticFiles = brotliStatic(appDir);
     let stopFollowing: (() => void) | undefined;
     let alerts: AlertService | undefined;
     const server = createServer((request, response) => {
@@ -42,6 +44,7 @@ await runService(
         .then(async (handled) => {
           if (handled) return;
           if (await serveStats(request, response, settings.stats.key, () => publisher.view(), log)) return;
+          if (await staticFiles(request, response)) return;
           await handle(request, response);
         })
         .catch((error: unknown) => {
