@@ -100,14 +100,17 @@ function inJitteredTurns(meanMs: number, step: () => Promise<void>): () => void 
   let timer: NodeJS.Timeout | undefined;
   const next = () => {
     if (stopped) return;
-    timer = setTimeout(async () => {
-      try {
-        await step();
-      } catch {
-        // the next turn tries again
-      }
-      next();
-    }, meanMs * (0.5 + Math.random()));
+    timer = setTimeout(
+      async () => {
+        try {
+          await step();
+        } catch {
+          // the next turn tries again
+        }
+        next();
+      },
+      meanMs * (0.5 + Math.random()),
+    );
   };
   next();
   return () => {
@@ -343,7 +346,9 @@ export class SwitcherRuntime {
         await obs.restartMediaInput(this.options.mediaInput);
       } else if (verdict?.action === 'frozen') {
         log.warn({ input: this.options.mediaInput }, 'picture still frozen after restarting the feed input');
-        this.events.error(`Picture still frozen ${((this.options.pictureRestartWaitMs ?? 2000) / 1000).toFixed(1)} s after restarting ${this.options.mediaInput}`);
+        this.events.error(
+          `Picture still frozen ${((this.options.pictureRestartWaitMs ?? 2000) / 1000).toFixed(1)} s after restarting ${this.options.mediaInput}`,
+        );
         this.apply(this.policy.pictureFrozen(at));
         if (this.policy.awaitingFrames()) this.watchFrames();
       }
