@@ -106,7 +106,14 @@ describe("the frozen-picture watch's decisions (1 s screenshots, 2 s frozen, 2 s
   });
 
   it('a picture unchanged for 2 s: restart once; still unchanged 2 s after the restart: frozen', () => {
-    expect(watchSeconds(new FrozenPictureWatch(2000, 2000), [1, 2, 2, 2, 2, 2])).toEqual(['1000:-', '2000:-', '3000:-', '4000:restart', '5000:-', '6000:frozen']);
+    expect(watchSeconds(new FrozenPictureWatch(2000, 2000), [1, 2, 2, 2, 2, 2])).toEqual([
+      '1000:-',
+      '2000:-',
+      '3000:-',
+      '4000:restart',
+      '5000:-',
+      '6000:frozen',
+    ]);
   });
 
   it('a restart whose new picture shows only as the wait ends worked: not frozen', () => {
