@@ -44,7 +44,7 @@ await runService(
         .then(async (handled) => {
           if (handled) return;
           if (await serveStats(request, response, settings.stats.key, () => publisher.view(), log)) return;
-          if (await staticFiles(request, response)) return;
+          if (await staticFiles.handle(request, response)) return;
           await handle(request, response);
         })
         .catch((error: unknown) => {
@@ -56,6 +56,7 @@ await runService(
     return {
       async start() {
         await app.prepare();
+        void staticFiles.warm().catch((error: unknown) => log.warn({ err: error }, 'brotli: the build was not compressed'));
         // Follow the stream from the start, so the stats endpoint has numbers at its first request.
         void bus().then(
           (b) => {

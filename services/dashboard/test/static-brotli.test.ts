@@ -1,9 +1,9 @@
 // The dashboard's scripts reach a browser that accepts brotli compressed with it (Next alone sends gzip),
-// byte for byte the same file once decompressed; nothing outside the build's static folder is served
+// once the server has compressed its build (in the background, at start), byte for byte the same file; nothing outside the build's static folder is served
 // that way, and clients without br get Next's own answer.
 import { request } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { startDashboard, startNats, type TestDashboard, type TestNats } from '@irlkit/test-kit';
+import { startDashboard, startNats, type TestDashboard, type TestNats, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptsBrotli } from '../lib/static-brotli.ts';
 
@@ -55,9 +55,17 @@ describe('scripts compressed with brotli', () => {
     let brTotal = 0;
     let gzipTotal = 0;
     for (const script of new Set(scripts)) {
-      const br = await get(script, 'gzip, deflate, br');
-      expect(br.status, script).toBe(200);
-      expect(br.headers['content-encoding'], script).toBe('br');
+      // The server compresses its build in the background after it starts; until a file is done, Next answers.
+      const br = await waitFor(
+        async () => {
+          const answer = await get(script, 'gzip, deflate, br');
+          expect(answer.status, script).toBe(200);
+          return answer.headers['content-encoding'] === 'br' ? answer : undefined;
+        },
+        `${script} sent with br`,
+        60_000,
+        200,
+      );
       expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
       expect(br.headers.vary).toMatch(/Accept-Encoding/i);
       const gzip = await get(script, 'gzip');
