@@ -52,7 +52,7 @@ describe('playoutAfterLoss', () => {
   it('srt-live-transmit killed: only what it sent OBS plays out, the output latency after its last datagram', () => {
     expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000, relayLastToObsTs: 9_990 })).toBe(190);
   });
-  it('srt-live-transmit hung: OBS ran dry long before the sender's last packet, so nothing is left', () => {
+  it("srt-live-transmit hung: OBS ran dry long before the sender's last packet, so nothing is left", () => {
     expect(playoutAfterLoss({ ...latencies, lastPacketTs: 11_600, relayLastToObsTs: 10_000 })).toBe(0);
   });
   it('a child that never reached OBS: the usual rule', () => {
