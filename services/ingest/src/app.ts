@@ -2,8 +2,8 @@
 // key in its SRT stream id to its stream's feed (stream-feed.ts). Only wiring: the logic lives in srt/, srtla/, wire/.
 import { Bus, type Logger } from '@irlkit/shared';
 import type { IngestConfig } from './config.ts';
-import { SrtRelay, type StreamRouting } from './srt/relay.ts';
-import { parseStreamId, routeStreamId } from './srt/stream-id.ts';
+import { SrtRelay } from './srt/relay.ts';
+import { parseStreamId, routeStreamId, type StreamRouting } from './srt/stream-id.ts';
 import { publishSrtla } from './srtla/publish.ts';
 import { SrtlaReceiver } from './srtla/receiver.ts';
 import { buildStreamFeed, SERVICE, type StreamFeed } from './stream-feed.ts';
@@ -17,7 +17,7 @@ export interface IngestDeps {
 
 export function buildApp({ config, bus, log }: IngestDeps) {
   const listeners = config.streams.map((stream) => ({ stream: stream.id, host: '127.0.0.1', port: stream.relayPort }));
-  const route = (streamId: string): StreamRouting => routeStreamId(streamId, config.streams) as StreamRouting;
+  const route = (streamId: string): StreamRouting => routeStreamId(streamId, config.streams);
   const feeds = new Map<string, StreamFeed>();
   const feedOf = (stream: string) => feeds.get(stream) as StreamFeed;
   const extraBuses: Bus[] = [];
@@ -71,7 +71,9 @@ export function buildApp({ config, bus, log }: IngestDeps) {
         admit: (streamId) => {
           const routing = route(streamId);
           if (routing.refused !== undefined) return routing.refused;
-          return routing.stream === first ? null : `bonded (SRTLA) senders reach only the first stream ("${first}") so far; send plain SRT to reach "${routing.stream}"`;
+          return routing.stream === first
+            ? null
+            : `bonded (SRTLA) senders reach only the first stream ("${first}") so far; send plain SRT to reach "${routing.stream}"`;
         },
         onRefused: (group, streamId, reason) => refuseSender(`bonded sender ${group}`, null, streamId, reason),
       })

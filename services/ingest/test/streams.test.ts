@@ -123,7 +123,7 @@ describe('one SRT door, several listeners', () => {
       isAcceptedSource: () => false,
       onListenerAnswer: () => {},
       onConnectionRequest: () => {},
-      route: (sid) => routeStreamId(sid, routes) as ReturnType<typeof routeStreamId> & { stream: string },
+      route: (sid) => routeStreamId(sid, routes),
       onRefused: () => {},
     });
     await relay.start();
@@ -162,7 +162,14 @@ describe('two streams through one SRT door, real senders', () => {
     const streams = await Promise.all(STREAMS.map(async (s) => ({ ...s, relayPort: await freeUdpPort(), outputPort: await freeUdpPort() })));
     const config = ingestConfig.load({
       envFile: false,
-      source: { NATS_URL: nats.url, SRT_PORT: String(srtPort), SRT_BIND: '127.0.0.1', SRT_LATENCY_MS: '500', SRTLA_PORT: '0', IRL_STREAMS: JSON.stringify(streams) },
+      source: {
+        NATS_URL: nats.url,
+        SRT_PORT: String(srtPort),
+        SRT_BIND: '127.0.0.1',
+        SRT_LATENCY_MS: '500',
+        SRTLA_PORT: '0',
+        IRL_STREAMS: JSON.stringify(streams),
+      },
     });
     const app = buildApp({ config, bus, log: createLogger('ingest-test', process.env.TEST_LOG ?? 'warn') });
     await app.start();

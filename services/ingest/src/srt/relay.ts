@@ -19,6 +19,7 @@ import {
   withHandshakeCookie,
 } from '../wire/srt.ts';
 import { addressBlock, addressLabel, bindUdp, setSocketBuffers } from '../wire/udp.ts';
+import type { StreamRouting } from './stream-id.ts';
 
 /** A peer srt-live-transmit has not accepted within this long may give its slot to a newcomer. */
 const UNACCEPTED_PEER_GRACE_MS = 2000;
@@ -62,8 +63,6 @@ export interface StreamListener {
   host: string;
   port: number;
 }
-
-export type StreamRouting = { stream: string; refused?: undefined } | { stream?: undefined; refused: string };
 
 interface Peer {
   label: string;

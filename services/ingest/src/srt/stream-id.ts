@@ -59,7 +59,9 @@ export function redact(streamId: string, name: string): string {
  * The stream a sender with this SRT stream id publishes to, or why it may not. One stream without a key
  * takes any id; otherwise the key in the id picks the stream.
  */
-export function routeStreamId(streamId: string, streams: readonly { id: string; srtKey: string | undefined }[]): { stream: string } | { refused: string } {
+export type StreamRouting = { stream: string; refused?: undefined } | { stream?: undefined; refused: string };
+
+export function routeStreamId(streamId: string, streams: readonly { id: string; srtKey: string | undefined }[]): StreamRouting {
   const only = streams.length === 1 ? streams[0] : undefined;
   if (only) {
     const reason = refusal(streamId, only.srtKey);
