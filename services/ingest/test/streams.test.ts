@@ -95,16 +95,20 @@ async function udp(onMessage: (msg: Buffer, port: number, socket: Socket) => voi
 }
 
 describe('one SRT door, several listeners', () => {
-  it("asks every listener for its cookie at the induction and brings the named stream's own to the conclusion", async () => {
-    // Two listeners that bake different cookies, as two srt-live-transmit started at different times do.
+  // Listeners that bake different cookies, as two srt-live-transmit started at different times do; one that
+  // already serves a sender stays silent (srt-live-transmit closes its listener while it has one).
+  it.each([
+    ["alice's listener answers first: bob's cookie replaces hers", 0, 30, 0xaaaa0001],
+    ["alice's listener is busy (silent): bob's answer reaches the sender", null, 0, 0xbbbb0002],
+  ])("asks every listener at the induction and brings the named stream's cookie to the conclusion; %s", async (_case, aliceDelayMs, bobDelayMs, answered) => {
     const seen: Record<string, Buffer[]> = { alice: [], bob: [] };
-    const listener = (name: 'alice' | 'bob', cookie: number) =>
+    const listener = (name: 'alice' | 'bob', cookie: number, delayMs: number | null) =>
       udp((msg, port, socket) => {
         seen[name]?.push(msg);
-        if (msg.readUInt32BE(16 + 20) === 1) socket.send(handshake('induction', cookie), port, '127.0.0.1');
+        if (msg.readUInt32BE(16 + 20) === 1 && delayMs !== null) setTimeout(() => socket.send(handshake('induction', cookie), port, '127.0.0.1'), delayMs);
       });
-    const alice = await listener('alice', 0xaaaa0001);
-    const bob = await listener('bob', 0xbbbb0002);
+    const alice = await listener('alice', 0xaaaa0001, aliceDelayMs);
+    const bob = await listener('bob', 0xbbbb0002, bobDelayMs);
     const port = await freeUdpPort();
     const routes = STREAMS.map((s) => ({ id: s.id, srtKey: s.srtKey }));
     const relay = new SrtRelay({
@@ -132,12 +136,12 @@ describe('one SRT door, several listeners', () => {
     try {
       caller.send(handshake('induction', 0), port, '127.0.0.1');
       await waitFor(() => answers.length >= 1 && seen.bob?.length === 1, 'the induction answered', 3000);
-      await new Promise((r) => setTimeout(r, 100));
-      // Both listeners got the induction; the caller got one answer only: the first listener's.
+      await new Promise((r) => setTimeout(r, 150));
+      // Both listeners got the induction; the caller got one answer only: the first.
       expect(seen.alice).toHaveLength(1);
       expect(answers).toHaveLength(1);
-      expect(answers[0]?.readUInt32BE(16 + 28)).toBe(0xaaaa0001);
-      caller.send(handshake('conclusion', 0xaaaa0001, 'live_bob-key-5678'), port, '127.0.0.1');
+      expect(answers[0]?.readUInt32BE(16 + 28)).toBe(answered);
+      caller.send(handshake('conclusion', answered, 'live_bob-key-5678'), port, '127.0.0.1');
       await waitFor(() => seen.bob?.length === 2, "the conclusion at bob's listener", 3000);
       expect(seen.bob?.[1]?.readUInt32BE(16 + 28)).toBe(0xbbbb0002);
       expect(seen.alice).toHaveLength(1);
@@ -178,13 +182,13 @@ describe('two streams through one SRT door, real senders', () => {
     const watchBob = await testBus(nats, 'bob');
     const refused = await armEvent(watchAlice, 'ingest.link', (e) => e.event === 'rejected', 'the intruder refused (on the first stream)', 15_000);
     const aliceFeed = startSrtFeed({ port: srtPort, bitrateKbps: 800, latencyMs: 500, width: 320, height: 240, streamId: 'live_alice-key-1234' });
-    const bobFeed = startSrtFeed({ port: srtPort, bitrateKbps: 1600, latencyMs: 500, width: 320, height: 240, streamId: 'publish/live/bob-key-5678' });
     const intruder = startSrtFeed({ port: srtPort, bitrateKbps: 300, latencyMs: 500, width: 160, height: 120, streamId: 'live_mallory' });
+    let bobFeed: ReturnType<typeof startSrtFeed> | undefined;
     try {
-      await Promise.all([
-        nextEvent(watchAlice, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 50, "alice's feed on alice's subjects", 15_000),
-        nextEvent(watchBob, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 50, "bob's feed on bob's subjects", 15_000),
-      ]);
+      await nextEvent(watchAlice, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 50, "alice's feed on alice's subjects", 15_000);
+      // Bob comes while alice is live: her srt-live-transmit, busy with her, answers no handshake; his does.
+      bobFeed = startSrtFeed({ port: srtPort, bitrateKbps: 1600, latencyMs: 500, width: 320, height: 240, streamId: 'publish/live/bob-key-5678' });
+      await nextEvent(watchBob, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 50, "bob's feed on bob's subjects (while alice is live)", 15_000);
       expect((await refused.next).reason).toMatch(/no stream has the key/);
       const aliceStats = await nextEvent(watchAlice, 'ingest.stats', (s) => s.connected, 'alice stats');
       const bobStats = await nextEvent(watchBob, 'ingest.stats', (s) => s.connected, 'bob stats');
@@ -194,7 +198,7 @@ describe('two streams through one SRT door, real senders', () => {
 
       const bobGone = armEvent(watchBob, 'ingest.link', (e) => e.event === 'disconnected', "bob's feed disconnected after kill -9", 15_000);
       const aliceHiccup = armEvent(watchAlice, 'ingest.link', (e) => e.event !== 'connected', 'anything but connected on alice', 8000);
-      await bobFeed.kill9();
+      await bobFeed?.kill9();
       await (await bobGone).next;
       const aliceFramesBefore = readers[0]?.frames() ?? 0;
       // Alice saw nothing of it and keeps flowing.
@@ -203,7 +207,7 @@ describe('two streams through one SRT door, real senders', () => {
       const stillLive = await nextEvent(watchAlice, 'ingest.stats', (s) => s.connected, 'alice still connected');
       expect(stillLive.bitrateKbps).toBeGreaterThan(50);
     } finally {
-      await Promise.all([aliceFeed.stop(), bobFeed.stop(), intruder.stop()]);
+      await Promise.all([aliceFeed.stop(), bobFeed?.stop(), intruder.stop()]);
       await Promise.all(readers.map((r) => r.stop()));
       await watchAlice.closeConnection();
       await watchBob.closeConnection();

@@ -33,8 +33,8 @@ export interface SrtRelayOptions {
   bindHost: string;
   port: number;
   /**
-   * Each stream's srt-live-transmit listener on loopback. The first answers every sender's induction (a
-   * sender names its stream only in the handshake after it); with one listener, every sender is its stream's.
+   * Each stream's srt-live-transmit listener on loopback. A sender names its stream only in its second
+   * handshake: its first (the induction) goes to every listener; with one listener, every sender is its stream's.
    */
   listeners: readonly StreamListener[];
   maxPeers: number;
@@ -81,6 +81,8 @@ interface Peer {
   stream: StreamListener | undefined;
   /** Each listener's SYN cookie for this peer (by listener port), from their answers to its induction. */
   cookies: Map<number, number>;
+  /** Whether a listener's answer to the sender's latest induction went back to it (the others' are only kept). */
+  inductionAnswered: boolean;
 }
 
 export class SrtRelay {
@@ -170,11 +172,13 @@ export class SrtRelay {
           peer.stream = listener;
           // Inducted by the first listener: bring this one's own cookie.
           const cookie = peer.cookies.get(listener.port);
-          if (listener !== this.primary && cookie !== undefined && cookie !== handshakeCookie(msg)) packet = withHandshakeCookie(msg, cookie);
+          if (cookie !== undefined && cookie !== handshakeCookie(msg)) packet = withHandshakeCookie(msg, cookie);
           if (peer.localPort) this.options.onConnectionRequest(listener.stream, peer.localPort);
         }
       } else if (this.options.listeners.length > 1 && isInductionHandshake(msg)) {
         // Which stream the sender wants comes with its next handshake: every listener bakes it a cookie now.
+        // A listener with a sender already connected stays silent (srt-live-transmit serves one at a time).
+        peer.inductionAnswered = false;
         for (const listener of this.options.listeners) this.forward(peer, msg, listener);
         if (peer.stream) this.options.onDatagram(peer.stream.stream, peer.label, msg.length - SRT_HEADER_BYTES, kind, peer.localPort || undefined);
         return;
@@ -201,7 +205,7 @@ export class SrtRelay {
     });
   }
 
-  /** A listener's datagram for a sender: only its own stream's, and of the inductions only the first listener's. */
+  /** A listener's datagram for a sender: only its own stream's, and of the answers to an induction only the first. */
   private fromListener(peer: Peer, reply: Buffer, fromPort: number): void {
     const listener = this.listenerByPort.get(fromPort);
     if (!listener) {
@@ -210,7 +214,9 @@ export class SrtRelay {
     }
     if (isInductionHandshake(reply)) {
       peer.cookies.set(listener.port, handshakeCookie(reply));
-      if (listener !== this.primary) return;
+      // The first answer goes back to the sender; its conclusion gets the named stream's own cookie.
+      if (this.options.listeners.length > 1 && peer.inductionAnswered) return;
+      peer.inductionAnswered = true;
     } else if (listener !== peer.stream) {
       this.drops.foreignReply += 1;
       return;
@@ -262,6 +268,7 @@ export class SrtRelay {
       // With one stream every sender is its; with several, its handshake says whose.
       stream: this.options.listeners.length === 1 ? this.primary : undefined,
       cookies: new Map(),
+      inductionAnswered: false,
     };
     socket.on('message', (reply, rinfo) => this.fromListener(peer, reply, rinfo.port));
     socket.on('error', (error) => this.options.log.warn({ err: error, peer: peer.label }, 'relay socket error'));
