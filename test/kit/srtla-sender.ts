@@ -1,9 +1,9 @@
 // An SRTLA sender for tests: accepts SRT from ffmpeg on a local UDP port and spreads it over N
 // links, each bound to its own 127.0.0.x address (or ::1 ports), registering them like BELABOX does;
-// links can be cut (silent both ways, like a SIM losing signal), restored, and re-bound to a new
-// source port (a mobile NAT changing its mapping), or made lossy (a fraction of datagrams lost both
-// ways; at 1 the link is dead without the sender being told, and it stops using it once it has heard
-// nothing on it for 1.5 s, as real senders do).
+// links can be cut (silent both ways, like a SIM losing signal), restored (in a new group if the receiver forgot
+// the old one meanwhile), re-bound to a new source port (a mobile NAT changing its mapping), or made lossy (a
+// fraction of datagrams lost both ways; at 1 the link is dead without the sender being told, and it stops using
+// it once it has heard nothing on it for 1.5 s, as real senders do).
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { freeUdpPort } from './ports.ts';
@@ -114,6 +114,12 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
     const t = type(msg);
     if (t === T.regNgp) {
       link.registered = false;
+      // No link registered and the receiver knows no such group: it forgot it (every link silent past its
+      // timeout, or a receiver restart). Like srtla_send, make a new group with REG1.
+      if (groupId && links.every((l) => !l.registered)) {
+        groupId = undefined;
+        reg1Sent = false;
+      }
       if (!groupId && !reg1Sent) {
         reg1Sent = true; // one REG1 creates the group; every link then joins it with REG2
         sendOn(link, pad(withId(T.reg1, senderId)));

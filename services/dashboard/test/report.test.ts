@@ -97,3 +97,38 @@ describe('outage causes', () => {
     expect(report.outages).toEqual([{ startTs: t0 + 20_000, endTs: t0 + 30_000, durationMs: 10_000, cause, detail: reason }]);
   });
 });
+
+describe('a bonded sender stalling', () => {
+  // Data stops at 20 s, OFFLINE at 22 s; the link table once a second either keeps hearing both links or hears neither.
+  const stalled = switcherReasons.pictureFroze(switcherReasons.feedLost('stalled', 'no data for 500 ms'));
+  const session = (linksTalk: boolean) => {
+    const link = (address: string, lastSeenMsAgo: number) => ({ ...validEvents['ingest.srtla'].links[0], address, lastSeenMsAgo }) as never;
+    const records: HistoryRecord[] = [
+      { name: 'obs.state', payload: { ...validEvents['obs.state'], ts: t0, streaming: true, programScene: 'Live' } },
+      { name: 'switcher.state', payload: { ...validEvents['switcher.state'], ts: t0 + 100, since: t0 + 100, state: 'live', reason: 'feed back' } },
+    ];
+    for (let s = 1; s < 40; s++) {
+      const silentMs = !linksTalk && s >= 20 && s < 30 ? (s - 20) * 1000 + 500 : 300;
+      const links = silentMs > 5000 ? [] : [link('10.0.0.2:4000', silentMs), link('10.0.0.3:4000', silentMs)];
+      records.push({ name: 'ingest.srtla', payload: { ...validEvents['ingest.srtla'], ts: t0 + s * 1000 + 50, links } });
+    }
+    records.push({
+      name: 'switcher.state',
+      payload: { ...validEvents['switcher.state'], ts: t0 + 22_000, since: t0 + 22_000, state: 'offline', reason: stalled },
+    });
+    records.push({
+      name: 'switcher.state',
+      payload: { ...validEvents['switcher.state'], ts: t0 + 32_000, since: t0 + 32_000, state: 'live', reason: 'feed back' },
+    });
+    records.sort((a, b) => a.payload.ts - b.payload.ts);
+    return buildReport({ id: String(t0), startTs: t0, endTs: t0 + 40_000 }, records, t0 + 40_000).outages;
+  };
+
+  it('is the sender when its links kept talking', () => {
+    expect(session(true).map((o) => [o.cause, o.detail])).toEqual([['sender-stalled', stalled]]);
+  });
+
+  it('is the link when every bonded link fell silent too', () => {
+    expect(session(false).map((o) => [o.cause, o.detail])).toEqual([['link-lost', `${stalled}; every bonded link went silent`]]);
+  });
+});

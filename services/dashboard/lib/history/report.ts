@@ -158,6 +158,24 @@ function recordsNear(records: readonly HistoryRecord[], ts: number, windowMs: nu
   return near;
 }
 
+/** A bonded link is silent when nothing (not even a keepalive) came over it for this long; keepalives come once a second. */
+const LINK_SILENT_MS = 2000;
+
+/**
+ * Whether the bonded links that carried the feed just before `ts` all fell silent or left in the seconds after it.
+ * False when the feed was not bonded.
+ */
+function bondedLinksWentSilent(ts: number, records: readonly HistoryRecord[]): boolean {
+  const tables = recordsNear(records, ts, CAUSE_WINDOW_MS).filter((r) => r.name === 'ingest.srtla') as Array<{ payload: EventPayload<'ingest.srtla'> }>;
+  const before = tables.filter((t) => t.payload.ts <= ts && t.payload.links.length > 0).at(-1)?.payload;
+  if (!before) return false;
+  return tables.some(
+    (t) =>
+      t.payload.ts > ts &&
+      before.links.every((b) => (t.payload.links.find((l) => l.address === b.address)?.lastSeenMsAgo ?? Number.POSITIVE_INFINITY) >= LINK_SILENT_MS),
+  );
+}
+
 function causeOf(startTs: number, segment: Segment, switcher: Switcher | null, records: readonly HistoryRecord[]): { cause: OutageCause; detail: string } {
   const near = recordsNear(records, startTs, CAUSE_WINDOW_MS);
   const obsDown = near.some(
@@ -178,6 +196,9 @@ function causeOf(startTs: number, segment: Segment, switcher: Switcher | null, r
   const said = offlineCause(reason);
   if (said === 'picture-frozen' || said === 'no-feed' || said === 'obs-restarted') return { cause: said, detail: reason };
   if (obsDown) return { cause: 'obs-restarted', detail: 'OBS went away and was restarted' };
+  // A bonded sender whose data stopped: if its links kept talking (keepalives), the sender stopped sending;
+  // if every link fell silent too, the network went (a tunnel, no signal on any SIM).
+  if (said === 'sender-stalled' && bondedLinksWentSilent(startTs, records)) return { cause: 'link-lost', detail: `${reason}; every bonded link went silent` };
   if (said) return { cause: said, detail: reason };
   const link = near.find((r) => r.name === 'ingest.link' && ['stalled', 'disconnected'].includes((r.payload as EventPayload<'ingest.link'>).event));
   if (link) {

@@ -144,6 +144,9 @@ rtmp {
   server {
     listen ${this.settings.bind.includes(':') ? `[${this.settings.bind}]` : this.settings.bind}:${this.settings.port};
     chunk_size 4096;
+    # No access log: its compiled-in file (/var/log/nginx) is not writable by an unprivileged user or on
+    # a read-only root (the compose image); publishers are logged by the hook.
+    access_log off;
     application ${RELAY_APP} {
       live on;
       record off;
