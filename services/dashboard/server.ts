@@ -12,6 +12,7 @@ import { config } from './lib/config.ts';
 import { createFrontDoor } from './lib/front-door.ts';
 import { LoginGate } from './lib/login-gate.ts';
 import { PublisherTracker } from './lib/publisher-stats.ts';
+import { brotliStatic } from './lib/static-brotli.ts';
 import { serveStats } from './lib/stats-endpoint.ts';
 
 const log = createLogger('dashboard');
@@ -35,6 +36,7 @@ await runService(
       log,
     });
     const publisher = new PublisherTracker();
+    const staticFiles = brotliStatic(appDir);
     let stopFollowing: (() => void) | undefined;
     let alerts: AlertService | undefined;
     const server = createServer((request, response) => {
@@ -42,6 +44,7 @@ await runService(
         .then(async (handled) => {
           if (handled) return;
           if (await serveStats(request, response, settings.stats.key, () => publisher.view(), log)) return;
+          if (await staticFiles.handle(request, response)) return;
           await handle(request, response);
         })
         .catch((error: unknown) => {
@@ -53,6 +56,7 @@ await runService(
     return {
       async start() {
         await app.prepare();
+        void staticFiles.warm().catch((error: unknown) => log.warn({ err: error }, 'brotli: the build was not compressed'));
         // Follow the stream from the start, so the stats endpoint has numbers at its first request.
         void bus().then(
           (b) => {

@@ -2,7 +2,7 @@
 // still, noisy one by their mean difference (pictures made by ffmpeg, as OBS decodes the feed).
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from '../src/switcher/picture.ts';
+import { FrozenPictureWatch, type GrayPicture, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from '../src/switcher/picture.ts';
 
 /** Frames 1 s apart of an H.264-encoded lavfi source, as 64 px PGM images. */
 function pgmFrames(source: string, filter: string): Buffer[] {
@@ -86,5 +86,65 @@ describe('the frozen-picture watch', () => {
     expect(frozenSteps.slice(0, 2).every((d) => d >= STILL_PICTURE_DIFFERENCE)).toBe(true); // moving before the freeze
     expect(frozenSteps.slice(4).every((d) => d < STILL_PICTURE_DIFFERENCE)).toBe(true);
     expect(noisySteps.every((d) => d >= 2 * STILL_PICTURE_DIFFERENCE)).toBe(true);
+  });
+});
+
+/** A 64x36 picture of one gray level: different levels are different pictures. */
+const gray = (level: number): GrayPicture => ({ width: 64, height: 36, pixels: new Uint8Array(64 * 36).fill(level) });
+
+/** Feeds one screenshot a second (at 1000, 2000, … ms) and returns the verdicts, by time. */
+function watchSeconds(watch: FrozenPictureWatch, levels: number[]): string[] {
+  return levels.map((level, i) => {
+    const verdict = watch.observe(gray(level), (i + 1) * 1000);
+    return `${(i + 1) * 1000}:${verdict ? verdict.action : '-'}`;
+  });
+}
+
+describe("the frozen-picture watch's decisions (1 s screenshots, 2 s frozen, 2 s wait after the restart)", () => {
+  it('a moving picture: nothing to do', () => {
+    expect(watchSeconds(new FrozenPictureWatch(2000, 2000), [1, 2, 3, 4, 5, 6]).filter((v) => !v.endsWith('-'))).toEqual([]);
+  });
+
+  it('a picture unchanged for 2 s: restart once; still unchanged 2 s after the restart: frozen', () => {
+    expect(watchSeconds(new FrozenPictureWatch(2000, 2000), [1, 2, 2, 2, 2, 2])).toEqual([
+      '1000:-',
+      '2000:-',
+      '3000:-',
+      '4000:restart',
+      '5000:-',
+      '6000:frozen',
+    ]);
+  });
+
+  it('a restart whose new picture shows only as the wait ends worked: not frozen', () => {
+    // The input restarted at 4 s needs more than a second to reconnect: the first new picture is seen at
+    // 6 s, the end of the wait, and it keeps moving. Counted from the restart alone this read as frozen.
+    const verdicts = watchSeconds(new FrozenPictureWatch(2000, 2000), [1, 2, 2, 2, 2, 3, 4, 5, 6, 7]);
+    expect(verdicts.filter((v) => !v.endsWith('-'))).toEqual(['4000:restart']);
+  });
+
+  it('a restart that shows one new picture and then freezes again: frozen, 2 s after that picture', () => {
+    expect(watchSeconds(new FrozenPictureWatch(2000, 2000), [1, 2, 2, 2, 2, 3, 3, 3]).filter((v) => !v.endsWith('-'))).toEqual(['4000:restart', '8000:frozen']);
+  });
+
+  it('moving twice after the restart ends the episode: a later freeze restarts again before it counts as frozen', () => {
+    const verdicts = watchSeconds(new FrozenPictureWatch(2000, 2000), [1, 2, 2, 2, 3, 4, 4, 4, 4, 4, 4]);
+    expect(verdicts.filter((v) => !v.endsWith('-'))).toEqual(['4000:restart', '8000:restart', '10000:frozen']);
+  });
+
+  it("the first screenshot of a watch starts the picture's age: no restart for a watch that starts late", () => {
+    const watch = new FrozenPictureWatch(2000, 2000);
+    expect(watch.observe(gray(1), 60_000)).toBeNull();
+    expect(watch.observe(gray(1), 61_000)).toBeNull();
+    expect(watch.observe(gray(1), 62_000)).toEqual({ action: 'restart', stillMs: 2000 });
+  });
+
+  it('reset (no data, not Live, OBS away) forgets the picture and any restart in progress', () => {
+    const watch = new FrozenPictureWatch(2000, 2000);
+    watchSeconds(watch, [1, 2, 2, 2]);
+    watch.reset(4500);
+    expect(watch.observe(gray(2), 5000)).toBeNull();
+    expect(watch.observe(gray(2), 6000)).toBeNull();
+    expect(watch.observe(gray(2), 7000)).toEqual({ action: 'restart', stillMs: 2000 });
   });
 });

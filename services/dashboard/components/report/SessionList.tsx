@@ -2,7 +2,15 @@
 // The stream's sessions, newest first, each a link to its report.
 import { useEffect, useState } from 'react';
 import type { StreamSession } from '../../lib/history/report';
+import { type Column, Table } from '../Table';
 import { clock, day, duration } from './format';
+
+const COLUMNS: Array<Column<StreamSession>> = [
+  { label: 'Day', cell: (s) => <a href={`/sessions/${s.id}`}>{day(s.startTs)}</a> },
+  { label: 'From', cell: (s) => clock(s.startTs) },
+  { label: 'To', cell: (s) => (s.endTs === null ? 'on air' : clock(s.endTs)) },
+  { label: 'Length', cell: (s) => duration((s.endTs ?? Date.now()) - s.startTs) },
+];
 
 export function SessionList() {
   const [sessions, setSessions] = useState<StreamSession[] | null>(null);
@@ -25,28 +33,7 @@ export function SessionList() {
       {sessions && sessions.length === 0 && <p className="note">No sessions yet: one starts when the stream starts.</p>}
       {sessions && sessions.length > 0 && (
         <section className="card">
-          <table data-testid="sessions">
-            <thead>
-              <tr>
-                <th>Day</th>
-                <th>From</th>
-                <th>To</th>
-                <th>Length</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sessions.map((s) => (
-                <tr key={s.id}>
-                  <td>
-                    <a href={`/sessions/${s.id}`}>{day(s.startTs)}</a>
-                  </td>
-                  <td>{clock(s.startTs)}</td>
-                  <td>{s.endTs === null ? 'on air' : clock(s.endTs)}</td>
-                  <td>{duration((s.endTs ?? Date.now()) - s.startTs)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table testId="sessions" columns={COLUMNS} rows={sessions} rowKey={(s) => s.id} />
         </section>
       )}
     </main>

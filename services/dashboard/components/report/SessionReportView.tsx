@@ -4,7 +4,22 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Area, CartesianGrid, ComposedChart, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { CAUSE_LABELS, type Segment, type SessionReport } from '../../lib/history/report';
+import { type Column, Table } from '../Table';
 import { clock, day, duration } from './format';
+
+const OUTAGE_COLUMNS: Array<Column<SessionReport['outages'][number]>> = [
+  { label: 'When', cell: (o) => clock(o.startTs) },
+  { label: 'How long', cell: (o) => duration(o.durationMs) },
+  { label: 'Cause', cell: (o) => <span className={`cause ${o.cause}`}>{CAUSE_LABELS[o.cause]}</span> },
+  { label: 'Detail', cell: (o) => o.detail, className: 'wide' },
+];
+
+const LINK_COLUMNS: Array<Column<SessionReport['links'][number]>> = [
+  { label: 'Link', cell: (l) => l.address },
+  { label: 'Share', cell: (l) => `${Math.round(l.share * 100)} %` },
+  { label: 'Mean', cell: (l) => `${l.meanKbps} kbit/s` },
+  { label: 'Drop-outs', cell: (l) => l.dropOuts },
+];
 
 const SEGMENT_COLORS: Record<Segment, string> = { live: '#46a758', low: '#f5a524', offline: '#e5484d', manual: '#8e7cc3', stopped: '#5b6478' };
 const SEGMENT_LABELS: Record<Segment, string> = { live: 'Live', low: 'Low', offline: 'Offline', manual: 'By hand', stopped: 'Not streaming' };
@@ -123,54 +138,14 @@ export function SessionReportView({ id }: { id: string }) {
         {report.outages.length === 0 ? (
           <p className="note">None: the feed was on air the whole time.</p>
         ) : (
-          <table data-testid="outages">
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>How long</th>
-                <th>Cause</th>
-                <th className="wide">Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              {report.outages.map((o) => (
-                <tr key={o.startTs}>
-                  <td>{clock(o.startTs)}</td>
-                  <td>{duration(o.durationMs)}</td>
-                  <td>
-                    <span className={`cause ${o.cause}`}>{CAUSE_LABELS[o.cause]}</span>
-                  </td>
-                  <td className="wide">{o.detail}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table testId="outages" columns={OUTAGE_COLUMNS} rows={report.outages} rowKey={(o) => o.startTs} />
         )}
       </section>
 
       {report.links.length > 0 && (
         <section className="card">
           <h2>Bonded links</h2>
-          <table data-testid="report-links">
-            <thead>
-              <tr>
-                <th>Link</th>
-                <th>Share</th>
-                <th>Mean</th>
-                <th>Drop-outs</th>
-              </tr>
-            </thead>
-            <tbody>
-              {report.links.map((l) => (
-                <tr key={l.address}>
-                  <td>{l.address}</td>
-                  <td>{Math.round(l.share * 100)} %</td>
-                  <td>{l.meanKbps} kbit/s</td>
-                  <td>{l.dropOuts}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table testId="report-links" columns={LINK_COLUMNS} rows={report.links} rowKey={(l) => l.address} />
         </section>
       )}
 

@@ -1,5 +1,5 @@
 // Tells a frozen picture from a still one: tiny grayscale screenshots (PGM, as OBS's Qt writes them)
-// and their mean difference. No I/O.
+// and their mean difference, and the frozen-picture watch's decisions. No I/O.
 
 /**
  * Mean gray-level difference (0–255) under which two 64 px screenshots count as the same picture.
@@ -56,4 +56,57 @@ export function pictureDifference(a: GrayPicture, b: GrayPicture): number {
   let sum = 0;
   for (let i = 0; i < a.pixels.length; i++) sum += Math.abs((a.pixels[i] as number) - (b.pixels[i] as number));
   return sum / a.pixels.length;
+}
+
+/** What the frozen-picture watch asks for after a screenshot. */
+export type PictureVerdict = { action: 'restart'; stillMs: number } | { action: 'frozen' } | null;
+
+/**
+ * The frozen-picture watch's arithmetic, one screenshot at a time (the runtime takes the screenshots and
+ * acts): a picture unchanged for `frozenMs` asks for the feed input to be restarted once; once restarted,
+ * it counts as frozen only if no new picture came for `restartWaitMs` since the restart and since it last
+ * moved. A restart that shows a new picture just as the wait ends worked; two changes end the episode.
+ */
+export class FrozenPictureWatch {
+  private last: GrayPicture | null = null;
+  private changedAt = 0;
+  private restartedAt: number | null = null;
+  private changesSinceRestart = 0;
+
+  constructor(
+    private readonly frozenMs: number,
+    private readonly restartWaitMs: number,
+  ) {}
+
+  /** Not watching (no data, not Live, OBS away): the next screenshot starts afresh. */
+  reset(now: number): void {
+    this.last = null;
+    this.changedAt = now;
+    this.restartedAt = null;
+    this.changesSinceRestart = 0;
+  }
+
+  observe(shot: GrayPicture, at: number): PictureVerdict {
+    if (this.last === null) {
+      // The first screenshot of a watch: the picture's age counts from here.
+      this.reset(at);
+      this.last = shot;
+      return null;
+    }
+    if (pictureDifference(this.last, shot) >= STILL_PICTURE_DIFFERENCE) {
+      this.changedAt = at;
+      this.changesSinceRestart += 1;
+      if (this.restartedAt !== null && this.changesSinceRestart >= 2) this.restartedAt = null;
+    }
+    this.last = shot;
+    if (this.restartedAt === null) {
+      if (at - this.changedAt < this.frozenMs) return null;
+      this.restartedAt = at;
+      this.changesSinceRestart = 0;
+      return { action: 'restart', stillMs: at - this.changedAt };
+    }
+    if (at - Math.max(this.restartedAt, this.changedAt) < this.restartWaitMs) return null;
+    this.reset(at);
+    return { action: 'frozen' };
+  }
 }

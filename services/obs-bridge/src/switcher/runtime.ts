@@ -17,7 +17,7 @@ import {
   type Timeline,
   timeline,
 } from '@irlkit/shared';
-import { type GrayPicture, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from './picture.ts';
+import { FrozenPictureWatch, parsePgm } from './picture.ts';
 import { type SwitcherAction, SwitcherPolicy } from './policy.ts';
 
 /** What the switcher needs from OBS (implemented by the obs-websocket client). */
@@ -89,6 +89,36 @@ function inTurns(everyMs: number, step: () => Promise<void>): NodeJS.Timeout {
   }, everyMs);
 }
 
+/**
+ * Runs `step` one at a time at random intervals between half and one and a half `meanMs` (average
+ * `meanMs`), until the returned function is called. Sampling a picture at a fixed period locks onto
+ * anything in it that repeats at that period (a light blinking once a second, a test feed's flash): every
+ * screenshot catches the same phase and the picture reads as frozen. Random spacing cannot lock on.
+ */
+function inJitteredTurns(meanMs: number, step: () => Promise<void>): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const next = () => {
+    if (stopped) return;
+    timer = setTimeout(
+      async () => {
+        try {
+          await step();
+        } catch {
+          // the next turn tries again
+        }
+        next();
+      },
+      meanMs * (0.5 + Math.random()),
+    );
+  };
+  next();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
 export class SwitcherRuntime {
   private policy!: SwitcherPolicy;
   private readonly events: Timeline;
@@ -103,14 +133,6 @@ export class SwitcherRuntime {
   private obsStarted = false;
   /** When ingest last reported data arriving (bitrate above zero). */
   private lastDataAt = 0;
-  /** The frozen-picture watch's view: last screenshot, when it last changed, and a restart in progress. */
-  private picture: { last: GrayPicture | null; changedAt: number; restartedAt: number | null; changesSinceRestart: number } = {
-    last: null,
-    changedAt: 0,
-    restartedAt: null,
-    changesSinceRestart: 0,
-  };
-
   constructor(private readonly options: SwitcherRuntimeOptions) {
     this.events = timeline(options.bus, 'switcher');
   }
@@ -201,8 +223,7 @@ export class SwitcherRuntime {
       if (this.policy.watchingForFreeze(now)) this.watchFreeze();
       else this.stopFreezeWatch();
     }, this.options.tickMs ?? 100);
-    const pictureWatch = this.watchPicture();
-    this.cleanups.push(() => clearInterval(pictureWatch));
+    this.cleanups.push(this.watchPicture());
     const heartbeat = setInterval(() => this.publish(true), this.options.heartbeatMs ?? 1000);
     this.cleanups.push(
       () => clearInterval(tick),
@@ -297,51 +318,37 @@ export class SwitcherRuntime {
   }
 
   /**
-   * While Live or Low with data arriving, screenshots the feed input about once a second: a picture
+   * While Live or Low with data arriving, screenshots the feed input about once a second (at random
+   * spacing, see inJitteredTurns): a picture
    * that stops changing gets its input restarted once, and if it still has not moved a little later
    * the policy goes OFFLINE ("picture frozen"). Camera noise changes a still shot far more than an
    * encoder refining a frozen one (STILL_PICTURE_DIFFERENCE).
    */
-  private watchPicture(): NodeJS.Timeout {
+  private watchPicture(): () => void {
     const { obs, log } = this.options;
-    const frozenMs = this.options.pictureFrozenMs ?? 2000;
-    const restartWaitMs = this.options.pictureRestartWaitMs ?? 2000;
-    const watch = this.picture;
-    const reset = (now: number) => {
-      watch.last = null;
-      watch.changedAt = now;
-      watch.restartedAt = null;
-      watch.changesSinceRestart = 0;
-    };
-    return inTurns(this.options.pictureCheckMs ?? 1000, async () => {
+    const watch = new FrozenPictureWatch(this.options.pictureFrozenMs ?? 2000, this.options.pictureRestartWaitMs ?? 2000);
+    return inJitteredTurns(this.options.pictureCheckMs ?? 1000, async () => {
       const now = Date.now();
       // The policy says when this watch runs: never beside the freeze watch (a lost feed playing out,
       // where a restart would cut good picture short) or the frame watch (OFFLINE, waiting for frames).
       if (!this.policy.watchingPicture() || now - this.lastDataAt > 1500 || !obs.isReachable()) {
-        reset(now);
+        watch.reset(now);
         return;
       }
       // Grayscale PGM: compared by mean difference, since a frozen camera's picture still shifts by a
       // level here and there as the encoder refines it, while camera noise changes far more.
       const shot = parsePgm(await obs.sourceScreenshot(this.options.mediaInput, PICTURE_WATCH_WIDTH, 'pgm'));
       const at = Date.now();
-      if (watch.last !== null && pictureDifference(watch.last, shot) >= STILL_PICTURE_DIFFERENCE) {
-        watch.changedAt = at;
-        watch.changesSinceRestart += 1;
-        // Moving again after the restart: the episode is over.
-        if (watch.restartedAt !== null && watch.changesSinceRestart >= 2) watch.restartedAt = null;
-      }
-      watch.last = shot;
-      if (watch.restartedAt === null && at - watch.changedAt >= frozenMs) {
-        watch.restartedAt = at;
-        watch.changesSinceRestart = 0;
-        log.warn({ input: this.options.mediaInput, stillMs: at - watch.changedAt }, 'picture frozen while data arrives; restarting the feed input');
-        this.events.warn(`Picture frozen for ${((at - watch.changedAt) / 1000).toFixed(1)} s while the feed arrives: restarting ${this.options.mediaInput}`);
+      const verdict = watch.observe(shot, at);
+      if (verdict?.action === 'restart') {
+        log.warn({ input: this.options.mediaInput, stillMs: verdict.stillMs }, 'picture frozen while data arrives; restarting the feed input');
+        this.events.warn(`Picture frozen for ${(verdict.stillMs / 1000).toFixed(1)} s while the feed arrives: restarting ${this.options.mediaInput}`);
         await obs.restartMediaInput(this.options.mediaInput);
-      } else if (watch.restartedAt !== null && at - watch.restartedAt >= restartWaitMs) {
+      } else if (verdict?.action === 'frozen') {
         log.warn({ input: this.options.mediaInput }, 'picture still frozen after restarting the feed input');
-        this.events.error(`Picture still frozen ${(restartWaitMs / 1000).toFixed(1)} s after restarting ${this.options.mediaInput}`);
-        reset(at);
+        this.events.error(
+          `Picture still frozen ${((this.options.pictureRestartWaitMs ?? 2000) / 1000).toFixed(1)} s after restarting ${this.options.mediaInput}`,
+        );
         this.apply(this.policy.pictureFrozen(at));
         if (this.policy.awaitingFrames()) this.watchFrames();
       }
