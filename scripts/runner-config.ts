@@ -1,7 +1,7 @@
 // The native runner's own variables (the services read theirs in their config.ts): where its state
 // lives, the ports it publishes and derives URLs from, and the desktop password it hands to xpra.
 import { join, resolve } from 'node:path';
-import { commonEnv, DEV_SECRETS, env } from '@irlkit/shared';
+import { commonEnv, DEV_SECRETS, env, streamListEnv } from '@irlkit/shared';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -17,6 +17,10 @@ export const runnerEnv = {
   // Ports two services must agree on: the runner derives the URLs from them (unless set).
   OBS_WS_PORT: env.port(4455),
   INGEST_OUTPUT_PORT: env.port(9001),
+  INGEST_RELAY_PORT: env.port(9002),
+  BRIDGE_PORT: env.port(8090),
+  /** Several streams (see ingest's IRL_STREAMS): one desktop, obs-bridge, dashboard and xpra per stream, one ingest for all. */
+  IRL_STREAMS: streamListEnv(),
   RESTREAM_RELAY_PORT: env.port(1935),
 };
 

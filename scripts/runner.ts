@@ -14,7 +14,9 @@ import {
   loadConfig,
   natsAuthorization,
   natsPasswordVariable,
+  resolveStreams,
   SETTINGS_BUCKET,
+  type StreamRoute,
   Supervisor,
 } from '@irlkit/shared';
 import { parse as parseDotenv } from 'dotenv';
@@ -123,12 +125,21 @@ async function main() {
     const user = (BUS_USERS as string[]).includes(service) ? (service as BusUser) : 'operator';
     return { NATS_USER: user, NATS_PASSWORD: natsPasswords[user], ...Object.fromEntries(NATS_PASSWORDS.map((name) => [name, undefined])) };
   };
+  const streamList = config.IRL_STREAMS;
+  const streams = streamList
+    ? resolveStreams(
+        streamList,
+        { id: config.IRL_STREAM_ID, srtKey: undefined },
+        { relayPort: config.INGEST_RELAY_PORT, outputPort: config.INGEST_OUTPUT_PORT },
+      )
+    : [];
   const natsConf = join(stateDir, 'nats.conf');
   writeFileSync(
     natsConf,
     `listen: 127.0.0.1:${config.NATS_PORT}\njetstream { store_dir: "${join(stateDir, 'nats')}" }\n${natsAuthorization(
       natsPasswords,
-      config.IRL_STREAM_ID,
+      // Each service user may use every listed stream's subjects (per-stream users are not there yet).
+      streamList ? '*' : config.IRL_STREAM_ID,
       childEnv.BRIDGE_SETTINGS_BUCKET || SETTINGS_BUCKET,
     )}`,
     { mode: 0o600 },
@@ -157,26 +168,56 @@ async function main() {
   add('nats', 'nats-server', ['-c', natsConf]);
   await new Promise((r) => setTimeout(r, 500));
   const started: string[] = [];
-  for (const service of SERVICES) {
+  const startService = (service: string, name: string, env: NodeJS.ProcessEnv): boolean => {
     const dir = join(root, 'services', service);
     const pkgFile = join(dir, 'package.json');
-    if (!existsSync(pkgFile)) continue;
+    if (!existsSync(pkgFile)) return false;
     const script = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { scripts?: { start?: string } }).scripts?.start;
-    if (!script) continue;
-    add(service, 'sh', ['-c', `PATH="${dir}/node_modules/.bin:${root}/node_modules/.bin:$PATH" exec ${script}`], dir, {
+    if (!script) return false;
+    add(name, 'sh', ['-c', `PATH="${dir}/node_modules/.bin:${root}/node_modules/.bin:$PATH" exec ${script}`], dir, {
       ...childEnv,
       ...natsIdentity(service),
-      ...(service === 'desktop' ? { OBS_RTMP_URL: `rtmp://127.0.0.1:${config.RESTREAM_RELAY_PORT}/program`, OBS_RTMP_KEY: childEnv.RESTREAM_RELAY_KEY } : {}),
+      ...env,
     });
-    started.push(service);
-  }
-  // The browser desktop: xpra's HTML5 client sharing OBS's display, behind a password file.
-  const desktopReady = started.includes('desktop') && spawnSync('sh', ['-c', 'command -v xpra']).status === 0;
-  if (desktopReady) {
-    const passwordFile = join(stateDir, 'desktop-password');
-    writeFileSync(passwordFile, String(childEnv.DESKTOP_PASSWORD), { mode: 0o600 });
-    const display = childEnv.DESKTOP_DISPLAY ?? ':99';
-    add('xpra', 'sh', [join(root, 'services/desktop/xpra-shadow.sh'), display, `0.0.0.0:${config.DESKTOP_PORT}`, passwordFile]);
+    started.push(name);
+    return true;
+  };
+  const xpraInstalled = spawnSync('sh', ['-c', 'command -v xpra']).status === 0;
+  const passwordFile = join(stateDir, 'desktop-password');
+  writeFileSync(passwordFile, String(childEnv.DESKTOP_PASSWORD), { mode: 0o600 });
+  /** The browser desktop: xpra's HTML5 client sharing OBS's display, behind a password file. */
+  const startXpra = (name: string, display: string, port: number) =>
+    add(name, 'sh', [join(root, 'services/desktop/xpra-shadow.sh'), display, `0.0.0.0:${port}`, passwordFile]);
+  let desktopReady = false;
+  if (!streamList) {
+    for (const service of SERVICES) {
+      startService(service, service, {
+        ...(service === 'desktop' ? { OBS_RTMP_URL: `rtmp://127.0.0.1:${config.RESTREAM_RELAY_PORT}/program`, OBS_RTMP_KEY: childEnv.RESTREAM_RELAY_KEY } : {}),
+      });
+    }
+    desktopReady = started.includes('desktop') && xpraInstalled;
+    if (desktopReady) startXpra('xpra', childEnv.DESKTOP_DISPLAY ?? ':99', config.DESKTOP_PORT);
+  } else {
+    startService('ingest', 'ingest', { IRL_STREAM_ID: (streams[0] as StreamRoute).id });
+    streams.forEach((stream, index) => {
+      const ports = perStreamPorts(config, index);
+      const display = `:${Number((childEnv.DESKTOP_DISPLAY ?? ':99').slice(1)) + index}`;
+      const own: NodeJS.ProcessEnv = { IRL_STREAM_ID: stream.id, BRIDGE_PORT: String(ports.bridge) };
+      startService('desktop', `desktop-${stream.id}`, {
+        ...own,
+        OBS_WS_PORT: String(ports.obsWebsocket),
+        OBS_CONFIG_DIR: join(stateDir, `obs-config-${stream.id}`),
+        DESKTOP_DISPLAY: display,
+        OBS_FEED_URL: `srt://127.0.0.1:${stream.outputPort}?mode=caller&connect_timeout=500`,
+        // OBS pushes straight to the stream's platform (the restream relay is single-stream so far).
+        OBS_RTMP_URL: stream.rtmp?.url ?? 'rtmp://127.0.0.1/live',
+        OBS_RTMP_KEY: stream.rtmp?.key ?? '',
+      });
+      startService('obs-bridge', `obs-bridge-${stream.id}`, { ...own, OBS_WS_URL: `ws://127.0.0.1:${ports.obsWebsocket}` });
+      startService('dashboard', `dashboard-${stream.id}`, { ...own, DASHBOARD_PORT: String(ports.dashboard) });
+      if (xpraInstalled) startXpra(`xpra-${stream.id}`, display, ports.desktop);
+    });
+    desktopReady = xpraInstalled;
   }
   if (flags.demo) {
     const passphrase = childEnv.SRT_PASSPHRASE || undefined;
@@ -185,6 +226,13 @@ async function main() {
 
   const host = publicHost(config.IRL_PUBLIC_HOST);
   const srtQuery = childEnv.SRT_PASSPHRASE ? `?passphrase=${childEnv.SRT_PASSPHRASE}` : '';
+  const streamLines = streams.flatMap((stream, index) => {
+    const ports = perStreamPorts(config, index);
+    return [
+      `  Stream ${stream.id}: dashboard http://${host}:${ports.dashboard}, desktop http://${host}:${ports.desktop},`,
+      `    sender srt://${host}:${config.SRT_PORT}?streamid=live_<its srtKey>${srtQuery.replace('?', '&')}`,
+    ];
+  });
   process.stdout.write(
     [
       '',
@@ -196,6 +244,9 @@ async function main() {
       `  SRT in     srt://${host}:${config.SRT_PORT}${srtQuery}`,
       `  SRTLA in   ${host}:${config.SRTLA_PORT} (udp; BELABOX, Moblin, IRL Pro)`,
       `  Secrets    ${join(stateDir, 'secrets.env')} (set your own in .env)`,
+      ...(streams.length
+        ? [`  ${streams.length} streams (IRL_STREAMS), each with its own OBS, switcher and dashboard; restream and chat are off:`, ...streamLines]
+        : []),
       '',
     ].join('\n'),
   );
@@ -211,6 +262,20 @@ async function main() {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
+}
+
+/** A stream's own ports with several streams: the n-th (from 0) gets the configured port + n. */
+function perStreamPorts(
+  config: { OBS_WS_PORT: number; BRIDGE_PORT: number; DASHBOARD_PORT: number; DESKTOP_PORT: number },
+  _stream: StreamRoute,
+  index: number,
+) {
+  return {
+    obsWebsocket: config.OBS_WS_PORT + index,
+    bridge: config.BRIDGE_PORT + index,
+    dashboard: config.DASHBOARD_PORT + index,
+    desktop: config.DESKTOP_PORT + index,
+  };
 }
 
 await main();

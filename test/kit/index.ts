@@ -14,5 +14,6 @@ export * from './restream.ts';
 export * from './rtmp.ts';
 export * from './srtla-sender.ts';
 export * from './stack.ts';
+export * from './streams.ts';
 export * from './udp-link.ts';
 export * from './wait.ts';

@@ -8,5 +8,6 @@ export * from './permissions.ts';
 export * from './schemas/index.ts';
 export * from './secret.ts';
 export * from './service.ts';
+export * from './streams.ts';
 export * from './subjects.ts';
 export * from './supervise.ts';

@@ -1,218 +1,139 @@
-// The ingest service: the streamer's SRT and SRTLA doors, srt-live-transmit behind them, and the feed's
-// truth on NATS. Only wiring: each part's logic lives in srt/, srtla/ and wire/.
-import { type Bus, type Logger, publishChildEvent, startHeartbeat, timeline } from '@irlkit/shared';
+// The ingest service: the streamer's SRT and SRTLA doors, shared by every stream, each sender routed by the
+// key in its SRT stream id to its stream's feed (stream-feed.ts). Only wiring: the logic lives in srt/, srtla/, wire/.
+import { Bus, type Logger } from '@irlkit/shared';
 import type { IngestConfig } from './config.ts';
-import { FeedMonitor, systemClock } from './srt/feed-monitor.ts';
-import { FeedStatistics } from './srt/feed-stats.ts';
 import { SrtRelay } from './srt/relay.ts';
-import { RelayWatch } from './srt/relay-watch.ts';
-import { parseStreamId, refusal } from './srt/stream-id.ts';
-import { createTransmit } from './srt/transmit.ts';
-import { TransmitNewsRouter } from './srt/transmit-news.ts';
+import { parseStreamId, routeStreamId, type StreamRouting } from './srt/stream-id.ts';
 import { publishSrtla } from './srtla/publish.ts';
 import { SrtlaReceiver } from './srtla/receiver.ts';
+import { buildStreamFeed, SERVICE, type StreamFeed } from './stream-feed.ts';
 
 export interface IngestDeps {
   config: IngestConfig;
+  /** The bus of the service's own stream (IRL_STREAM_ID); the other streams' buses share its connection. */
   bus: Bus;
   log: Logger;
 }
 
-const SERVICE = 'ingest';
-
 export function buildApp({ config, bus, log }: IngestDeps) {
-  const events = timeline(bus, SERVICE);
-  const statistics = new FeedStatistics();
-  const relayTarget = { host: '127.0.0.1', port: config.srt.relayPort };
-
-  const monitor = new FeedMonitor(
-    {
-      stallTimeoutMs: config.feed.stallTimeoutMs,
-      disconnectTimeoutMs: config.feed.disconnectTimeoutMs,
-      bitrateWindowMs: 1000,
-    },
-    systemClock,
-    (link) => {
-      log.info({ event: link.event, peer: link.peer, reason: link.reason }, `feed ${link.event}`);
-      // The switcher goes OFFLINE when the buffers behind the last packet run dry, not before.
-      const playoutMs = (statistics.latencyMs() ?? config.srt.latencyMs) + config.output.latencyMs;
-      bus.publish('ingest.link', { ...link, playoutMs });
-      if (link.event === 'disconnected') statistics.onDisconnected();
-      const who = link.peer ? ` (${link.peer})` : '';
-      if (link.event === 'stalled' || link.event === 'disconnected') events.warn(`Feed ${link.event}${who}: ${link.reason}`);
-      else events.info(`Feed ${link.event}${who}`);
-    },
-  );
-
-  const relayWatch = new RelayWatch({ hungAfterMs: config.relayHungMs, inputFreshMs: 500 });
-  /** Every datagram from a sender: the feed's truth, and the input side of the hang watch. */
-  const onSenderDatagram = (peer: string, bytes: number, kind: 'data' | 'control', source: number | undefined) => {
-    monitor.onDatagram(peer, bytes, kind, source);
-    if (kind === 'data' && monitor.countsAsAccepted(source)) relayWatch.onInput(Date.now());
+  const listeners = config.streams.map((stream) => ({ stream: stream.id, host: '127.0.0.1', port: stream.relayPort }));
+  const route = (streamId: string): StreamRouting => routeStreamId(streamId, config.streams);
+  const feeds = new Map<string, StreamFeed>();
+  const feedOf = (stream: string) => feeds.get(stream) as StreamFeed;
+  const extraBuses: Bus[] = [];
+  const busOf = (streamId: string) => {
+    if (streamId === bus.streamId) return bus;
+    const own = new Bus(bus.nc, streamId, log);
+    extraBuses.push(own);
+    return own;
   };
-  const onRelayAnswer = () => relayWatch.onAnswer();
+  /** Where senders nobody may publish as are reported: the first stream (the operator's). */
+  const first = config.streams[0]?.id as string;
 
   /** A sender whose stream id may not publish: the reason in the log, on ingest.link and the timeline. */
   const refuseSender = (who: string, peer: string | null, streamId: string, reason: string) => {
     log.warn({ sender: who, convention: parseStreamId(streamId).convention, reason }, 'sender refused: stream id');
-    bus.publish('ingest.link', { ts: Date.now(), event: 'rejected', peer, reason: `${who}: ${reason}`.slice(0, 500), lastPacketTs: null });
-    events.warn(`Refused ${who}: ${reason}`);
+    const feed = feedOf(first);
+    feed.bus.publish('ingest.link', { ts: Date.now(), event: 'rejected', peer, reason: `${who}: ${reason}`.slice(0, 500), lastPacketTs: null });
+    feed.events.warn(`Refused ${who}: ${reason}`);
   };
+  const isAcceptedSource = (localPort: number) => [...feeds.values()].some((feed) => feed.monitor.isAcceptedSource(localPort));
 
   const relay = new SrtRelay({
     bindHost: config.srt.bindHost,
     port: config.srt.port,
-    target: relayTarget,
+    listeners,
     maxPeers: config.srt.maxPeers,
     peerIdleMs: Math.max(config.feed.disconnectTimeoutMs * 2, 10_000),
     socketBufferBytes: config.socketBufferBytes,
     log,
-    onDatagram: onSenderDatagram,
-    onReply: onRelayAnswer,
-    onShutdown: (peer, source) => monitor.onShutdown(`sender ${peer} closed the connection`, source),
-    isAcceptedSource: (localPort) => monitor.isAcceptedSource(localPort),
-    onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
-    onConnectionRequest: (localPort) => monitor.onConnectionRequest(localPort),
-    admit: (streamId) => refusal(streamId, config.srt.streamKey),
+    onDatagram: (stream, peer, bytes, kind, source) => feedOf(stream).onSenderDatagram(peer, bytes, kind, source),
+    onReply: (stream) => feedOf(stream).onRelayAnswer(),
+    onShutdown: (stream, peer, source) => feedOf(stream).monitor.onShutdown(`sender ${peer} closed the connection`, source),
+    isAcceptedSource,
+    onListenerAnswer: (stream, localPort) => feedOf(stream).monitor.onListenerAnswer(localPort),
+    onConnectionRequest: (stream, localPort) => feedOf(stream).monitor.onConnectionRequest(localPort),
+    route,
     onRefused: (peer, streamId, reason) => refuseSender(`SRT sender ${peer}`, peer, streamId, reason),
   });
 
+  // Bonded senders reach the first stream's listener so far; a key naming another stream is refused, saying so.
   const srtla = config.srtla
     ? new SrtlaReceiver({
         ...config.srtla,
-        target: relayTarget,
+        target: { host: '127.0.0.1', port: listeners[0]?.port as number },
         socketBufferBytes: config.socketBufferBytes,
         log,
-        onDatagram: onSenderDatagram,
-        onReply: onRelayAnswer,
-        onListenerAnswer: (localPort) => monitor.onListenerAnswer(localPort),
-        onConnectionRequest: (localPort) => monitor.onConnectionRequest(localPort),
-        admit: (streamId) => refusal(streamId, config.srt.streamKey),
+        onDatagram: (peer, bytes, kind, source) => feedOf(first).onSenderDatagram(peer, bytes, kind, source),
+        onReply: () => feedOf(first).onRelayAnswer(),
+        onListenerAnswer: (localPort) => feedOf(first).monitor.onListenerAnswer(localPort),
+        onConnectionRequest: (localPort) => feedOf(first).monitor.onConnectionRequest(localPort),
+        admit: (streamId) => {
+          const routing = route(streamId);
+          if (routing.refused !== undefined) return routing.refused;
+          return routing.stream === first
+            ? null
+            : `bonded (SRTLA) senders reach only the first stream ("${first}") so far; send plain SRT to reach "${routing.stream}"`;
+        },
         onRefused: (group, streamId, reason) => refuseSender(`bonded sender ${group}`, null, streamId, reason),
       })
     : undefined;
-  const news = new TransmitNewsRouter({
-    monitor,
-    log,
-    // Requests from the relay's or an SRTLA group's loopback ports are a sender's; others are OBS's.
-    senderOf: ({ port }) => relay.peerByLocalPort(port) ?? srtla?.peerByLocalPort(port),
-    onRejected: ({ peer, code, reason }) => {
-      log.warn({ peer, code, reason }, 'SRT connection rejected');
-      bus.publish('ingest.link', { ts: Date.now(), event: 'rejected', peer, reason: `${reason} (SRT reject ${code})`, lastPacketTs: null });
-      events.warn(`Rejected SRT connection${peer ? ` from ${peer}` : ''}: ${reason}`);
-    },
-    // On the timeline: when OBS picked the feed up (after its own restart too) and when it let go.
-    onObsConnection: (connected) => events.info(connected ? 'OBS connected to the feed' : 'OBS disconnected from the feed'),
+
+  const doorsDetail = () => ({
+    srtPort: relay.boundPort,
+    srtlaPort: srtla?.boundPort ?? 0,
+    streams: config.streams.length,
+    socketBufferBytes: relay.grantedBufferBytes,
+    droppedNotSrt: relay.drops.notSrt,
+    droppedNotHandshake: relay.drops.notHandshake,
+    droppedTooManyPeers: relay.drops.tooManyPeers,
   });
-
-  const transmit = createTransmit(
-    {
-      binary: config.srt.binary,
-      listenPort: config.srt.relayPort,
-      latencyMs: config.srt.latencyMs,
-      lossMaxTtl: config.srt.lossMaxTtl,
-      passphrase: config.srt.passphrase,
-      pbKeyLen: config.srt.pbKeyLen,
-      outputHost: config.output.host,
-      outputPort: config.output.port,
-      outputLatencyMs: config.output.latencyMs,
-      statsEveryPackets: 50,
-    },
-    {
-      onStats: (stats) => {
-        relayWatch.onAnswer();
-        statistics.onTransmitStats(stats);
-      },
-      onNews: (line) => news.handle(line),
-      onChildEvent: (event) => {
-        publishChildEvent(bus, SERVICE, event);
-        if (event.event === 'exited') {
-          monitor.onDisconnected('srt-live-transmit exited');
-          relayWatch.reset();
-          // The new child knows no session: senders must reconnect now, not after their 5 s idle timeout.
-          const told = relay.endSessions() + (srtla?.endSessions() ?? 0);
-          log.info({ senders: told }, 'told senders the SRT session is over');
-          events.error(`srt-live-transmit exited (${event.signal ?? `code ${event.exitCode}`}); restarting in ${event.restartInMs} ms`);
-        }
-      },
-    },
-    log,
-  );
-
-  const publishStats = () => {
-    const feed = monitor.snapshot();
-    bus.publish('ingest.stats', {
-      ...statistics.next(feed, monitor.packetsReceived, Date.now()),
-      streamId: feed.connected ? relay.streamIdOf(feed.peer) : null,
-    });
-  };
-
-  function checkRelay(): void {
-    if (!transmit.running) return;
-    const cause = relayWatch.check(Date.now());
-    if (!cause) return;
-    relayWatch.reset();
-    log.error({ cause, pid: transmit.pid }, 'srt-live-transmit hung; restarting it');
-    publishChildEvent(bus, SERVICE, {
-      child: 'srt-live-transmit',
-      event: 'unhealthy',
-      pid: transmit.pid ?? null,
-      exitCode: null,
-      signal: null,
-      restartInMs: 0,
-      detail: cause,
-    });
-    events.error(`srt-live-transmit ${cause}; restarting it`);
-    transmit.restartNow();
+  for (const stream of config.streams) {
+    feeds.set(
+      stream.id,
+      buildStreamFeed({
+        stream,
+        config,
+        bus: busOf(stream.id),
+        log,
+        senderOf: (localPort) => relay.peerByLocalPort(localPort) ?? (stream.id === first ? srtla?.peerByLocalPort(localPort) : undefined),
+        streamIdOf: (peer) => relay.streamIdOf(peer),
+        endSessions: () => relay.endSessions(stream.id) + (stream.id === first ? (srtla?.endSessions() ?? 0) : 0),
+        doorsDetail,
+      }),
+    );
   }
-
-  let statsTimer: NodeJS.Timeout | undefined;
-  let relayWatchTimer: NodeJS.Timeout | undefined;
+  const firstFeed = feedOf(first);
   let srtlaPublishing: { stop(): void } | undefined;
-  let stopHeartbeat: (() => void) | undefined;
 
   return {
     relay,
     srtla,
-    monitor,
-    transmit,
+    /** Every stream's feed, by stream id. */
+    feeds,
+    /** The first stream's feed monitor and srt-live-transmit (the only ones with a single stream). */
+    monitor: firstFeed.monitor,
+    transmit: firstFeed.transmit,
     async start() {
       await relay.start();
       await srtla?.start();
-      if (srtla) srtlaPublishing = publishSrtla(bus, srtla, log, { source: SERVICE });
-      transmit.start();
-      relayWatchTimer = setInterval(checkRelay, 250);
-      statsTimer = setInterval(publishStats, config.feed.statsIntervalMs);
-      stopHeartbeat = startHeartbeat(bus, SERVICE, () => ({
-        ok: transmit.running,
-        detail: {
-          srtPort: relay.boundPort,
-          srtlaPort: srtla?.boundPort ?? 0,
-          feed: monitor.feedState,
-          relay: transmit.running ? 'running' : 'restarting',
-          relayRestarts: transmit.restarts,
-          socketBufferBytes: relay.grantedBufferBytes,
-          droppedNotSrt: relay.drops.notSrt,
-          droppedNotHandshake: relay.drops.notHandshake,
-          droppedTooManyPeers: relay.drops.tooManyPeers,
-          foreignDatagrams: monitor.foreignDatagrams,
-          rejectedMessages: bus.rejections.total,
-        },
-      }));
+      if (srtla) srtlaPublishing = publishSrtla(firstFeed.bus, srtla, log, { source: SERVICE });
+      for (const feed of feeds.values()) feed.start();
       log.info(
-        { srtPort: relay.boundPort, output: `${config.output.host}:${config.output.port}`, encrypted: Boolean(config.srt.passphrase) },
+        {
+          srtPort: relay.boundPort,
+          streams: config.streams.map((s) => `${s.id}→${config.output.host}:${s.outputPort}`),
+          encrypted: Boolean(config.srt.passphrase),
+        },
         'ingest listening',
       );
     },
     async stop() {
-      if (statsTimer) clearInterval(statsTimer);
-      if (relayWatchTimer) clearInterval(relayWatchTimer);
       srtlaPublishing?.stop();
-      stopHeartbeat?.();
-      monitor.stop();
-      await transmit.stop();
+      for (const feed of feeds.values()) await feed.stop();
       await relay.stop();
       await srtla?.stop();
+      for (const own of extraBuses) own.close();
     },
   };
 }

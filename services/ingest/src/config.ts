@@ -1,5 +1,5 @@
 // The ingest service's configuration: environment variables in, nested settings out (env names stay here).
-import { commonEnv, commonSettings, defineConfig, env } from '@irlkit/shared';
+import { ConfigError, commonEnv, commonSettings, defineConfig, env, resolveStreams, streamListEnv } from '@irlkit/shared';
 import { z } from 'zod';
 
 export const ingestEnv = {
@@ -24,6 +24,11 @@ export const ingestEnv = {
       .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 letters, digits, _, . or -')
       .optional(),
   ),
+  /**
+   * Several streams through the one SRT/SRTLA door, each sender routed by the key in its stream id: a JSON
+   * list (inline, or a file's path) of `{"id","srtKey"}`. Unset: the one stream IRL_STREAM_ID with SRT_STREAM_KEY.
+   */
+  IRL_STREAMS: streamListEnv(),
   SRT_LIVE_TRANSMIT: env.string('srt-live-transmit'),
   /** Where OBS's media source (an SRT caller) reads the feed. */
   INGEST_OUTPUT_HOST: env.string('127.0.0.1'),
@@ -55,44 +60,54 @@ export const ingestEnv = {
   INGEST_SOCKET_BUFFER_BYTES: env.int(32 * 1024 * 1024, 65_536, 512 * 1024 * 1024),
 };
 
-export const ingestConfig = defineConfig(ingestEnv, (v) => ({
-  common: commonSettings(v),
-  /** The streamer's plain SRT door and the srt-live-transmit listener behind it. */
-  srt: {
-    bindHost: v.SRT_BIND,
-    port: v.SRT_PORT,
-    latencyMs: v.SRT_LATENCY_MS,
-    lossMaxTtl: v.SRT_LOSSMAXTTL,
-    passphrase: v.SRT_PASSPHRASE || undefined,
-    pbKeyLen: v.SRT_PBKEYLEN,
-    maxPeers: v.SRT_MAX_PEERS,
-    /** Only a sender whose stream id names this key may publish; undefined: any stream id. */
-    streamKey: v.SRT_STREAM_KEY,
-    binary: v.SRT_LIVE_TRANSMIT,
-    /** srt-live-transmit's own listener on loopback, fed by the relay and the SRTLA groups. */
-    relayPort: v.INGEST_RELAY_PORT,
-  },
-  /** The bonded door; null when SRTLA is off. */
-  srtla:
-    v.SRTLA_PORT > 0
-      ? {
-          bindHost: v.SRTLA_BIND,
-          port: v.SRTLA_PORT,
-          maxGroups: v.SRTLA_MAX_GROUPS,
-          maxGroupsPerAddress: v.SRTLA_MAX_GROUPS_PER_ADDRESS,
-          maxLinksPerGroup: v.SRTLA_MAX_LINKS,
-          linkTimeoutMs: v.SRTLA_LINK_TIMEOUT_MS,
-          groupTimeoutMs: v.SRTLA_GROUP_TIMEOUT_MS,
-          registrationsPerSecond: v.SRTLA_REGISTRATIONS_PER_SECOND,
-        }
-      : null,
-  /** Where OBS's media source reads the feed. */
-  output: { host: v.INGEST_OUTPUT_HOST, port: v.INGEST_OUTPUT_PORT, latencyMs: v.INGEST_OUTPUT_LATENCY_MS },
-  /** How the feed's state is decided and reported. */
-  feed: { stallTimeoutMs: v.INGEST_STALL_TIMEOUT_MS, disconnectTimeoutMs: v.INGEST_DISCONNECT_TIMEOUT_MS, statsIntervalMs: v.INGEST_STATS_INTERVAL_MS },
-  /** srt-live-transmit answering nothing this long while the sender's data arrives: hung. */
-  relayHungMs: v.INGEST_RELAY_HUNG_MS,
-  socketBufferBytes: v.INGEST_SOCKET_BUFFER_BYTES,
-}));
+export const ingestConfig = defineConfig(ingestEnv, (v) => {
+  if (v.IRL_STREAMS && v.SRT_STREAM_KEY) {
+    throw new ConfigError(['SRT_STREAM_KEY: set each stream\'s "srtKey" in IRL_STREAMS instead (both are set)']);
+  }
+  return {
+    common: commonSettings(v),
+    /**
+     * The streams this door serves, in order (the first is where refused senders are reported), each with its
+     * key and its own srt-live-transmit: listener on `relayPort`, output for OBS on `outputPort`.
+     */
+    streams: resolveStreams(
+      v.IRL_STREAMS,
+      { id: v.IRL_STREAM_ID, srtKey: v.SRT_STREAM_KEY },
+      { relayPort: v.INGEST_RELAY_PORT, outputPort: v.INGEST_OUTPUT_PORT },
+    ),
+    /** The streamer's plain SRT door and the srt-live-transmit listener behind it. */
+    srt: {
+      bindHost: v.SRT_BIND,
+      port: v.SRT_PORT,
+      latencyMs: v.SRT_LATENCY_MS,
+      lossMaxTtl: v.SRT_LOSSMAXTTL,
+      passphrase: v.SRT_PASSPHRASE || undefined,
+      pbKeyLen: v.SRT_PBKEYLEN,
+      maxPeers: v.SRT_MAX_PEERS,
+      binary: v.SRT_LIVE_TRANSMIT,
+    },
+    /** The bonded door; null when SRTLA is off. */
+    srtla:
+      v.SRTLA_PORT > 0
+        ? {
+            bindHost: v.SRTLA_BIND,
+            port: v.SRTLA_PORT,
+            maxGroups: v.SRTLA_MAX_GROUPS,
+            maxGroupsPerAddress: v.SRTLA_MAX_GROUPS_PER_ADDRESS,
+            maxLinksPerGroup: v.SRTLA_MAX_LINKS,
+            linkTimeoutMs: v.SRTLA_LINK_TIMEOUT_MS,
+            groupTimeoutMs: v.SRTLA_GROUP_TIMEOUT_MS,
+            registrationsPerSecond: v.SRTLA_REGISTRATIONS_PER_SECOND,
+          }
+        : null,
+    /** Where OBS's media source reads the feed (each stream on its own port). */
+    output: { host: v.INGEST_OUTPUT_HOST, latencyMs: v.INGEST_OUTPUT_LATENCY_MS },
+    /** How the feed's state is decided and reported. */
+    feed: { stallTimeoutMs: v.INGEST_STALL_TIMEOUT_MS, disconnectTimeoutMs: v.INGEST_DISCONNECT_TIMEOUT_MS, statsIntervalMs: v.INGEST_STATS_INTERVAL_MS },
+    /** srt-live-transmit answering nothing this long while the sender's data arrives: hung. */
+    relayHungMs: v.INGEST_RELAY_HUNG_MS,
+    socketBufferBytes: v.INGEST_SOCKET_BUFFER_BYTES,
+  };
+});
 
 export type IngestConfig = ReturnType<typeof ingestConfig.load>;

@@ -1,10 +1,14 @@
-// Owns the streamer-facing SRT UDP port: forwards each sender's datagrams to srt-live-transmit on
-// loopback through a socket of its own, and replies back, so every packet's arrival is seen here.
+// Owns the streamer-facing SRT UDP port: forwards each sender's datagrams to its stream's srt-live-transmit
+// on loopback through a socket of its own, and replies back, so every packet's arrival is seen here.
+// Several streams share the port: a sender's conclusion handshake names its stream (by key), and from then
+// on its packets go to that stream's listener.
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
 import {
+  handshakeCookie,
   handshakeStreamId,
   isConnectedAnswer,
+  isInductionHandshake,
   isSrtShutdown,
   packetType,
   SRT_CONTROL,
@@ -12,8 +16,10 @@ import {
   srtDestinationSocketId,
   srtPacketKind,
   srtShutdownPacket,
+  withHandshakeCookie,
 } from '../wire/srt.ts';
 import { addressBlock, addressLabel, bindUdp, setSocketBuffers } from '../wire/udp.ts';
+import type { StreamRouting } from './stream-id.ts';
 
 /** A peer srt-live-transmit has not accepted within this long may give its slot to a newcomer. */
 const UNACCEPTED_PEER_GRACE_MS = 2000;
@@ -26,27 +32,36 @@ export const MAX_PENDING_PER_ADDRESS = 2;
 export interface SrtRelayOptions {
   bindHost: string;
   port: number;
-  /** srt-live-transmit's listener on loopback. */
-  target: { host: string; port: number };
+  /**
+   * Each stream's srt-live-transmit listener on loopback. A sender names its stream only in its second
+   * handshake: its first (the induction) goes to every listener; with one listener, every sender is its stream's.
+   */
+  listeners: readonly StreamListener[];
   maxPeers: number;
   peerIdleMs: number;
   socketBufferBytes: number;
   log: Logger;
   /** `source` is the relay's loopback port for this peer: what srt-live-transmit sees as the sender. */
-  onDatagram(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
-  onShutdown(peer: string, source: number | undefined): void;
+  onDatagram(stream: string, peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
+  onShutdown(stream: string, peer: string, source: number | undefined): void;
   /** Whether srt-live-transmit accepted the sender behind this loopback port (its slot is never given away). */
   isAcceptedSource(localPort: number): boolean;
   /** srt-live-transmit sent an ACK, NAK or keepalive to the sender behind this loopback port: it is the accepted one. */
-  onListenerAnswer(localPort: number): void;
+  onListenerAnswer(stream: string, localPort: number): void;
   /** A sender asked srt-live-transmit for a new connection (a conclusion handshake), from this loopback port. */
-  onConnectionRequest(localPort: number): void;
-  /** Every datagram srt-live-transmit sends back to a sender: proof it is alive. */
-  onReply?(): void;
-  /** Why a sender with this stream id may not publish (null: it may); a refused sender's handshake is not forwarded. */
-  admit(streamId: string): string | null;
+  onConnectionRequest(stream: string, localPort: number): void;
+  /** Every datagram a stream's srt-live-transmit sends back to a sender: proof it is alive. */
+  onReply?(stream: string): void;
+  /** The stream a sender with this SRT stream id publishes to, or why it may not; a refused sender's handshake is not forwarded. */
+  route(streamId: string): StreamRouting;
   /** A sender was refused for its stream id (once per sender). */
   onRefused(peer: string, streamId: string, reason: string): void;
+}
+
+export interface StreamListener {
+  stream: string;
+  host: string;
+  port: number;
 }
 
 interface Peer {
@@ -62,16 +77,35 @@ interface Peer {
   /** The stream id of its last conclusion handshake ('' for none). */
   streamId: string | undefined;
   refused: boolean;
+  /** The stream its packets go to; undefined until its conclusion handshake named one (several streams only). */
+  stream: StreamListener | undefined;
+  /** Each listener's SYN cookie for this peer (by listener port), from their answers to its induction. */
+  cookies: Map<number, number>;
+  /** Whether a listener's answer to the sender's latest induction went back to it (the others' are only kept). */
+  inductionAnswered: boolean;
 }
 
 export class SrtRelay {
   private socket: Socket | undefined;
   private readonly peers = new Map<string, Peer>();
   private sweepTimer: NodeJS.Timeout | undefined;
-  readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, tooManyPending: 0, forwardError: 0, refusedStreamId: 0 };
+  readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, tooManyPending: 0, forwardError: 0, refusedStreamId: 0, unrouted: 0, foreignReply: 0 };
   grantedBufferBytes = 0;
 
-  constructor(private readonly options: SrtRelayOptions) {}
+  private readonly listenerByPort: Map<number, StreamListener>;
+
+  constructor(private readonly options: SrtRelayOptions) {
+    if (options.listeners.length === 0) throw new Error('SrtRelay needs at least one listener');
+    this.listenerByPort = new Map(options.listeners.map((listener) => [listener.port, listener]));
+  }
+
+  private get primary(): StreamListener {
+    return this.options.listeners[0] as StreamListener;
+  }
+
+  private streamListener(stream: string): StreamListener | undefined {
+    return this.options.listeners.find((listener) => listener.stream === stream);
+  }
 
   async start(): Promise<void> {
     const socket = await bindUdp(this.options.bindHost, this.options.port, (msg, rinfo) => this.fromSender(msg, rinfo.address, rinfo.port));
@@ -85,7 +119,7 @@ export class SrtRelay {
     return this.socket?.address().port ?? 0;
   }
 
-  /** The stream id the sender at this address ("host:port") asked for, if it sent one. */
+  /** The SRT stream id the sender at this address ("host:port") sent, if it sent one. */
   streamIdOf(label: string | null): string | null {
     if (!label) return null;
     for (const peer of this.peers.values()) if (peer.label === label) return peer.streamId || null;
@@ -125,26 +159,73 @@ export class SrtRelay {
       peer = this.addPeer(key, address, port, now);
     }
     peer.lastSeen = now;
+    let packet: Uint8Array = msg;
     if (kind === 'control') {
       const streamId = handshakeStreamId(msg);
       if (streamId !== undefined) {
         peer.streamId = streamId;
-        const reason = this.options.admit(streamId);
-        if (reason && !peer.refused) this.options.onRefused(peer.label, streamId, reason);
-        peer.refused = reason !== null;
-        if (!peer.refused && peer.localPort) this.options.onConnectionRequest(peer.localPort);
+        const routing = this.options.route(streamId);
+        if (routing.refused !== undefined && !peer.refused) this.options.onRefused(peer.label, streamId, routing.refused);
+        peer.refused = routing.refused !== undefined;
+        const listener = routing.stream === undefined ? undefined : this.streamListener(routing.stream);
+        if (listener) {
+          peer.stream = listener;
+          // Inducted by the first listener: bring this one's own cookie.
+          const cookie = peer.cookies.get(listener.port);
+          if (cookie !== undefined && cookie !== handshakeCookie(msg)) packet = withHandshakeCookie(msg, cookie);
+          if (peer.localPort) this.options.onConnectionRequest(listener.stream, peer.localPort);
+        }
+      } else if (this.options.listeners.length > 1 && isInductionHandshake(msg)) {
+        // Which stream the sender wants comes with its next handshake: every listener bakes it a cookie now.
+        // A listener with a sender already connected stays silent (srt-live-transmit serves one at a time).
+        peer.inductionAnswered = false;
+        for (const listener of this.options.listeners) this.forward(peer, msg, listener);
+        if (peer.stream) this.options.onDatagram(peer.stream.stream, peer.label, msg.length - SRT_HEADER_BYTES, kind, peer.localPort || undefined);
+        return;
       }
     }
     if (peer.refused) {
       this.drops.refusedStreamId += 1;
       return;
     }
+    const listener = peer.stream;
+    if (!listener) {
+      this.drops.unrouted += 1;
+      return;
+    }
     const source = peer.localPort || undefined;
-    this.options.onDatagram(peer.label, msg.length - SRT_HEADER_BYTES, kind, source);
-    if (kind === 'control' && isSrtShutdown(msg)) this.options.onShutdown(peer.label, source);
-    peer.socket.send(msg, this.options.target.port, this.options.target.host, (error) => {
+    this.options.onDatagram(listener.stream, peer.label, msg.length - SRT_HEADER_BYTES, kind, source);
+    if (kind === 'control' && isSrtShutdown(msg)) this.options.onShutdown(listener.stream, peer.label, source);
+    this.forward(peer, packet, listener);
+  }
+
+  private forward(peer: Peer, packet: Uint8Array, listener: StreamListener): void {
+    peer.socket.send(packet, listener.port, listener.host, (error) => {
       if (error) this.drops.forwardError += 1;
     });
+  }
+
+  /** A listener's datagram for a sender: only its own stream's, and of the answers to an induction only the first. */
+  private fromListener(peer: Peer, reply: Buffer, fromPort: number): void {
+    const listener = this.listenerByPort.get(fromPort);
+    if (!listener) {
+      this.drops.foreignReply += 1;
+      return;
+    }
+    if (isInductionHandshake(reply)) {
+      peer.cookies.set(listener.port, handshakeCookie(reply));
+      // The first answer goes back to the sender; its conclusion gets the named stream's own cookie.
+      if (this.options.listeners.length > 1 && peer.inductionAnswered) return;
+      peer.inductionAnswered = true;
+    } else if (listener !== peer.stream) {
+      this.drops.foreignReply += 1;
+      return;
+    }
+    const id = srtDestinationSocketId(reply);
+    if (id !== 0) peer.senderSocketId = id;
+    this.options.onReply?.(listener.stream);
+    if (isConnectedAnswer(reply) && peer.localPort) this.options.onListenerAnswer(listener.stream, peer.localPort);
+    this.socket?.send(reply, peer.port, peer.address);
   }
 
   /** Peers from this address's block (IPv4 address, IPv6 /64) that srt-live-transmit has not accepted. */
@@ -184,14 +265,12 @@ export class SrtRelay {
       senderSocketId: 0,
       streamId: undefined,
       refused: false,
+      // With one stream every sender is its; with several, its handshake says whose.
+      stream: this.options.listeners.length === 1 ? this.primary : undefined,
+      cookies: new Map(),
+      inductionAnswered: false,
     };
-    socket.on('message', (reply) => {
-      const id = srtDestinationSocketId(reply);
-      if (id !== 0) peer.senderSocketId = id;
-      this.options.onReply?.();
-      if (isConnectedAnswer(reply) && peer.localPort) this.options.onListenerAnswer(peer.localPort);
-      this.socket?.send(reply, port, address);
-    });
+    socket.on('message', (reply, rinfo) => this.fromListener(peer, reply, rinfo.port));
     socket.on('error', (error) => this.options.log.warn({ err: error, peer: peer.label }, 'relay socket error'));
     socket.bind(0, '127.0.0.1', () => {
       peer.localPort = socket.address().port;
@@ -203,13 +282,15 @@ export class SrtRelay {
   }
 
   /**
-   * srt-live-transmit was restarted and forgot every session: tell each sender at once (an SRT
-   * shutdown for its socket id) so it reconnects now instead of after its peer-idle timeout, and
-   * forget the peers, so their dead sessions' packets never reach the new listener.
+   * A stream's srt-live-transmit was restarted and forgot every session: tell each of its senders at once
+   * (an SRT shutdown for its socket id) so it reconnects now instead of after its peer-idle timeout, and
+   * forget the peers, so their dead sessions' packets never reach the new listener. Other streams' senders
+   * are left alone.
    */
-  endSessions(): number {
+  endSessions(stream: string): number {
     let told = 0;
     for (const [key, peer] of this.peers) {
+      if (peer.stream?.stream !== stream) continue;
       if (peer.senderSocketId !== 0) {
         this.socket?.send(srtShutdownPacket(peer.senderSocketId), peer.port, peer.address);
         told += 1;

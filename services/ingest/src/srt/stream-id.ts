@@ -54,3 +54,22 @@ export function redact(streamId: string, name: string): string {
   const shown = name.length > 4 ? `${name.slice(0, 2)}…${name.slice(-1)}` : '…';
   return (name ? streamId.replace(name, shown) : streamId).slice(0, 120);
 }
+
+/**
+ * The stream a sender with this SRT stream id publishes to, or why it may not. One stream without a key
+ * takes any id; otherwise the key in the id picks the stream.
+ */
+export type StreamRouting = { stream: string; refused?: undefined } | { stream?: undefined; refused: string };
+
+export function routeStreamId(streamId: string, streams: readonly { id: string; srtKey: string | undefined }[]): StreamRouting {
+  const only = streams.length === 1 ? streams[0] : undefined;
+  if (only) {
+    const reason = refusal(streamId, only.srtKey);
+    return reason === null ? { stream: only.id } : { refused: reason };
+  }
+  for (const stream of streams) if (stream.srtKey && refusal(streamId, stream.srtKey) === null) return { stream: stream.id };
+  const parsed = parseStreamId(streamId);
+  if (parsed.convention === 'none') return { refused: 'no stream id sent (each stream has a key)' };
+  if (parsed.reads) return { refused: `stream id "${streamId.slice(0, 100)}" asks to read; this door only takes publishers` };
+  return { refused: `no stream has the key in stream id "${redact(streamId, parsed.name)}"` };
+}

@@ -111,3 +111,32 @@ export function handshakeStreamId(datagram: Uint8Array): string | undefined {
   }
   return '';
 }
+
+/** Handshake type of the caller's first handshake, answered with the listener's SYN cookie. */
+const HS_INDUCTION = 1;
+/** Where the SYN cookie sits: the handshake's 8th 32-bit field (after version, encryption/extension, ISN, MTU, flow window, type, socket id). */
+const HS_COOKIE_AT = SRT_HEADER_BYTES + 28;
+
+/** Whether this is an induction handshake (the caller's first, or the listener's answer to it). */
+export function isInductionHandshake(datagram: Uint8Array): boolean {
+  if (datagram.length < HS_EXTENSIONS_AT || packetType(datagram) !== SRT_CONTROL.handshake) return false;
+  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+  return view.getUint32(SRT_HEADER_BYTES + 20) === HS_INDUCTION;
+}
+
+/** A handshake's SYN cookie (the listener's in its induction answer, echoed by the caller's conclusion). */
+export function handshakeCookie(datagram: Uint8Array): number {
+  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+  return view.getUint32(HS_COOKIE_AT);
+}
+
+/**
+ * A copy of a conclusion handshake carrying another listener's cookie. Each srt-live-transmit bakes its own
+ * cookie (from the caller's address and its own start time), so a caller inducted by one listener must bring
+ * the other's cookie to be accepted there.
+ */
+export function withHandshakeCookie(datagram: Uint8Array, cookie: number): Buffer {
+  const copy = Buffer.from(datagram);
+  copy.writeUInt32BE(cookie >>> 0, HS_COOKIE_AT);
+  return copy;
+}
