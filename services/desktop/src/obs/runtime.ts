@@ -38,8 +38,7 @@ export class ObsRuntime {
     this.obs = new Supervisor({
       name: 'obs',
       command: options.obsBinary,
-      // --multi: several streams run one OBS each on one host; without it the second OBS waits on an "already running" dialog.
-      args: () => ['--disable-updater', '--disable-shutdown-check', '--multi', '--profile', PROFILE, '--collection', COLLECTION],
+      args: () => ['--disable-updater', '--disable-shutdown-check', '--profile', PROFILE, '--collection', COLLECTION],
       env: {
         ...process.env,
         DISPLAY: options.display,
