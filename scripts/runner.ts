@@ -266,11 +266,7 @@ async function main() {
 }
 
 /** A stream's own ports with several streams: the n-th (from 0) gets the configured port + n. */
-function perStreamPorts(
-  config: { OBS_WS_PORT: number; BRIDGE_PORT: number; DASHBOARD_PORT: number; DESKTOP_PORT: number },
-  _stream: StreamRoute,
-  index: number,
-) {
+function perStreamPorts(config: { OBS_WS_PORT: number; BRIDGE_PORT: number; DASHBOARD_PORT: number; DESKTOP_PORT: number }, index: number) {
   return {
     obsWebsocket: config.OBS_WS_PORT + index,
     bridge: config.BRIDGE_PORT + index,
