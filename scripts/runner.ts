@@ -198,7 +198,8 @@ async function main() {
     desktopReady = started.includes('desktop') && xpraInstalled;
     if (desktopReady) startXpra('xpra', childEnv.DESKTOP_DISPLAY ?? ':99', config.DESKTOP_PORT);
   } else {
-    startService('ingest', 'ingest', { IRL_STREAM_ID: (streams[0] as StreamRoute).id });
+    // The list as read here (a file path in .env is relative to the repository, not to ingest's folder).
+    startService('ingest', 'ingest', { IRL_STREAM_ID: (streams[0] as StreamRoute).id, IRL_STREAMS: JSON.stringify(streamList) });
     streams.forEach((stream, index) => {
       const ports = perStreamPorts(config, index);
       const display = `:${Number((childEnv.DESKTOP_DISPLAY ?? ':99').slice(1)) + index}`;
@@ -265,11 +266,7 @@ async function main() {
 }
 
 /** A stream's own ports with several streams: the n-th (from 0) gets the configured port + n. */
-function perStreamPorts(
-  config: { OBS_WS_PORT: number; BRIDGE_PORT: number; DASHBOARD_PORT: number; DESKTOP_PORT: number },
-  _stream: StreamRoute,
-  index: number,
-) {
+function perStreamPorts(config: { OBS_WS_PORT: number; BRIDGE_PORT: number; DASHBOARD_PORT: number; DESKTOP_PORT: number }, index: number) {
   return {
     obsWebsocket: config.OBS_WS_PORT + index,
     bridge: config.BRIDGE_PORT + index,

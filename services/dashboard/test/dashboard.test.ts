@@ -139,15 +139,16 @@ describe('dashboard', () => {
   });
 
   it('ends the event stream when the session expires, and the page goes to the login', async () => {
-    // A session this server signed, expiring in 4 s; nothing restarts and the stream stays healthy.
-    const token = issueSessionToken({ sessionSecret: dashboard.sessionSecret, password: dashboard.password }, 0, Date.now() + 4000);
+    // A session this server signed, expiring in 10 s (the page must be up before it expires, which a loaded
+    // 2-core machine took more than 4 s for); nothing restarts and the stream stays healthy.
+    const token = issueSessionToken({ sessionSecret: dashboard.sessionSecret, password: dashboard.password }, 0, Date.now() + 10_000);
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     await context.addCookies([{ name: 'irlkit_session', value: token, url: dashboard.url }]);
     const page = await context.newPage();
     await page.goto(`${dashboard.url}/`);
     await page.getByTestId('onair').waitFor();
     expect(page.url()).toBe(`${dashboard.url}/`);
-    await page.waitForURL(/\/login$/, { timeout: 15_000 });
+    await page.waitForURL(/\/login$/, { timeout: 25_000 });
     await context.close();
   });
 

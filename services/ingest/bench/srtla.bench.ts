@@ -56,7 +56,7 @@ if (process.env.SRTLA_BENCH_ROLE === 'receiver') {
     handlingTime,
     bindHost: '127.0.0.1',
     port: 0,
-    target: { host: '127.0.0.1', port: Number(process.env.SRTLA_BENCH_SINK) },
+    listeners: [{ stream: 'main', host: '127.0.0.1', port: Number(process.env.SRTLA_BENCH_SINK) }],
     maxGroups: 4,
     maxLinksPerGroup: 16,
     linkTimeoutMs: 10_000,

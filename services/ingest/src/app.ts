@@ -57,24 +57,18 @@ export function buildApp({ config, bus, log }: IngestDeps) {
     onRefused: (peer, streamId, reason) => refuseSender(`SRT sender ${peer}`, peer, streamId, reason),
   });
 
-  // Bonded senders reach the first stream's listener so far; a key naming another stream is refused, saying so.
+  // Bonded groups are routed like plain senders: by the key in the stream id of their SRT handshake.
   const srtla = config.srtla
     ? new SrtlaReceiver({
         ...config.srtla,
-        target: { host: '127.0.0.1', port: listeners[0]?.port as number },
+        listeners,
         socketBufferBytes: config.socketBufferBytes,
         log,
-        onDatagram: (peer, bytes, kind, source) => feedOf(first).onSenderDatagram(peer, bytes, kind, source),
-        onReply: () => feedOf(first).onRelayAnswer(),
-        onListenerAnswer: (localPort) => feedOf(first).monitor.onListenerAnswer(localPort),
-        onConnectionRequest: (localPort) => feedOf(first).monitor.onConnectionRequest(localPort),
-        admit: (streamId) => {
-          const routing = route(streamId);
-          if (routing.refused !== undefined) return routing.refused;
-          return routing.stream === first
-            ? null
-            : `bonded (SRTLA) senders reach only the first stream ("${first}") so far; send plain SRT to reach "${routing.stream}"`;
-        },
+        onDatagram: (peer, bytes, kind, source, stream) => feedOf(stream).onSenderDatagram(peer, bytes, kind, source),
+        onReply: (stream) => feedOf(stream).onRelayAnswer(),
+        onListenerAnswer: (localPort, stream) => feedOf(stream).monitor.onListenerAnswer(localPort),
+        onConnectionRequest: (localPort, stream) => feedOf(stream).monitor.onConnectionRequest(localPort),
+        route,
         onRefused: (group, streamId, reason) => refuseSender(`bonded sender ${group}`, null, streamId, reason),
       })
     : undefined;
@@ -96,9 +90,9 @@ export function buildApp({ config, bus, log }: IngestDeps) {
         config,
         bus: busOf(stream.id),
         log,
-        senderOf: (localPort) => relay.peerByLocalPort(localPort) ?? (stream.id === first ? srtla?.peerByLocalPort(localPort) : undefined),
+        senderOf: (localPort) => relay.peerByLocalPort(localPort) ?? srtla?.peerByLocalPort(localPort),
         streamIdOf: (peer) => relay.streamIdOf(peer),
-        endSessions: () => relay.endSessions(stream.id) + (stream.id === first ? (srtla?.endSessions() ?? 0) : 0),
+        endSessions: () => relay.endSessions(stream.id) + (srtla?.endSessions(stream.id) ?? 0),
         doorsDetail,
       }),
     );

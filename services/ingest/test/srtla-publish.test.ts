@@ -23,7 +23,7 @@ it('publishes the link table at 1 Hz and join/leave entries on the timeline', as
   const receiver = new SrtlaReceiver({
     bindHost: '127.0.0.1',
     port: 0,
-    target: { host: '127.0.0.1', port: listener.address().port },
+    listeners: [{ stream: 'main', host: '127.0.0.1', port: listener.address().port }],
     maxGroups: 4,
     maxLinksPerGroup: 16,
     linkTimeoutMs: 2000,

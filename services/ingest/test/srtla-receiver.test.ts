@@ -36,7 +36,7 @@ async function receiverFor(targetPort: number, overrides: Partial<SrtlaReceiverO
   const receiver = new SrtlaReceiver({
     bindHost: '::',
     port: 0,
-    target: { host: '127.0.0.1', port: targetPort },
+    listeners: [{ stream: 'main', host: '127.0.0.1', port: targetPort }],
     maxGroups: 4,
     maxLinksPerGroup: 16,
     linkTimeoutMs: 5000,
@@ -256,7 +256,7 @@ describe('SRTLA receiver sockets', () => {
     const receiver = new SrtlaReceiver({
       bindHost: '127.0.0.1',
       port: await freeUdpPort(),
-      target: { host: '127.0.0.1', port: listener.port },
+      listeners: [{ stream: 'main', host: '127.0.0.1', port: listener.port }],
       maxGroups: 1,
       maxLinksPerGroup: 4,
       linkTimeoutMs: 5000,

@@ -1,9 +1,9 @@
-// Several streams through one SRT door: each real ffmpeg sender is routed by the key in its stream id to its
+// Several streams through the shared SRT and SRTLA doors: each real ffmpeg sender (plain or bonded) is routed by the key in its stream id to its
 // own stream's srt-live-transmit (a reader on that stream's output decodes it) and reported on that stream's
 // subjects; one sender dying touches no other stream. Also: the listener's cookie carried across, the list's validation.
 import { createSocket, type Socket } from 'node:dgram';
 import { createLogger } from '@irlkit/shared';
-import { armEvent, freeUdpPort, nextEvent, startNats, startSrtFeed, startSrtReader, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
+import { armEvent, freeUdpPort, nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { ingestConfig } from '../src/config.ts';
@@ -159,10 +159,11 @@ describe('one SRT door, several listeners', () => {
   });
 });
 
-describe('two streams through one SRT door, real senders', () => {
-  it("routes each sender to its stream's output and subjects; killing one leaves the other live", async () => {
+describe('two streams through the shared doors, real senders', () => {
+  it("routes a plain and a bonded sender to their streams' outputs and subjects; killing one leaves the other live", async () => {
     const bus = await testBus(nats, 'alice', 'ingest');
     const srtPort = await freeUdpPort();
+    const srtlaPort = await freeUdpPort();
     const streams = await Promise.all(STREAMS.map(async (s) => ({ ...s, relayPort: await freeUdpPort(), outputPort: await freeUdpPort() })));
     const config = ingestConfig.load({
       envFile: false,
@@ -171,7 +172,8 @@ describe('two streams through one SRT door, real senders', () => {
         SRT_PORT: String(srtPort),
         SRT_BIND: '127.0.0.1',
         SRT_LATENCY_MS: '500',
-        SRTLA_PORT: '0',
+        SRTLA_PORT: String(srtlaPort),
+        SRTLA_BIND: '127.0.0.1',
         IRL_STREAMS: JSON.stringify(streams),
       },
     });
@@ -184,16 +186,20 @@ describe('two streams through one SRT door, real senders', () => {
     const aliceFeed = startSrtFeed({ port: srtPort, bitrateKbps: 800, latencyMs: 500, width: 320, height: 240, streamId: 'live_alice-key-1234' });
     const intruder = startSrtFeed({ port: srtPort, bitrateKbps: 300, latencyMs: 500, width: 160, height: 120, streamId: 'live_mallory' });
     let bobFeed: ReturnType<typeof startSrtFeed> | undefined;
+    let bonding: Awaited<ReturnType<typeof startSrtlaSender>> | undefined;
     try {
       await nextEvent(watchAlice, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 50, "alice's feed on alice's subjects", 15_000);
       // Bob comes while alice is live: her srt-live-transmit, busy with her, answers no handshake; his does.
-      bobFeed = startSrtFeed({ port: srtPort, bitrateKbps: 1600, latencyMs: 500, width: 320, height: 240, streamId: 'publish/live/bob-key-5678' });
+      // Bob bonds two links over SRTLA: his group goes where his SRT handshake's key says.
+      bonding = await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2);
+      bobFeed = startSrtFeed({ port: bonding.port, bitrateKbps: 1600, latencyMs: 500, width: 320, height: 240, streamId: 'publish/live/bob-key-5678' });
       await nextEvent(watchBob, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 50, "bob's feed on bob's subjects (while alice is live)", 15_000);
       expect((await refused.next).reason).toMatch(/no stream has the key/);
       const aliceStats = await nextEvent(watchAlice, 'ingest.stats', (s) => s.connected, 'alice stats');
       const bobStats = await nextEvent(watchBob, 'ingest.stats', (s) => s.connected, 'bob stats');
       expect(aliceStats.streamId).toBe('live_alice-key-1234');
-      expect(bobStats.streamId).toBe('publish/live/bob-key-5678');
+      expect(aliceStats.peer).toMatch(/^127\.0\.0\.1:/);
+      expect(bobStats.peer).toMatch(/^SRTLA group/);
       await waitFor(() => readers.every((r) => r.frames() > 50), 'both outputs decoding frames', 20_000);
 
       const bobGone = armEvent(watchBob, 'ingest.link', (e) => e.event === 'disconnected', "bob's feed disconnected after kill -9", 15_000);
@@ -208,6 +214,7 @@ describe('two streams through one SRT door, real senders', () => {
       expect(stillLive.bitrateKbps).toBeGreaterThan(50);
     } finally {
       await Promise.all([aliceFeed.stop(), bobFeed?.stop(), intruder.stop()]);
+      await bonding?.stop();
       await Promise.all(readers.map((r) => r.stop()));
       await watchAlice.closeConnection();
       await watchBob.closeConnection();

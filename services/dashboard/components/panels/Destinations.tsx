@@ -4,6 +4,7 @@
 import type { DestinationHealth, RestreamState } from '@irlkit/shared';
 import { useState } from 'react';
 import type { Command } from '../commands';
+import { checked } from '../form-check';
 import { duration } from '../report/format';
 
 const STATUS_TEXT: Record<DestinationHealth['status'], string> = {
@@ -84,17 +85,11 @@ export function Destinations({ restream, command }: { restream: RestreamState | 
           data-testid="destination-form"
           onSubmit={async (e) => {
             e.preventDefault();
-            const { restreamCommandSchemas } = await import('@irlkit/shared/schemas');
             const request = { ...(draft.id ? { id: draft.id } : {}), name: draft.name, url: draft.url.trim(), ...(draft.key ? { key: draft.key.trim() } : {}) };
-            const parsed = restreamCommandSchemas['destination.save'].request.safeParse(request);
-            if (!parsed.success) {
-              const issue = parsed.error.issues[0];
-              setProblem(`${String(issue?.path[0] ?? 'destination')}: ${issue?.message ?? 'invalid'}`);
-              return;
-            }
-            setProblem(null);
+            const data = await checked((s) => s.restreamCommandSchemas['destination.save'].request.safeParse(request), setProblem, 'destination');
+            if (!data) return;
             setDraft(null);
-            await command('destination.save', parsed.data, `save ${draft.name}`);
+            await command('destination.save', data, `save ${draft.name}`);
           }}
         >
           <label>

@@ -4,6 +4,7 @@
 import type { SwitcherState } from '@irlkit/shared/schemas';
 import { useState } from 'react';
 import type { Command } from '../commands';
+import { checked } from '../form-check';
 
 const FIELDS = [
   ['lowEnterKbps', 'Low below (kbit/s)'],
@@ -26,16 +27,10 @@ export function SwitcherSettings({ settings, command }: { settings: SwitcherStat
         data-testid="settings"
         onSubmit={async (e) => {
           e.preventDefault();
-          const { switcherConfigPatch } = await import('@irlkit/shared/schemas');
-          const patch = switcherConfigPatch.safeParse(Object.fromEntries(FIELDS.map(([k]) => [k, values[k].trim() === '' ? Number.NaN : Number(values[k])])));
-          if (!patch.success) {
-            const issue = patch.error.issues[0];
-            const label = FIELDS.find(([k]) => k === issue?.path[0])?.[1] ?? String(issue?.path[0] ?? 'settings');
-            setProblem(`${label}: ${issue?.message ?? 'invalid'}`);
-            return;
-          }
-          setProblem(null);
-          void command('switcher.config', patch.data, 'save settings');
+          const numbers = Object.fromEntries(FIELDS.map(([k]) => [k, values[k].trim() === '' ? Number.NaN : Number(values[k])]));
+          const label = (field: string) => FIELDS.find(([k]) => k === field)?.[1] ?? field;
+          const patch = await checked((s) => s.switcherConfigPatch.safeParse(numbers), setProblem, 'settings', label);
+          if (patch) void command('switcher.config', patch, 'save settings');
         }}
       >
         {FIELDS.map(([key, label]) => (

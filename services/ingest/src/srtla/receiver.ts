@@ -1,31 +1,46 @@
-// Owns the SRTLA UDP port: registers sender links (protocol.ts), forwards their SRT packets to the
-// SRT listener through one loopback socket per group, and sends the listener's replies back.
+// Owns the SRTLA UDP port: registers sender links (protocol.ts), forwards their SRT packets to their
+// stream's SRT listener through one loopback socket per group, and sends the listener's replies back.
+// With several streams, a group's conclusion handshake names its stream (by key), as on the plain SRT door.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { RecordableHistogram } from 'node:perf_hooks';
 import type { IngestSrtla, Logger } from '@irlkit/shared';
-import { handshakeStreamId, isConnectedAnswer, SRT_HEADER_BYTES, srtDestinationSocketId, srtShutdownPacket } from '../wire/srt.ts';
+import type { StreamListener } from '../srt/relay.ts';
+import type { StreamRouting } from '../srt/stream-id.ts';
+import {
+  handshakeCookie,
+  handshakeStreamId,
+  isConnectedAnswer,
+  isInductionHandshake,
+  SRT_HEADER_BYTES,
+  srtDestinationSocketId,
+  srtShutdownPacket,
+  withHandshakeCookie,
+} from '../wire/srt.ts';
 import { addressLabel, bindUdp, normalizeAddress, setSocketBuffers } from '../wire/udp.ts';
 import { type Counters, DROP_REASONS, type Group, type Limits, type Link, SrtlaRegistry } from './protocol.ts';
 
 export interface SrtlaReceiverOptions extends Limits {
   bindHost: string;
   port: number;
-  /** The SRT listener (srt-live-transmit) on loopback. */
-  target: { host: string; port: number };
+  /**
+   * Each stream's SRT listener (srt-live-transmit) on loopback; an induction goes to each, the first answer wins. With one, every
+   * group is its stream's and its socket is connected to it (a listener away is counted as `listener_refused`).
+   */
+  listeners: readonly StreamListener[];
   socketBufferBytes: number;
   log: Logger;
   /** Every forwarded packet, for the feed monitor (stall detection covers bonded feeds too). */
   /** `source` is the group's loopback port: what srt-live-transmit sees as the sender. */
-  onDatagram?(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined): void;
+  onDatagram?(peer: string, payloadBytes: number, kind: 'data' | 'control', source: number | undefined, stream: string): void;
   /** The SRT listener sent a group an ACK, NAK or keepalive: it accepted the sender behind this loopback port. */
-  onListenerAnswer?(localPort: number): void;
+  onListenerAnswer?(localPort: number, stream: string): void;
   /** A group's sender asked the SRT listener for a new connection (a conclusion handshake), from this loopback port. */
-  onConnectionRequest?(localPort: number): void;
-  /** Every datagram the SRT listener sends back to a group: proof it is alive. */
-  onReply?(): void;
-  /** Why a sender with this SRT stream id may not publish (null: it may); its packets are then dropped. */
-  admit?(streamId: string): string | null;
+  onConnectionRequest?(localPort: number, stream: string): void;
+  /** Every datagram a stream's SRT listener sends back to a group: proof it is alive. */
+  onReply?(stream: string): void;
+  /** The stream a sender with this SRT stream id publishes to, or why it may not (its packets are then dropped). */
+  route?(streamId: string): StreamRouting;
   /** A bonded sender was refused for its stream id (once per group). */
   onRefused?(group: string, streamId: string, reason: string): void;
   /** When given, records how long handling each sender datagram took, in ns (benchmarks). */
@@ -60,6 +75,12 @@ interface GroupSocket {
   onSent: (error: Error | null) => void;
   /** The sender's SRT socket id, read from the listener's replies (0 until one came). */
   senderSocketId: number;
+  /** The stream its packets go to; undefined until its conclusion handshake named one (several streams only). */
+  stream: StreamListener | undefined;
+  /** Each listener's SYN cookie for this group (by listener port), from their answers to its induction. */
+  cookies: Map<number, number>;
+  /** Whether a listener's answer to the sender's latest induction went back to it (the others' are only kept). */
+  inductionAnswered: boolean;
 }
 const MAX_PENDING = 256;
 
@@ -80,9 +101,21 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
   /** Receive buffer the kernel granted on the senders' port (may be below what was asked). */
   grantedBufferBytes = 0;
 
+  private readonly listenerByPort: Map<number, StreamListener>;
+  private readonly primary: StreamListener;
+
   constructor(private readonly options: SrtlaReceiverOptions) {
     super();
     this.registry = new SrtlaRegistry(options);
+    const primary = options.listeners[0];
+    if (!primary) throw new Error('SrtlaReceiver needs at least one listener');
+    this.primary = primary;
+    this.listenerByPort = new Map(options.listeners.map((listener) => [listener.port, listener]));
+  }
+
+  /** One listener: the group's socket is connected to it. Several: each send names its listener. */
+  private get single(): boolean {
+    return this.options.listeners.length === 1;
   }
 
   get boundPort(): number {
@@ -158,45 +191,71 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
         if (outcome.ack) this.socket?.send(outcome.ack, port, address);
         // A conclusion handshake (it carries the stream id, '' for none) opens a new SRT connection.
         const streamId = outcome.isData ? undefined : handshakeStreamId(msg);
-        if (this.refusedByStreamId(outcome.group, streamId)) {
+        const routing = this.routeByStreamId(outcome.group, streamId);
+        if (routing === 'refused') {
           this.registry.retract('refused_stream_id');
           return;
         }
         const entry = this.groupSocket(outcome.group);
-        if (streamId !== undefined && entry.localPort) this.options.onConnectionRequest?.(entry.localPort);
+        let packet: Buffer = msg;
+        if (routing) {
+          entry.stream = routing;
+          // Inducted by the first listener: bring this one's own cookie.
+          const cookie = entry.cookies.get(routing.port);
+          if (cookie !== undefined && cookie !== handshakeCookie(msg)) packet = withHandshakeCookie(msg, cookie);
+          if (entry.localPort) this.options.onConnectionRequest?.(entry.localPort, routing.stream);
+        } else if (!this.single && !outcome.isData && isInductionHandshake(msg)) {
+          this.sendInduction(entry, msg);
+          return;
+        }
+        const listener = entry.stream;
+        if (!listener) {
+          this.registry.count('forward_error');
+          return;
+        }
         // One SRT session rides every link of the group: it is named by the group, not by whichever link spoke last.
         this.options.onDatagram?.(
           groupPeerName(outcome.group),
           msg.length - SRT_HEADER_BYTES,
           outcome.isData ? 'data' : 'control',
           entry.localPort || undefined,
+          listener.stream,
         );
-        // A listener that is restarting refuses packets; the group stays and the next packet retries.
-        if (entry.connected) entry.socket.send(msg, entry.onSent);
-        else if (entry.pending.length < MAX_PENDING) entry.pending.push(msg);
-        else this.registry.count('forward_error');
+        this.send(entry, packet, listener);
         return;
       }
     }
   }
 
+  /** A listener that is restarting refuses packets; the group stays and the next packet retries. */
+  private send(entry: GroupSocket, packet: Buffer, listener: StreamListener): void {
+    if (!entry.connected) {
+      if (entry.pending.length < MAX_PENDING) entry.pending.push(packet);
+      else this.registry.count('forward_error');
+    } else if (this.single) entry.socket.send(packet, entry.onSent);
+    else entry.socket.send(packet, listener.port, listener.host, entry.onSent);
+  }
+
   /** Groups whose sender's stream id was refused: nothing of theirs reaches srt-live-transmit. */
   private readonly refusedGroups = new WeakSet<Group>();
 
-  private refusedByStreamId(group: Group, streamId: string | undefined): boolean {
-    if (streamId !== undefined && this.options.admit) {
-      const reason = this.options.admit(streamId);
-      if (reason && !this.refusedGroups.has(group)) this.options.onRefused?.(group.label, streamId, reason);
-      if (reason) this.refusedGroups.add(group);
+  /** For a conclusion handshake: the stream it names, or 'refused'; otherwise 'refused' for a refused group, else undefined. */
+  private routeByStreamId(group: Group, streamId: string | undefined): StreamListener | 'refused' | undefined {
+    let listener: StreamListener | undefined;
+    if (streamId !== undefined) {
+      const routing: StreamRouting = this.options.route?.(streamId) ?? { stream: this.primary.stream };
+      if (routing.refused !== undefined && !this.refusedGroups.has(group)) this.options.onRefused?.(group.label, streamId, routing.refused);
+      if (routing.refused !== undefined) this.refusedGroups.add(group);
       else this.refusedGroups.delete(group);
+      listener = this.options.listeners.find((l) => l.stream === routing.stream);
     }
-    return this.refusedGroups.has(group);
+    return this.refusedGroups.has(group) ? 'refused' : listener;
   }
 
   private groupSocket(group: Group): GroupSocket {
     let entry = this.groupSockets.get(group);
     if (entry) return entry;
-    const ipv6 = this.options.target.host.includes(':');
+    const ipv6 = this.primary.host.includes(':');
     const socket = createSocket(ipv6 ? 'udp6' : 'udp4');
     const created: GroupSocket = {
       socket,
@@ -205,6 +264,10 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       localPort: 0,
       pending: [],
       senderSocketId: 0,
+      // With one stream every group is its; with several, its handshake says whose.
+      stream: this.single ? this.primary : undefined,
+      cookies: new Map(),
+      inductionAnswered: false,
       onSent: (error) => {
         if (error) this.registry.count((error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'listener_refused' : 'forward_error');
       },
@@ -217,29 +280,58 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       this.registry.count(refused ? 'listener_refused' : 'forward_error');
       if (!refused) this.options.log.debug({ err: error, group: group.label }, 'SRTLA group socket error');
     });
+    const flush = () => {
+      created.connected = true;
+      const pending = created.pending;
+      created.pending = [];
+      for (const packet of pending) this.sendPending(created, packet);
+    };
     socket.bind(0, ipv6 ? '::1' : '127.0.0.1', () => {
       created.localPort = socket.address().port;
       setSocketBuffers(socket, this.options.socketBufferBytes);
-      socket.connect(this.options.target.port, this.options.target.host, () => {
-        created.connected = true;
-        for (const packet of created.pending) socket.send(packet, created.onSent);
-        created.pending = [];
-      });
+      if (this.single) socket.connect(this.primary.port, this.primary.host, flush);
+      else flush();
     });
     this.groupSockets.set(group, entry);
     return entry;
   }
 
+  /**
+   * Which stream the sender wants comes with its next handshake: every listener bakes it a cookie now. A
+   * listener with a sender already connected stays silent (srt-live-transmit serves one at a time).
+   */
+  private sendInduction(entry: GroupSocket, packet: Buffer): void {
+    entry.inductionAnswered = false;
+    if (!entry.connected) this.send(entry, packet, this.primary);
+    else for (const listener of this.options.listeners) this.send(entry, packet, listener);
+  }
+
+  /** A packet held while the socket bound: an induction goes to every listener, the rest to the group's stream. */
+  private sendPending(entry: GroupSocket, packet: Buffer): void {
+    if (!this.single && !entry.stream && isInductionHandshake(packet)) this.sendInduction(entry, packet);
+    else if (entry.stream) this.send(entry, packet, entry.stream);
+  }
+
   private fromListener(entry: GroupSocket, reply: Buffer, rinfo: RemoteInfo): void {
-    if (rinfo.port !== this.options.target.port) {
+    const listener = this.listenerByPort.get(rinfo.port);
+    if (!listener) {
+      this.registry.count('foreign_reply');
+      return;
+    }
+    if (isInductionHandshake(reply)) {
+      entry.cookies.set(listener.port, handshakeCookie(reply));
+      // The first answer goes back to the sender; its conclusion gets the named stream's own cookie.
+      if (!this.single && entry.inductionAnswered) return;
+      entry.inductionAnswered = true;
+    } else if (listener !== entry.stream) {
       this.registry.count('foreign_reply');
       return;
     }
     const id = srtDestinationSocketId(reply);
     if (id !== 0) entry.senderSocketId = id;
-    this.options.onReply?.();
+    this.options.onReply?.(listener.stream);
     const links = this.registry.routeReply(entry.group, reply, Date.now());
-    if (isConnectedAnswer(reply)) this.options.onListenerAnswer?.(entry.localPort);
+    if (isConnectedAnswer(reply)) this.options.onListenerAnswer?.(entry.localPort, listener.stream);
     for (const link of links) {
       const to = this.peers.get(link.key);
       if (to) this.socket?.send(reply, to.port, to.address);
@@ -249,12 +341,12 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
   /**
    * The SRT listener was restarted and forgot every session: send each group's sender an SRT
    * shutdown for its socket id on every link (the bonded links stay registered), so it reconnects
-   * now instead of after its peer-idle timeout. Returns how many groups were told.
+   * now instead of after its peer-idle timeout. Only that stream's groups are told. Returns how many were.
    */
-  endSessions(): number {
+  endSessions(stream: string): number {
     let told = 0;
     for (const entry of this.groupSockets.values()) {
-      if (entry.senderSocketId === 0) continue;
+      if (entry.senderSocketId === 0 || entry.stream?.stream !== stream) continue;
       const shutdown = srtShutdownPacket(entry.senderSocketId);
       for (const link of entry.group.links.values()) {
         const to = this.peers.get(link.key);
