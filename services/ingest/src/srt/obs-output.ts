@@ -5,7 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
 import { packetType, SRT_CONTROL, srtDestinationSocketId, srtPacketKind, srtShutdownPacket } from '../wire/srt.ts';
-import { bindUdp, setSocketBuffers } from '../wire/udp.ts';
+import { bindUdp, closeUdp, PeerTable, setSocketBuffers } from '../wire/udp.ts';
 
 export interface ObsOutputOptions {
   bindHost: string;
@@ -33,8 +33,7 @@ interface Caller {
 
 export class ObsOutput {
   private socket: Socket | undefined;
-  private readonly callers = new Map<string, Caller>();
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly callers = new PeerTable<Caller>();
 
   constructor(private readonly options: ObsOutputOptions) {}
 
@@ -42,7 +41,7 @@ export class ObsOutput {
     this.socket = await bindUdp(this.options.bindHost, this.options.port, (msg, rinfo) => this.fromCaller(msg, rinfo.address, rinfo.port));
     this.socket.on('error', (error) => this.options.log.error({ err: error }, 'OBS output socket error'));
     setSocketBuffers(this.socket, this.options.socketBufferBytes);
-    this.sweepTimer = setInterval(() => this.sweep(), 1000);
+    this.callers.forgetIdleAfter(this.options.callerIdleMs);
   }
 
   private fromCaller(msg: Buffer, address: string, port: number): void {
@@ -90,34 +89,17 @@ export class ObsOutput {
    * id) so its media source calls the new child now, and forget them. Returns how many were told.
    */
   endSessions(): number {
-    let told = 0;
-    for (const [key, caller] of this.callers) {
-      if (caller.socketId !== 0) {
-        this.socket?.send(srtShutdownPacket(caller.socketId), caller.port, caller.address);
-        told += 1;
-      }
-      caller.socket.close();
-      this.callers.delete(key);
-    }
-    return told;
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const [key, caller] of this.callers) {
-      if (now - caller.lastSeen > this.options.callerIdleMs) {
-        caller.socket.close();
-        this.callers.delete(key);
-      }
-    }
+    return this.callers.endSessions(
+      () => true,
+      (caller) => caller.socketId,
+      (packet, caller) => this.socket?.send(packet, caller.port, caller.address),
+    );
   }
 
   async stop(): Promise<void> {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    for (const caller of this.callers.values()) caller.socket.close();
-    this.callers.clear();
+    this.callers.closeAll();
     const socket = this.socket;
     this.socket = undefined;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await closeUdp(socket);
   }
 }

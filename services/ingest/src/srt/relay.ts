@@ -18,7 +18,7 @@ import {
   srtShutdownPacket,
   withHandshakeCookie,
 } from '../wire/srt.ts';
-import { addressBlock, addressLabel, bindUdp, setSocketBuffers } from '../wire/udp.ts';
+import { addressBlock, addressLabel, bindUdp, closeUdp, PeerTable, setSocketBuffers } from '../wire/udp.ts';
 import type { StreamRouting } from './stream-id.ts';
 
 /** A peer srt-live-transmit has not accepted within this long may give its slot to a newcomer. */
@@ -87,8 +87,7 @@ interface Peer {
 
 export class SrtRelay {
   private socket: Socket | undefined;
-  private readonly peers = new Map<string, Peer>();
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly peers = new PeerTable<Peer>();
   readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, tooManyPending: 0, forwardError: 0, refusedStreamId: 0, unrouted: 0, foreignReply: 0 };
   grantedBufferBytes = 0;
 
@@ -112,7 +111,7 @@ export class SrtRelay {
     this.socket = socket;
     socket.on('error', (error) => this.options.log.error({ err: error }, 'SRT port socket error'));
     this.grantedBufferBytes = setSocketBuffers(socket, this.options.socketBufferBytes);
-    this.sweepTimer = setInterval(() => this.sweep(), Math.min(1000, this.options.peerIdleMs));
+    this.peers.forgetIdleAfter(this.options.peerIdleMs);
   }
 
   get boundPort(): number {
@@ -288,35 +287,17 @@ export class SrtRelay {
    * are left alone.
    */
   endSessions(stream: string): number {
-    let told = 0;
-    for (const [key, peer] of this.peers) {
-      if (peer.stream?.stream !== stream) continue;
-      if (peer.senderSocketId !== 0) {
-        this.socket?.send(srtShutdownPacket(peer.senderSocketId), peer.port, peer.address);
-        told += 1;
-      }
-      peer.socket.close();
-      this.peers.delete(key);
-    }
-    return told;
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const [key, peer] of this.peers) {
-      if (now - peer.lastSeen > this.options.peerIdleMs) {
-        peer.socket.close();
-        this.peers.delete(key);
-      }
-    }
+    return this.peers.endSessions(
+      (peer) => peer.stream?.stream === stream,
+      (peer) => peer.senderSocketId,
+      (packet, peer) => this.socket?.send(packet, peer.port, peer.address),
+    );
   }
 
   async stop(): Promise<void> {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    for (const peer of this.peers.values()) peer.socket.close();
-    this.peers.clear();
+    this.peers.closeAll();
     const socket = this.socket;
     this.socket = undefined;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await closeUdp(socket);
   }
 }

@@ -81,11 +81,15 @@ const HS_EXT_SID = 5;
 /** The handshake's fixed part (48 bytes) after the 16-byte header; extensions follow it. */
 const HS_EXTENSIONS_AT = SRT_HEADER_BYTES + 48;
 
+/** A handshake's type field (induction, conclusion, …), or undefined when the datagram is no full handshake. */
+function handshakeType(datagram: Uint8Array): number | undefined {
+  if (datagram.length < HS_EXTENSIONS_AT || packetType(datagram) !== SRT_CONTROL.handshake) return undefined;
+  return new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength).getUint32(SRT_HEADER_BYTES + 20);
+}
+
 /** Whether this is a caller's conclusion handshake (the one srt-live-transmit accepts or rejects). */
 export function isConclusionHandshake(datagram: Uint8Array): boolean {
-  if (datagram.length < HS_EXTENSIONS_AT || packetType(datagram) !== SRT_CONTROL.handshake) return false;
-  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
-  return view.getUint32(SRT_HEADER_BYTES + 20) === HS_CONCLUSION;
+  return handshakeType(datagram) === HS_CONCLUSION;
 }
 
 /**
@@ -119,9 +123,7 @@ const HS_COOKIE_AT = SRT_HEADER_BYTES + 28;
 
 /** Whether this is an induction handshake (the caller's first, or the listener's answer to it). */
 export function isInductionHandshake(datagram: Uint8Array): boolean {
-  if (datagram.length < HS_EXTENSIONS_AT || packetType(datagram) !== SRT_CONTROL.handshake) return false;
-  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
-  return view.getUint32(SRT_HEADER_BYTES + 20) === HS_INDUCTION;
+  return handshakeType(datagram) === HS_INDUCTION;
 }
 
 /** A handshake's SYN cookie (the listener's in its induction answer, echoed by the caller's conclusion). */

@@ -1,6 +1,7 @@
 // The UDP socket facts both doors share: binding the streamer-facing port (dual-stack), asking the
 // kernel for large buffers, and naming a remote address the same way in logs, events and tables.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { srtShutdownPacket } from './srt.ts';
 
 /** Binds a streamer-facing UDP port; "::" is dual-stack, and falls back to IPv4 where IPv6 is off. */
 export async function bindUdp(host: string, port: number, onMessage: (msg: Buffer, rinfo: RemoteInfo) => void): Promise<Socket> {
@@ -83,4 +84,60 @@ export function freeLoopbackUdpPort(): Promise<number> {
       socket.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A relay's peers by "address:port", each with its own loopback socket towards the child: forgetting one
+ * closes its socket, and peers silent for longer than the idle time are forgotten by themselves. Both doors
+ * (senders in front of srt-live-transmit, OBS behind it) keep one.
+ */
+export class PeerTable<T extends { socket: Socket; lastSeen: number; address: string; port: number }> extends Map<string, T> {
+  private sweeper: NodeJS.Timeout | undefined;
+
+  /** Starts forgetting peers silent for longer than `idleMs`. */
+  forgetIdleAfter(idleMs: number): void {
+    this.sweeper = setInterval(
+      () => {
+        const now = Date.now();
+        this.forget((peer) => now - peer.lastSeen > idleMs);
+      },
+      Math.min(1000, idleMs),
+    );
+  }
+
+  /**
+   * The child behind the relay forgot the picked peers' SRT sessions: each gets an SRT shutdown for the
+   * socket id it uses (when known, by `reply`) so it calls again at once, and is forgotten. Returns how
+   * many were told.
+   */
+  endSessions(which: (peer: T) => boolean, socketIdOf: (peer: T) => number, reply: (packet: Buffer, peer: T) => void): number {
+    let told = 0;
+    this.forget(which, (peer) => {
+      const id = socketIdOf(peer);
+      if (id === 0) return;
+      reply(srtShutdownPacket(id), peer);
+      told += 1;
+    });
+    return told;
+  }
+
+  /** Forgets every peer and stops forgetting idle ones. */
+  closeAll(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.forget(() => true);
+  }
+
+  private forget(which: (peer: T) => boolean, before?: (peer: T) => void): void {
+    for (const [key, peer] of this) {
+      if (!which(peer)) continue;
+      before?.(peer);
+      peer.socket.close();
+      this.delete(key);
+    }
+  }
+}
+
+/** Closes a relay's public socket, if it has one. */
+export function closeUdp(socket: Socket | undefined): Promise<void> {
+  return socket ? new Promise<void>((resolve) => socket.close(() => resolve())) : Promise.resolve();
 }
