@@ -1,26 +1,2 @@
-// Free TCP/UDP ports on loopback, for tests that start real servers.
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
-
-export function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
+// Free TCP/UDP ports on loopback, for tests that start real servers (the product's own helpers).
+export { freeLoopbackTcpPort as freeTcpPort, freeLoopbackUdpPort as freeUdpPort } from '@irlkit/shared';

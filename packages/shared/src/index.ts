@@ -5,6 +5,7 @@ export * from './history.ts';
 export * from './log.ts';
 export * from './nats.ts';
 export * from './permissions.ts';
+export * from './ports.ts';
 export * from './schemas/index.ts';
 export * from './secret.ts';
 export * from './service.ts';

@@ -1,6 +1,6 @@
 // One stream's feed behind the shared doors: its srt-live-transmit (listener and output for its OBS), the
 // feed monitor and statistics, the hang watch, and its truth on its own subjects (`irl.<stream>.ingest.*`).
-import { type Bus, type Logger, publishChildEvent, type StreamRoute, startHeartbeat, type Timeline, timeline } from '@irlkit/shared';
+import { type Bus, freeLoopbackUdpPort, type Logger, publishChildEvent, type StreamRoute, startHeartbeat, type Timeline, timeline } from '@irlkit/shared';
 import type { IngestConfig } from './config.ts';
 import { FeedMonitor, systemClock } from './srt/feed-monitor.ts';
 import { FeedStatistics, playoutAfterLoss } from './srt/feed-stats.ts';
@@ -8,7 +8,6 @@ import { ObsOutput } from './srt/obs-output.ts';
 import { RelayWatch } from './srt/relay-watch.ts';
 import { createTransmit, type TransmitSettings } from './srt/transmit.ts';
 import { TransmitNewsRouter } from './srt/transmit-news.ts';
-import { freeLoopbackUdpPort } from './wire/udp.ts';
 
 export const SERVICE = 'ingest';
 

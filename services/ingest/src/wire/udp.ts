@@ -74,18 +74,6 @@ export function addressLabel(address: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** A loopback UDP port free right now, for a child that must be told its port before it binds it. */
-export function freeLoopbackUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * A relay's peers by "address:port", each with its own loopback socket towards the child: forgetting one
  * closes its socket, and peers silent for longer than the idle time are forgotten by themselves. Both doors
