@@ -26,6 +26,24 @@ async function settledOffline(): Promise<void> {
   await nextEvent(stack.observer, 'switcher.state', (s) => s.state === 'offline', 'the previous feed to end on Offline', 20_000);
 }
 
+/**
+ * A sender (calling again as soon as its connection breaks) on Live for 2 s, and what the next fault is
+ * watched by: program leaving Live. Returns the sender and srt-live-transmit's pid.
+ */
+async function liveForAFault() {
+  const { observer, srtPort } = stack;
+  await settledOffline();
+  const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500 }, 100);
+  const pid = stack.ingest.transmit.pid as number;
+  await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000).catch(async (error: unknown) => {
+    await feed.stop();
+    throw error;
+  });
+  await new Promise((r) => setTimeout(r, 2000));
+  const offline = await armEvent(observer, 'obs.state', (s) => s.programScene !== 'Live', 'Live to leave program', 10_000);
+  return { feed, pid, offline };
+}
+
 /** Resolves once two consecutive screenshots of the feed input differ: its picture moves. */
 async function inputMoves(timeoutMs: number): Promise<number> {
   let last: string | undefined;
@@ -102,14 +120,9 @@ describe('the feed path under faults', () => {
   });
 
   it('srt-live-transmit SIGSTOPped while Live: Offline within 3 s, restarted, and Live again with a moving picture', async () => {
-    const { observer, srtPort } = stack;
-    await settledOffline();
-    const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500 }, 100);
-    const pid = stack.ingest.transmit.pid as number;
+    const { observer } = stack;
+    const { feed, pid, offline } = await liveForAFault();
     try {
-      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000);
-      await new Promise((r) => setTimeout(r, 2000));
-      const offline = await armEvent(observer, 'obs.state', (s) => s.programScene !== 'Live', 'Live to leave program', 10_000);
       const hang = await armEvent(observer, 'process', (e) => e.child === 'srt-live-transmit' && e.event === 'unhealthy', 'the hang reported', 10_000);
       process.kill(pid, 'SIGSTOP');
       const stoppedAt = Date.now();
@@ -133,14 +146,9 @@ describe('the feed path under faults', () => {
   });
 
   it('srt-live-transmit killed (kill -9) while Live: OBS is let go with it, and Live comes back with a moving picture within seconds', async () => {
-    const { observer, srtPort } = stack;
-    await settledOffline();
-    const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500 }, 100);
-    const pid = stack.ingest.transmit.pid as number;
+    const { observer } = stack;
+    const { feed, pid, offline } = await liveForAFault();
     try {
-      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000);
-      await new Promise((r) => setTimeout(r, 2000));
-      const offline = await armEvent(observer, 'obs.state', (s) => s.programScene !== 'Live', 'Live to leave program', 10_000);
       process.kill(pid, 'SIGKILL');
       const killedAt = Date.now();
       const left = await offline.next;
