@@ -5,7 +5,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
 import { packetType, SRT_CONTROL, srtDestinationSocketId, srtPacketKind, srtShutdownPacket } from '../wire/srt.ts';
-import { bindUdp, closeUdp, PeerTable, setSocketBuffers } from '../wire/udp.ts';
+import { bindUdp, PeerTable, setSocketBuffers } from '../wire/udp.ts';
 
 export interface ObsOutputOptions {
   bindHost: string;
@@ -89,17 +89,12 @@ export class ObsOutput {
    * id) so its media source calls the new child now, and forget them. Returns how many were told.
    */
   endSessions(): number {
-    return this.callers.endSessions(
-      () => true,
-      (caller) => caller.socketId,
-      (packet, caller) => this.socket?.send(packet, caller.port, caller.address),
-    );
+    return this.callers.endSessions(() => true, (caller) => caller.socketId, this.socket);
   }
 
   async stop(): Promise<void> {
-    this.callers.closeAll();
     const socket = this.socket;
     this.socket = undefined;
-    await closeUdp(socket);
+    await this.callers.closeWith(socket);
   }
 }

@@ -18,7 +18,7 @@ import {
   srtShutdownPacket,
   withHandshakeCookie,
 } from '../wire/srt.ts';
-import { addressBlock, addressLabel, bindUdp, closeUdp, PeerTable, setSocketBuffers } from '../wire/udp.ts';
+import { addressBlock, addressLabel, bindUdp, PeerTable, setSocketBuffers } from '../wire/udp.ts';
 import type { StreamRouting } from './stream-id.ts';
 
 /** A peer srt-live-transmit has not accepted within this long may give its slot to a newcomer. */
@@ -287,17 +287,12 @@ export class SrtRelay {
    * are left alone.
    */
   endSessions(stream: string): number {
-    return this.peers.endSessions(
-      (peer) => peer.stream?.stream === stream,
-      (peer) => peer.senderSocketId,
-      (packet, peer) => this.socket?.send(packet, peer.port, peer.address),
-    );
+    return this.peers.endSessions((peer) => peer.stream?.stream === stream, (peer) => peer.senderSocketId, this.socket);
   }
 
   async stop(): Promise<void> {
-    this.peers.closeAll();
     const socket = this.socket;
     this.socket = undefined;
-    await closeUdp(socket);
+    await this.peers.closeWith(socket);
   }
 }

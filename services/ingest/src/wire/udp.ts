@@ -98,12 +98,12 @@ export class PeerTable<T extends { socket: Socket; lastSeen: number; address: st
    * socket id it uses (when known, by `reply`) so it calls again at once, and is forgotten. Returns how
    * many were told.
    */
-  endSessions(which: (peer: T) => boolean, socketIdOf: (peer: T) => number, reply: (packet: Buffer, peer: T) => void): number {
+  endSessions(which: (peer: T) => boolean, socketIdOf: (peer: T) => number, door: Socket | undefined): number {
     let told = 0;
     this.forget(which, (peer) => {
       const id = socketIdOf(peer);
       if (id === 0) return;
-      reply(srtShutdownPacket(id), peer);
+      door?.send(srtShutdownPacket(id), peer.port, peer.address);
       told += 1;
     });
     return told;
@@ -113,6 +113,12 @@ export class PeerTable<T extends { socket: Socket; lastSeen: number; address: st
   closeAll(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.forget(() => true);
+  }
+
+  /** The relay stops: every peer forgotten, then its public socket (the door) closed. */
+  async closeWith(door: Socket | undefined): Promise<void> {
+    this.closeAll();
+    await closeUdp(door);
   }
 
   private forget(which: (peer: T) => boolean, before?: (peer: T) => void): void {
@@ -126,6 +132,6 @@ export class PeerTable<T extends { socket: Socket; lastSeen: number; address: st
 }
 
 /** Closes a relay's public socket, if it has one. */
-export function closeUdp(socket: Socket | undefined): Promise<void> {
+function closeUdp(socket: Socket | undefined): Promise<void> {
   return socket ? new Promise<void>((resolve) => socket.close(() => resolve())) : Promise.resolve();
 }
