@@ -4,7 +4,7 @@
 // instead of holding the dead one until its own 5 s idle timeout.
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '@irlkit/shared';
-import { packetType, SRT_CONTROL, srtDestinationSocketId, srtPacketKind, srtShutdownPacket } from '../wire/srt.ts';
+import { packetType, SRT_CONTROL, srtDestinationSocketId, srtPacketKind } from '../wire/srt.ts';
 import { bindUdp, PeerTable, setSocketBuffers } from '../wire/udp.ts';
 
 export interface ObsOutputOptions {
@@ -89,7 +89,11 @@ export class ObsOutput {
    * id) so its media source calls the new child now, and forget them. Returns how many were told.
    */
   endSessions(): number {
-    return this.callers.endSessions(() => true, (caller) => caller.socketId, this.socket);
+    return this.callers.endSessions(
+      () => true,
+      (caller) => caller.socketId,
+      this.socket,
+    );
   }
 
   async stop(): Promise<void> {

@@ -15,7 +15,6 @@ import {
   SRT_HEADER_BYTES,
   srtDestinationSocketId,
   srtPacketKind,
-  srtShutdownPacket,
   withHandshakeCookie,
 } from '../wire/srt.ts';
 import { addressBlock, addressLabel, bindUdp, PeerTable, setSocketBuffers } from '../wire/udp.ts';
@@ -287,7 +286,11 @@ export class SrtRelay {
    * are left alone.
    */
   endSessions(stream: string): number {
-    return this.peers.endSessions((peer) => peer.stream?.stream === stream, (peer) => peer.senderSocketId, this.socket);
+    return this.peers.endSessions(
+      (peer) => peer.stream?.stream === stream,
+      (peer) => peer.senderSocketId,
+      this.socket,
+    );
   }
 
   async stop(): Promise<void> {
