@@ -68,7 +68,7 @@ EXPOSE 9000/udp 5000/udp
 # Healthy while srt-live-transmit runs and the SRT door is bound (ports from the environment).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const fs=require('fs');const port=Number(process.env.SRT_PORT||9000).toString(16).toUpperCase().padStart(4,'0');const udp=['/proc/net/udp','/proc/net/udp6'].map(f=>{try{return fs.readFileSync(f,'utf8')}catch{return ''}}).join('');const slt=fs.readdirSync('/proc').some(p=>{try{return fs.readFileSync('/proc/'+p+'/comm','utf8').startsWith('srt-live-trans')}catch{return false}});process.exit(udp.includes(':'+port+' ')&&slt?0:1)"]
-CMD ["node", "dist/main.js"]
+CMD ["node", "--v8-pool-size=1", "dist/main.js"]
 
 # ── obs-bridge ────────────────────────────────────────────────────────────────────────────────────
 FROM workspace AS obs-bridge-deps
@@ -88,7 +88,7 @@ EXPOSE 8090
 # Healthy while the API answers and NATS is connected (OBS being down is the watchdog's business).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.BRIDGE_PORT||8090)+'/healthz').then(r=>r.json()).then(b=>process.exit(b.nats?0:1),()=>process.exit(1))"]
-CMD ["node", "dist/main.js"]
+CMD ["node", "--no-opt", "--v8-pool-size=1", "dist/main.js"]
 
 # ── chat ──────────────────────────────────────────────────────────────────────────────────────────
 FROM workspace AS chat-deps
@@ -101,7 +101,7 @@ WORKDIR /app/services/chat
 USER irlkit
 # No port: it only dials out (Twitch chat, NATS). Healthy while its process lives; its heartbeat on NATS
 # says whether it is in the channel.
-CMD ["node", "dist/main.js"]
+CMD ["node", "--lite-mode", "--no-expose-wasm", "--v8-pool-size=1", "dist/main.js"]
 
 # ── restream ──────────────────────────────────────────────────────────────────────────────────────
 FROM workspace AS restream-deps
@@ -123,7 +123,7 @@ EXPOSE 1935
 # Healthy while nginx (the relay) listens on its port.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const s=require('net').connect(Number(process.env.RESTREAM_RELAY_PORT||1935),'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))"]
-CMD ["node", "dist/main.js"]
+CMD ["node", "--lite-mode", "--no-expose-wasm", "--v8-pool-size=1", "dist/main.js"]
 
 # ── dashboard ─────────────────────────────────────────────────────────────────────────────────────
 # next build type-checks, so it needs the dev dependencies (typescript, @types/*).
@@ -157,7 +157,7 @@ EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/irlkit-secrets"]
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.DASHBOARD_PORT||8080)+'/login').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "dist/server.js"]
+CMD ["node", "--no-opt", "--v8-pool-size=1", "dist/server.js"]
 
 # ── desktop (the desktop service: Xvfb + OBS) ─────────────────────────────────────────────────────
 FROM workspace AS desktop-deps
@@ -182,7 +182,7 @@ EXPOSE 4455
 # does not inherit what the entrypoint exported, and the password may come from compose's init.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["/usr/local/bin/irlkit-secrets", "node", "src/obs-healthcheck.mjs"]
-CMD ["node", "dist/main.js"]
+CMD ["node", "--lite-mode", "--no-expose-wasm", "--v8-pool-size=1", "dist/main.js"]
 
 # ── xpra (the OBS desktop in a browser) ───────────────────────────────────────────────────────────
 FROM debian:bookworm-slim AS xpra

@@ -8,5 +8,8 @@ const config = {
   reactStrictMode: true,
   typescript: { ignoreBuildErrors: false },
   serverExternalPackages: ['nats', 'pino', 'pino-pretty'],
+  // Pages' server modules load on their first request, not all at start: about 11 MB less for a dashboard
+  // nobody has opened yet (docs/BENCHMARKS.md, footprint).
+  experimental: { preloadEntriesOnStart: false },
 };
 export default config;

@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { ChildEvent, Logger } from '@irlkit/shared';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 
 export const DOCKER_SOCKET = '/var/run/docker.sock';
 const COMPOSE_PROJECT = 'com.docker.compose.project';
@@ -53,13 +53,20 @@ export function containerEvent(
 }
 
 export class ObsContainer {
-  private readonly docker: Docker;
+  private client: Promise<Docker> | undefined;
   private events: Readable | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = true;
 
-  constructor(private readonly options: ObsContainerOptions) {
-    this.docker = new Docker({ socketPath: options.socketPath ?? DOCKER_SOCKET });
+  constructor(private readonly options: ObsContainerOptions) {}
+
+  /**
+   * The engine's client, loaded on first use: dockerode (with ssh2 below it) costs a process about 23 MB,
+   * which a bridge that never uses Docker (the native runner) should not carry.
+   */
+  private docker(): Promise<Docker> {
+    this.client ??= import('dockerode').then(({ default: Client }) => new Client({ socketPath: this.options.socketPath ?? DOCKER_SOCKET }));
+    return this.client;
   }
 
   /** Reads the current state, then follows the container's events until stopped. */
@@ -104,7 +111,7 @@ export class ObsContainer {
   /** This container's compose project, if the bridge runs as a compose service of this engine. */
   private async composeProject(): Promise<string | undefined> {
     try {
-      const self = await this.docker.getContainer(hostname()).inspect();
+      const self = await (await this.docker()).getContainer(hostname()).inspect();
       return self.Config.Labels?.[COMPOSE_PROJECT];
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EACCES' || (error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -118,11 +125,12 @@ export class ObsContainer {
   private async resolve() {
     const { container } = this.options;
     const project = await this.composeProject();
+    const docker = await this.docker();
     if (project) {
-      const found = await this.docker.listContainers({ all: true, filters: { label: [`${COMPOSE_PROJECT}=${project}`, `${COMPOSE_SERVICE}=${container}`] } });
-      if (found[0]) return this.docker.getContainer(found[0].Id);
+      const found = await docker.listContainers({ all: true, filters: { label: [`${COMPOSE_PROJECT}=${project}`, `${COMPOSE_SERVICE}=${container}`] } });
+      if (found[0]) return docker.getContainer(found[0].Id);
     }
-    return this.docker.getContainer(container);
+    return docker.getContainer(container);
   }
 
   /**
@@ -146,7 +154,7 @@ export class ObsContainer {
       }, 2000);
     };
     try {
-      const stream = await this.docker.getEvents({ filters: await this.eventFilters() });
+      const stream = await (await this.docker()).getEvents({ filters: await this.eventFilters() });
       if (this.stopped) {
         stream.destroy();
         return;
