@@ -68,7 +68,7 @@ EXPOSE 9000/udp 5000/udp
 # Healthy while srt-live-transmit runs and the SRT door is bound (ports from the environment).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const fs=require('fs');const port=Number(process.env.SRT_PORT||9000).toString(16).toUpperCase().padStart(4,'0');const udp=['/proc/net/udp','/proc/net/udp6'].map(f=>{try{return fs.readFileSync(f,'utf8')}catch{return ''}}).join('');const slt=fs.readdirSync('/proc').some(p=>{try{return fs.readFileSync('/proc/'+p+'/comm','utf8').startsWith('srt-live-trans')}catch{return false}});process.exit(udp.includes(':'+port+' ')&&slt?0:1)"]
-CMD ["node", "--v8-pool-size=1", "dist/main.js"]
+CMD ["node", "--no-opt", "--v8-pool-size=1", "dist/main.js"]
 
 # ── obs-bridge ────────────────────────────────────────────────────────────────────────────────────
 FROM workspace AS obs-bridge-deps

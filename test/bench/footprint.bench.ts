@@ -345,9 +345,9 @@ How they are started (package.json \`start\` and the images' CMD, checked equal 
 every service with \`--v8-pool-size=1\` (one V8 helper thread instead of four: about 3 MB less per process, the
 malloc arenas of the threads not started); chat, restream and desktop, which supervise processes and relay
 messages, also in V8's lite mode (\`--lite-mode --no-expose-wasm\`: no optimising compiler, no WebAssembly; about
-10 MB less each); obs-bridge and the dashboard, which need WebAssembly (dockerode's ssh2, Next.js) but do no hot
-computing, without the optimising compiler (\`--no-opt\`: about 5 MB less each). Ingest, which handles every
-datagram of the feed, keeps V8's full compiler. The dashboard loads its pages' server code on first request
+10 MB less each); ingest, obs-bridge and the dashboard, which need WebAssembly (dockerode's ssh2, Next.js) or
+compiled code for every datagram (ingest), without the optimising compiler (\`--no-opt\`: about 5 MB less each;
+Sparkplug's baseline code still runs ingest's datagram path, at the live CPU the table shows). The dashboard loads its pages' server code on first request
 (\`experimental.preloadEntriesOnStart: false\`), and obs-bridge loads dockerode only when it watches OBS's container.
 
 Not Node, for scale (not in the goals):
