@@ -24,8 +24,9 @@ export function acceptsBrotli(header: string | string[] | undefined): boolean {
 
 /**
  * Serves `/_next/static/…{.js,.css}` brotli-compressed to a client that accepts it, once that file is
- * compressed: compression never holds a request up (quality 9, a 256 KB window: quality 11 held tens of MB and seconds of CPU right after start), so until
- * then, and for any other path, a client without br or a file that is not there, Next answers (gzip).
+ * compressed: compression never holds a request up (quality 9 with a 256 KB window; quality 11 held tens of MB
+ * and seconds of CPU right after start), so until then, and for any other path, a client without br or a file
+ * that is not there, Next answers (gzip).
  * `warm()` compresses the whole build one file after another, at start.
  */
 export function brotliStatic(appDir: string): {
