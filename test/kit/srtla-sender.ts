@@ -11,6 +11,21 @@ import { freeUdpPort } from './ports.ts';
 const T = { keepalive: 0x9000, ack: 0x9100, reg1: 0x9200, reg2: 0x9201, reg3: 0x9202, regErr: 0x9210, regNgp: 0x9211 };
 /** SRT's shutdown control packet type. */
 const SRT_SHUTDOWN = 0x8005;
+/** SRT's NAK control packet type. */
+const SRT_NAK = 0x8003;
+/** The sequence numbers a NAK's loss list names (an entry with the top bit set starts a range ending at the next entry). */
+function nakLossList(msg: Buffer): number[] {
+  const seqs: number[] = [];
+  for (let at = 16; at + 4 <= msg.length; at += 4) {
+    const word = msg.readUInt32BE(at);
+    if (word & 0x80000000 && at + 8 <= msg.length) {
+      const last = msg.readUInt32BE(at + 4) & 0x7fffffff;
+      for (let seq = word & 0x7fffffff; seq <= last && seqs.length < 10_000; seq++) seqs.push(seq);
+      at += 4;
+    } else seqs.push(word & 0x7fffffff);
+  }
+  return seqs;
+}
 const type = (b: Buffer) => (b.length >= 2 ? b.readUInt16BE(0) : -1);
 const withId = (t: number, id: Buffer) => {
   const b = Buffer.alloc(258);
@@ -69,6 +84,8 @@ export interface SrtlaSender {
   retransmissions: Map<number, { sent: number; carried: number }>;
   /** Sequence numbers of ffmpeg's first sends (no R flag) that a link lost. */
   originalsLost: Set<number>;
+  /** Per sequence number, when (Date.now()) a NAK naming it was handed to ffmpeg, and when ffmpeg sent it (first send, then retransmissions). */
+  trace: Map<number, { naked: number[]; nakedVia: number[]; sent: number[] }>;
   /** Drops the receiver's SRT shutdowns before ffmpeg sees them: a sender the shutdown never reached. */
   missShutdowns(miss: boolean): void;
   /** Moves a link to a new local port, as a NAT re-binding it would; it registers again from there. */
@@ -94,6 +111,15 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
   const srtRepliesByType = new Map<number, number>();
   const retransmissions = new Map<number, { sent: number; carried: number }>();
   const originalsLost = new Set<number>();
+  const trace = new Map<number, { naked: number[]; nakedVia: number[]; sent: number[] }>();
+  const traced = (seq: number) => {
+    let t = trace.get(seq);
+    if (!t) {
+      t = { naked: [], nakedVia: [], sent: [] };
+      trace.set(seq, t);
+    }
+    return t;
+  };
   let shutdownsMissed = false;
   const sendOn = (link: SenderLink, data: Buffer) => {
     if (!link.cut && !stopped && !lost(link)) link.socket.send(data, receiver.port, receiver.host);
@@ -143,6 +169,11 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
       link.ackedSeqs += 10;
     } else if (ffmpeg) {
       if (msg.length >= 16 && (msg[0] as number) & 0x80) srtRepliesByType.set(t, (srtRepliesByType.get(t) ?? 0) + 1);
+      if (t === SRT_NAK)
+        for (const seq of nakLossList(msg)) {
+          traced(seq).naked.push(Date.now());
+          traced(seq).nakedVia.push(links.indexOf(link));
+        }
       if (!(shutdownsMissed && t === SRT_SHUTDOWN)) local.send(msg, ffmpeg.port, ffmpeg.address);
     }
   };
@@ -195,6 +226,7 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
       retransmissions.set(seq, counted);
     }
     const carried = !lost(link);
+    if (seq !== null && (retransmitted || !trace.has(seq) || trace.get(seq)?.sent.length === 0)) traced(seq).sent.push(Date.now());
     if (seq !== null && !retransmitted && !carried) originalsLost.add(seq);
     if (carried) {
       if (counted) counted.carried += 1;
@@ -237,6 +269,7 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
     srtRepliesByType,
     retransmissions,
     originalsLost,
+    trace,
     missShutdowns: (miss) => {
       shutdownsMissed = miss;
     },

@@ -2,8 +2,9 @@
 // per-link SRTLA ACKs, where the SRT listener's replies go, expiry, limits and counters.
 // No sockets, no clock: the caller passes datagrams and the time in, and carries out the result.
 import { randomBytes } from 'node:crypto';
-import { isSrtData, packetType, SRT_CONTROL, SRT_HEADER_BYTES, srtAckNumber, srtDataSeq } from '../wire/srt.ts';
+import { isSrtData, isSrtRetransmission, packetType, SRT_CONTROL, SRT_HEADER_BYTES, srtAckNumber, srtDataSeq } from '../wire/srt.ts';
 import { addressBlock } from '../wire/udp.ts';
+import { NakFilter } from './nak-filter.ts';
 import {
   newSrtlaAck,
   parseKeepalive,
@@ -101,6 +102,8 @@ export interface Group {
   ackNumbers: Uint32Array;
   ackSentAt: Float64Array;
   ackNext: number;
+  /** Keeps the SRT listener's repeated NAKs from reaching the sender before a retransmission could have arrived. */
+  naks: NakFilter;
 }
 
 export interface Limits {
@@ -204,7 +207,9 @@ export class SrtlaRegistry {
       if (type === SRT_CONTROL.ackack) this.timeAckAck(group, link, datagram, now);
       return { action: 'forward', group, link, data: datagram, isData: false };
     }
-    writeAckSeq(link.ack, link.ackCount, srtDataSeq(datagram));
+    const seq = srtDataSeq(datagram);
+    if (isSrtRetransmission(datagram)) group.naks.retransmissionArrived(seq, now);
+    writeAckSeq(link.ack, link.ackCount, seq);
     link.ackCount += 1;
     if (link.ackCount < SRTLA_ACK_SEQS) return { action: 'forward', group, link, data: datagram, isData: true };
     const ack = link.ack;
@@ -332,6 +337,7 @@ export class SrtlaRegistry {
         ackNumbers: new Uint32Array(ACK_RING),
         ackSentAt: new Float64Array(ACK_RING).fill(-1),
         ackNext: 0,
+        naks: new NakFilter(),
       };
       this.groups.set(full.toString('hex'), group);
       this.counters.answered += 1;

@@ -12,6 +12,8 @@ import {
   handshakeStreamId,
   isConnectedAnswer,
   isInductionHandshake,
+  packetType,
+  SRT_CONTROL,
   SRT_HEADER_BYTES,
   srtDestinationSocketId,
   srtShutdownPacket,
@@ -330,11 +332,14 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
     const id = srtDestinationSocketId(reply);
     if (id !== 0) entry.senderSocketId = id;
     this.options.onReply?.(listener.stream);
-    const links = this.registry.routeReply(entry.group, reply, Date.now());
+    const now = Date.now();
+    const links = this.registry.routeReply(entry.group, reply, now);
     if (isConnectedAnswer(reply)) this.options.onListenerAnswer?.(entry.localPort, listener.stream);
+    const send = packetType(reply) === SRT_CONTROL.nak ? entry.group.naks.filter(reply, now) : reply;
+    if (!send) return;
     for (const link of links) {
       const to = this.peers.get(link.key);
-      if (to) this.socket?.send(reply, to.port, to.address);
+      if (to) this.socket?.send(send, to.port, to.address);
     }
   }
 

@@ -50,6 +50,11 @@ export function srtDataSeq(datagram: Uint8Array): number {
   return ((((datagram[0] as number) & 0x7f) << 24) | ((datagram[1] as number) << 16) | ((datagram[2] as number) << 8) | (datagram[3] as number)) >>> 0;
 }
 
+/** An SRT data packet the sender sent again (the R flag, bit 26 of the second word). */
+export function isSrtRetransmission(datagram: Uint8Array): boolean {
+  return datagram.length >= SRT_HEADER_BYTES && ((datagram[0] as number) & 0x80) === 0 && ((datagram[4] as number) & 0x04) !== 0;
+}
+
 /** The ACK number an SRT ACK carries and its ACKACK echoes (bytes 4–7). */
 export function srtAckNumber(datagram: Uint8Array): number {
   return datagram.length < 8
