@@ -104,9 +104,13 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
   });
   /** Ends OBS's session once OBS has played out what it holds (the output hop's latency) of the dead child's feed. */
   let endObsSessionTimer: NodeJS.Timeout | undefined;
+  /** The sessions the dead child held (those of an earlier death still waiting included). */
+  let deadObsSessions = new Set<object>();
   const endObsSession = () => {
     endObsSessionTimer = undefined;
-    log.info({ callers: obsOutput.endSessions() }, 'told OBS the SRT session is over');
+    const told = obsOutput.endSessions(deadObsSessions);
+    deadObsSessions = new Set();
+    log.info({ callers: told }, 'told OBS the SRT session is over');
   };
 
   const transmit = createTransmit(
@@ -128,7 +132,9 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
           const told = endSessions();
           log.info({ senders: told }, 'told senders the SRT session is over');
           // OBS too, after the picture it still holds: it calls the new child when its reconnect delay is up.
+          // Only the sessions the dead child held: OBS may reopen its input before the timer fires.
           if (endObsSessionTimer) clearTimeout(endObsSessionTimer);
+          deadObsSessions = new Set([...deadObsSessions, ...obsOutput.sessions()]);
           endObsSessionTimer = setTimeout(endObsSession, config.output.latencyMs);
           events.error(`srt-live-transmit exited (${event.signal ?? `code ${event.exitCode}`}); restarting in ${event.restartInMs} ms`);
         }

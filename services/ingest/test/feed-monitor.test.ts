@@ -154,6 +154,29 @@ describe('FeedMonitor', () => {
     expect(events.at(-1)?.event).toBe('resumed');
   });
 
+  it('a connection accepted just after the last one died gets a whole stall timeout for its first data, not what the dead one left', () => {
+    const { monitor, events, send, t } = setup();
+    monitor.onSourceAccepted();
+    send(1000);
+    monitor.onDisconnected('srt-live-transmit exited'); // the relay was killed; a restarted one accepts the sender again
+    t.advance(450);
+    monitor.onSourceAccepted();
+    expect(events.map((e) => e.event)).toEqual(['connected', 'disconnected', 'connected']);
+    t.advance(450); // 900 ms after the last data, 450 ms after the accept
+    expect(events).toHaveLength(3);
+    send(8);
+    t.advance(200);
+    expect(events.map((e) => e.event)).toEqual(['connected', 'disconnected', 'connected']);
+    // A new connection that never sends stalls one timeout after it was accepted.
+    monitor.onDisconnected('srt-live-transmit exited');
+    t.advance(100);
+    monitor.onSourceAccepted();
+    const acceptedAt = t.now();
+    t.advance(600);
+    expect(events.at(-1)?.event).toBe('stalled');
+    expect((events.at(-1) as FeedLinkEvent).ts - acceptedAt).toBe(500);
+  });
+
   it('control packets alone (keepalives) do not keep a feed from stalling', () => {
     const { monitor, events, send, t } = setup();
     monitor.onSourceAccepted();

@@ -27,7 +27,7 @@ afterAll(async () => {
   await nats?.stop();
 });
 
-async function startIngest(bonded: boolean) {
+async function startIngest(bonded: boolean, env: Record<string, string> = {}) {
   const bus = await testBus(nats, 'main', 'ingest');
   const observer = await testBus(nats);
   const srtPort = await freeUdpPort();
@@ -45,6 +45,7 @@ async function startIngest(bonded: boolean) {
         INGEST_OUTPUT_PORT: String(outputPort),
         INGEST_RELAY_PORT: String(await freeUdpPort()),
         SRT_LATENCY_MS: '500',
+        ...env,
       },
     }),
     bus,
@@ -60,6 +61,7 @@ async function startIngest(bonded: boolean) {
     observer,
     reader,
     feed,
+    outputPort,
     stop: async () => {
       await feed.stop();
       await sender?.stop();
@@ -115,6 +117,38 @@ describe('srt-live-transmit faults under a live feed', () => {
       } catch {
         // already gone
       }
+      await ingest.stop();
+    }
+  });
+
+  it("OBS's input reopened at once after a kill -9 keeps its new session: only the dead child's sessions are ended", async () => {
+    // The dead child's sessions are ended once OBS has played out the output latency; 1.5 s here, so
+    // that OBS's reopened input (the switcher restarts it as soon as the sender is back) is surely on
+    // the new child by then. Ending every caller then cut that new session, and OBS came back a second later.
+    const ingest = await startIngest(false, { INGEST_OUTPUT_LATENCY_MS: '1500' });
+    let reopened: ReturnType<typeof startSrtReader> | undefined;
+    try {
+      await nextEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
+      await picture(ingest.reader, 30, 'a moving picture before the fault');
+      const back = await armEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the sender to reconnect', 20_000);
+      process.kill(ingest.app.transmit.pid as number, 'SIGKILL');
+      const killedAt = Date.now();
+      await back.next;
+      // As OBS's restart of its input does: the old session closed, a new one opened.
+      await ingest.reader.stop();
+      reopened = startSrtReader(ingest.outputPort);
+      await picture(reopened, 10, 'a picture on the reopened input', 10_000);
+      const openedAt = Date.now();
+      // The dead child's sessions are ended when the latency is up; the reopened one must live on.
+      await new Promise((r) => setTimeout(r, Math.max(0, killedAt + 2500 - Date.now())));
+      console.log(
+        `reopened input decoding ${openedAt - killedAt} ms after kill -9; its session ends: ${JSON.stringify(reopened.exits().map((t) => t - killedAt))}`,
+      );
+      expect(reopened.exits()).toEqual([]);
+      await picture(reopened, 10, 'the reopened input still decoding', 5000);
+      expect(reopened.exits()).toEqual([]);
+    } finally {
+      await reopened?.stop();
       await ingest.stop();
     }
   });

@@ -66,6 +66,8 @@ export class FeedMonitor {
   private peer: string | null = null;
   private lastDataTs: number | null = null;
   private lastAnyTs: number | null = null;
+  /** When srt-live-transmit accepted the connection now on: the stall timeout runs from here at the earliest. */
+  private acceptedAt: number | null = null;
   private stallTimer: unknown;
   private disconnectTimer: unknown;
   /** Receive-rate buckets: [bucket start ms, payload bytes]. */
@@ -115,6 +117,8 @@ export class FeedMonitor {
     this.acceptedSource = this.answeredSource;
     const now = this.clock.now();
     if (this.state === 'disconnected' && this.lastDataTs !== null && now - this.lastDataTs < this.options.stallTimeoutMs) {
+      // A new connection gets a whole stall timeout for its first data, not what the last one left of it.
+      this.acceptedAt = now;
       this.transition('connected', 'connected', 'SRT connection accepted', now);
       this.armStallTimer(now);
     }
@@ -209,13 +213,13 @@ export class FeedMonitor {
   /** Fires exactly stallTimeoutMs after the last data packet, re-arming itself if data came meanwhile. */
   private armStallTimer(now: number): void {
     if (this.stallTimer !== undefined) this.clock.clearTimeout(this.stallTimer);
-    const due = (this.lastDataTs ?? now) + this.options.stallTimeoutMs - now;
+    const due = Math.max(this.lastDataTs ?? now, this.acceptedAt ?? 0) + this.options.stallTimeoutMs - now;
     this.stallTimer = this.clock.setTimeout(
       () => {
         this.stallTimer = undefined;
         if (this.state !== 'connected' || this.lastDataTs === null) return;
         const t = this.clock.now();
-        if (t - this.lastDataTs >= this.options.stallTimeoutMs) {
+        if (t - Math.max(this.lastDataTs, this.acceptedAt ?? 0) >= this.options.stallTimeoutMs) {
           this.transition('stalled', 'stalled', `no data for ${t - this.lastDataTs} ms`, t);
         } else this.armStallTimer(t);
       },

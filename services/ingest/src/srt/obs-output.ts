@@ -84,13 +84,20 @@ export class ObsOutput {
     return true;
   }
 
+  /** The callers now: the sessions a child that just died held (for endSessions once they have played out). */
+  sessions(): ReadonlySet<object> {
+    return new Set(this.callers.values());
+  }
+
   /**
-   * srt-live-transmit died and forgot OBS's session: tell each caller (an SRT shutdown for its socket
-   * id) so its media source calls the new child now, and forget them. Returns how many were told.
+   * srt-live-transmit died and forgot OBS's session: tell each of these callers (an SRT shutdown for
+   * its socket id) so its media source calls the new child now, and forget them. A caller that came
+   * since (OBS's input, reopened at once, already talking to the new child) is left alone.
+   * Returns how many were told.
    */
-  endSessions(): number {
+  endSessions(of: ReadonlySet<object>): number {
     return this.callers.endSessions(
-      () => true,
+      (caller) => of.has(caller),
       (caller) => caller.socketId,
       this.socket,
     );
