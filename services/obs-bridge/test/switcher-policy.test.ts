@@ -1,7 +1,7 @@
 // The switcher policy on a fake clock: every transition, hysteresis, hold times, manual scenes and mode.
 import { DEFAULT_SWITCHER_SETTINGS, type SwitcherSettings } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
-import { type SwitcherAction, SwitcherPolicy } from '../src/switcher/policy.ts';
+import { RESTART_AFTER_SESSION_END_MS, type SwitcherAction, SwitcherPolicy } from '../src/switcher/policy.ts';
 
 const SCENES = { live: 'Live', low: 'Low', offline: 'Offline' };
 
@@ -70,6 +70,46 @@ describe('SwitcherPolicy', () => {
     s.take(s.policy.framesConfirmed(s.now()));
     expect(s.policy.snapshot().state).toBe('live');
     expect(s.program()).toBe('Live');
+  });
+
+  it("after a restarted relay, restarts the media input only once OBS's old session has ended and settled, and not in the instant it switches to OFFLINE", () => {
+    const s = setup();
+    s.bringUp();
+    s.wait(1000);
+    // The relay died: its last packet 20 ms ago, 120 ms of it still playing out in OBS (then ingest
+    // ends OBS's session), and OBS's own lag behind that.
+    const lastPacketTs = s.now() - 20;
+    s.take(s.policy.linkLost(s.now(), 'feed disconnected: srt-live-transmit exited', { lastPacketTs, playoutMs: 120 }));
+    s.wait(150); // the relay restarted and the sender called again at once, while the picture still plays out
+    s.actions.length = 0;
+    const back = s.now();
+    s.take(s.policy.linkConnected(back, 'connected'));
+    // The switch to OFFLINE comes with it (the buffers are about to run dry), and the restart waits.
+    expect(s.actions).toEqual([
+      expect.objectContaining({ type: 'switchScene', scene: 'Offline' }),
+      { type: 'restartMedia', reason: 'feed reconnected', notBefore: back + RESTART_AFTER_SESSION_END_MS },
+    ]);
+    // The sender back while the old session still plays out: RESTART_AFTER_SESSION_END_MS after its end.
+    s.take(s.policy.framesConfirmed(s.now()));
+    s.feed(5000, 2500);
+    const lost = s.now();
+    s.take(s.policy.linkLost(lost, 'feed disconnected: srt-live-transmit exited', { lastPacketTs: lost, playoutMs: 700 }));
+    s.wait(300);
+    s.actions.length = 0;
+    s.take(s.policy.linkConnected(s.now(), 'connected'));
+    expect(s.actions.find((a) => a.type === 'restartMedia')).toEqual({
+      type: 'restartMedia',
+      reason: 'feed reconnected',
+      notBefore: lost + 700 + RESTART_AFTER_SESSION_END_MS,
+    });
+    // A sender that comes back long after: at once.
+    s.take(s.policy.framesConfirmed(s.now()));
+    s.feed(5000, 2500);
+    s.take(s.policy.linkLost(s.now(), 'feed disconnected: sender closed the connection', { lastPacketTs: s.now(), playoutMs: 700 }));
+    s.wait(3000);
+    s.actions.length = 0;
+    s.take(s.policy.linkConnected(s.now(), 'connected'));
+    expect(s.actions.find((a) => a.type === 'restartMedia')).toEqual({ type: 'restartMedia', reason: 'feed reconnected' });
   });
 
   it('restarts the media input when a feed resumes after an outage viewers saw, not after a gap they never saw', () => {

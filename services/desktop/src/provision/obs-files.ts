@@ -230,7 +230,9 @@ export function ownedSources(p: ObsProvision): SourceJson[] {
     text('Privacy text', 'Be right back', 56),
     scene(s.live, [fullCanvasItem(p.feedInput, 1, p)]),
     scene(s.low, [fullCanvasItem(p.feedInput, 1, p), positionedItem('Low bitrate banner', 2, 24, height - 80)]),
-    scene(s.offline, [fullCanvasItem('Offline media', 1, p)]),
+    // The feed input, hidden and 2 px wide under the slate: OBS 29 restarts a media input only while a
+    // view shows it, so the switcher shows this item for the instant of a restart (see the bridge's restartMediaInput).
+    scene(s.offline, [{ ...fullCanvasItem(p.feedInput, 1, p), visible: false, bounds: { x: 2, y: 2 } }, fullCanvasItem('Offline media', 2, p)]),
     scene(s.starting, [
       fullCanvasItem('Starting background', 1, p),
       positionedItem('Starting text', 2, Math.round(width / 2 - 190), Math.round(height / 2 - 40)),

@@ -6,6 +6,9 @@ import OBSWebSocket, { EventSubscription, OBSWebSocketError } from 'obs-websocke
 import type { SwitcherObs } from '../switcher/runtime.ts';
 import { sceneNameFrom, sceneNamesFrom } from './replies.ts';
 
+/** How long a hidden media input is shown for a restart: a few frames at any frame rate OBS runs. */
+const RESTART_SHOWN_MS = 150;
+
 /**
  * Every obs-websocket call gives up after this long, and so do the connect and the state read after
  * it: a call OBS never answers must not freeze what waits on it (the preview, a command, a reconnect).
@@ -300,10 +303,31 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     await this.call(`switching to ${scene}`, (ws) => ws.call('SetCurrentProgramScene', { sceneName: scene }));
   }
 
+  /**
+   * Closes the media input's connection and opens a new one now. OBS 29 restarts a media input only
+   * while a view shows it (`ffmpeg_source_restart` checks `obs_source_showing`); otherwise the input
+   * waits out its own reconnect delay. The feed input is hidden exactly while the switcher shows
+   * OFFLINE and waits for it, so the Offline scene holds it as a hidden, 2-pixel item under the
+   * slate: shown while OBS carries the restart out (it queues media actions for its next video
+   * frame), then hidden again; the reopened input has no sound yet in that moment.
+   */
   async restartMediaInput(input: string): Promise<void> {
-    await this.call(`restarting ${input}`, (ws) =>
-      ws.call('TriggerMediaInputAction', { inputName: input, mediaAction: 'OBS_WEBSOCKET_MEDIA_INPUT_ACTION_RESTART' }),
-    );
+    await this.call(`restarting ${input}`, async (ws) => {
+      const restart = () => ws.call('TriggerMediaInputAction', { inputName: input, mediaAction: 'OBS_WEBSOCKET_MEDIA_INPUT_ACTION_RESTART' });
+      const sceneName = this.scene;
+      const item = sceneName ? await ws.call('GetSceneItemId', { sceneName, sourceName: input }).catch(() => undefined) : undefined;
+      if (!sceneName || !item) return void (await restart());
+      const { sceneItemEnabled } = await ws.call('GetSceneItemEnabled', { sceneName, sceneItemId: item.sceneItemId });
+      if (sceneItemEnabled) return void (await restart());
+      await ws.call('SetSceneItemEnabled', { sceneName, sceneItemId: item.sceneItemId, sceneItemEnabled: true });
+      try {
+        await restart();
+        // OBS carries out media actions on its next video frames: stay shown until it has.
+        await new Promise((r) => setTimeout(r, RESTART_SHOWN_MS));
+      } finally {
+        await ws.call('SetSceneItemEnabled', { sceneName, sceneItemId: item.sceneItemId, sceneItemEnabled: false });
+      }
+    });
   }
 
   async startStream(): Promise<void> {

@@ -5,7 +5,8 @@ import { type SwitcherMode, type SwitcherScenes, type SwitcherSettings, type Swi
 
 export type SwitcherAction =
   | { type: 'switchScene'; scene: string; reason: string }
-  | { type: 'restartMedia'; reason: string }
+  /** `notBefore`: wait until then (OBS's old session is still being ended). */
+  | { type: 'restartMedia'; reason: string; notBefore?: number }
   | { type: 'stopStream'; reason: string };
 
 export interface PolicySnapshot {
@@ -23,6 +24,14 @@ export interface FeedLoss {
   /** SRT receive latency plus the output hop's: the picture keeps moving this long after the last packet. */
   playoutMs: number | null;
 }
+
+/**
+ * After a lost feed, the media input is restarted no sooner than this after the feed's buffers ran
+ * dry (when a restarted relay ends OBS's session). Measured with OBS 29 (kill -9 of srt-live-transmit,
+ * its restart 100–200 ms later): a restart 10–30 ms after that end was lost in OBS's own 1 s
+ * reconnect delay; one 250 ms or more after it reconnected within 10 ms.
+ */
+export const RESTART_AFTER_SESSION_END_MS = 300;
 
 export class SwitcherPolicy {
   private state: SwitcherStateName = 'offline';
@@ -56,6 +65,8 @@ export class SwitcherPolicy {
    * resumes first (then viewers never saw the gap).
    */
   private pendingOffline: { at: number; watchFrom: number; reason: string } | null = null;
+  /** When the last lost feed's buffers ran dry (OBS's session ends then if the relay restarted); null if unknown. */
+  private obsSessionEndsAt: number | null = null;
 
   constructor(
     private config: SwitcherSettings,
@@ -119,7 +130,16 @@ export class SwitcherPolicy {
     }
     this.framesMoving = false;
     // After a real disconnect OBS's media source holds a dead connection: restart it at once.
-    if (why === 'connected') return [...(pending ? this.enter('offline', now, pending.reason) : []), { type: 'restartMedia', reason: 'feed reconnected' }];
+    // Not before the lost feed's buffers ran dry and that settled: a restarted relay ends OBS's session
+    // then, and a restart OBS gets just as it drops that session is lost in its own reconnect delay.
+    if (why === 'connected') {
+      // Nor just after the switch to OFFLINE that may come with it: a restart OBS gets while it takes the
+      // feed off program is lost the same way.
+      const settleFrom = Math.max(this.obsSessionEndsAt ?? 0, pending ? now : 0);
+      const notBefore = settleFrom === 0 ? 0 : settleFrom + RESTART_AFTER_SESSION_END_MS;
+      const restart: SwitcherAction = { type: 'restartMedia', reason: 'feed reconnected', ...(notBefore > now ? { notBefore } : {}) };
+      return [...(pending ? this.enter('offline', now, pending.reason) : []), restart];
+    }
     // A stall viewers saw: the input has played out and waited through the gap, which leaves OBS
     // further behind the sender than before. Restart it while OFFLINE is on anyway, so LIVE comes
     // back at the steady delay.
@@ -137,6 +157,7 @@ export class SwitcherPolicy {
     this.linkUp = false;
     this.linkUpSince = null;
     this.resetRuns();
+    this.obsSessionEndsAt = loss && loss.lastPacketTs !== null && loss.playoutMs !== null ? loss.lastPacketTs + loss.playoutMs : null;
     const freezeAt = this.freezeAt(loss);
     if (this.state !== 'offline' && freezeAt !== null && freezeAt > now && (wasUp || this.pendingOffline)) {
       const drainedAt = freezeAt - this.config.pictureLagMs;

@@ -131,6 +131,8 @@ export class SwitcherRuntime {
   private lastPublished = '';
   /** OBS was (re)started since the websocket last answered. */
   private obsStarted = false;
+  /** A media input restart waiting for OBS's old session to have ended (RESTART_AFTER_SESSION_END_MS). */
+  private restartTimer: NodeJS.Timeout | undefined;
   /** When ingest last reported data arriving (bitrate above zero). */
   private lastDataAt = 0;
   constructor(private readonly options: SwitcherRuntimeOptions) {
@@ -233,6 +235,7 @@ export class SwitcherRuntime {
   }
 
   async stop(): Promise<void> {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     this.stopFrameWatch();
     this.stopFreezeWatch();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
@@ -274,6 +277,16 @@ export class SwitcherRuntime {
         log.info({ scene: action.scene, reason: action.reason }, 'switched scene');
         this.events.info(`Switched to ${action.scene}: ${action.reason}`);
       } else if (action.type === 'restartMedia') {
+        if (this.restartTimer) clearTimeout(this.restartTimer);
+        this.restartTimer = undefined;
+        const wait = (action.notBefore ?? 0) - Date.now();
+        if (wait > 0) {
+          this.restartTimer = setTimeout(() => {
+            this.restartTimer = undefined;
+            void this.carryOut({ type: 'restartMedia', reason: action.reason });
+          }, wait);
+          return;
+        }
         await obs.restartMediaInput(this.options.mediaInput);
         log.info({ input: this.options.mediaInput, reason: action.reason }, 'restarted media input');
       } else if (action.type === 'stopStream') {
