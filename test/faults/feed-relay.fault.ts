@@ -7,10 +7,19 @@ import { type FaultRun, runFault } from './report.ts';
 
 const TRIALS = Number(process.env.FAULT_TRIALS ?? 2);
 
-/** Waits for Live (a moving picture) on program, then lets it run a moment so the next fault hits a settled feed. */
+/**
+ * ingest's supervisor doubles the restart delay for a child that dies again within 10 s of its start (its
+ * crash-loop backoff, 100 ms up to 5 s): each trial starts 14 s after the last (a hang is found within
+ * 3 s), from a child that ran longer, so that it
+ * measures one restart and not the backoff of the trials before it.
+ */
+const SETTLED_CHILD_MS = 14_000;
+let lastRestartAt = 0;
+
+/** Waits for Live (a moving picture) on program, then lets it run so the next fault hits a settled feed and child. */
 async function live(stack: TestStack, what: string): Promise<void> {
   await nextEvent(stack.observer, 'switcher.state', (s) => s.state === 'live', what, 40_000);
-  await new Promise((r) => setTimeout(r, 2000));
+  await new Promise((r) => setTimeout(r, Math.max(2000, lastRestartAt + SETTLED_CHILD_MS - Date.now())));
 }
 
 /** One fault on srt-live-transmit while Live: program leaving Live, and Live (picture moving) again. */
@@ -18,6 +27,7 @@ async function trial(run: FaultRun, stack: TestStack, signal: 'SIGSTOP' | 'SIGKI
   const pid = stack.ingest.transmit.pid as number;
   const left = await armEvent(stack.observer, 'obs.state', (s) => s.programScene !== 'Live', 'Live to leave program', 20_000);
   const at = Date.now();
+  lastRestartAt = at;
   process.kill(pid, signal);
   try {
     const leftState = await left.next;
@@ -26,6 +36,7 @@ async function trial(run: FaultRun, stack: TestStack, signal: 'SIGSTOP' | 'SIGKI
     run.time(`${label} → Live with a moving picture again`, back.since - at);
     run.check(/picture moving/.test(back.reason), `${label}: Live again without a moving picture (${back.reason})`);
     run.check(stack.ingest.transmit.pid !== pid, `${label}: srt-live-transmit was not restarted`);
+    await live(stack, `Live before the next fault after ${label}`);
   } finally {
     try {
       process.kill(pid, 'SIGKILL');
@@ -33,14 +44,13 @@ async function trial(run: FaultRun, stack: TestStack, signal: 'SIGSTOP' | 'SIGKI
       // restarted already
     }
   }
-  await new Promise((r) => setTimeout(r, 2000));
 }
 
 await runFault(
   import.meta.url,
   {
     title: 'srt-live-transmit hung or killed while Live (native)',
-    scenario: `A sender on \`Live\` (ffmpeg that calls again as soon as its connection breaks, like a phone); srt-live-transmit is frozen with SIGSTOP (${TRIALS} times), then killed with SIGKILL under that plain SRT sender and under a bonded one (two SRTLA links; ${TRIALS} times each). Expected: a hang is found from the sender's data flowing with nothing coming back and the child restarted; after any restart the sender gets an SRT shutdown and calls again at once; \`Offline\` on program while the feed is gone, and \`Live\` again only once the reopened feed input's picture moves. Measured on OBS's program (\`obs.state\`) and the switcher's state. Flap damping is narrowed to a 1 s window so that each trial measures one restart, not the hold the switcher deliberately grows over repeated falls.`,
+    scenario: `A sender on \`Live\` (ffmpeg that calls again as soon as its connection breaks, like a phone); srt-live-transmit is frozen with SIGSTOP (${TRIALS} times), then killed with SIGKILL under that plain SRT sender and under a bonded one (two SRTLA links; ${TRIALS} times each). Expected: a hang is found from the sender's data flowing with nothing coming back and the child restarted; after any restart the sender gets an SRT shutdown and calls again at once; \`Offline\` on program while the feed is gone, and \`Live\` again only once the reopened feed input's picture moves. Measured on OBS's program (\`obs.state\`) and the switcher's state. Flap damping is narrowed to a 1 s window, and each trial starts 14 s after the one before (srt-live-transmit has run over 10 s), so that each trial measures one restart, not the hold the switcher or the restart delay ingest's supervisor deliberately grows over repeated falls.`,
     goalsMs: {
       'SIGSTOP → Offline on program': 3000,
       'kill -9 (plain SRT) → Live with a moving picture again': 3000,
