@@ -1,4 +1,4 @@
-// A scripted stream session on the real path (ffmpeg's test pattern → SRTLA sender on 2 links → ingest → srt-live-transmit → OBS →
+// A scripted 10-minute stream session on the real path (ffmpeg's test pattern → SRTLA sender on 2 links → ingest → srt-live-transmit → OBS →
 // RTMP sink, obs-bridge's switcher, the dashboard recording the history into JetStream): Start, the sender killed and
 // back, both bonded links dropped and back, Stop. The dashboard's report, built from that history, must list the two
 // outages with their causes, and starts and lengths within 1 s of the switcher's own state changes on NATS (the
@@ -21,9 +21,14 @@ import {
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SessionReport, StreamSession } from '../services/dashboard/lib/history/report.ts';
 
-/** How long each part of the script holds: long enough for every detection and return to settle, short enough for CI. */
-const HOLD_LIVE_MS = 30_000;
+/**
+ * The session lasts SESSION_MINUTES (10 by default, as a short IRL stream): two outages of 20 s each, and
+ * the rest Live in three equal parts, long enough for the history's downsampling and the report's
+ * percentiles to work on real minutes of statistics.
+ */
+const SESSION_MS = Number(process.env.SESSION_MINUTES ?? 10) * 60_000;
 const HOLD_OUT_MS = 20_000;
+const HOLD_LIVE_MS = Math.max(30_000, Math.round((SESSION_MS - 2 * HOLD_OUT_MS) / 3));
 const SRT_LATENCY_MS = 1500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sleepUntil = (ts: number) => sleep(Math.max(0, ts - Date.now()));
@@ -198,4 +203,4 @@ it('reports a scripted session (kill, return, both links dropped, return, Stop) 
   expect(report.switches.filter((s) => s.to === 'offline')).toHaveLength(2);
   const csv = await fetch(`${dashboard.url}/api/sessions/${session.id}?format=csv`, { headers: { cookie } });
   expect(await csv.text()).toMatch(/sender stalled[\s\S]*link lost/);
-}, 600_000);
+}, SESSION_MS + 600_000);
