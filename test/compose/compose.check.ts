@@ -116,6 +116,28 @@ async function check(name: string, body: () => Promise<void>): Promise<boolean> 
     return false;
   }
 }
+/** What a dashboard page opened now shows first: the snapshot that opens /api/events (from the server's memory and the history). */
+async function dashboardSnapshot(): Promise<{ events: Array<{ name: string; payload: { ts?: number } }> }> {
+  const controller = new AbortController();
+  const response = await fetch(`${HTTPS}/api/events`, { headers: { cookie: sessionCookie }, signal: controller.signal });
+  assert(response.ok && response.body, `GET /api/events: HTTP ${response.status}`);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      const snapshot = /event: snapshot\ndata: (.*)\n\n/.exec(text)?.[1];
+      if (snapshot) return JSON.parse(snapshot) as { events: Array<{ name: string; payload: { ts?: number } }> };
+    }
+  } finally {
+    controller.abort();
+  }
+  throw new Error('the event stream ended before its snapshot');
+}
+
 function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
 }
@@ -602,6 +624,47 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
       assert(
         (current.result as { lowEnterKbps?: number } | undefined)?.lowEnterKbps === 650,
         `switcher settings after the upgrade: ${JSON.stringify(current.result)}`,
+      );
+      // What a page opened after the upgrade shows: the chart and the timeline reach back before it (read
+      // from the history by the new dashboard container), and the stream session that began before it is listed.
+      // The new dashboard reads the history in the background once JetStream answers (the page opens at once).
+      let snapshot = await dashboardSnapshot();
+      const olderThanUp = (names: string[]) => snapshot.events.filter((e) => names.includes(e.name) && (e.payload.ts ?? Number.POSITIVE_INFINITY) < upStarted);
+      const restoredBy = await waitFor(
+        async () => {
+          snapshot = await dashboardSnapshot();
+          return olderThanUp(['ingest.stats']).length >= 30 ? Date.now() : undefined;
+        },
+        'the chart from before the upgrade on the dashboard',
+        60_000,
+        1000,
+      ).catch(() => undefined);
+      const chartBefore = olderThanUp(['ingest.stats']).length;
+      const timelineBefore = olderThanUp(['log', 'process']).length;
+      const timelineSince = snapshot.events.filter((e) => ['log', 'process'].includes(e.name) && (e.payload.ts ?? 0) >= upStarted).length;
+      timings.chartSamplesFromBeforeUpgrade = chartBefore;
+      timings.timelineEntriesFromBeforeUpgrade = timelineBefore;
+      if (restoredBy) timings.upgradeToDashboardHistoryS = since();
+      const dashboardLog = () =>
+        dc(['logs', '--no-color', '--tail', '400', 'dashboard'])
+          .stdout.split('\n')
+          .filter((line) => /history|opening picture|JetStream/i.test(line))
+          .slice(-6)
+          .join(' | ');
+      assert(
+        chartBefore >= 30,
+        `the dashboard's chart after the upgrade holds ${chartBefore} samples from before it (expected its last minutes); dashboard: ${dashboardLog()}`,
+      );
+      // The page keeps the last 50 entries: if the upgrade made 50 of its own, older ones are rightly out of view.
+      assert(
+        timelineBefore > 0 || timelineSince >= 50,
+        `the dashboard's timeline after the upgrade holds nothing from before it (${timelineSince} entries since)`,
+      );
+      const listed = await fetch(`${HTTPS}/api/sessions`, { headers: { cookie: sessionCookie } });
+      const { sessions } = (await listed.json()) as { sessions?: Array<{ startTs: number }> };
+      assert(
+        sessions?.some((session) => session.startTs < buildStarted),
+        `no stream session from before the upgrade in /api/sessions: ${JSON.stringify(sessions?.slice(0, 3))}`,
       );
       // The history from before the upgrade is still there: the same first event, and more since.
       const historyAfter = historyState();

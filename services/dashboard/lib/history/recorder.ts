@@ -41,7 +41,7 @@ export class HistoryRecorder {
       await this.store.ensureStreams();
       this.resolveReady?.();
     } catch (error) {
-      this.log.warn({ err: (error as Error).message, retryInMs: this.retryMs }, 'history streams unavailable: JetStream does not answer');
+      this.log.warn({ err: (error as Error).message, retryInMs: this.retryMs }, 'history streams unavailable: nothing is recorded until they are');
       this.retryTimer = setTimeout(() => void this.ensureStreams(), this.retryMs);
     }
   }

@@ -57,7 +57,7 @@ export class HistoryStore {
     private readonly timeoutMs = 5000,
   ) {}
 
-  /** Creates both streams, or brings their limits to the configured ones. Throws when JetStream does not answer. */
+  /** Creates both streams, or brings their limits to the configured ones. Throws when JetStream does not answer or refuses. */
   async ensureStreams(): Promise<void> {
     const jsm = await this.nc.jetstreamManager({ timeout: this.timeoutMs });
     for (const key of Object.keys(HISTORY_STREAMS) as HistoryStreamKey[]) {
@@ -80,14 +80,18 @@ export class HistoryStore {
         throw error;
       });
       if (!existing) {
-        await jsm.streams.add(wanted);
+        await jsm.streams.add(wanted).catch((error: unknown) => {
+          throw refused(definition.name, key, this.limits.maxBytes[key], error);
+        });
         this.log.info({ stream: definition.name, maxAgeMs: this.limits.maxAgeMs, maxBytes: this.limits.maxBytes[key] }, 'history stream created');
       } else if (
         existing.config.max_age !== wanted.max_age ||
         existing.config.max_bytes !== wanted.max_bytes ||
         JSON.stringify([...existing.config.subjects].sort()) !== JSON.stringify([...(wanted.subjects ?? [])].sort())
       ) {
-        await jsm.streams.update(definition.name, { ...existing.config, ...wanted });
+        await jsm.streams.update(definition.name, { ...existing.config, ...wanted }).catch((error: unknown) => {
+          throw refused(definition.name, key, this.limits.maxBytes[key], error);
+        });
         this.log.info({ stream: definition.name, maxAgeMs: this.limits.maxAgeMs, maxBytes: this.limits.maxBytes[key] }, 'history stream limits changed');
       }
     }
@@ -216,4 +220,14 @@ export class HistoryStore {
     }
     return { name: parsed.name, payload: decoded.value } as HistoryRecord;
   }
+}
+
+/** JetStream's refusal of a history stream, naming the setting to change when it is the byte limit. */
+function refused(stream: string, key: HistoryStreamKey, maxBytes: number, error: unknown): Error {
+  const message = (error as Error).message;
+  if (!/insufficient storage/i.test(message)) return error as Error;
+  const variable = key === 'events' ? 'HISTORY_EVENTS_MAX_MB' : 'HISTORY_SAMPLES_MAX_MB';
+  return new Error(
+    `JetStream refused ${stream} with a limit of ${Math.round(maxBytes / 1048576)} MB (${message}): nats-server's max_file_store must hold the history's limits; lower ${variable} or raise max_file_store`,
+  );
 }
