@@ -94,113 +94,117 @@ async function switcherTo(bus: Bus, state: 'live' | 'offline', what: string, tim
   return nextEvent(bus, 'switcher.state', (s) => s.state === state, what, timeoutMs);
 }
 
-it('reports a scripted session (kill, return, both links dropped, return, Stop) as the switcher lived it', async () => {
-  const { observer } = stack;
-  const cookie = await login();
-  // The recorder is up: the history streams answer.
-  await waitFor(
-    async () => (await api<{ sessions: StreamSession[] }>(cookie, '/api/sessions').catch(() => null))?.sessions,
-    'the dashboard to list sessions',
-    30_000,
-    500,
-  );
-  const states = collectEvents(observer, 'switcher.state');
-  const script: Record<string, number> = {};
-  let returned: ReturnType<typeof startReconnectingFeed> | undefined;
-  const first = startSrtFeed({ port: sender.port, bitrateKbps: 1500, latencyMs: SRT_LATENCY_MS });
-  try {
-    await waitFor(() => stack.bridge.obs.programScene() === 'Live', `Live on program (sender: ${first.stderr().slice(-300)})`, 60_000, 100);
-    const streaming = nextEvent(observer, 'obs.state', (s) => s.streaming, 'OBS streaming', 30_000);
-    expect(await observer.request('stream.start', {})).toEqual({ ok: true });
-    const started = await streaming;
-    script.start = started.receivedAt;
-    await sleepUntil(script.start + HOLD_LIVE_MS);
+it(
+  'reports a scripted session (kill, return, both links dropped, return, Stop) as the switcher lived it',
+  async () => {
+    const { observer } = stack;
+    const cookie = await login();
+    // The recorder is up: the history streams answer.
+    await waitFor(
+      async () => (await api<{ sessions: StreamSession[] }>(cookie, '/api/sessions').catch(() => null))?.sessions,
+      'the dashboard to list sessions',
+      30_000,
+      500,
+    );
+    const states = collectEvents(observer, 'switcher.state');
+    const script: Record<string, number> = {};
+    let returned: ReturnType<typeof startReconnectingFeed> | undefined;
+    const first = startSrtFeed({ port: sender.port, bitrateKbps: 1500, latencyMs: SRT_LATENCY_MS });
+    try {
+      await waitFor(() => stack.bridge.obs.programScene() === 'Live', `Live on program (sender: ${first.stderr().slice(-300)})`, 60_000, 100);
+      const streaming = nextEvent(observer, 'obs.state', (s) => s.streaming, 'OBS streaming', 30_000);
+      expect(await observer.request('stream.start', {})).toEqual({ ok: true });
+      const started = await streaming;
+      script.start = started.receivedAt;
+      await sleepUntil(script.start + HOLD_LIVE_MS);
 
-    // 1. The sender dies without a word (its bonded links stay up: the SRTLA sender keeps them alive).
-    let offline = switcherTo(observer, 'offline', 'Offline after the sender was killed', 20_000);
-    script.kill = Date.now();
-    await first.kill9();
-    await offline;
-    await sleepUntil(script.kill + HOLD_OUT_MS);
-    let live = switcherTo(observer, 'live', 'Live after the sender returned', 60_000);
-    script.return = Date.now();
-    returned = startReconnectingFeed({ port: sender.port, bitrateKbps: 1500, latencyMs: SRT_LATENCY_MS });
-    await live;
-    await sleep(HOLD_LIVE_MS);
+      // 1. The sender dies without a word (its bonded links stay up: the SRTLA sender keeps them alive).
+      let offline = switcherTo(observer, 'offline', 'Offline after the sender was killed', 20_000);
+      script.kill = Date.now();
+      await first.kill9();
+      await offline;
+      await sleepUntil(script.kill + HOLD_OUT_MS);
+      let live = switcherTo(observer, 'live', 'Live after the sender returned', 60_000);
+      script.return = Date.now();
+      returned = startReconnectingFeed({ port: sender.port, bitrateKbps: 1500, latencyMs: SRT_LATENCY_MS });
+      await live;
+      await sleep(HOLD_LIVE_MS);
 
-    // 2. Both bonded links go silent (a tunnel), and come back.
-    offline = switcherTo(observer, 'offline', 'Offline after both links dropped', 20_000);
-    script.cut = Date.now();
-    sender.cut(0);
-    sender.cut(1);
-    await offline;
-    await sleepUntil(script.cut + HOLD_OUT_MS);
-    live = switcherTo(observer, 'live', 'Live after the links came back', 60_000);
-    script.restore = Date.now();
-    sender.restore(0);
-    sender.restore(1);
-    await live;
-    await sleep(HOLD_LIVE_MS);
+      // 2. Both bonded links go silent (a tunnel), and come back.
+      offline = switcherTo(observer, 'offline', 'Offline after both links dropped', 20_000);
+      script.cut = Date.now();
+      sender.cut(0);
+      sender.cut(1);
+      await offline;
+      await sleepUntil(script.cut + HOLD_OUT_MS);
+      live = switcherTo(observer, 'live', 'Live after the links came back', 60_000);
+      script.restore = Date.now();
+      sender.restore(0);
+      sender.restore(1);
+      await live;
+      await sleep(HOLD_LIVE_MS);
 
-    // 3. Stop.
-    const stopped = nextEvent(observer, 'obs.state', (s) => !s.streaming, 'OBS stopped streaming', 30_000);
-    script.stop = Date.now();
-    expect(await observer.request('stream.stop', {})).toEqual({ ok: true });
-    const stop = await stopped;
-    script.stopped = stop.receivedAt;
-  } finally {
-    states.stop();
-    await first.stop();
-    await returned?.stop();
-  }
+      // 3. Stop.
+      const stopped = nextEvent(observer, 'obs.state', (s) => !s.streaming, 'OBS stopped streaming', 30_000);
+      script.stop = Date.now();
+      expect(await observer.request('stream.stop', {})).toEqual({ ok: true });
+      const stop = await stopped;
+      script.stopped = stop.receivedAt;
+    } finally {
+      states.stop();
+      await first.stop();
+      await returned?.stop();
+    }
 
-  // The reference: the switcher's own state changes, as published on NATS during the session.
-  const expected = switcherOutages(states.items.filter((s) => s.since >= (script.start as number)));
-  const at = (ts: number) => `${((ts - (script.start as number)) / 1000).toFixed(1)} s`;
-  process.stdout.write(
-    `script: kill ${at(script.kill as number)}, return ${at(script.return as number)}, cut ${at(script.cut as number)}, restore ${at(script.restore as number)}, stop ${at(script.stop as number)}\n` +
-      `switcher: ${expected.map((o) => `offline ${at(o.startTs)}–${at(o.endTs)} (${o.reason})`).join('; ')}\n`,
-  );
-  expect(expected, 'the switcher went Offline exactly twice').toHaveLength(2);
+    // The reference: the switcher's own state changes, as published on NATS during the session.
+    const expected = switcherOutages(states.items.filter((s) => s.since >= (script.start as number)));
+    const at = (ts: number) => `${((ts - (script.start as number)) / 1000).toFixed(1)} s`;
+    process.stdout.write(
+      `script: kill ${at(script.kill as number)}, return ${at(script.return as number)}, cut ${at(script.cut as number)}, restore ${at(script.restore as number)}, stop ${at(script.stop as number)}\n` +
+        `switcher: ${expected.map((o) => `offline ${at(o.startTs)}–${at(o.endTs)} (${o.reason})`).join('; ')}\n`,
+    );
+    expect(expected, 'the switcher went Offline exactly twice').toHaveLength(2);
 
-  // The dashboard's report, read back from the history.
-  const session = await waitFor(
-    async () =>
-      (await api<{ sessions: StreamSession[] }>(cookie, '/api/sessions')).sessions.find(
-        (s) => s.endTs !== null && Math.abs(s.startTs - (script.start as number)) < 5000,
-      ),
-    'the stopped session in the list',
-    30_000,
-    500,
-  );
-  const { report } = await api<{ report: SessionReport }>(cookie, `/api/sessions/${session.id}`);
-  process.stdout.write(
-    `report: ${report.outages.map((o) => `${o.cause} ${at(o.startTs)} for ${(o.durationMs / 1000).toFixed(1)} s (${o.detail})`).join('; ')}; time ${JSON.stringify(report.timeMs)}\n`,
-  );
-  expect(Math.abs(session.startTs - (script.start as number)), 'session start vs OBS streaming on NATS').toBeLessThanOrEqual(1000);
-  expect(Math.abs((session.endTs as number) - (script.stopped as number)), 'session end vs OBS stopped on NATS').toBeLessThanOrEqual(1000);
-  expect(report.outages.map((o) => o.cause)).toEqual(['sender-stalled', 'link-lost']);
-  report.outages.forEach((o, i) => {
-    const s = expected[i] as { startTs: number; endTs: number };
-    expect(Math.abs(o.startTs - s.startTs), `outage ${i + 1} start vs the switcher's Offline`).toBeLessThanOrEqual(1000);
-    expect(Math.abs(o.durationMs - (s.endTs - s.startTs)), `outage ${i + 1} length vs the switcher's`).toBeLessThanOrEqual(1000);
-  });
-  // And each matches the script it came from: after the act, before the return was complete.
-  const [killed, cut] = report.outages as [SessionReport['outages'][0], SessionReport['outages'][0]];
-  expect(killed.startTs).toBeGreaterThan(script.kill as number);
-  expect(killed.startTs - (script.kill as number), 'Offline after the kill').toBeLessThan(10_000);
-  expect(killed.endTs).toBeGreaterThan(script.return as number);
-  expect(cut.startTs).toBeGreaterThan(script.cut as number);
-  expect(cut.startTs - (script.cut as number), 'Offline after the cut').toBeLessThan(10_000);
-  expect(cut.endTs).toBeGreaterThan(script.restore as number);
-  // Time on each state adds up to the session, and Offline is the two outages.
-  const total = Object.values(report.timeMs).reduce((a, b) => a + b, 0);
-  expect(Math.abs(total - report.durationMs)).toBeLessThanOrEqual(1);
-  expect(Math.abs(report.timeMs.offline - (killed.durationMs + cut.durationMs))).toBeLessThanOrEqual(1000);
-  // Both bonded links were seen, and both dropped out with the cut.
-  expect(report.links).toHaveLength(2);
-  expect(report.links.every((l) => l.dropOuts >= 1)).toBe(true);
-  expect(report.switches.filter((s) => s.to === 'offline')).toHaveLength(2);
-  const csv = await fetch(`${dashboard.url}/api/sessions/${session.id}?format=csv`, { headers: { cookie } });
-  expect(await csv.text()).toMatch(/sender stalled[\s\S]*link lost/);
-}, SESSION_MS + 600_000);
+    // The dashboard's report, read back from the history.
+    const session = await waitFor(
+      async () =>
+        (await api<{ sessions: StreamSession[] }>(cookie, '/api/sessions')).sessions.find(
+          (s) => s.endTs !== null && Math.abs(s.startTs - (script.start as number)) < 5000,
+        ),
+      'the stopped session in the list',
+      30_000,
+      500,
+    );
+    const { report } = await api<{ report: SessionReport }>(cookie, `/api/sessions/${session.id}`);
+    process.stdout.write(
+      `report: ${report.outages.map((o) => `${o.cause} ${at(o.startTs)} for ${(o.durationMs / 1000).toFixed(1)} s (${o.detail})`).join('; ')}; time ${JSON.stringify(report.timeMs)}\n`,
+    );
+    expect(Math.abs(session.startTs - (script.start as number)), 'session start vs OBS streaming on NATS').toBeLessThanOrEqual(1000);
+    expect(Math.abs((session.endTs as number) - (script.stopped as number)), 'session end vs OBS stopped on NATS').toBeLessThanOrEqual(1000);
+    expect(report.outages.map((o) => o.cause)).toEqual(['sender-stalled', 'link-lost']);
+    report.outages.forEach((o, i) => {
+      const s = expected[i] as { startTs: number; endTs: number };
+      expect(Math.abs(o.startTs - s.startTs), `outage ${i + 1} start vs the switcher's Offline`).toBeLessThanOrEqual(1000);
+      expect(Math.abs(o.durationMs - (s.endTs - s.startTs)), `outage ${i + 1} length vs the switcher's`).toBeLessThanOrEqual(1000);
+    });
+    // And each matches the script it came from: after the act, before the return was complete.
+    const [killed, cut] = report.outages as [SessionReport['outages'][0], SessionReport['outages'][0]];
+    expect(killed.startTs).toBeGreaterThan(script.kill as number);
+    expect(killed.startTs - (script.kill as number), 'Offline after the kill').toBeLessThan(10_000);
+    expect(killed.endTs).toBeGreaterThan(script.return as number);
+    expect(cut.startTs).toBeGreaterThan(script.cut as number);
+    expect(cut.startTs - (script.cut as number), 'Offline after the cut').toBeLessThan(10_000);
+    expect(cut.endTs).toBeGreaterThan(script.restore as number);
+    // Time on each state adds up to the session, and Offline is the two outages.
+    const total = Object.values(report.timeMs).reduce((a, b) => a + b, 0);
+    expect(Math.abs(total - report.durationMs)).toBeLessThanOrEqual(1);
+    expect(Math.abs(report.timeMs.offline - (killed.durationMs + cut.durationMs))).toBeLessThanOrEqual(1000);
+    // Both bonded links were seen, and both dropped out with the cut.
+    expect(report.links).toHaveLength(2);
+    expect(report.links.every((l) => l.dropOuts >= 1)).toBe(true);
+    expect(report.switches.filter((s) => s.to === 'offline')).toHaveLength(2);
+    const csv = await fetch(`${dashboard.url}/api/sessions/${session.id}?format=csv`, { headers: { cookie } });
+    expect(await csv.text()).toMatch(/sender stalled[\s\S]*link lost/);
+  },
+  SESSION_MS + 600_000,
+);
