@@ -84,8 +84,10 @@ export interface SrtlaSender {
   retransmissions: Map<number, { sent: number; carried: number }>;
   /** Sequence numbers of ffmpeg's first sends (no R flag) that a link lost. */
   originalsLost: Set<number>;
-  /** Per sequence number, when (Date.now()) a NAK naming it was handed to ffmpeg, and when ffmpeg sent it (first send, then retransmissions). */
-  trace: Map<number, { naked: number[]; nakedVia: number[]; sent: number[] }>;
+  /** Per sequence number, when (Date.now()) each NAK naming it was handed to ffmpeg. */
+  nakedAt: Map<number, number[]>;
+  /** Packets a link carried more often than the one copy each needs (its first send if a link carried it, else one retransmission). */
+  extraCopies(): Array<{ seq: number; extra: number; nakedAt: number[] }>;
   /** Drops the receiver's SRT shutdowns before ffmpeg sees them: a sender the shutdown never reached. */
   missShutdowns(miss: boolean): void;
   /** Moves a link to a new local port, as a NAT re-binding it would; it registers again from there. */
@@ -111,15 +113,7 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
   const srtRepliesByType = new Map<number, number>();
   const retransmissions = new Map<number, { sent: number; carried: number }>();
   const originalsLost = new Set<number>();
-  const trace = new Map<number, { naked: number[]; nakedVia: number[]; sent: number[] }>();
-  const traced = (seq: number) => {
-    let t = trace.get(seq);
-    if (!t) {
-      t = { naked: [], nakedVia: [], sent: [] };
-      trace.set(seq, t);
-    }
-    return t;
-  };
+  const nakedAt = new Map<number, number[]>();
   let shutdownsMissed = false;
   const sendOn = (link: SenderLink, data: Buffer) => {
     if (!link.cut && !stopped && !lost(link)) link.socket.send(data, receiver.port, receiver.host);
@@ -169,11 +163,7 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
       link.ackedSeqs += 10;
     } else if (ffmpeg) {
       if (msg.length >= 16 && (msg[0] as number) & 0x80) srtRepliesByType.set(t, (srtRepliesByType.get(t) ?? 0) + 1);
-      if (t === SRT_NAK)
-        for (const seq of nakLossList(msg)) {
-          traced(seq).naked.push(Date.now());
-          traced(seq).nakedVia.push(links.indexOf(link));
-        }
+      if (t === SRT_NAK) for (const seq of nakLossList(msg)) nakedAt.set(seq, [...(nakedAt.get(seq) ?? []), Date.now()]);
       if (!(shutdownsMissed && t === SRT_SHUTDOWN)) local.send(msg, ffmpeg.port, ffmpeg.address);
     }
   };
@@ -226,7 +216,6 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
       retransmissions.set(seq, counted);
     }
     const carried = !lost(link);
-    if (seq !== null && (retransmitted || !trace.has(seq) || trace.get(seq)?.sent.length === 0)) traced(seq).sent.push(Date.now());
     if (seq !== null && !retransmitted && !carried) originalsLost.add(seq);
     if (carried) {
       if (counted) counted.carried += 1;
@@ -269,7 +258,11 @@ export async function startSrtlaSender(receiver: { host: string; port: number },
     srtRepliesByType,
     retransmissions,
     originalsLost,
-    trace,
+    nakedAt,
+    extraCopies: () =>
+      [...retransmissions]
+        .map(([seq, r]) => ({ seq, extra: r.carried - (originalsLost.has(seq) ? 1 : 0), nakedAt: nakedAt.get(seq) ?? [] }))
+        .filter((r) => r.extra > 0),
     missShutdowns: (miss) => {
       shutdownsMissed = miss;
     },

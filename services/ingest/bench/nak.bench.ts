@@ -2,11 +2,9 @@
 // by the test kit's sender, into ingest and srt-live-transmit; one link dead for 20 s, then 5 % loss
 // on one link. Retransmitted / lost packets as srt-live-transmit counts them (each NAK copy that
 // reaches the sender costs a retransmission). Writes its section of docs/BENCHMARKS.md.
-import { createLogger } from '@irlkit/shared';
-import { freeUdpPort, nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader, testBus } from '@irlkit/test-kit';
+import { nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader } from '@irlkit/test-kit';
 import { writeBenchSection } from '../../../test/bench/report.ts';
-import { buildApp } from '../src/app.ts';
-import { ingestConfig } from '../src/config.ts';
+import { startTestIngest } from '../test/test-ingest.ts';
 
 const nats = await startNats();
 
@@ -24,28 +22,8 @@ interface Result {
 }
 
 async function run(name: string, fault: (sender: Awaited<ReturnType<typeof startSrtlaSender>>) => Promise<void>): Promise<Result> {
-  const bus = await testBus(nats, 'main', 'ingest');
-  const observer = await testBus(nats);
-  const srtlaPort = await freeUdpPort();
-  const outputPort = await freeUdpPort();
-  const app = buildApp({
-    config: ingestConfig.load({
-      envFile: false,
-      source: {
-        NATS_URL: nats.url,
-        SRT_PORT: String(await freeUdpPort()),
-        SRT_BIND: '127.0.0.1',
-        SRTLA_PORT: String(srtlaPort),
-        SRTLA_BIND: '127.0.0.1',
-        INGEST_OUTPUT_PORT: String(outputPort),
-        INGEST_RELAY_PORT: String(await freeUdpPort()),
-        SRT_LATENCY_MS: '2000',
-      },
-    }),
-    bus,
-    log: createLogger('bench', 'warn'),
-  });
-  await app.start();
+  const ingest = await startTestIngest(nats, { streamId: 'main', latencyMs: 2000, logName: 'bench' });
+  const { observer, srtlaPort, outputPort } = ingest;
   const reader = startSrtReader(outputPort);
   const sender = await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2);
   const durationS = 34;
@@ -69,14 +47,11 @@ async function run(name: string, fault: (sender: Awaited<ReturnType<typeof start
       .filter((line) => line.trim() !== '').length,
     retransmissionsSent: [...sender.retransmissions.values()].reduce((sum, r) => sum + r.sent, 0),
     retransmissionsLostOnLinks: [...sender.retransmissions.values()].reduce((sum, r) => sum + r.sent - r.carried, 0),
-    // A packet needs at most one copy through: its first send if a link carried it, else one retransmission.
-    extraCarried: [...sender.retransmissions].reduce((sum, [seq, r]) => sum + Math.max(0, r.carried - (sender.originalsLost.has(seq) ? 1 : 0)), 0),
+    extraCarried: sender.extraCopies().reduce((sum, r) => sum + r.extra, 0),
   };
   await sender.stop();
   await reader.stop();
-  await app.stop();
-  await observer.closeConnection();
-  await bus.closeConnection();
+  await ingest.stop();
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return result;
 }

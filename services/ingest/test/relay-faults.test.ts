@@ -2,22 +2,9 @@
 // srt-live-transmit and nats-server: a hung child is found and restarted, and after any restart the
 // sender, and the reader standing in for OBS, are told their session is over, so they reconnect at once
 // instead of after their 5 s idle timeout.
-import { createLogger } from '@irlkit/shared';
-import {
-  armEvent,
-  freeUdpPort,
-  nextEvent,
-  startNats,
-  startReconnectingFeed,
-  startSrtlaSender,
-  startSrtReader,
-  type TestNats,
-  testBus,
-  waitFor,
-} from '@irlkit/test-kit';
+import { armEvent, nextEvent, startNats, startReconnectingFeed, startSrtlaSender, startSrtReader, type TestNats, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.ts';
-import { ingestConfig } from '../src/config.ts';
+import { startTestIngest } from './test-ingest.ts';
 
 let nats: TestNats;
 beforeAll(async () => {
@@ -28,30 +15,14 @@ afterAll(async () => {
 });
 
 async function startIngest(bonded: boolean, env: Record<string, string> = {}) {
-  const bus = await testBus(nats, 'main', 'ingest');
-  const observer = await testBus(nats);
-  const srtPort = await freeUdpPort();
-  const srtlaPort = bonded ? await freeUdpPort() : 0;
-  const outputPort = await freeUdpPort();
-  const app = buildApp({
-    config: ingestConfig.load({
-      envFile: false,
-      source: {
-        NATS_URL: nats.url,
-        SRT_PORT: String(srtPort),
-        SRT_BIND: '127.0.0.1',
-        SRTLA_PORT: String(srtlaPort),
-        SRTLA_BIND: '127.0.0.1',
-        INGEST_OUTPUT_PORT: String(outputPort),
-        INGEST_RELAY_PORT: String(await freeUdpPort()),
-        SRT_LATENCY_MS: '500',
-        ...env,
-      },
-    }),
-    bus,
-    log: createLogger('ingest-test', process.env.TEST_LOG ?? 'warn'),
+  const ingest = await startTestIngest(nats, {
+    latencyMs: 500,
+    srtla: bonded,
+    env,
+    logName: 'ingest-test',
+    logLevel: process.env.TEST_LOG ?? 'warn',
   });
-  await app.start();
+  const { app, observer, srtPort, srtlaPort, outputPort } = ingest;
   const reader = startSrtReader(outputPort);
   const sender = bonded ? await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2) : undefined;
   // Like a phone: reconnect as soon as the SRT connection breaks.
@@ -66,9 +37,7 @@ async function startIngest(bonded: boolean, env: Record<string, string> = {}) {
       await feed.stop();
       await sender?.stop();
       await reader.stop();
-      await app.stop();
-      await observer.closeConnection();
-      await bus.closeConnection();
+      await ingest.stop();
     },
   };
 }

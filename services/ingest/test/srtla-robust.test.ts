@@ -3,21 +3,9 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '@irlkit/shared';
-import {
-  collectEvents,
-  freeUdpPort,
-  nextEvent,
-  startNats,
-  startReconnectingFeed,
-  startSrtlaSender,
-  startSrtReader,
-  type TestNats,
-  testBus,
-} from '@irlkit/test-kit';
+import { collectEvents, nextEvent, startNats, startReconnectingFeed, startSrtlaSender, startSrtReader, type TestNats } from '@irlkit/test-kit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildApp } from '../src/app.ts';
-import { ingestConfig } from '../src/config.ts';
+import { startTestIngest } from './test-ingest.ts';
 
 /** Datagrams the kernel dropped for a full receive buffer, in this network namespace (IPv4 and IPv6). */
 function udpReceiveBufferErrors(): number {
@@ -40,30 +28,13 @@ afterAll(async () => {
 });
 
 async function bondedIngest(streamId: string) {
-  const bus = await testBus(nats, streamId, 'ingest');
-  const observer = await testBus(nats, streamId);
-  const srtlaPort = await freeUdpPort();
-  const outputPort = await freeUdpPort();
-  const app = buildApp({
-    config: ingestConfig.load({
-      envFile: false,
-      source: {
-        NATS_URL: nats.url,
-        IRL_STREAM_ID: streamId,
-        SRT_PORT: String(await freeUdpPort()),
-        SRT_BIND: '127.0.0.1',
-        SRTLA_PORT: String(srtlaPort),
-        SRTLA_BIND: '127.0.0.1',
-        INGEST_OUTPUT_PORT: String(outputPort),
-        INGEST_RELAY_PORT: String(await freeUdpPort()),
-        SRT_LATENCY_MS: '1000',
-        SRTLA_REGISTRATIONS_PER_SECOND: '1000',
-      },
-    }),
-    bus,
-    log: createLogger('ingest', process.env.TEST_LOG ?? 'error'),
+  const ingest = await startTestIngest(nats, {
+    streamId,
+    latencyMs: 1000,
+    env: { SRTLA_REGISTRATIONS_PER_SECOND: '1000' },
+    logLevel: process.env.TEST_LOG ?? 'error',
   });
-  await app.start();
+  const { app, observer, srtlaPort, outputPort } = ingest;
   const reader = startSrtReader(outputPort);
   const sender = await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2);
   const feed = startReconnectingFeed({ port: sender.port, bitrateKbps: 1500, latencyMs: 1000 });
@@ -77,9 +48,7 @@ async function bondedIngest(streamId: string) {
       await feed.stop();
       await sender.stop();
       await reader.stop();
-      await app.stop();
-      await bus.closeConnection();
-      await observer.closeConnection();
+      await ingest.stop();
     },
   };
 }

@@ -1,10 +1,9 @@
 // Bonded ingest end to end: ffmpeg → SRTLA sender (2 and 3 links on 127.0.0.x) → irlkit's receiver →
-// srt-live-transmit → an ffmpeg decoder, with one link cut for 15 s mid-stream and restored.
-import { createLogger } from '@irlkit/shared';
-import { collectEvents, freeUdpPort, startNats, startSrtFeed, startSrtlaSender, startSrtReader, type TestNats, testBus } from '@irlkit/test-kit';
+// srt-live-transmit → an ffmpeg decoder, with one link cut for 15 s mid-stream and restored; and what NAKs
+// cost the phone when a link dies without the sender being told.
+import { collectEvents, nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader, type TestNats } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.ts';
-import { ingestConfig } from '../src/config.ts';
+import { startTestIngest } from './test-ingest.ts';
 
 const DURATION_MS = Number(process.env.SRTLA_E2E_MS ?? 60_000);
 const CUT_AT_MS = Math.round(DURATION_MS * 0.25);
@@ -18,29 +17,8 @@ afterAll(async () => {
 });
 
 async function bondedRun(linkCount: number, streamId: string) {
-  const bus = await testBus(nats, streamId, 'ingest');
-  const observer = await testBus(nats, streamId);
-  const srtlaPort = await freeUdpPort();
-  const outputPort = await freeUdpPort();
-  const app = buildApp({
-    config: ingestConfig.load({
-      envFile: false,
-      source: {
-        NATS_URL: nats.url,
-        IRL_STREAM_ID: streamId,
-        SRT_PORT: String(await freeUdpPort()),
-        SRT_BIND: '127.0.0.1',
-        SRTLA_PORT: String(srtlaPort),
-        SRTLA_BIND: '127.0.0.1',
-        INGEST_OUTPUT_PORT: String(outputPort),
-        INGEST_RELAY_PORT: String(await freeUdpPort()),
-        SRT_LATENCY_MS: '1500',
-      },
-    }),
-    bus,
-    log: createLogger('ingest', 'warn'),
-  });
-  await app.start();
+  const ingest = await startTestIngest(nats, { streamId, latencyMs: 1500 });
+  const { observer, srtlaPort, outputPort } = ingest;
   const reader = startSrtReader(outputPort);
   const tables = collectEvents(observer, 'ingest.srtla');
   const log = collectEvents(observer, 'log');
@@ -77,9 +55,7 @@ async function bondedRun(linkCount: number, streamId: string) {
     await feed.stop();
     await sender.stop();
     await reader.stop();
-    await app.stop();
-    await bus.closeConnection();
-    await observer.closeConnection();
+    await ingest.stop();
   }
 }
 
@@ -100,4 +76,55 @@ describe('SRTLA end to end', () => {
     }
     expect(three.sentPerLink.every((n) => n > 100)).toBe(true);
   });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// One link dies without the sender being told (a SIM losing signal), then the other; until the sender stops
+// using it (1.5 s), half its packets and retransmissions are lost. srt-live-transmit's loss report and its
+// periodic NAK report often name the same loss within a millisecond, and each copy that reaches the sender
+// is one more retransmission over the phone's upload: every lost packet must come through, and no packet
+// may be carried more than the once it needs.
+describe('SRTLA NAKs on a real bonded feed', () => {
+  it('gets every lost packet back through two dying links with no retransmission carried twice', async () => {
+    const ingest = await startTestIngest(nats, { streamId: 'naks', latencyMs: 2000 });
+    const reader = startSrtReader(ingest.outputPort);
+    const sender = await startSrtlaSender({ host: '127.0.0.1', port: ingest.srtlaPort }, 2);
+    const feed = startSrtFeed({ port: sender.port, bitrateKbps: 2500, latencyMs: 2000, durationS: 16 });
+    try {
+      await nextEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the bonded feed to connect', 20_000);
+      for (const link of [0, 1]) {
+        await sleep(2000);
+        sender.setLoss(link, 1);
+        await sleep(3000);
+        sender.setLoss(link, 0);
+      }
+      expect(await feed.exited).toBe(0);
+      await sleep(3000);
+      const stats = await nextEvent(ingest.observer, 'ingest.stats', () => true, 'a last statistics sample');
+      const lostOnLinks = [...sender.retransmissions.values()].reduce((sum, r) => sum + r.sent - r.carried, 0);
+      const extra = sender.extraCopies();
+      const summary = JSON.stringify({
+        lost: stats.totals.lost,
+        retransmitted: stats.totals.retransmitted,
+        dropped: stats.totals.dropped,
+        originalsLost: sender.originalsLost.size,
+        lostOnLinks,
+        extra,
+      });
+      // The faults really happened: originals and retransmissions died on the links.
+      expect(sender.originalsLost.size, summary).toBeGreaterThan(50);
+      expect(lostOnLinks, summary).toBeGreaterThan(20);
+      // Every loss came back in time, and no packet was carried beyond the one copy it needs.
+      expect(stats.totals.dropped, summary).toBe(0);
+      expect(extra, summary).toEqual([]);
+      expect(stats.totals.retransmitted, summary).toBeLessThanOrEqual(stats.totals.lost);
+      expect(reader.errors().trim(), 'decoder errors').toBe('');
+    } finally {
+      await feed.stop();
+      await sender.stop();
+      await reader.stop();
+      await ingest.stop();
+    }
+  }, 60_000);
 });
