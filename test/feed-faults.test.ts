@@ -24,6 +24,9 @@ afterAll(async () => {
  */
 async function settledOffline(): Promise<void> {
   await nextEvent(stack.observer, 'switcher.state', (s) => s.state === 'offline', 'the previous feed to end on Offline', 20_000);
+  // Both events are also published once a second as heartbeats: until OBS has switched, a heartbeat may
+  // still say Live on program, which the next case would take for its own Live (seen on a loaded machine).
+  await waitFor(() => (stack.bridge.obs.programScene() === 'Live' ? undefined : true), 'program to leave Live', 10_000, 50);
 }
 
 /**
@@ -103,8 +106,15 @@ describe('the feed path under faults', () => {
     const startedAt = Date.now();
     const log = collectEvents(observer, 'log');
     try {
-      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000);
-      const frozen = await nextEvent(observer, 'switcher.state', (s) => s.state === 'offline', 'Offline after the picture froze', 40_000);
+      const live = await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000);
+      // An Offline that began after this feed went Live: a heartbeat of the previous case's Offline is not it.
+      const frozen = await nextEvent(
+        observer,
+        'switcher.state',
+        (s) => s.state === 'offline' && s.since > live.receivedAt,
+        'Offline after the picture froze',
+        40_000,
+      );
       console.log(`frozen picture: Offline ${frozen.since - startedAt - 15_000} ms after the camera froze (about; ffmpeg's start is counted in)`);
       expect(frozen.reason).toBe('picture frozen');
       await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Offline', 'Offline on program');
