@@ -123,7 +123,8 @@ EXPOSE 1935
 # Healthy while nginx (the relay) listens on its port.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const s=require('net').connect(Number(process.env.RESTREAM_RELAY_PORT||1935),'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))"]
-CMD ["node", "--lite-mode", "--no-expose-wasm", "--v8-pool-size=1", "dist/main.js"]
+# No --lite-mode (it turns WebAssembly off, and Node's fetch, undici, compiles its HTTP parser to it).
+CMD ["node", "--no-opt", "--v8-pool-size=1", "dist/main.js"]
 
 # ── dashboard ─────────────────────────────────────────────────────────────────────────────────────
 # next build type-checks, so it needs the dev dependencies (typescript, @types/*).
@@ -147,8 +148,8 @@ COPY --from=dashboard-deps /app /app
 COPY --from=dashboard-build /app/services/dashboard/.next /app/services/dashboard/.next
 COPY --from=dashboard-build /app/services/dashboard/next.config.mjs /app/services/dashboard/
 COPY --from=services-build /app/services/dashboard/dist /app/services/dashboard/dist
-# Where the restream service's recordings volume is to be mounted read-only, for downloads (compose does not
-# run restream yet: README, "Restream", where it runs).
+# Where compose mounts the restream service's recordings volume read-only, for downloads (owned by irlkit, so
+# the volume is the restream user's to write whichever container mounts it first).
 RUN mkdir -p /recordings && chown irlkit:irlkit /recordings
 WORKDIR /app/services/dashboard
 ENV NODE_ENV=production IRL_ENV_FILE=/nonexistent NEXT_TELEMETRY_DISABLED=1 DASHBOARD_PORT=8080

@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import { Bus, type CommandVerb, commonEnv, connectNats, type EventName, loadConfig, silentLogger } from '../../packages/shared/src/index.ts';
 
-const WATCHED: EventName[] = ['obs.state', 'switcher.state', 'ingest.link', 'process', 'log', 'heartbeat'];
+const WATCHED: EventName[] = ['obs.state', 'switcher.state', 'ingest.link', 'restream.state', 'recording.state', 'process', 'log', 'heartbeat'];
 
 const config = loadConfig(commonEnv, { envFile: false });
 const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: 'compose-check' }, silentLogger());

@@ -147,10 +147,10 @@ function assert(condition: unknown, message: string): asserts condition {
  * slower Python docker-compose), each attempt with 15 s to finish: on 2 loaded cores a 5 s attempt
  * (docker-compose's start-up + ffprobe's wait for a keyframe) timed out again and again while OBS streamed.
  */
-function sinkStreams(what: string, timeoutMs: number) {
+function sinkStreams(what: string, timeoutMs: number, key = env.rtmpKey) {
   const sink = containerId('rtmp-sink');
   assert(sink, 'no rtmp-sink container');
-  return probeUntilAudioAndVideo(`rtmp://127.0.0.1/live/${env.rtmpKey}`, what, timeoutMs, [DOCKER, 'exec', sink], 15_000);
+  return probeUntilAudioAndVideo(`rtmp://127.0.0.1/live/${key}`, what, timeoutMs, [DOCKER, 'exec', sink], 15_000);
 }
 function tcpConnects(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolveConnect) => {
@@ -226,7 +226,7 @@ const sampler = (async () => {
 
 // --- the checks ---------------------------------------------------------------------------------
 // The containers with a healthcheck; chat has none (it only dials out).
-const services = ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'dashboard', 'caddy', 'rtmp-sink'];
+const services = ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'restream', 'dashboard', 'caddy', 'rtmp-sink'];
 const irlkitServices = [...services.filter((s) => s !== 'rtmp-sink'), 'chat'];
 const upAt = Date.now();
 await check('with no .env, the init service generated the secrets and printed the dashboard URL and password once', async () => {
@@ -244,7 +244,7 @@ await check('with no .env, the init service generated the secrets and printed th
   const show = dc(['run', '--rm', '--no-deps', '-T', 'init', 'show'], 60_000);
   assert(show.stdout.includes(env.dashboardPassword) && show.stdout.includes(`passphrase=${env.srtPassphrase}`), `init show: ${show.stdout}`);
   // Each service reads its own share from its volume at start; none is in a container's configuration.
-  for (const service of ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'dashboard', 'chat']) {
+  for (const service of ['nats', 'ingest', 'desktop', 'xpra', 'obs-bridge', 'restream', 'dashboard', 'chat']) {
     const configured = run(DOCKER, ['inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', containerId(service)]).stdout;
     const leaked = Object.values(generated).filter((value) => value && configured.includes(value));
     assert(leaked.length === 0, `${service}'s container configuration holds ${leaked.length} generated secret(s)`);
@@ -375,6 +375,71 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     const stream = await fetch(`${HTTPS}/api/events`, { headers: { cookie }, signal: controller.signal });
     assert(stream.ok && /event-stream/.test(stream.headers.get('content-type') ?? ''), `events with a session: HTTP ${stream.status}`);
     controller.abort();
+  });
+
+  // A second platform beside the Primary one (OBS_RTMP_URL): the same sink under another key, over RTMPS
+  // (stunnel in front of it, with a certificate for rtmp-sink that only the restream container trusts).
+  const secondKey = `${env.rtmpKey}-second`;
+  let secondId = '';
+  await check(
+    'restream: a second destination over RTMPS (certificate verified), added over NATS, receives the program beside the Primary one (no second encode), its key never shown',
+    async () => {
+      const reply = await probe.request('destination.save', { name: 'Second', url: 'rtmps://rtmp-sink:1936/live', key: secondKey });
+      assert(reply.ok, `destination.save refused: ${reply.error}`);
+      const saved = (reply.result as Array<{ id: string; name: string }> | undefined)?.find((d) => d.name === 'Second');
+      assert(saved, `destination.save answered ${JSON.stringify(reply.result)}`);
+      secondId = saved.id;
+      await sinkStreams('ffprobe to read the second destination', 60_000, secondKey);
+      const connected = () => probe.restreamState?.destinations.filter((d) => d.status === 'connected').map((d) => d.name) ?? [];
+      await waitFor(
+        () => connected().length === 2,
+        `both destinations connected (restream.state: ${JSON.stringify(probe.restreamState?.destinations.map((d) => [d.name, d.status, d.error]))})`,
+        30_000,
+        200,
+      );
+      const published = JSON.stringify(probe.restreamState);
+      assert(!published.includes(env.rtmpKey) && !published.includes(secondKey), 'restream.state carries a stream key');
+      // One encode: the program OBS sends and what each destination gets are the same stream.
+      const script = `const fs=require('fs');let copies=0,encoders=0;for(const p of fs.readdirSync('/proc')){if(!/^\\d+$/.test(p))continue;let a;try{a=fs.readFileSync('/proc/'+p+'/cmdline','utf8').split('\\0')}catch{continue}if(!/ffmpeg$/.test(a[0]))continue;const c=a.indexOf('-c');if(c>=0&&a[c+1]==='copy')copies++;else encoders++}console.log(copies+' '+encoders)`;
+      const [copies, encoders] = dc(['exec', '-T', 'restream', 'node', '-e', script]).stdout.trim().split(' ').map(Number);
+      assert(
+        copies === 3 && encoders === 0,
+        `restream runs ${copies} ffmpeg copies and ${encoders} other ffmpeg (expected 3 copies: two destinations and the recording)`,
+      );
+    },
+  );
+
+  await check('restream: turning the second destination off while live stops only it; the Primary one keeps receiving', async () => {
+    assert(secondId, 'no second destination (the check before failed)');
+    const reply = await probe.request('destination.enable', { id: secondId, enabled: false });
+    assert(reply.ok, `destination.enable refused: ${reply.error}`);
+    await waitFor(
+      () => probe.restreamState?.destinations.find((d) => d.id === secondId)?.status === 'disabled',
+      'the second destination to be disabled',
+      15_000,
+      200,
+    );
+    const primary = probe.restreamState?.destinations.find((d) => d.id !== secondId);
+    assert(primary?.status === 'connected', `the Primary destination: ${primary?.status} ${primary?.error ?? ''}`);
+    await sinkStreams('ffprobe to read the Primary destination after the second was turned off', 60_000);
+  });
+
+  await check('the program is recorded on the recordings volume; the dashboard serves the file only after login, with range requests', async () => {
+    await waitFor(
+      () =>
+        probe.recordingState?.status === 'recording' && probe.recordingState.files.some((f) => f.name === probe.recordingState?.current && f.bytes > 100_000),
+      `a recording being written (recording.state: ${JSON.stringify(probe.recordingState && { ...probe.recordingState, files: probe.recordingState.files.length })})`,
+      60_000,
+      500,
+    );
+    const name = probe.recordingState?.current as string;
+    const anonymous = await fetch(`${HTTPS}/api/recordings/${name}`);
+    assert(anonymous.status === 401, `GET /api/recordings/${name} without a session: HTTP ${anonymous.status}`);
+    assert(sessionCookie, 'no session (the login check failed)');
+    const part = await fetch(`${HTTPS}/api/recordings/${name}`, { headers: { cookie: sessionCookie, range: 'bytes=0-1023' } });
+    const body = Buffer.from(await part.arrayBuffer());
+    assert(part.status === 206 && body.length === 1024, `a range request: HTTP ${part.status}, ${body.length} bytes`);
+    assert(body.subarray(0, 4).toString('hex') === '1a45dfa3', `not a Matroska file: starts with ${body.subarray(0, 4).toString('hex')}`);
   });
 
   await check("Caddy's internal authority signs only the configured names: a stranger's server name gets no certificate", async () => {
@@ -544,7 +609,10 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
       // A setting the streamer changed, kept in JetStream on the nats-data volume.
       const set = await probe.request('switcher.config', { lowEnterKbps: 650 });
       assert(set.ok, `switcher.config refused: ${set.error}`);
+      // Docker dates a local volume by its folder's modification time: `recordings`, whose folder gains a file
+      // with every stretch on air, is checked by its files instead (the recording from before is listed after).
       const volumes = ['nats-data', 'obs-config', 'caddy-data', 'secrets'];
+      const recordingBefore = probe.recordingState?.current ?? probe.recordingState?.files[0]?.name;
       const created = (volume: string) => run(DOCKER, ['volume', 'inspect', '-f', '{{.CreatedAt}}', `${project}_${volume}`]).stdout.trim();
       const createdBefore = volumes.map(created);
       const rootBefore = readFileSync(env.caddyRoot, 'utf8');
@@ -675,6 +743,20 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
           historyAfter.messages > historyBefore.messages,
         `the history's IRLKIT_EVENTS before ${JSON.stringify(historyBefore)}, after ${JSON.stringify(historyAfter)}`,
       );
+      // The destinations (the second one still off) and the recordings are kept too.
+      await waitFor(
+        () =>
+          probe.restreamState && probe.restreamState.receivedAt > upStarted && probe.restreamState.destinations.some((d) => d.id === secondId && !d.enabled),
+        `the destinations from before the upgrade (restream.state: ${JSON.stringify(probe.restreamState?.destinations.map((d) => [d.name, d.enabled]))})`,
+        30_000,
+        200,
+      );
+      await waitFor(
+        () => probe.recordingState && probe.recordingState.receivedAt > upStarted && probe.recordingState.files.some((f) => f.name === recordingBefore),
+        `the recording from before the upgrade (${recordingBefore}) listed`,
+        30_000,
+        200,
+      );
       const createdAfter = volumes.map(created);
       assert(
         createdAfter.every((c, i) => c && c === createdBefore[i]),
@@ -733,32 +815,36 @@ await check('every container runs without capabilities, cannot gain privileges, 
   assert(problems.length === 0, problems.join('\n'));
 });
 
-await check('NATS, obs-websocket, the bridge API and plain 8080/14500 are not published; SRT, SRTLA and Caddy (443, 80) are, on 127.0.0.1 only', async () => {
-  for (const [service, port] of [
-    ['nats', 4222],
-    ['desktop', 4455],
-    ['obs-bridge', 8090],
-    ['dashboard', 8080],
-    ['xpra', 14500],
-  ] as const) {
-    const published = dc(['port', service, String(port)]);
-    assert(published.status !== 0 || !/\d+\.\d+\.\d+\.\d+:\d+|:::\d+/.test(published.stdout), `${service}:${port} is published: ${published.stdout.trim()}`);
-    const ports = run(DOCKER, ['port', containerId(service)]).stdout.trim();
-    assert(ports === '', `${service} publishes ${ports}`);
-    assert(!(await tcpConnects(port)), `127.0.0.1:${port} accepts connections`);
-  }
-  for (const [service, port, protocol] of [
-    ['ingest', 9000, 'udp'],
-    ['ingest', 5000, 'udp'],
-    ['caddy', 443, 'tcp'],
-    ['caddy', 80, 'tcp'],
-  ] as const) {
-    const published = dc(['port', `--protocol=${protocol}`, service, String(port)]).stdout.trim();
-    assert(published === `127.0.0.1:${port}`, `${service} ${port}/${protocol} published as "${published}", expected 127.0.0.1:${port}`);
-  }
-  const all = run(DOCKER, ['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.Ports}}']).stdout;
-  assert(!/0\.0\.0\.0:|:::/.test(all), `something is published on every interface:\n${all}`);
-});
+await check(
+  'NATS, obs-websocket, the bridge API, the restream relay and plain 8080/14500 are not published; SRT, SRTLA and Caddy (443, 80) are, on 127.0.0.1 only',
+  async () => {
+    for (const [service, port] of [
+      ['nats', 4222],
+      ['desktop', 4455],
+      ['obs-bridge', 8090],
+      ['dashboard', 8080],
+      ['xpra', 14500],
+      ['restream', 1935],
+    ] as const) {
+      const published = dc(['port', service, String(port)]);
+      assert(published.status !== 0 || !/\d+\.\d+\.\d+\.\d+:\d+|:::\d+/.test(published.stdout), `${service}:${port} is published: ${published.stdout.trim()}`);
+      const ports = run(DOCKER, ['port', containerId(service)]).stdout.trim();
+      assert(ports === '', `${service} publishes ${ports}`);
+      assert(!(await tcpConnects(port)), `127.0.0.1:${port} accepts connections`);
+    }
+    for (const [service, port, protocol] of [
+      ['ingest', 9000, 'udp'],
+      ['ingest', 5000, 'udp'],
+      ['caddy', 443, 'tcp'],
+      ['caddy', 80, 'tcp'],
+    ] as const) {
+      const published = dc(['port', `--protocol=${protocol}`, service, String(port)]).stdout.trim();
+      assert(published === `127.0.0.1:${port}`, `${service} ${port}/${protocol} published as "${published}", expected 127.0.0.1:${port}`);
+    }
+    const all = run(DOCKER, ['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.Ports}}']).stdout;
+    assert(!/0\.0\.0\.0:|:::/.test(all), `something is published on every interface:\n${all}`);
+  },
+);
 
 await check('the desktop throttles password guessing: rapid websocket logins beyond a handful get 429', async () => {
   const statuses: number[] = [];

@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { CommandVerb, ObsState, ProcessEvent } from '@irlkit/shared';
+import type { CommandVerb, ObsState, ProcessEvent, RecordingState, RestreamState } from '@irlkit/shared';
 import { waitFor } from '@irlkit/test-kit';
 import { bundle } from '../../scripts/build-services.ts';
 
@@ -31,6 +31,8 @@ export type Stamped<T> = T & { receivedAt: number };
 
 export class BusProbe {
   obsState: Stamped<ObsState> | undefined;
+  restreamState: Stamped<RestreamState> | undefined;
+  recordingState: Stamped<RecordingState> | undefined;
   /** Every obs.state, in arrival order. */
   readonly obsStates: Array<Stamped<ObsState>> = [];
   /** When an obs.state last said OBS is unreachable. */
@@ -114,6 +116,8 @@ export class BusProbe {
       this.obsStates.push(this.obsState);
       if (!this.obsState.reachable) this.lastUnreachableAt = this.obsState.receivedAt;
     }
+    if (message.event === 'restream.state') this.restreamState = { ...(message.payload as RestreamState), receivedAt: Date.now() };
+    if (message.event === 'recording.state') this.recordingState = { ...(message.payload as RecordingState), receivedAt: Date.now() };
     if (message.event === 'heartbeat') {
       const beat = message.payload as { service: string; ok: boolean };
       this.heartbeats.set(beat.service, beat.ok);
