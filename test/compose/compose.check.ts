@@ -424,6 +424,23 @@ s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silen
     await sinkStreams('ffprobe to read the Primary destination after the second was turned off', 60_000);
   });
 
+  await check('restream: an RTMPS destination whose certificate does not name its host fails alone, saying so; the others keep receiving', async () => {
+    const reply = await probe.request('destination.save', { name: 'Mismatch', url: 'rtmps://platform-b:1936/live', key: `${env.rtmpKey}-mismatch` });
+    assert(reply.ok, `destination.save refused: ${reply.error}`);
+    const id = (reply.result as Array<{ id: string; name: string }> | undefined)?.find((d) => d.name === 'Mismatch')?.id;
+    assert(id, `destination.save answered ${JSON.stringify(reply.result)}`);
+    const mismatch = () => probe.restreamState?.destinations.find((d) => d.id === id);
+    await waitFor(() => mismatch()?.status === 'failed' && mismatch()?.error, 'the mismatched destination to fail', 30_000, 200).catch((error) => {
+      throw new Error(`${(error as Error).message}: ${JSON.stringify(mismatch())}`);
+    });
+    assert(/certificate/i.test(mismatch()?.error ?? ''), `the failure does not name the certificate: ${mismatch()?.error}`);
+    const others = probe.restreamState?.destinations.filter((d) => d.id !== id && d.enabled).map((d) => `${d.name} ${d.status}`) ?? [];
+    assert(others.length > 0 && others.every((o) => o.endsWith(' connected')), `the other destinations: ${others.join(', ')}`);
+    await sinkStreams('ffprobe to read the Primary destination while another fails', 60_000);
+    const removed = await probe.request('destination.remove', { id });
+    assert(removed.ok, `destination.remove refused: ${removed.error}`);
+  });
+
   await check('the program is recorded on the recordings volume; the dashboard serves the file only after login, with range requests', async () => {
     await waitFor(
       () =>
