@@ -45,13 +45,14 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
     (link) => {
       log.info({ event: link.event, peer: link.peer, reason: link.reason }, `feed ${link.event}`);
       // The switcher goes OFFLINE when the buffers behind the last packet run dry, not before.
+      const srtLatencyMs = statistics.latencyMs() ?? config.srt.latencyMs;
       const playoutMs = playoutAfterLoss({
         lastPacketTs: link.lastPacketTs,
-        srtLatencyMs: statistics.latencyMs() ?? config.srt.latencyMs,
+        srtLatencyMs,
         outputLatencyMs: config.output.latencyMs,
         relayLastToObsTs: link.event === 'disconnected' ? relayDied?.lastToObsTs : undefined,
       });
-      bus.publish('ingest.link', { ...link, playoutMs });
+      bus.publish('ingest.link', { ...link, playoutMs, ...(link.event === 'stalled' || link.event === 'disconnected' ? { srtLatencyMs } : {}) });
       if (link.event === 'disconnected') statistics.onDisconnected();
       const who = link.peer ? ` (${link.peer})` : '';
       if (link.event === 'stalled' || link.event === 'disconnected') events.warn(`Feed ${link.event}${who}: ${link.reason}`);

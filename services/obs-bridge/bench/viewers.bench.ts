@@ -384,9 +384,10 @@ writeReport();
 // --- D: irlkit's added delay against OBS reading the sender directly (one sender, both paths) ----------
 try {
   const directPort = await freeUdpPort();
-  await bridge.obs.call('adding a direct input', (ws) =>
+  // In the Live scene, shrunk to a corner pixel: OBS renders (and so screenshots) only a source on program.
+  const { sceneItemId } = await bridge.obs.call('adding a direct input', (ws) =>
     ws.call('CreateInput', {
-      sceneName: 'Starting',
+      sceneName: 'Live',
       inputName: 'Direct feed',
       inputKind: 'ffmpeg_source',
       inputSettings: {
@@ -399,6 +400,9 @@ try {
         seekable: false,
       },
     }),
+  );
+  await bridge.obs.call('shrinking the direct input', (ws) =>
+    ws.call('SetSceneItemTransform', { sceneName: 'Live', sceneItemId, sceneItemTransform: { positionX: 0, positionY: 0, scaleX: 0.004, scaleY: 0.004 } }),
   );
   await sleep(2000);
   const both = startFlashFeed({

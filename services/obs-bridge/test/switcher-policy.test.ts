@@ -358,6 +358,56 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
     expect(s.program()).toBe('Live');
   });
 
+  it('a feed resuming after the SRT latency but before the buffers ran dry still goes OFFLINE when they do (the gap is lost for good), restarts the input there, and returns by the moving-picture rule', () => {
+    const s = setup();
+    s.bringUp();
+    s.actions.length = 0;
+    const last = s.now();
+    const loss = { lastPacketTs: last, playoutMs: 2200, srtLatencyMs: 2000 };
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'feed stalled: no data for 500 ms', loss));
+    // Within the latency the late packets still fill the gap: a resume then changes nothing.
+    const inTime = setup();
+    inTime.bringUp();
+    inTime.actions.length = 0;
+    const inTimeLast = inTime.now();
+    inTime.wait(500);
+    inTime.take(inTime.policy.linkLost(inTime.now(), 'stalled', { lastPacketTs: inTimeLast, playoutMs: 2200, srtLatencyMs: 2000 }));
+    inTime.wait(1400);
+    inTime.take(inTime.policy.linkConnected(inTime.now(), 'resumed'));
+    inTime.feed(6000, 2500);
+    expect(inTime.actions).toEqual([]);
+    // 2.1 s after the last packet: what the sender had sent in the first 0.1 s came after its play time.
+    s.wait(last + 2100 - s.now());
+    s.take(s.policy.linkConnected(s.now(), 'resumed'));
+    expect(s.program()).toBe('Live');
+    expect(s.policy.watchingPicture(), 'no frozen-picture restart while the switch is due').toBe(false);
+    s.feed(100 + loss.playoutMs + DEFAULT_SWITCHER_SETTINGS.pictureLagMs - 2100, 2500);
+    expect(s.program()).toBe('Offline');
+    expect(s.actions.filter((a) => a.type === 'restartMedia')).toHaveLength(1);
+    expect(s.policy.awaitingFrames()).toBe(true);
+    s.take(s.policy.framesConfirmed(s.now()));
+    s.feed(DEFAULT_SWITCHER_SETTINGS.resumeHoldMs + 500, 2500);
+    expect(s.program()).toBe('Live');
+  });
+
+  it('a feed resuming too late goes OFFLINE the moment its picture is seen frozen, before the deadline', () => {
+    const s = setup();
+    s.bringUp();
+    const last = s.now();
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'stalled', { lastPacketTs: last, playoutMs: 2200, srtLatencyMs: 2000 }));
+    s.wait(last + 2100 - s.now());
+    s.take(s.policy.linkConnected(s.now(), 'resumed'));
+    s.wait(100);
+    expect(s.policy.watchingForFreeze(s.now())).toBe(true);
+    const actions = s.policy.pictureFroze(s.now());
+    s.take(actions);
+    expect(s.program()).toBe('Offline');
+    expect(actions.map((a) => a.type)).toEqual(['switchScene', 'restartMedia']);
+    expect(s.policy.snapshot().reason).toMatch(/picture froze/);
+  });
+
   it('makes no switch at all for a gap shorter than the buffers, and ignores the receive rate meanwhile', () => {
     const s = setup({ lowWindowMs: 500 });
     s.bringUp();

@@ -92,6 +92,37 @@ describe('what viewers see', () => {
     await nextEvent(stack.observer, 'switcher.state', (s) => s.state === 'offline', 'Offline after the sender left', 15_000);
   });
 
+  it('a 2.5 s outage (longer than the 2 s latency: its first packets are lost for good) goes Offline as the picture freezes, not after 1 s of frozen picture on air, and comes back Live', async () => {
+    await sleep(6000); // the previous sender is gone for good
+    const feed = startFlashFeed({ port: link.port, latencyMs: 500, bitrateKbps: 2000 });
+    try {
+      await onLive(feed);
+      await sleep(5000); // past the hold after Live
+      const from = programChanges.length;
+      const rec = await recordWhile('gap-2500ms', async () => {
+        await sleep(3000);
+        link.cut();
+        await sleep(2500);
+        link.restore();
+        await waitFor(() => stack.bridge.obs.programScene() === 'Live' && programChanges.length > from, 'Live again after the outage', 30_000, 50).catch(
+          () => undefined,
+        );
+        await sleep(3000);
+      });
+      const scenes = programChanges.slice(from).map((c) => c.scene);
+      const frozen = frozenRuns(rec, 200).map((r) => ({ at: Math.round(r.fromMs), ms: Math.round(r.toMs - r.fromMs) }));
+      process.stdout.write(
+        `2.5 s outage: program ${scenes.join(' → ') || 'unchanged'}; Offline on the output ${otherSceneSpans(rec)
+          .map((x) => `${Math.round(x.fromMs)}+${Math.round(x.toMs - x.fromMs)} ms`)
+          .join(', ')}; frozen runs on air > 200 ms: ${frozen.map((f) => `${f.at}+${f.ms}`).join(', ') || 'none'}\n`,
+      );
+      expect(scenes, 'Offline during the outage, then Live').toEqual(['Offline', 'Live']);
+      expect(Math.max(0, ...frozen.map((f) => f.ms)), 'frozen picture on air').toBeLessThanOrEqual(300);
+    } finally {
+      await feed.stop();
+    }
+  });
+
   it('a killed sender goes Offline no later than 0.3 s after the last good frame was shown, cutting none', async () => {
     await sleep(6000); // the previous sender is gone for good
     const feed = startFlashFeed({ port: link.port, latencyMs: 500, bitrateKbps: 2000 });

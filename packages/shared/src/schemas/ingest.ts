@@ -45,6 +45,12 @@ export const ingestLink = z.strictObject({
    * before the last packet). Absent from older publishers.
    */
   playoutMs: z.number().int().nonnegative().max(120_000).nullable().optional(),
+  /**
+   * The SRT receive latency in force (for stalled/disconnected): packets arriving later than this after
+   * their sending are dropped, so a feed that resumes later than this after its last packet has a hole.
+   * Absent from older publishers.
+   */
+  srtLatencyMs: z.number().int().nonnegative().max(120_000).nullable().optional(),
 });
 export type IngestLink = z.infer<typeof ingestLink>;
 

@@ -23,6 +23,11 @@ export interface FeedLoss {
   lastPacketTs: number | null;
   /** SRT receive latency plus the output hop's: the picture keeps moving this long after the last packet. */
   playoutMs: number | null;
+  /**
+   * The SRT receive latency alone: a feed that resumes later than this after its last packet has lost
+   * the packets in between for good (the receiver drops what comes after its play time).
+   */
+  srtLatencyMs?: number | null;
 }
 
 /**
@@ -64,7 +69,15 @@ export class SwitcherPolicy {
    * is seen frozen after `watchFrom` (the buffers nominally dry), at `at` at the latest, unless the feed
    * resumes first (then viewers never saw the gap).
    */
-  private pendingOffline: { at: number; watchFrom: number; reason: string } | null = null;
+  private pendingOffline: {
+    at: number;
+    watchFrom: number;
+    reason: string;
+    /** After this, a resumed feed has lost packets for good: its picture freezes or breaks up anyway. */
+    lostAfter: number | null;
+    /** The feed resumed after `lostAfter`: when the switch comes, restart the input (the delay). */
+    resumedTooLate?: boolean;
+  } | null = null;
   /** When the last lost feed's buffers ran dry (OBS's session ends then if the relay restarted); null if unknown. */
   private obsSessionEndsAt: number | null = null;
 
@@ -124,8 +137,13 @@ export class SwitcherPolicy {
     const pending = this.pendingOffline;
     this.pendingOffline = null;
     if (pending && why !== 'connected') {
-      // Resumed before the buffers ran dry: the picture never stopped, viewers saw nothing.
       this.framesMoving = true;
+      // Resumed within the SRT latency: the late packets fill the gap before their play time, the picture
+      // never stops, viewers see nothing.
+      if (pending.lostAfter === null || now <= pending.lostAfter) return [];
+      // Resumed later: the receiver dropped what came after its play time, so the picture freezes (or
+      // breaks up until a keyframe) when the buffer runs dry, whatever arrives now. The switch stays due.
+      this.pendingOffline = { ...pending, resumedTooLate: true };
       return [];
     }
     this.framesMoving = false;
@@ -161,10 +179,12 @@ export class SwitcherPolicy {
     const freezeAt = this.freezeAt(loss);
     if (this.state !== 'offline' && freezeAt !== null && freezeAt > now && (wasUp || this.pendingOffline)) {
       const drainedAt = freezeAt - this.config.pictureLagMs;
+      const lostAfter = loss?.lastPacketTs != null && loss.srtLatencyMs != null ? loss.lastPacketTs + loss.srtLatencyMs : null;
       this.pendingOffline = {
         at: Math.min(freezeAt, this.pendingOffline?.at ?? freezeAt),
         watchFrom: Math.min(drainedAt, this.pendingOffline?.watchFrom ?? drainedAt),
         reason,
+        lostAfter: this.pendingOffline ? this.pendingOffline.lostAfter : lostAfter,
       };
       return [];
     }
@@ -181,7 +201,7 @@ export class SwitcherPolicy {
    * running dry: `watchingForFreeze`), nor while OFFLINE waits for a moving picture (`awaitingFrames`).
    */
   watchingPicture(): boolean {
-    return this.linkUp && this.state !== 'offline';
+    return this.linkUp && this.state !== 'offline' && !this.pendingOffline;
   }
 
   /**
@@ -196,9 +216,20 @@ export class SwitcherPolicy {
   pictureFroze(now: number): SwitcherAction[] {
     if (!this.pendingOffline) return [];
     const { reason } = this.pendingOffline;
+    return this.firePendingOffline(now, switcherReasons.pictureFroze(reason));
+  }
+
+  /**
+   * The lost feed's picture froze (seen, or by the deadline): OFFLINE. A feed that came back too late to
+   * fill the gap is up again by then: its input is restarted while OFFLINE is on anyway, as after any
+   * outage viewers saw, so LIVE comes back at the steady delay and by the moving-picture rule.
+   */
+  private firePendingOffline(now: number, reason: string): SwitcherAction[] {
+    const resumed = this.pendingOffline?.resumedTooLate === true && this.linkUp;
     this.pendingOffline = null;
     this.framesMoving = false;
-    return this.enter('offline', now, switcherReasons.pictureFroze(reason));
+    const actions = this.enter('offline', now, reason);
+    return resumed ? [...actions, { type: 'restartMedia', reason: 'feed resumed too late to fill the gap' }] : actions;
   }
 
   /** When the picture of a feed lost this way would freeze on OBS's program at the latest; null if unknown. */
@@ -271,10 +302,7 @@ export class SwitcherPolicy {
     const c = this.config;
     const actions: SwitcherAction[] = [];
     if (this.pendingOffline && now >= this.pendingOffline.at) {
-      const { reason } = this.pendingOffline;
-      this.pendingOffline = null;
-      this.framesMoving = false;
-      actions.push(...this.enter('offline', now, reason));
+      actions.push(...this.firePendingOffline(now, this.pendingOffline.reason));
     } else if (this.state === 'offline') {
       if (
         this.linkUp &&

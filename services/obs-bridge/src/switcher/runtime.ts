@@ -173,6 +173,7 @@ export class SwitcherRuntime {
             this.policy.linkLost(now, switcherReasons.feedLost(link.event, link.reason), {
               lastPacketTs: link.lastPacketTs,
               playoutMs: link.playoutMs ?? null,
+              srtLatencyMs: link.srtLatencyMs ?? null,
             }),
           );
         }
