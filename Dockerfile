@@ -123,7 +123,8 @@ EXPOSE 1935
 # Healthy while nginx (the relay) listens on its port.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const s=require('net').connect(Number(process.env.RESTREAM_RELAY_PORT||1935),'127.0.0.1');s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1))"]
-# No --lite-mode (it turns WebAssembly off, and Node's fetch, undici, compiles its HTTP parser to it).
+# No --lite-mode: it turns WebAssembly off, and in its container the service loads Node's undici (its HTTP parser
+# is WebAssembly): it crash-looped at start with "WebAssembly is not defined". The same flags as its start script.
 CMD ["node", "--no-opt", "--v8-pool-size=1", "dist/main.js"]
 
 # ── dashboard ─────────────────────────────────────────────────────────────────────────────────────

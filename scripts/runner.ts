@@ -1,7 +1,7 @@
 // The native runner: nats-server and every service as supervised children with prefixed logs,
 // secrets generated on first run, an optional demo feed; everything stops on Ctrl-C / SIGTERM.
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,10 +14,15 @@ import {
   loadConfig,
   natsAuthorization,
   natsPasswordVariable,
+  natsStreamsAuthorization,
+  PER_STREAM_USERS,
+  type PerStreamUser,
   resolveStreams,
   SETTINGS_BUCKET,
   type StreamRoute,
   Supervisor,
+  streamLogin,
+  streamScope,
 } from '@irlkit/shared';
 import { parse as parseDotenv } from 'dotenv';
 import { buildServices } from './build-services.ts';
@@ -52,13 +57,18 @@ const COLORS = [36, 33, 35, 32, 34, 31];
 
 const log = createLogger('irlkit');
 
-function loadSecrets(stateDir: string, fromUser: Record<string, string | undefined>): Record<string, string> {
+/** A streamer's generated dashboard password, in the secrets file (several streams: IRL_STREAMS). */
+const streamPasswordName = (streamId: string) => `STREAM_${streamId}_DASHBOARD_PASSWORD`;
+/** A stream's generated desktop (xpra) password: each streamer reaches only their own OBS. */
+const streamDesktopPasswordName = (streamId: string) => `STREAM_${streamId}_DESKTOP_PASSWORD`;
+
+function loadSecrets(stateDir: string, fromUser: Record<string, string | undefined>, extra: string[] = []): Record<string, string> {
   const file = join(stateDir, 'secrets.env');
   const stored = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
   let changed = false;
-  for (const name of SECRET_NAMES) {
+  for (const name of [...SECRET_NAMES, ...extra]) {
     if (fromUser[name] || stored[name]) continue;
-    stored[name] = randomBytes(name === 'DASHBOARD_PASSWORD' ? 9 : 24).toString('base64url');
+    stored[name] = randomBytes(name.endsWith('DASHBOARD_PASSWORD') ? 9 : 24).toString('base64url');
     changed = true;
   }
   if (changed)
@@ -95,7 +105,10 @@ async function main() {
   }
   const stateDir = config.IRL_STATE_DIR;
   mkdirSync(join(stateDir, 'nats'), { recursive: true });
-  const secrets = loadSecrets(stateDir, userEnv);
+  const secrets = loadSecrets(stateDir, userEnv, [
+    ...(config.IRL_STREAMS ?? []).filter((s) => !s.dashboardPassword).map((s) => streamPasswordName(s.id)),
+    ...(config.IRL_STREAMS ?? []).map((s) => streamDesktopPasswordName(s.id)),
+  ]);
   try {
     loadConfig(runnerSecretsEnv, { source: { ...secrets, ...userEnv }, envFile: false });
   } catch (error) {
@@ -133,17 +146,31 @@ async function main() {
         { relayPort: config.INGEST_RELAY_PORT, outputPort: config.INGEST_OUTPUT_PORT },
       )
     : [];
+  // Several streams: each stream's desktop, obs-bridge and dashboard log in as `<service>@<stream>`, allowed
+  // only that stream's subjects, settings, session epoch and history (passwords new on every start: the
+  // runner starts nats-server and every service that uses them).
+  const streamUsers = streams.map((stream) => ({
+    id: stream.id,
+    passwords: Object.fromEntries(PER_STREAM_USERS.map((user) => [user, randomBytes(24).toString('base64url')])) as Record<PerStreamUser, string>,
+  }));
   const natsConf = join(stateDir, 'nats.conf');
   writeFileSync(
     natsConf,
-    `listen: 127.0.0.1:${config.NATS_PORT}\njetstream { store_dir: "${join(stateDir, 'nats')}" }\n${natsAuthorization(
-      natsPasswords,
-      // Each service user may use every listed stream's subjects (per-stream users are not there yet).
-      streamList ? '*' : config.IRL_STREAM_ID,
-      childEnv.BRIDGE_SETTINGS_BUCKET || SETTINGS_BUCKET,
-    )}`,
+    `listen: 127.0.0.1:${config.NATS_PORT}\njetstream { store_dir: "${join(stateDir, 'nats')}" }\n${
+      streamList
+        ? natsStreamsAuthorization({ ingest: natsPasswords.ingest, operator: natsPasswords.operator }, streamUsers)
+        : natsAuthorization(natsPasswords, config.IRL_STREAM_ID, childEnv.BRIDGE_SETTINGS_BUCKET || SETTINGS_BUCKET)
+    }`,
     { mode: 0o600 },
   );
+  /** A stream's own NATS login for one of its services. */
+  const streamIdentity = (user: PerStreamUser, streamId: string): NodeJS.ProcessEnv => ({
+    NATS_USER: streamLogin(user, streamId),
+    NATS_PASSWORD: streamUsers.find((s) => s.id === streamId)?.passwords[user],
+  });
+  /** A streamer's dashboard password: from the list, else generated and kept in the secrets file. */
+  const streamPassword = (streamId: string) =>
+    streamList?.find((s) => s.id === streamId)?.dashboardPassword ?? userEnv[streamPasswordName(streamId)] ?? secrets[streamPasswordName(streamId)];
 
   const supervisors: Supervisor[] = [];
   const add = (name: string, command: string, args: string[], cwd = root, env: NodeJS.ProcessEnv = childEnv) => {
@@ -183,11 +210,13 @@ async function main() {
     return true;
   };
   const xpraInstalled = spawnSync('sh', ['-c', 'command -v xpra']).status === 0;
-  const passwordFile = join(stateDir, 'desktop-password');
-  writeFileSync(passwordFile, String(childEnv.DESKTOP_PASSWORD), { mode: 0o600 });
   /** The browser desktop: xpra's HTML5 client sharing OBS's display, behind a password file. */
-  const startXpra = (name: string, display: string, port: number) =>
+  const startXpra = (name: string, display: string, port: number, password = String(childEnv.DESKTOP_PASSWORD)) => {
+    const passwordFile = join(stateDir, `${name === 'xpra' ? 'desktop' : name}-password`);
+    writeFileSync(passwordFile, password, { mode: 0o600 });
     add(name, 'sh', [join(root, 'services/desktop/xpra-shadow.sh'), display, `0.0.0.0:${port}`, passwordFile]);
+  };
+  const streamDesktopPassword = (streamId: string) => String(userEnv[streamDesktopPasswordName(streamId)] ?? secrets[streamDesktopPasswordName(streamId)]);
   let desktopReady = false;
   if (!streamList) {
     for (const service of SERVICES) {
@@ -203,9 +232,18 @@ async function main() {
     streams.forEach((stream, index) => {
       const ports = perStreamPorts(config, index);
       const display = `:${Number((childEnv.DESKTOP_DISPLAY ?? ':99').slice(1)) + index}`;
-      const own: NodeJS.ProcessEnv = { IRL_STREAM_ID: stream.id, BRIDGE_PORT: String(ports.bridge) };
+      // Its own OBS websocket password and bridge token (derived from the configured ones): a streamer who
+      // reads theirs on their desktop cannot use it on another stream's OBS or bridge.
+      const derived = (secret: string | undefined) => createHmac('sha256', String(secret)).update(`stream ${stream.id}`).digest('base64url');
+      const own: NodeJS.ProcessEnv = {
+        IRL_STREAM_ID: stream.id,
+        BRIDGE_PORT: String(ports.bridge),
+        OBS_WS_PASSWORD: derived(childEnv.OBS_WS_PASSWORD),
+        BRIDGE_API_TOKEN: derived(childEnv.BRIDGE_API_TOKEN),
+      };
       startService('desktop', `desktop-${stream.id}`, {
         ...own,
+        ...streamIdentity('desktop', stream.id),
         OBS_WS_PORT: String(ports.obsWebsocket),
         OBS_CONFIG_DIR: join(stateDir, `obs-config-${stream.id}`),
         DESKTOP_DISPLAY: display,
@@ -214,9 +252,23 @@ async function main() {
         OBS_RTMP_URL: stream.rtmp?.url ?? 'rtmp://127.0.0.1/live',
         OBS_RTMP_KEY: stream.rtmp?.key ?? '',
       });
-      startService('obs-bridge', `obs-bridge-${stream.id}`, { ...own, OBS_WS_URL: `ws://127.0.0.1:${ports.obsWebsocket}` });
-      startService('dashboard', `dashboard-${stream.id}`, { ...own, DASHBOARD_PORT: String(ports.dashboard) });
-      if (xpraInstalled) startXpra(`xpra-${stream.id}`, display, ports.desktop);
+      startService('obs-bridge', `obs-bridge-${stream.id}`, {
+        ...own,
+        ...streamIdentity('obs-bridge', stream.id),
+        OBS_WS_URL: `ws://127.0.0.1:${ports.obsWebsocket}`,
+        BRIDGE_SETTINGS_BUCKET: streamScope(stream.id).settingsBucket,
+      });
+      // The streamer's own dashboard: their password, a session key of this stream's own (a cookie from
+      // another stream's dashboard is refused), and only this stream's history and session epoch.
+      startService('dashboard', `dashboard-${stream.id}`, {
+        ...own,
+        ...streamIdentity('dashboard', stream.id),
+        DASHBOARD_PORT: String(ports.dashboard),
+        DASHBOARD_STREAM_SCOPE: 'own',
+        DASHBOARD_PASSWORD: streamPassword(stream.id),
+        DASHBOARD_SESSION_SECRET: derived(childEnv.DASHBOARD_SESSION_SECRET),
+      });
+      if (xpraInstalled) startXpra(`xpra-${stream.id}`, display, ports.desktop, streamDesktopPassword(stream.id));
     });
     desktopReady = xpraInstalled;
   }
@@ -230,7 +282,7 @@ async function main() {
   const streamLines = streams.flatMap((stream, index) => {
     const ports = perStreamPorts(config, index);
     return [
-      `  Stream ${stream.id}: dashboard http://${host}:${ports.dashboard}, desktop http://${host}:${ports.desktop},`,
+      `  Stream ${stream.id}: dashboard http://${host}:${ports.dashboard} (password ${streamPassword(stream.id)}), desktop http://${host}:${ports.desktop} (password ${streamDesktopPassword(stream.id)}),`,
       `    sender srt://${host}:${config.SRT_PORT}?streamid=live_<its srtKey>${srtQuery.replace('?', '&')}`,
     ];
   });
@@ -238,10 +290,14 @@ async function main() {
     [
       '',
       `irlkit is running (${started.join(', ') || 'no services yet'}${flags.demo ? ', demo feed' : ''}); Ctrl-C stops it.`,
-      `  Dashboard  http://${host}:${config.DASHBOARD_PORT}   password: ${childEnv.DASHBOARD_PASSWORD}`,
-      desktopReady
-        ? `  Desktop    http://${host}:${config.DESKTOP_PORT}   password: ${childEnv.DESKTOP_PASSWORD}`
-        : '  Desktop    (needs the desktop service and xpra)',
+      ...(streamList
+        ? []
+        : [
+            `  Dashboard  http://${host}:${config.DASHBOARD_PORT}   password: ${childEnv.DASHBOARD_PASSWORD}`,
+            desktopReady
+              ? `  Desktop    http://${host}:${config.DESKTOP_PORT}   password: ${childEnv.DESKTOP_PASSWORD}`
+              : '  Desktop    (needs the desktop service and xpra)',
+          ]),
       `  SRT in     srt://${host}:${config.SRT_PORT}${srtQuery}`,
       `  SRTLA in   ${host}:${config.SRTLA_PORT} (udp; BELABOX, Moblin, IRL Pro)`,
       `  Secrets    ${join(stateDir, 'secrets.env')} (set your own in .env)`,

@@ -17,16 +17,24 @@ export type RecordedEvent = (typeof RECORDED_EVENTS)[number];
 
 export interface HistoryStreamDefinition {
   name: string;
-  /** Subjects of every stream id. */
+  /** Subjects of every stream id, or of the one stream it is kept for. */
   subjects: string[];
 }
 
-/** Two JetStream streams, so the 1 Hz samples (most of the bytes) can never push out the timeline. */
-export const HISTORY_STREAMS = {
-  events: {
-    name: 'IRLKIT_EVENTS',
-    subjects: [...CAPTURED_EVENTS.map((n) => subjects.everyStream(n)), ...RECORDED_CHANGES.map((n) => subjects.everyStream(n, true))],
-  },
-  samples: { name: 'IRLKIT_SAMPLES', subjects: RECORDED_SAMPLES.map((n) => subjects.everyStream(n, true)) },
-} as const satisfies Record<string, HistoryStreamDefinition>;
+/**
+ * Two JetStream streams, so the 1 Hz samples (most of the bytes) can never push out the timeline. With no
+ * stream id, one pair for every stream (one streamer per host); with one (several streamers, each seeing
+ * only their own), that stream's own pair, `IRLKIT_EVENTS_<id>` and `IRLKIT_SAMPLES_<id>`.
+ */
+export function historyStreams(streamId?: string): Record<'events' | 'samples', HistoryStreamDefinition> {
+  const subject = (name: EventName, history = false) =>
+    streamId ? (history ? subjects.history(streamId, name) : subjects.event(streamId, name)) : subjects.everyStream(name, history);
+  const suffix = streamId ? `_${streamId}` : '';
+  return {
+    events: { name: `IRLKIT_EVENTS${suffix}`, subjects: [...CAPTURED_EVENTS.map((n) => subject(n)), ...RECORDED_CHANGES.map((n) => subject(n, true))] },
+    samples: { name: `IRLKIT_SAMPLES${suffix}`, subjects: RECORDED_SAMPLES.map((n) => subject(n, true)) },
+  };
+}
+/** Every stream's history in one pair (the single-streamer setup). */
+export const HISTORY_STREAMS = historyStreams();
 export type HistoryStreamKey = keyof typeof HISTORY_STREAMS;

@@ -1,7 +1,7 @@
 // Who may do what on the bus: one NATS user per service, with the subjects it publishes, follows,
 // serves and sends, and the key-value buckets it keeps. The one table nats-server's users are made
 // from (compose's services/nats/users.conf, the native runner's nats.conf); a new service is one entry.
-import { HISTORY_STREAMS, type HistoryStreamKey, RECORDED_EVENTS } from './history.ts';
+import { type HistoryStreamKey, historyStreams, RECORDED_EVENTS } from './history.ts';
 import { COMMAND_VERBS, type CommandVerb, EVENT_NAMES, type EventName, SUBJECT_ROOT } from './subjects.ts';
 
 /** The switcher's settings and the wanted state (obs-bridge's; BRIDGE_SETTINGS_BUCKET). */
@@ -92,24 +92,59 @@ export interface NatsPermissions {
   allow_responses?: { max: number; expires: string };
 }
 
-/** A user's nats-server permissions, for one stream (`*`: any stream id). */
-export function natsPermissions(user: BusUser, streamId: string, settingsBucket = SETTINGS_BUCKET): NatsPermissions {
+/**
+ * What one stream owns alone when several streamers share a host (`streamScope`): its switcher settings,
+ * its dashboard's session epoch and its history, each under a name of its own. Without it, every stream
+ * shares the one bucket and history pair (one streamer per host).
+ */
+export interface StreamScope {
+  settingsBucket: string;
+  sessionsBucket: string;
+  /** Its own history streams (`historyStreams(id)`), or undefined for every stream's. */
+  historyOf: string | undefined;
+}
+
+/** The shared names: one streamer per host. `settingsBucket` is obs-bridge's BRIDGE_SETTINGS_BUCKET. */
+export function sharedScope(settingsBucket = SETTINGS_BUCKET): StreamScope {
+  return { settingsBucket, sessionsBucket: SESSIONS_BUCKET, historyOf: undefined };
+}
+
+/** One stream's own names: `irlkit_settings_<id>`, `irlkit_sessions_<id>`, `IRLKIT_EVENTS_<id>`, `IRLKIT_SAMPLES_<id>`. */
+export function streamScope(streamId: string): StreamScope {
+  return { settingsBucket: `${SETTINGS_BUCKET}_${streamId}`, sessionsBucket: `${SESSIONS_BUCKET}_${streamId}`, historyOf: streamId };
+}
+
+/** The services that run once per stream; with several streamers each logs in as `<service>@<stream>`. */
+export const PER_STREAM_USERS = ['desktop', 'obs-bridge', 'dashboard'] as const satisfies readonly BusUser[];
+export type PerStreamUser = (typeof PER_STREAM_USERS)[number];
+
+/** A per-stream service's NATS login on a host of several streamers. */
+export function streamLogin(user: PerStreamUser, streamId: string): string {
+  return `${user}@${streamId}`;
+}
+
+/**
+ * A user's nats-server permissions, for one stream (`*`: any stream id). `login` is the name it logs in
+ * with when that is not the service's own (its replies' inbox prefix follows it).
+ */
+export function natsPermissions(user: BusUser, streamId: string, scope: StreamScope = sharedScope(), login: string = user): NatsPermissions {
   const grant: BusGrant = BUS_GRANTS[user];
   const event = (name: EventName) => `${SUBJECT_ROOT}.${streamId}.${name}`;
   const command = (verb: CommandVerb) => `${SUBJECT_ROOT}.${streamId}.cmd.${verb}`;
-  const buckets = grant.buckets.map((b) => (b === SETTINGS_BUCKET ? settingsBucket : b));
+  const buckets = grant.buckets.map((b) => (b === SETTINGS_BUCKET ? scope.settingsBucket : b === SESSIONS_BUCKET ? scope.sessionsBucket : b));
+  const histories = historyStreams(scope.historyOf);
   const publish = [
     ...grant.publishes.map(event),
     ...grant.sends.map(command),
     ...buckets.flatMap(kvPublish),
     ...(grant.records ?? []).map((name) => `${SUBJECT_ROOT}.${streamId}.history.${name}`),
-    ...(grant.histories ?? []).flatMap((key) => historyPublish(HISTORY_STREAMS[key].name)),
+    ...(grant.histories ?? []).flatMap((key) => historyPublish(histories[key].name)),
   ];
   const subscribe = [
     ...grant.follows.map(event),
     // "subject queue": may join that queue group only, so nobody else can swallow the command.
     ...grant.serves.map((verb) => `${command(verb)} cmd.${verb}`),
-    `${inboxPrefix(user)}.>`,
+    `${inboxPrefix(login)}.>`,
   ];
   if (buckets.length || grant.histories?.length) publish.push('$JS.API.INFO');
   const permissions: NatsPermissions = { publish: { allow: publish }, subscribe: { allow: subscribe } };
@@ -154,12 +189,39 @@ function historyPublish(stream: string): string[] {
  * literals, or as `$VARIABLE` references that nats-server reads from its environment (compose).
  */
 export function natsAuthorization(passwords: Record<BusUser, string>, streamId: string, settingsBucket = SETTINGS_BUCKET): string {
-  const users = BUS_USERS.map((user) => {
-    const password = passwords[user];
-    const value = password.startsWith('$') ? password : JSON.stringify(password);
-    return `  { user: ${JSON.stringify(user)}, password: ${value}, permissions: ${JSON.stringify(natsPermissions(user, streamId, settingsBucket))} }`;
-  });
-  return `authorization {\n users = [\n${users.join('\n')}\n ]\n}\n`;
+  return authorizationBlock(BUS_USERS.map((user) => natsUserEntry(user, passwords[user], natsPermissions(user, streamId, sharedScope(settingsBucket)))));
+}
+
+/**
+ * nats-server's users for a host of several streamers: the services that run once (ingest, and the
+ * operator's tap) for every stream; each stream's desktop, obs-bridge and dashboard as `<service>@<stream>`
+ * with that stream's subjects, settings, session epoch and history only, so one streamer's dashboard or
+ * bridge can neither see nor command another's. Passwords are literals.
+ */
+export function natsStreamsAuthorization(
+  shared: Record<'ingest' | 'operator', string>,
+  streams: ReadonlyArray<{ id: string; passwords: Record<PerStreamUser, string> }>,
+): string {
+  const entries = [
+    natsUserEntry('ingest', shared.ingest, natsPermissions('ingest', '*')),
+    natsUserEntry('operator', shared.operator, natsPermissions('operator', '*')),
+    ...streams.flatMap((stream) =>
+      PER_STREAM_USERS.map((user) => {
+        const login = streamLogin(user, stream.id);
+        return natsUserEntry(login, stream.passwords[user], natsPermissions(user, stream.id, streamScope(stream.id), login));
+      }),
+    ),
+  ];
+  return authorizationBlock(entries);
+}
+
+function natsUserEntry(login: string, password: string, permissions: NatsPermissions): string {
+  const value = password.startsWith('$') ? password : JSON.stringify(password);
+  return `  { user: ${JSON.stringify(login)}, password: ${value}, permissions: ${JSON.stringify(permissions)} }`;
+}
+
+function authorizationBlock(entries: string[]): string {
+  return `authorization {\n users = [\n${entries.join('\n')}\n ]\n}\n`;
 }
 
 /** The environment variable that holds a user's NATS password in compose's .env. */

@@ -18,6 +18,11 @@ export const streamDefinitionSchema = z.strictObject({
       key: z.string().max(512).default(''),
     })
     .optional(),
+  /**
+   * The streamer's own dashboard password (this stream only); generated on first start when left out
+   * (the runner prints it and keeps it in its secrets file).
+   */
+  dashboardPassword: z.string().min(12, 'must be at least 12 characters').max(512).optional(),
   /** ingest's loopback ports for this stream (srt-live-transmit's listener, and the output OBS reads); derived when left out. */
   relayPort: z.number().int().min(1).max(65535).optional(),
   outputPort: z.number().int().min(1).max(65535).optional(),

@@ -1,7 +1,7 @@
 // The dashboard server's one NATS connection, shared by every request of this process, and what
 // hangs off it: the memory of recent events, the history and its sessions, and the session epoch.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Bus, connectNats, createLogger, SESSIONS_BUCKET } from '@irlkit/shared';
+import { Bus, connectNats, createLogger, historyStreams } from '@irlkit/shared';
 import { config } from './config';
 import { HistoryRecorder } from './history/recorder';
 import { SessionIndex } from './history/sessions';
@@ -34,7 +34,8 @@ export function bus(): Promise<Bus> {
     const nc = await connectNats({ ...c.nats, name: 'dashboard' }, log);
     const b = new Bus(nc, c.streamId, log);
     memory().follow(b);
-    const store = new HistoryStore(nc, c.streamId, config().history, log);
+    const { historyOf } = config().scope;
+    const store = new HistoryStore(nc, c.streamId, config().history, log, undefined, historyStreams(historyOf));
     const recorder = new HistoryRecorder(b, store, log);
     const sessions = new SessionIndex(store);
     cache.irlkitHistory = { store, recorder, sessions };
@@ -75,7 +76,7 @@ export async function sessions(): Promise<SessionIndex> {
 
 /** The session epoch, followed in NATS KV once the connection exists. */
 export function sessionEpoch(): Promise<SessionEpoch> {
-  cache.irlkitEpoch ??= (async () => SessionEpoch.open((await bus()).nc, SESSIONS_BUCKET, log))().catch((error) => {
+  cache.irlkitEpoch ??= (async () => SessionEpoch.open((await bus()).nc, config().scope.sessionsBucket, log))().catch((error) => {
     cache.irlkitEpoch = undefined;
     log.error({ err: error }, 'cannot read the session epoch from NATS KV');
     throw error;

@@ -1,10 +1,11 @@
 // The dashboard's configuration, read once per server process (never at build time). Environment
 // variables in, nested settings out (env names stay here).
-import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env, secretVariables } from '@irlkit/shared';
+import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env, secretVariables, sharedScope, streamScope } from '@irlkit/shared';
 import { z } from 'zod';
 import { ALERT_KINDS, type AlertKind } from './alerts/rules';
 import { webhookFormat } from './alerts/webhook';
 import { trustedProxies } from './client-address';
+import { sessionCookieName } from './session-token';
 
 /** A comma-separated variable's entries, trimmed, empty ones left out. */
 const commaList = (value: string) =>
@@ -51,6 +52,12 @@ export const dashboardEnv = {
       .regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be 16-128 letters, digits, _ or - (it is part of a URL)')
       .optional(),
   ),
+  /**
+   * `shared`: one streamer per host, one session epoch and history for every stream. `own` (the native
+   * runner with IRL_STREAMS): this stream's own epoch and history (`irlkit_sessions_<id>`, `IRLKIT_*_<id>`),
+   * the only ones its NATS user may touch.
+   */
+  DASHBOARD_STREAM_SCOPE: env.enumOf(['shared', 'own'] as const, 'shared'),
   /** How long the history (timeline, state changes, 1 Hz statistics) is kept. */
   HISTORY_MAX_AGE_DAYS: env.number(90, 0.0001, 3650),
   /** The most the timeline and state changes may take on disk; the oldest go first. */
@@ -109,7 +116,12 @@ export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
     globalAttemptsPerMinute: v.DASHBOARD_LOGIN_GLOBAL_ATTEMPTS_PER_MINUTE,
   },
   eventStreams: { perSession: v.DASHBOARD_EVENT_STREAMS_PER_SESSION, total: v.DASHBOARD_EVENT_STREAMS_TOTAL },
-  session: { secret: v.DASHBOARD_SESSION_SECRET, hours: v.DASHBOARD_SESSION_HOURS, secureCookies: v.DASHBOARD_SECURE_COOKIES },
+  session: {
+    secret: v.DASHBOARD_SESSION_SECRET,
+    hours: v.DASHBOARD_SESSION_HOURS,
+    secureCookies: v.DASHBOARD_SECURE_COOKIES,
+    cookie: sessionCookieName(v.DASHBOARD_STREAM_SCOPE === 'own' ? v.IRL_STREAM_ID : undefined),
+  },
   desktopUrl: v.DASHBOARD_DESKTOP_URL,
   /** The stats endpoint for NOALBS and stats monitors; off without a key. */
   stats: { key: v.DASHBOARD_STATS_KEY },
@@ -125,6 +137,7 @@ export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
     maxBytes: { events: Math.round(v.HISTORY_EVENTS_MAX_MB * 1024 * 1024), samples: Math.round(v.HISTORY_SAMPLES_MAX_MB * 1024 * 1024) },
   },
   recordings: { dir: v.RECORDING_DIR },
+  scope: v.DASHBOARD_STREAM_SCOPE === 'own' ? streamScope(v.IRL_STREAM_ID) : sharedScope(),
 }));
 export type DashboardConfig = ReturnType<typeof dashboardConfig.load>;
 

@@ -10,7 +10,7 @@ import { currentEpoch } from './bus';
 import { CLIENT_ADDRESS_HEADER, clientAddress, rateLimitKey } from './client-address';
 import type { DashboardConfig } from './config';
 import type { LoginGate } from './login-gate';
-import { issueSessionToken, SESSION_COOKIE } from './session-token';
+import { issueSessionToken } from './session-token';
 
 /** A login body is a password of at most 512 characters in JSON; anything larger is not a login. */
 export const LOGIN_BODY_LIMIT_BYTES = 4096;
@@ -89,7 +89,7 @@ export function createFrontDoor(deps: { config: DashboardConfig; proxies: BlockL
       const maxAgeS = config.session.hours * 3600;
       const token = issueSessionToken({ sessionSecret: config.session.secret, password: config.login.password }, epoch, Date.now() + maxAgeS * 1000);
       const secure = config.session.secureCookies === 'true' || (config.session.secureCookies === 'auto' && request.headers['x-forwarded-proto'] === 'https');
-      const cookie = `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${maxAgeS}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+      const cookie = `${config.session.cookie}=${token}; Path=/; Max-Age=${maxAgeS}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
       log.info({ client: address }, 'logged in');
       answer(response, 200, { ok: true }, { 'set-cookie': cookie });
     } finally {

@@ -6,6 +6,14 @@ import { sameSecret } from '@irlkit/shared/secret';
 
 export const SESSION_COOKIE = 'irlkit_session';
 
+/**
+ * The session cookie's name: one per stream when several streamers' dashboards share a host (cookies are
+ * per host, not per port, so logging in to one would otherwise replace the other's session).
+ */
+export function sessionCookieName(ownStream: string | undefined): string {
+  return ownStream ? `${SESSION_COOKIE}_${ownStream}` : SESSION_COOKIE;
+}
+
 export interface SessionKeys {
   sessionSecret: string;
   password: string;

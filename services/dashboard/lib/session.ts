@@ -3,9 +3,12 @@
 import { cookies } from 'next/headers';
 import { currentEpoch } from './bus';
 import { config } from './config';
-import { SESSION_COOKIE, type SessionKeys, verifySessionToken } from './session-token';
+import { type SessionKeys, verifySessionToken } from './session-token';
 
-export { SESSION_COOKIE };
+/** This dashboard's session cookie (one per stream when several streamers share the host). */
+export function sessionCookie(): string {
+  return config().session.cookie;
+}
 
 export function sessionKeys(): SessionKeys {
   const c = config();
@@ -14,7 +17,7 @@ export function sessionKeys(): SessionKeys {
 
 /** The session token of this request, as the browser sent it. */
 export async function sessionToken(): Promise<string | undefined> {
-  return (await cookies()).get(SESSION_COOKIE)?.value;
+  return (await cookies()).get(sessionCookie())?.value;
 }
 
 /** The expiry of this request's session, or null when it has none that is valid now. */

@@ -10,6 +10,7 @@ import {
   type EventPayload,
   eventSchemas,
   HISTORY_STREAMS,
+  type HistoryStreamDefinition,
   type HistoryStreamKey,
   type Logger,
   type NatsConnection,
@@ -55,13 +56,15 @@ export class HistoryStore {
     readonly limits: HistoryLimits,
     private readonly log: Logger,
     private readonly timeoutMs = 5000,
+    /** Every stream's history pair, or one stream's own (`historyStreams(id)`: several streamers on a host). */
+    private readonly streams: Record<HistoryStreamKey, HistoryStreamDefinition> = HISTORY_STREAMS,
   ) {}
 
   /** Creates both streams, or brings their limits to the configured ones. Throws when JetStream does not answer or refuses. */
   async ensureStreams(): Promise<void> {
     const jsm = await this.nc.jetstreamManager({ timeout: this.timeoutMs });
-    for (const key of Object.keys(HISTORY_STREAMS) as HistoryStreamKey[]) {
-      const definition = HISTORY_STREAMS[key];
+    for (const key of Object.keys(this.streams) as HistoryStreamKey[]) {
+      const definition = this.streams[key];
       const maxAge = nanos(this.limits.maxAgeMs);
       const wanted: Partial<StreamConfig> = {
         name: definition.name,
@@ -107,7 +110,7 @@ export class HistoryStore {
   async usage(): Promise<HistoryStreamUsage[]> {
     const jsm = await this.nc.jetstreamManager({ timeout: this.timeoutMs });
     const usage: HistoryStreamUsage[] = [];
-    for (const definition of Object.values(HISTORY_STREAMS)) {
+    for (const definition of Object.values(this.streams)) {
       const info = await jsm.streams.info(definition.name);
       usage.push({
         stream: definition.name,
@@ -146,7 +149,7 @@ export class HistoryStore {
       | { lastMessages: number; names?: readonly EventName[] }
       | { afterSeq: number; names?: readonly EventName[] | undefined },
   ): Promise<{ records: HistoryRecord[]; lastSeq: number }> {
-    const stream = HISTORY_STREAMS[key].name;
+    const stream = this.streams[key].name;
     const jsm = await this.nc.jetstreamManager({ timeout: this.timeoutMs });
     const info = await jsm.streams.info(stream);
     const lastSeq = info.state.last_seq;

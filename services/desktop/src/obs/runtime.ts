@@ -38,7 +38,7 @@ export class ObsRuntime {
     this.obs = new Supervisor({
       name: 'obs',
       command: options.obsBinary,
-      args: () => ['--disable-updater', '--disable-shutdown-check', '--profile', PROFILE, '--collection', COLLECTION],
+      args: () => ['--disable-updater', '--disable-shutdown-check', '--multi', '--profile', PROFILE, '--collection', COLLECTION],
       env: {
         ...process.env,
         DISPLAY: options.display,

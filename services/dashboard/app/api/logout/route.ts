@@ -3,7 +3,7 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { sessionEpoch } from '../../../lib/bus';
-import { isLoggedIn, SESSION_COOKIE } from '../../../lib/session';
+import { isLoggedIn, sessionCookie } from '../../../lib/session';
 
 export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
@@ -17,6 +17,6 @@ export async function POST(request: Request) {
     await (await sessionEpoch()).bump();
   }
   const response = NextResponse.json({ ok: true });
-  response.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', path: '/', maxAge: 0 });
+  response.cookies.set(sessionCookie(), '', { httpOnly: true, sameSite: 'strict', path: '/', maxAge: 0 });
   return response;
 }
