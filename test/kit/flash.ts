@@ -96,7 +96,10 @@ export function startFlashFeed(options: SrtFeedOptions & { outputs?: string[] })
 
 export interface Recorder {
   file: string;
-  /** Wall-clock ms at which output time 0 reached the recorder (so output time p arrived at this + p). */
+  /**
+   * Wall-clock ms at which the recording's first packet arrived: output time `firstPtsMs` (ffmpeg's progress
+   * counts from the first packet, not from the publisher's time 0). Output time p arrived at this + p − firstPtsMs.
+   */
   arrivalWallMs(): number;
   stop(): Promise<void>;
 }
@@ -170,6 +173,11 @@ export interface Recording {
   /** Output times (ms) where a run of flash frames starts. */
   flashesMs: number[];
   frameMs: number;
+  /**
+   * The first packet's time (ms): the publisher's clock, so as old as the stream was when recording began
+   * (output times are kept as published: -copyts).
+   */
+  firstPtsMs: number;
 }
 
 function packetTimes(file: string, stream: 'v' | 'a'): number[] {
@@ -224,7 +232,8 @@ export function analyseRecording(file: string): Recording {
     if (loud && quietMs >= 300) beepsMs.push(audioStart + (i / rate) * 1000);
     quietMs = loud ? 0 : quietMs + 5;
   }
-  return { frames, beepsMs, flashesMs, frameMs: 1000 / FLASH_FPS };
+  const firstPtsMs = Math.min(pts[0] ?? Number.POSITIVE_INFINITY, audioStart || Number.POSITIVE_INFINITY);
+  return { frames, beepsMs, flashesMs, frameMs: 1000 / FLASH_FPS, firstPtsMs: Number.isFinite(firstPtsMs) ? firstPtsMs : 0 };
 }
 
 /** Runs of identical sender frames on the feed's scene longer than `minMs`: a frozen picture on air. */

@@ -227,12 +227,13 @@ const liveRows = liveOutages.map((o, i) => {
   const count = liveChanges.filter((c) => c.t >= o.cutAt && c.t < next).length;
   return judge(liveOff, liveFrozen, o, liveOffset, count);
 });
-// Sender → RTMP output, for every fresh numbered frame: its arrival at the recorder minus its send time.
+// Sender → RTMP output, for every fresh numbered frame: its arrival at the recorder minus its send time. The
+// recording's times are the publisher's (as old as OBS's stream): arrival counts from its first packet.
 const fresh = live.rec.frames.filter((f, i, all) => f.senderFrame !== null && f.senderFrame !== all[i - 1]?.senderFrame);
 const delayAt = (wallFrom: number, wallTo: number) => {
   const values = fresh
     .filter((f) => f.ptsMs - liveOffset >= wallFrom && f.ptsMs - liveOffset < wallTo)
-    .map((f) => live.arrivalWallMs + f.ptsMs - (liveFeed.startWallMs() + (f.senderFrame as number) * FRAME_MS));
+    .map((f) => live.arrivalWallMs + (f.ptsMs - live.rec.firstPtsMs) - (liveFeed.startWallMs() + (f.senderFrame as number) * FRAME_MS));
   return values.length ? percentile(values, 50) : Number.NaN;
 };
 const delays = liveOutages
