@@ -10,24 +10,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bus, connectNats, type SwitcherState, silentLogger, streamLogin } from '@irlkit/shared';
 import { expect, it } from 'vitest';
-import { freeTcpPort, freeUdpPort, startSrtFeed, waitFor } from './kit/index.ts';
+import { portsEnv, runnerPorts, startSrtFeed, waitFor } from './kit/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 it('two streamers through ./irlkit up: each Live on its own OBS, a killed sender takes only its own stream Offline, and neither reaches the other (HTTP and NATS)', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'irlkit-streams-'));
-  const ports = {
-    NATS_PORT: await freeTcpPort(),
-    SRT_PORT: await freeUdpPort(),
-    SRTLA_PORT: await freeUdpPort(),
-    // Stream n uses these + n: two free ports in a row are likely, and a clash fails loudly.
-    DASHBOARD_PORT: await freeTcpPort(),
-    DESKTOP_PORT: await freeTcpPort(),
-    OBS_WS_PORT: await freeTcpPort(),
-    BRIDGE_PORT: await freeTcpPort(),
-    INGEST_OUTPUT_PORT: await freeUdpPort(),
-    INGEST_RELAY_PORT: await freeUdpPort(),
-  };
+  const ports = await runnerPorts();
   const streams = [
     { id: 'alice', srtKey: `alice-${Math.random().toString(36).slice(2, 10)}`, dashboardPassword: 'alice-own-password' },
     { id: 'bob', srtKey: `bob-${Math.random().toString(36).slice(2, 10)}` },
@@ -36,7 +25,7 @@ it('two streamers through ./irlkit up: each Live on its own OBS, a killed sender
     cwd: root,
     env: {
       ...process.env,
-      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      ...portsEnv(ports),
       IRL_STATE_DIR: stateDir,
       IRL_PUBLIC_HOST: '127.0.0.1',
       IRL_ENV_FILE: '/nonexistent',

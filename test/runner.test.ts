@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bus, connectNats, silentLogger } from '@irlkit/shared';
 import { expect, it } from 'vitest';
-import { freeTcpPort, freeUdpPort, grayRaster, launchChromium, pixelSpread, waitFor } from './kit/index.ts';
+import { grayRaster, launchChromium, pixelSpread, portsEnv, runnerPorts, waitFor } from './kit/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -39,22 +39,12 @@ function isAlive(pid: number): boolean {
 
 it('./irlkit up --demo starts, prints where things are, carries the demo feed, and stops cleanly', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'irlkit-state-'));
-  const ports = {
-    NATS_PORT: await freeTcpPort(),
-    SRT_PORT: await freeUdpPort(),
-    SRTLA_PORT: await freeUdpPort(),
-    DASHBOARD_PORT: await freeTcpPort(),
-    DESKTOP_PORT: await freeTcpPort(),
-    INGEST_OUTPUT_PORT: await freeUdpPort(),
-    INGEST_RELAY_PORT: await freeUdpPort(),
-    OBS_WS_PORT: await freeTcpPort(),
-    BRIDGE_PORT: await freeTcpPort(),
-  };
+  const ports = await runnerPorts();
   const runner = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'scripts/runner.ts'), '--demo'], {
     cwd: root,
     env: {
       ...process.env,
-      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      ...portsEnv(ports),
       IRL_STATE_DIR: stateDir,
       IRL_PUBLIC_HOST: '127.0.0.1',
       IRL_ENV_FILE: '/nonexistent',

@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { Bus, connectNats, silentLogger } from '@irlkit/shared';
-import { freeTcpPort, freeUdpPort, launchChromium, nextEvent, startRtmpSink, startSrtFeed, waitFor } from '@irlkit/test-kit';
+import { launchChromium, nextEvent, portsEnv, runnerPorts, startRtmpSink, startSrtFeed, waitFor } from '@irlkit/test-kit';
 import type { Page } from 'playwright-core';
 import { percentile, writeBenchSection } from './report.ts';
 
@@ -204,24 +204,13 @@ async function firstLoadScripts(page: Page, dashboardUrl: string, password: stri
 
 const stateDir = mkdtempSync(join(tmpdir(), 'irlkit-footprint-'));
 const sink = await startRtmpSink();
-const ports = {
-  NATS_PORT: await freeTcpPort(),
-  SRT_PORT: await freeUdpPort(),
-  SRTLA_PORT: await freeUdpPort(),
-  DASHBOARD_PORT: await freeTcpPort(),
-  DESKTOP_PORT: await freeTcpPort(),
-  INGEST_OUTPUT_PORT: await freeUdpPort(),
-  INGEST_RELAY_PORT: await freeUdpPort(),
-  OBS_WS_PORT: await freeTcpPort(),
-  BRIDGE_PORT: await freeTcpPort(),
-  RESTREAM_RELAY_PORT: await freeTcpPort(),
-};
+const ports = await runnerPorts();
 // As `./irlkit up` starts it.
 const runner: ChildProcess = spawn('node', ['--import', 'tsx', join(root, 'scripts/runner.ts')], {
   cwd: root,
   env: {
     ...process.env,
-    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    ...portsEnv(ports),
     IRL_STATE_DIR: stateDir,
     IRL_PUBLIC_HOST: '127.0.0.1',
     IRL_ENV_FILE: '/nonexistent',
