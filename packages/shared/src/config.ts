@@ -65,6 +65,8 @@ export const commonEnv = {
     .default('nats://127.0.0.1:4222'),
   NATS_USER: z.string().default('irlkit'),
   NATS_PASSWORD: env.secret(DEV_SECRETS.nats),
+  /** Copies JetStream keeps of each bucket and stream the services create: 3 on a 3-node NATS cluster (deploy/swarm). */
+  NATS_JS_REPLICAS: env.int(1, 1, 5),
 };
 
 export interface LoadOptions {
@@ -153,7 +155,7 @@ export interface CommonSettings {
   streamId: string;
   production: boolean;
   logLevel: string;
-  nats: { url: string; user: string; password: string };
+  nats: { url: string; user: string; password: string; jetstreamReplicas: number };
 }
 
 export function commonSettings(values: z.infer<z.ZodObject<typeof commonEnv>>): CommonSettings {
@@ -161,7 +163,7 @@ export function commonSettings(values: z.infer<z.ZodObject<typeof commonEnv>>): 
     streamId: values.IRL_STREAM_ID,
     production: values.NODE_ENV === 'production' || values.IRL_PRODUCTION,
     logLevel: values.LOG_LEVEL,
-    nats: { url: values.NATS_URL, user: values.NATS_USER, password: values.NATS_PASSWORD },
+    nats: { url: values.NATS_URL, user: values.NATS_USER, password: values.NATS_PASSWORD, jetstreamReplicas: values.NATS_JS_REPLICAS },
   };
 }
 

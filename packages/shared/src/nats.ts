@@ -291,7 +291,13 @@ export class SettingsBucket {
     private readonly nc: NatsConnection,
     readonly bucket: string,
     private readonly log: Logger,
-    private readonly options: { timeoutMs?: number; retryMs?: number; onAvailability?: (available: boolean, reason: string | null) => void } = {},
+    private readonly options: {
+      timeoutMs?: number;
+      retryMs?: number;
+      /** Copies JetStream keeps of the bucket when this creates it (NATS_JS_REPLICAS; 1 on a single server). */
+      replicas?: number;
+      onAvailability?: (available: boolean, reason: string | null) => void;
+    } = {},
   ) {}
 
   get available(): boolean {
@@ -336,7 +342,11 @@ export class SettingsBucket {
   private async tryOpen(): Promise<void> {
     if (this.closed || this.kv) return;
     try {
-      const kv = await within(this.nc.jetstream({ timeout: this.timeoutMs() }).views.kv(this.bucket, { history: 5 }), this.timeoutMs(), 'JetStream');
+      const kv = await within(
+        this.nc.jetstream({ timeout: this.timeoutMs() }).views.kv(this.bucket, { history: 5, replicas: this.options.replicas ?? 1 }),
+        this.timeoutMs(),
+        'JetStream',
+      );
       if (this.closed) return;
       this.kv = kv;
       this.report(true, null);

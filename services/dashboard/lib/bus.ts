@@ -35,7 +35,7 @@ export function bus(): Promise<Bus> {
     const b = new Bus(nc, c.streamId, log);
     memory().follow(b);
     const { historyOf } = config().scope;
-    const store = new HistoryStore(nc, c.streamId, config().history, log, undefined, historyStreams(historyOf));
+    const store = new HistoryStore(nc, c.streamId, config().history, log, undefined, historyStreams(historyOf), c.nats.jetstreamReplicas);
     const recorder = new HistoryRecorder(b, store, log);
     const sessions = new SessionIndex(store);
     cache.irlkitHistory = { store, recorder, sessions };
@@ -76,11 +76,13 @@ export async function sessions(): Promise<SessionIndex> {
 
 /** The session epoch, followed in NATS KV once the connection exists. */
 export function sessionEpoch(): Promise<SessionEpoch> {
-  cache.irlkitEpoch ??= (async () => SessionEpoch.open((await bus()).nc, config().scope.sessionsBucket, log))().catch((error) => {
-    cache.irlkitEpoch = undefined;
-    log.error({ err: error }, 'cannot read the session epoch from NATS KV');
-    throw error;
-  });
+  cache.irlkitEpoch ??= (async () => SessionEpoch.open((await bus()).nc, config().scope.sessionsBucket, log, config().common.nats.jetstreamReplicas))().catch(
+    (error) => {
+      cache.irlkitEpoch = undefined;
+      log.error({ err: error }, 'cannot read the session epoch from NATS KV');
+      throw error;
+    },
+  );
   return cache.irlkitEpoch;
 }
 

@@ -15,8 +15,9 @@ export class SessionEpoch {
     private readonly log: Logger,
   ) {}
 
-  static async open(nc: NatsConnection, bucket: string, log: Logger): Promise<SessionEpoch> {
-    const kv = await nc.jetstream().views.kv(bucket, { history: 1 });
+  /** `replicas`: copies JetStream keeps of the bucket when this creates it (NATS_JS_REPLICAS). */
+  static async open(nc: NatsConnection, bucket: string, log: Logger, replicas = 1): Promise<SessionEpoch> {
+    const kv = await nc.jetstream().views.kv(bucket, { history: 1, replicas });
     const epoch = new SessionEpoch(kv, log);
     await epoch.follow();
     return epoch;

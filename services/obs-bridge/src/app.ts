@@ -15,6 +15,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
   const events = timeline(bus, SERVICE);
   // JetStream is optional at start: settings live in memory until its bucket answers, then persist.
   const settings = new SettingsBucket(bus.nc, config.settingsBucket, log.child({ part: 'settings' }), {
+    replicas: config.common.nats.jetstreamReplicas,
     onAvailability: (available, reason) => {
       if (available) events.info('Settings persisted again (JetStream is back)');
       else events.warn(`Settings are not persisted: JetStream unavailable (${reason}); changes apply now and are saved once it is back`);

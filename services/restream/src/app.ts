@@ -23,6 +23,7 @@ export interface RestreamApp {
 export function buildApp({ config, bus, log }: { config: RestreamConfig; bus: Bus; log: Logger }): RestreamApp {
   const events = timeline(bus, 'restream');
   const bucket = new SettingsBucket(bus.nc, config.bucket, log.child({ part: 'destinations' }), {
+    replicas: config.common.nats.jetstreamReplicas,
     onAvailability: (available, reason) =>
       available ? events.info('destinations are persisted again') : events.warn(`destinations are not persisted: ${reason}`),
   });

@@ -58,6 +58,8 @@ export class HistoryStore {
     private readonly timeoutMs = 5000,
     /** Every stream's history pair, or one stream's own (`historyStreams(id)`: several streamers on a host). */
     private readonly streams: Record<HistoryStreamKey, HistoryStreamDefinition> = HISTORY_STREAMS,
+    /** Copies JetStream keeps of each stream (NATS_JS_REPLICAS; 1 on a single server). */
+    private readonly replicas = 1,
   ) {}
 
   /** Creates both streams, or brings their limits to the configured ones. Throws when JetStream does not answer or refuses. */
@@ -76,7 +78,7 @@ export class HistoryStore {
         max_bytes: this.limits.maxBytes[key],
         // JetStream refuses a duplicate window longer than the age limit.
         duplicate_window: Math.min(maxAge, nanos(60_000)),
-        num_replicas: 1,
+        num_replicas: this.replicas,
       };
       const existing = await jsm.streams.info(definition.name).catch((error: unknown) => {
         if ((error as { code?: string }).code === '404' || /not found/i.test((error as Error).message)) return undefined;
@@ -90,6 +92,7 @@ export class HistoryStore {
       } else if (
         existing.config.max_age !== wanted.max_age ||
         existing.config.max_bytes !== wanted.max_bytes ||
+        existing.config.num_replicas !== wanted.num_replicas ||
         JSON.stringify([...existing.config.subjects].sort()) !== JSON.stringify([...(wanted.subjects ?? [])].sort())
       ) {
         await jsm.streams.update(definition.name, { ...existing.config, ...wanted }).catch((error: unknown) => {
