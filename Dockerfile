@@ -216,6 +216,8 @@ RUN apt-get update -qq \
  && mkdir -p /data && chown nats:nats /data
 COPY services/nats/nats.conf services/nats/users.conf /etc/nats/
 COPY services/init/with-secrets.sh /usr/local/bin/irlkit-secrets
+# One node of a cluster (deploy/swarm/stack.yml): the same configuration plus routes to the other nodes.
+COPY services/nats/cluster.sh /usr/local/bin/nats-cluster
 USER nats
 VOLUME ["/data"]
 EXPOSE 4222

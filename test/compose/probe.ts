@@ -22,6 +22,10 @@ export interface BusProbeOptions {
   natsPassword: string;
   /** The obs-bridge image (for its node). */
   bridgeImage: string;
+  /** The network to join (`<project>_default` by default; the swarm test's stack network). */
+  network?: string;
+  /** NATS's URL on that network (compose's `nats://nats:4222` by default; a cluster's comma-separated list). */
+  natsUrl?: string;
 }
 
 /** A command's reply: `result` is what the verb answers with (switcher.config: the settings). */
@@ -71,11 +75,11 @@ export class BusProbe {
         '--name',
         name,
         '--network',
-        `${options.project}_default`,
+        options.network ?? `${options.project}_default`,
         '--dns',
         '127.0.0.1',
         '-e',
-        'NATS_URL=nats://nats:4222',
+        `NATS_URL=${options.natsUrl ?? 'nats://nats:4222'}`,
         '-e',
         `NATS_USER=${options.natsUser}`,
         '-e',
