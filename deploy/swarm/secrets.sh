@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/../.."
 DOCKER=${DOCKER:-/usr/bin/docker}
 [ -x "$DOCKER" ] || DOCKER=docker
-state=$(readlink -f "${IRL_SWARM_STATE:-.state/swarm}")
+state=$(realpath -m "${IRL_SWARM_STATE:-.state/swarm}")
 prefix=${IRL_SWARM_SECRETS:-irlkit}
 image=${IRL_IMAGE_REGISTRY:-}irlkit/init:${IRL_IMAGE_TAG:-latest}
 # compose's init service (services/init/init.sh) hands each of these its own share; nats also gets the

@@ -6,7 +6,9 @@ import { commonEnv, connectNats, loadConfig, SETTINGS_BUCKET, silentLogger } fro
 const config = loadConfig(commonEnv, { envFile: false });
 const print = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
 try {
+  const started = Date.now();
   const nc = await connectNats({ url: config.NATS_URL, user: config.NATS_USER, password: config.NATS_PASSWORD, name: 'swarm-check' }, silentLogger());
+  const connectedInMs = Date.now() - started;
   const kv = await nc.jetstream({ timeout: 5000 }).views.kv(SETTINGS_BUCKET, { bindOnly: true });
   // The switcher's keys (services/obs-bridge/src/switcher/runtime.ts: switcher_<stream>_config and _mode).
   const values: Record<string, unknown> = {};
@@ -16,7 +18,14 @@ try {
   }
   const status = await kv.status();
   const cluster = status.streamInfo.cluster;
-  print({ values, replicas: status.replicas, leader: cluster?.leader, peers: (cluster?.replicas ?? []).map((r) => ({ name: r.name, current: r.current })) });
+  print({
+    server: nc.getServer(),
+    connectedInMs,
+    values,
+    replicas: status.replicas,
+    leader: cluster?.leader,
+    peers: (cluster?.replicas ?? []).map((r) => ({ name: r.name, current: r.current })),
+  });
   await nc.close();
 } catch (error) {
   print({ error: (error as Error).message });

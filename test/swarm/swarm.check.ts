@@ -53,15 +53,24 @@ function containerOf(service: string): string | undefined {
       .split('\n')[0] || undefined
   );
 }
-/** A NATS node's routes, from its monitoring port (its container's loopback). */
+/** A NATS node's routes (the other nodes' addresses), from its monitoring port (its container's loopback). */
 function routesOf(node: string): string[] {
   const container = containerOf(node);
   if (!container) return [];
   const report = docker(['exec', container, 'curl', '-fsS', 'http://127.0.0.1:8222/routez']).stdout;
   try {
-    return ((JSON.parse(report) as { routes?: Array<{ remote_name?: string }> }).routes ?? []).map((r) => r.remote_name ?? '?');
+    return ((JSON.parse(report) as { routes?: Array<{ ip?: string }> }).routes ?? []).map((r) => r.ip ?? '?');
   } catch {
     return [];
+  }
+}
+
+/** waitFor, with a message made when it times out (the state then, not at the start). */
+async function until<T>(condition: () => T | undefined | false | null, what: () => string, timeoutMs: number, intervalMs: number): Promise<T> {
+  try {
+    return await waitFor(condition, 'the condition', timeoutMs, intervalMs);
+  } catch {
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
   }
 }
 
@@ -91,6 +100,8 @@ await bundle(join(root, 'test/swarm/settings-read.ts'), join(compiledDir, 'setti
 chmodSync(compiledDir, 0o755);
 interface SettingsRead {
   error?: string;
+  server?: string;
+  connectedInMs?: number;
   values?: Record<string, unknown>;
   replicas?: number;
   leader?: string;
@@ -118,7 +129,7 @@ function readSettings(): SettingsRead {
       bridgeImage,
       '/probe/settings-read.js',
     ],
-    30_000,
+    90_000,
   );
   try {
     return JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '') as SettingsRead;
@@ -153,9 +164,9 @@ const scene = () => (probe.obsState?.reachable ? probe.obsState.programScene : '
 let killed: string | undefined;
 try {
   await check('the three NATS nodes form one cluster (each routes to the other two)', async () => {
-    await waitFor(
+    await until(
       () => ['nats-1', 'nats-2', 'nats-3'].every((node) => new Set(routesOf(node)).size >= 2),
-      `every node routed to both others (routes: ${['nats-1', 'nats-2', 'nats-3'].map((n) => `${n} → ${routesOf(n).join('+') || 'none'}`).join('; ')})`,
+      () => `every node routed to both others (routes: ${['nats-1', 'nats-2', 'nats-3'].map((n) => `${n} → ${routesOf(n).join('+') || 'none'}`).join('; ')})`,
       60_000,
       1000,
     );
@@ -163,9 +174,9 @@ try {
 
   await check('an SRT feed from a container on the overlay network goes Live on OBS (obs.state: program scene Live)', async () => {
     startFeed();
-    await waitFor(
+    await until(
       () => probe.obsState?.reachable && probe.obsState.programScene === 'Live',
-      `program scene Live (last: ${scene()}; feed: ${feedLog()})`,
+      () => `program scene Live (last: ${scene()}; feed: ${feedLog()})`,
       180_000,
       200,
     );
@@ -173,12 +184,12 @@ try {
 
   await check("the switcher's settings bucket is kept on all three NATS nodes (R3, every replica current)", async () => {
     let last: SettingsRead = {};
-    await waitFor(
+    await until(
       () => {
         last = readSettings();
         return last.replicas === 3 && last.peers?.length === 2 && last.peers.every((p) => p.current);
       },
-      `an R3 bucket with two current followers (last read: ${JSON.stringify(last)})`,
+      () => `an R3 bucket with two current followers (last read: ${JSON.stringify(last)})`,
       60_000,
       2000,
     );
@@ -189,18 +200,34 @@ try {
     assert(leader && /^nats-[123]$/.test(leader), `no leader named in the bucket's cluster info (${JSON.stringify(readSettings())})`);
     const container = containerOf(leader);
     assert(container, `no running container of ${leader}`);
+    // Who loses their server with it (reconnecting to the two others): the services connected there.
+    const connz = docker(['exec', container, 'curl', '-fsS', 'http://127.0.0.1:8222/connz?auth=true']).stdout;
+    const clients = (() => {
+      try {
+        return ((JSON.parse(connz) as { connections?: Array<{ authorized_user?: string }> }).connections ?? []).map((c) => c.authorized_user ?? '?');
+      } catch {
+        return [];
+      }
+    })();
     const kill = docker(['kill', container]);
     assert(kill.status === 0, `docker kill ${container}: ${kill.stderr}`);
     // Then held down for the checks that follow: Swarm would start it again 2 s later (restart_policy).
     const scaled = docker(['service', 'scale', '--detach', `${stack}_${leader}=0`]);
     assert(scaled.status === 0, `docker service scale ${leader}=0: ${scaled.stderr}`);
     killed = leader;
-    process.stdout.write(`    killed ${leader} (container ${container.slice(0, 12)})\n`);
+    process.stdout.write(
+      `    killed ${leader} (container ${container.slice(0, 12)}), the bucket's leader, with its clients: ${clients.join(', ') || 'none'}\n`,
+    );
     const others = ['nats-1', 'nats-2', 'nats-3'].filter((n) => n !== leader);
-    await waitFor(() => !containerOf(leader), `${leader}'s container gone`, 30_000, 500);
-    await waitFor(
+    await until(
+      () => !containerOf(leader),
+      () => `${leader}'s container gone`,
+      30_000,
+      500,
+    );
+    await until(
       () => others.every((n) => routesOf(n).length === 1),
-      `the two others routed only to each other (${others.map((n) => `${n} → ${routesOf(n).join('+')}`).join('; ')})`,
+      () => `the two others routed only to each other (${others.map((n) => `${n} → ${routesOf(n).join('+')}`).join('; ')})`,
       30_000,
       500,
     );
@@ -208,18 +235,23 @@ try {
 
   await check('with a NATS node down: the feed stopped → Offline on program, back → Live', async () => {
     assert(killed, 'no node was killed');
-    await waitFor(() => probe.obsState?.programScene === 'Live', `Live before the switch (now: ${scene()})`, 60_000, 200);
+    await until(
+      () => probe.obsState?.programScene === 'Live',
+      () => `Live before the switch (now: ${scene()})`,
+      60_000,
+      200,
+    );
     stopFeed();
-    await waitFor(
+    await until(
       () => probe.obsState?.reachable && probe.obsState.programScene === 'Offline',
-      `program scene Offline after the feed stopped (now: ${scene()})`,
+      () => `program scene Offline after the feed stopped (now: ${scene()})`,
       60_000,
       200,
     );
     startFeed();
-    await waitFor(
+    await until(
       () => probe.obsState?.reachable && probe.obsState.programScene === 'Live',
-      `program scene Live after the feed returned (now: ${scene()}; feed: ${feedLog()})`,
+      () => `program scene Live after the feed returned (now: ${scene()}; feed: ${feedLog()})`,
       120_000,
       200,
     );
@@ -229,30 +261,36 @@ try {
     const reply = await probe.request('switcher.config', { lowEnterKbps: 650 });
     assert(reply.ok, `switcher.config refused: ${reply.error}`);
     let last: SettingsRead = {};
-    await waitFor(
+    await until(
       () => {
         last = readSettings();
         return JSON.stringify(last.values ?? {}).includes('"lowEnterKbps":650');
       },
-      `lowEnterKbps 650 in the bucket (last read: ${JSON.stringify(last)})`,
-      30_000,
+      () => `lowEnterKbps 650 in the bucket (last read: ${JSON.stringify(last)})`,
+      180_000,
       1000,
     );
     assert(last.leader && last.leader !== killed, `the bucket's leader is ${last.leader}, the killed node`);
+    process.stdout.write(`    read through ${last.server} (a new client, connected in ${last.connectedInMs} ms); the bucket's leader now ${last.leader}\n`);
   });
 
   await check('the killed node, started again, rejoins the cluster and catches up (every replica current)', async () => {
     assert(killed, 'no node was killed');
     const scaled = docker(['service', 'scale', '--detach', `${stack}_${killed}=1`]);
     assert(scaled.status === 0, `docker service scale ${killed}=1: ${scaled.stderr}`);
-    await waitFor(() => new Set(routesOf(killed as string)).size >= 2, `${killed} routed to both others again`, 90_000, 1000);
+    await until(
+      () => new Set(routesOf(killed as string)).size >= 2,
+      () => `${killed} routed to both others again`,
+      90_000,
+      1000,
+    );
     let last: SettingsRead = {};
-    await waitFor(
+    await until(
       () => {
         last = readSettings();
         return last.peers?.length === 2 && last.peers.every((p) => p.current) && JSON.stringify(last.values ?? {}).includes('"lowEnterKbps":650');
       },
-      `every replica current, the setting kept (last read: ${JSON.stringify(last)})`,
+      () => `every replica current, the setting kept (last read: ${JSON.stringify(last)})`,
       90_000,
       2000,
     );
