@@ -65,6 +65,7 @@ case "${1:-create}" in
       fi
     done
     rm -rf "$state/out"
+    say "values kept in $state/irlkit.env (root only); show the URLs and passwords again: $0 show"
     ;;
   show) init show ;;
   rm)

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, commonEnv, DEV_SECRETS, defineConfig, env, isSecret, loadConfig, variableDefault } from '../src/config.ts';
+import { ConfigError, commonEnv, commonSettings, DEV_SECRETS, defineConfig, env, isSecret, loadConfig, variableDefault } from '../src/config.ts';
 
 const shape = { ...commonEnv, SRT_PORT: env.port(9000), OBS_WS_PASSWORD: env.secret(DEV_SECRETS.obsWebsocket), FLAG: env.bool(false) };
 
@@ -22,6 +22,13 @@ describe('loadConfig', () => {
       expect(message).toMatch(/SRT_PORT: .*\(got "0"\)/);
       expect(message).toMatch(/NATS_URL: must look like nats:\/\/host:port/);
       expect(message).toMatch(/FLAG: must be true or false/);
+    }
+  });
+  it('keeps JetStream copies between 1 (one server) and 5 (NATS_JS_REPLICAS, a cluster), as nats.jetstreamReplicas', () => {
+    expect(commonSettings(loadConfig(commonEnv, { source: {}, envFile: false })).nats.jetstreamReplicas).toBe(1);
+    expect(commonSettings(loadConfig(commonEnv, { source: { NATS_JS_REPLICAS: '3' }, envFile: false })).nats.jetstreamReplicas).toBe(3);
+    for (const bad of ['0', '6', '2.5']) {
+      expect(() => loadConfig(commonEnv, { source: { NATS_JS_REPLICAS: bad }, envFile: false })).toThrow(/NATS_JS_REPLICAS/);
     }
   });
   it('reads a .env file under the environment', () => {
