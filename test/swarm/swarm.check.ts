@@ -163,6 +163,40 @@ const probe = await BusProbe.start({
 const scene = () => (probe.obsState?.reachable ? probe.obsState.programScene : 'OBS unreachable');
 let killed: string | undefined;
 try {
+  await check('every container: no capabilities, a read-only root, a memory limit, no generated secret in its configuration', async () => {
+    const ids = docker(['ps', '-q', '--filter', `label=com.docker.stack.namespace=${stack}`])
+      .stdout.trim()
+      .split('\n')
+      .filter(Boolean);
+    assert(ids.length === 11, `${ids.length} running containers of the stack, not 11`);
+    const inspected = JSON.parse(docker(['inspect', ...ids]).stdout) as Array<{
+      Name: string;
+      Config: { Env: string[] };
+      HostConfig: { CapDrop: string[] | null; CapAdd: string[] | null; ReadonlyRootfs: boolean; Memory: number };
+    }>;
+    const values = Object.values(generated).filter((v): v is string => Boolean(v && v.length >= 16));
+    const problems = inspected.flatMap((c) => [
+      ...(c.HostConfig.CapDrop?.includes('ALL') && !c.HostConfig.CapAdd?.length
+        ? []
+        : [`${c.Name}: capabilities ${JSON.stringify([c.HostConfig.CapDrop, c.HostConfig.CapAdd])}`]),
+      ...(c.HostConfig.ReadonlyRootfs ? [] : [`${c.Name}: writable root`]),
+      ...(c.HostConfig.Memory > 0 ? [] : [`${c.Name}: no memory limit`]),
+      ...(c.Config.Env.some((e) => values.some((v) => e.includes(v))) ? [`${c.Name}: a generated secret in its environment`] : []),
+    ]);
+    assert(problems.length === 0, problems.join('; '));
+  });
+
+  await check("ingest's passphrase-less output (9001/udp) listens only on its address on the feed network (10.231.0.0/24)", async () => {
+    const ingest = containerOf('ingest');
+    assert(ingest, 'no running ingest container');
+    // /proc/net/udp: local address in little-endian hex, so 10.231.x.y ends in E70A; 9001 is 2329.
+    const bound = docker(['exec', ingest, 'cat', '/proc/net/udp'])
+      .stdout.split('\n')
+      .map((line) => line.trim().split(/\s+/)[1] ?? '')
+      .filter((local) => local.endsWith(':2329'));
+    assert(bound.length > 0 && bound.every((local) => /^[0-9A-F]{4}E70A:2329$/.test(local)), `9001 bound to ${bound.join(', ') || 'nothing'}`);
+  });
+
   await check('the three NATS nodes form one cluster (each routes to the other two)', async () => {
     await until(
       () => ['nats-1', 'nats-2', 'nats-3'].every((node) => new Set(routesOf(node)).size >= 2),
