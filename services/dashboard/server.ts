@@ -60,6 +60,8 @@ await runService(
         // Follow the stream from the start, so the stats endpoint has numbers at its first request.
         void bus().then(
           (b) => {
+            // The operator's page follows every stream itself (lib/operator/); the stats endpoint and alerts are a stream's.
+            if (settings.role === 'operator') return;
             stopFollowing = publisher.follow(b);
             alerts = new AlertService(b, settings.alerts, log);
             alerts.start();

@@ -1,6 +1,7 @@
-// The control room; anyone not logged in is sent to /login.
+// The control room (the operator's page over every stream, in the operator role); anyone not logged in is sent to /login.
 import { redirect } from 'next/navigation';
 import { Dashboard } from '../components/Dashboard';
+import { OperatorView } from '../components/operator/OperatorView';
 import { config } from '../lib/config';
 import { isLoggedIn } from '../lib/session';
 
@@ -8,5 +9,6 @@ export const dynamic = 'force-dynamic';
 
 export default async function Home() {
   if (!(await isLoggedIn())) redirect('/login');
+  if (config().role === 'operator') return <OperatorView />;
   return <Dashboard desktopUrl={config().desktopUrl} streamId={config().common.streamId} />;
 }

@@ -7,6 +7,7 @@ import { HistoryRecorder } from './history/recorder';
 import { SessionIndex } from './history/sessions';
 import { HistoryStore } from './history/store';
 import { EventMemory } from './memory';
+import { StreamsOverview } from './operator/overview';
 import { SessionEpoch } from './session-epoch';
 
 const log = createLogger('dashboard');
@@ -15,6 +16,7 @@ const cache = globalThis as unknown as {
   irlkitMemory?: EventMemory;
   irlkitEpoch?: Promise<SessionEpoch>;
   irlkitHistory?: { store: HistoryStore; recorder: HistoryRecorder; sessions: SessionIndex };
+  irlkitOverview?: StreamsOverview;
 };
 
 /** How much of the history a restarted server puts back into its memory. */
@@ -33,6 +35,11 @@ export function bus(): Promise<Bus> {
     log.level = c.logLevel;
     const nc = await connectNats({ ...c.nats, name: 'dashboard' }, log);
     const b = new Bus(nc, c.streamId, log);
+    if (config().role === 'operator') {
+      // Every stream's overview; the operator's NATS user keeps no history and no session epoch.
+      overview().follow(nc, log);
+      return b;
+    }
     memory().follow(b);
     const { historyOf } = config().scope;
     const store = new HistoryStore(nc, c.streamId, config().history, log, undefined, historyStreams(historyOf), c.nats.jetstreamReplicas);
@@ -68,6 +75,18 @@ async function restoreMemory(store: HistoryStore): Promise<void> {
   }
 }
 
+/** Every stream's latest state (operator role), followed from the moment the server's NATS connection exists. */
+export function overview(): StreamsOverview {
+  cache.irlkitOverview ??= new StreamsOverview(config().operator.streams);
+  return cache.irlkitOverview;
+}
+
+/** Sends a command to one stream (operator role: `irl.<streamId>.cmd.<verb>`) on the server's connection. */
+export async function streamBus(streamId: string): Promise<Bus> {
+  const b = await bus();
+  return streamId === b.streamId ? b : new Bus(b.nc, streamId, log);
+}
+
 /** The stream sessions in the history, once the server's NATS connection exists. */
 export async function sessions(): Promise<SessionIndex> {
   await bus();
@@ -88,6 +107,9 @@ export function sessionEpoch(): Promise<SessionEpoch> {
 
 /** The current session epoch, or undefined when NATS has not told it within `waitMs`: no session is valid then. */
 export async function currentEpoch(waitMs = 5000): Promise<number | undefined> {
+  // The operator's NATS user keeps no bucket: its sessions end when its password changes
+  // (they are signed with it).
+  if (config().role === 'operator') return 0;
   const gaveUp = new AbortController();
   const timeout = sleep(waitMs, undefined, { signal: gaveUp.signal }).catch(() => undefined);
   try {
@@ -101,6 +123,7 @@ export async function currentEpoch(waitMs = 5000): Promise<number | undefined> {
 /** Stops following the stream and drains the NATS connection, if there is one. */
 export async function closeBus(): Promise<void> {
   cache.irlkitMemory?.stop();
+  cache.irlkitOverview?.stop();
   cache.irlkitHistory?.recorder.stop();
   cache.irlkitHistory = undefined;
   const epoch = cache.irlkitEpoch;

@@ -1,6 +1,6 @@
 // The dashboard's configuration, read once per server process (never at build time). Environment
 // variables in, nested settings out (env names stay here).
-import { commonEnv, commonSettings, DEV_SECRETS, defineConfig, env, secretVariables, sharedScope, streamScope } from '@irlkit/shared';
+import { assertStreamId, commonEnv, commonSettings, DEV_SECRETS, defineConfig, env, secretVariables, sharedScope, streamScope } from '@irlkit/shared';
 import { z } from 'zod';
 import { ALERT_KINDS, type AlertKind } from './alerts/rules';
 import { webhookFormat } from './alerts/webhook';
@@ -58,6 +58,28 @@ export const dashboardEnv = {
    * the only ones its NATS user may touch.
    */
   DASHBOARD_STREAM_SCOPE: env.enumOf(['shared', 'own'] as const, 'shared'),
+  /**
+   * `streamer`: the control room of one stream. `operator` (the native runner's operator dashboard): a page
+   * over every stream, logged in to NATS as the `operator` user (every stream's events and commands, no
+   * buckets: no history, and sessions end when the password changes).
+   */
+  DASHBOARD_ROLE: env.enumOf(['streamer', 'operator'] as const, 'streamer'),
+  /** Operator role: the streams listed (and commanded) before they publish anything, comma-separated ids. */
+  DASHBOARD_OPERATOR_STREAMS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const ids = commaList(value);
+      for (const id of ids) {
+        try {
+          assertStreamId(id);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }
+      return ids;
+    }),
   /** How long the history (timeline, state changes, 1 Hz statistics) is kept. */
   HISTORY_MAX_AGE_DAYS: env.number(90, 0.0001, 3650),
   /** The most the timeline and state changes may take on disk; the oldest go first. */
@@ -138,6 +160,9 @@ export const dashboardConfig = defineConfig(dashboardEnv, (v) => ({
   },
   recordings: { dir: v.RECORDING_DIR },
   scope: v.DASHBOARD_STREAM_SCOPE === 'own' ? streamScope(v.IRL_STREAM_ID) : sharedScope(),
+  /** `streamer`: one stream's control room; `operator`: every stream's overview (lib/operator/). */
+  role: v.DASHBOARD_ROLE,
+  operator: { streams: v.DASHBOARD_OPERATOR_STREAMS },
 }));
 export type DashboardConfig = ReturnType<typeof dashboardConfig.load>;
 

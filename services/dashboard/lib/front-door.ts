@@ -29,6 +29,11 @@ const SECURITY_HEADERS: Record<string, string> = {
   'referrer-policy': 'same-origin',
 };
 
+/** The operator's routes (every stream); a streamer's dashboard has none of them. */
+const OPERATOR_PATHS = /^\/api\/operator(\/|$)/;
+/** One stream's pages and routes, which an operator dashboard (no stream of its own, no history) has none of. */
+const STREAMER_PATHS = /^\/(api\/(events|commands|sessions|recordings)|sessions|stats)(\/|$)/;
+
 const loginBody = z.strictObject({ password: z.string().min(1).max(512) });
 
 export interface FrontDoor {
@@ -42,10 +47,14 @@ export function createFrontDoor(deps: { config: DashboardConfig; proxies: BlockL
     const address = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], proxies);
     request.headers[CLIENT_ADDRESS_HEADER] = address;
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if ((config.role === 'operator' ? STREAMER_PATHS : OPERATOR_PATHS).test(path)) {
+      answer(response, 404, { ok: false, error: `path: ${path.slice(0, 100)} is not on a ${config.role}'s dashboard` });
+      return true;
+    }
     const method = request.method ?? 'GET';
     if (method === 'GET' || method === 'HEAD') return false;
 
-    const path = (request.url ?? '/').split('?')[0] ?? '/';
     const refusal = refuseCrossSite(request) ?? refuseBody(request, path === '/api/login' ? LOGIN_BODY_LIMIT_BYTES : API_BODY_LIMIT_BYTES);
     if (refusal) {
       log.warn({ client: address, path, status: refusal.status, reason: refusal.error }, 'request refused at the door');
