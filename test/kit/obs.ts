@@ -1,5 +1,6 @@
 // A real, provisioned OBS for tests: the desktop service (Xvfb + OBS) on temp dirs, a free display,
 // a free websocket port. Tests that use it run inside the private network namespace.
+
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { type DesktopConfig, desktopConfig } from '../../services/desktop/src/co
 import { testBus } from './bus.ts';
 import type { TestNats } from './nats-server.ts';
 import { freeTcpPort } from './ports.ts';
+import { testLogLevel } from './wait.ts';
 
 export interface TestObs {
   app: DesktopApp;
@@ -55,7 +57,7 @@ export async function startObs(nats: TestNats, env: Record<string, string> = {})
     },
   });
   const bus = await testBus(nats, config.common.streamId, 'desktop');
-  const app = buildApp({ config, bus, log: createLogger('desktop-test', 'warn') });
+  const app = buildApp({ config, bus, log: createLogger('desktop-test', testLogLevel) });
   await app.start();
   return {
     app,
@@ -66,7 +68,9 @@ export async function startObs(nats: TestNats, env: Record<string, string> = {})
     stop: async () => {
       await app.stop();
       await bus.closeConnection();
-      rmSync(configDir, { recursive: true, force: true });
+      // IRL_TEST_KEEP_OBS=1 keeps OBS's configuration and logs (obs-studio/logs/) to read after a run.
+      if (process.env.IRL_TEST_KEEP_OBS === '1') process.stdout.write(`OBS's files kept: ${configDir}\n`);
+      else rmSync(configDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,11 +1,13 @@
 // The restream service as tests and benchmarks run it: its app on a test nats-server, the relay on a free
 // port with a known key, and whatever else the caller sets (destinations seed, recordings folder, TLS CA).
+
 import { type Bus, createLogger } from '@irlkit/shared';
 import { buildApp, type RestreamApp } from '../../services/restream/src/app.ts';
 import { restreamConfig } from '../../services/restream/src/config.ts';
 import { testBus } from './bus.ts';
 import type { TestNats } from './nats-server.ts';
 import { freeTcpPort } from './ports.ts';
+import { testLogLevel } from './wait.ts';
 
 export const TEST_RELAY_KEY = 'relay-key-for-tests';
 
@@ -39,7 +41,7 @@ export async function startRestream(nats: TestNats, env: Record<string, string |
       },
     }),
     bus,
-    log: createLogger('restream', 'warn'),
+    log: createLogger('restream', testLogLevel),
   });
   await app.start();
   const relayUrl = `rtmp://127.0.0.1:${relayPort}/program`;

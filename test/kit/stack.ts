@@ -1,5 +1,6 @@
 // The whole native stack for end-to-end tests and benchmarks: nats-server, an RTMP sink, OBS
 // provisioned under Xvfb, ingest and obs-bridge, wired as in production, on free ports.
+
 import { createLogger } from '@irlkit/shared';
 import { buildApp as buildIngest } from '../../services/ingest/src/app.ts';
 import { ingestConfig } from '../../services/ingest/src/config.ts';
@@ -11,12 +12,15 @@ import { startObs, type TestObs } from './obs.ts';
 import { type ObsProxy, startObsProxy } from './obs-proxy.ts';
 import { freeTcpPort, freeUdpPort } from './ports.ts';
 import { type RtmpSink, startRtmpSink } from './rtmp.ts';
-import { nextEvent } from './wait.ts';
+import { startUdpLink, type UdpLink } from './udp-link.ts';
+import { nextEvent, testLogLevel } from './wait.ts';
 
 export interface TestStack {
   nats: TestNats;
   sink: RtmpSink;
   obs: TestObs;
+  /** A user-space link between OBS's media input and ingest's feed output, when asked for (`obsLink: true`). */
+  obsLink: UdpLink | undefined;
   /** The relay between the bridge and OBS's websocket, when asked for (`obsProxy: true`). */
   obsProxy: ObsProxy | undefined;
   ingest: ReturnType<typeof buildIngest>;
@@ -37,6 +41,8 @@ export interface StackOptions {
   ingestEnv?: Record<string, string>;
   /** Puts an ObsProxy between the bridge and OBS, to fail OBS's websocket on purpose. */
   obsProxy?: boolean;
+  /** Puts a UdpLink between OBS's media input and ingest, to starve OBS's session on purpose. */
+  obsLink?: boolean;
   /** Start nats-server without JetStream (as if it were unavailable). */
   noJetstream?: boolean;
   /** SRT latency of the hop into OBS, set at both ends. */
@@ -58,10 +64,12 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     closers.push(() => sink.stop());
     const srtPort = await freeUdpPort();
     const outputPort = await freeUdpPort();
+    const obsLink = options.obsLink ? await startUdpLink({ host: '127.0.0.1', port: outputPort }) : undefined;
+    if (obsLink) closers.push(() => obsLink.stop());
     const obs = await startObs(nats, {
       OBS_RTMP_URL: options.obsRtmp?.url ?? sink.serverUrl,
       OBS_RTMP_KEY: options.obsRtmp?.key ?? 'test',
-      OBS_FEED_URL: `srt://127.0.0.1:${outputPort}?mode=caller&latency=${outputLatencyMs * 1000}&connect_timeout=500`,
+      OBS_FEED_URL: `srt://127.0.0.1:${obsLink?.port ?? outputPort}?mode=caller&latency=${outputLatencyMs * 1000}&connect_timeout=500`,
     });
     closers.push(() => obs.stop());
     const obsProxy = options.obsProxy ? await startObsProxy(obs.wsUrl) : undefined;
@@ -84,7 +92,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
         },
       }),
       bus: ingestBus,
-      log: createLogger('ingest', 'warn'),
+      log: createLogger('ingest', testLogLevel),
     });
     await ingest.start();
     closers.push(async () => {
@@ -109,7 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
           },
         }),
         bus,
-        log: createLogger('bridge', 'warn'),
+        log: createLogger('bridge', testLogLevel),
       });
       return { app, bus };
     };
@@ -135,6 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       nats,
       sink,
       obs,
+      obsLink,
       obsProxy,
       ingest,
       get bridge() {

@@ -1,5 +1,6 @@
 // Several streams on one native host for end-to-end tests: nats-server, one ingest serving every stream
 // through its one SRT door (IRL_STREAMS), and per stream its own OBS (desktop service) and obs-bridge.
+
 import { createLogger } from '@irlkit/shared';
 import { buildApp as buildIngest } from '../../services/ingest/src/app.ts';
 import { ingestConfig } from '../../services/ingest/src/config.ts';
@@ -9,7 +10,7 @@ import { testBus } from './bus.ts';
 import { startNats, type TestNats } from './nats-server.ts';
 import { startObs, type TestObs } from './obs.ts';
 import { freeTcpPort, freeUdpPort } from './ports.ts';
-import { nextEvent } from './wait.ts';
+import { nextEvent, testLogLevel } from './wait.ts';
 
 export interface TestStream {
   id: string;
@@ -58,7 +59,7 @@ export async function startStreamsStack(options: { ids: string[]; obsEnv?: Recor
         },
       }),
       bus: ingestBus,
-      log: createLogger('ingest', 'warn'),
+      log: createLogger('ingest', testLogLevel),
     });
     await ingest.start();
     closers.push(async () => {
@@ -89,7 +90,7 @@ export async function startStreamsStack(options: { ids: string[]; obsEnv?: Recor
           },
         }),
         bus,
-        log: createLogger(`bridge-${stream.id}`, 'warn'),
+        log: createLogger(`bridge-${stream.id}`, testLogLevel),
       });
       await bridge.start();
       closers.push(async () => {

@@ -3,6 +3,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { freeUdpPort } from './ports.ts';
 
+/** An SRT packet's header; its payload follows. */
+const SRT_HEADER_BYTES = 16;
+
 export interface UdpLink {
   /** Where the sender should send. */
   port: number;
@@ -12,6 +15,13 @@ export interface UdpLink {
   limit(kbps: number | undefined): void;
   /** Drop this share (0..1) of sender → target datagrams at random, like a lossy cell; 0 lifts it. */
   loss(share: number): void;
+  /**
+   * Garbles the sender's current session: SRT data packets back to its current port arrive with their
+   * payload blanked (no MPEG-TS sync byte left) while control packets pass untouched, so the session
+   * stays up, acknowledged and retransmitted as usual, with nothing to show.
+   * A new socket of the sender (another source port: a reopened player) is left alone.
+   */
+  garbleCurrent(): void;
   stats: { forwarded: number; dropped: number };
   stop(): Promise<void>;
 }
@@ -19,16 +29,42 @@ export interface UdpLink {
 export async function startUdpLink(target: { host: string; port: number }): Promise<UdpLink> {
   const port = await freeUdpPort();
   const front = createSocket('udp4');
-  const back = createSocket('udp4');
-  let sender: { address: string; port: number } | undefined;
+  // One back socket per sender port, as a NAT would: a sender's new socket is a new peer for the target.
+  const backs = new Map<string, Socket>();
+  let garbledPort: number | undefined;
   let cut = false;
   let rateKbps: number | undefined;
   let lossShare = 0;
   let tokens = 0;
   let lastRefill = Date.now();
+  let lastSenderPort: number | undefined;
   const stats = { forwarded: 0, dropped: 0 };
+  const backFor = (address: string, senderPort: number): Socket => {
+    const key = `${address}:${senderPort}`;
+    let back = backs.get(key);
+    if (!back) {
+      const socket = createSocket('udp4');
+      socket.on('message', (msg) => {
+        if (cut) return;
+        if (senderPort === garbledPort && ((msg[0] as number) & 0x80) === 0) {
+          // Data packets keep coming (the session stays healthy) but carry nothing a demuxer can read.
+          const garbled = Buffer.from(msg);
+          garbled.fill(0xff, SRT_HEADER_BYTES);
+          stats.dropped += 1;
+          front.send(garbled, senderPort, address);
+          return;
+        }
+        front.send(msg, senderPort, address);
+      });
+      socket.bind(0, '127.0.0.1');
+      backs.set(key, socket);
+      back = socket;
+    }
+    return back;
+  };
   front.on('message', (msg, rinfo) => {
-    sender = { address: rinfo.address, port: rinfo.port };
+    lastSenderPort = rinfo.port;
+    const back = backFor(rinfo.address, rinfo.port);
     if (cut || (lossShare > 0 && Math.random() < lossShare)) {
       stats.dropped += 1;
       return;
@@ -46,11 +82,7 @@ export async function startUdpLink(target: { host: string; port: number }): Prom
     stats.forwarded += 1;
     back.send(msg, target.port, target.host);
   });
-  back.on('message', (msg) => {
-    if (!cut && sender) front.send(msg, sender.port, sender.address);
-  });
   await new Promise<void>((resolve) => front.bind(port, '127.0.0.1', () => resolve()));
-  await new Promise<void>((resolve) => back.bind(0, '127.0.0.1', () => resolve()));
   const close = (s: Socket) => new Promise<void>((resolve) => s.close(() => resolve()));
   return {
     port,
@@ -60,6 +92,9 @@ export async function startUdpLink(target: { host: string; port: number }): Prom
     },
     restore: () => {
       cut = false;
+    },
+    garbleCurrent: () => {
+      garbledPort = lastSenderPort;
     },
     loss: (share) => {
       lossShare = share;
@@ -71,7 +106,7 @@ export async function startUdpLink(target: { host: string; port: number }): Prom
     },
     stop: async () => {
       await close(front);
-      await close(back);
+      for (const back of backs.values()) await close(back);
     },
   };
 }

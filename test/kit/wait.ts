@@ -75,3 +75,6 @@ export function collectEvents<N extends EventName>(bus: Bus, name: N) {
   const unsubscribe = bus.subscribe(name, (payload) => items.push({ ...payload, receivedAt: Date.now() }));
   return { items, stop: unsubscribe };
 }
+
+/** The level of the services' logs in tests: warnings unless IRL_TEST_LOG_LEVEL says otherwise (e.g. info, to debug). */
+export const testLogLevel = process.env.IRL_TEST_LOG_LEVEL ?? 'warn';

@@ -52,7 +52,7 @@ export function serveObsCommands(
       return now(`Scene set to ${scene} by hand`, () => obs.setProgramScene(scene));
     }),
     bus.serve('feed.restart', async () => {
-      await obs.restartMediaInput(inputs.feed);
+      await obs.reopenMediaInput(inputs.feed);
       events.info(`${inputs.feed} restarted by hand`);
       return undefined;
     }),

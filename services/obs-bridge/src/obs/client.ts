@@ -304,7 +304,11 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   }
 
   /**
-   * Closes the media input's connection and opens a new one now. OBS 29 restarts a media input only
+   * Restarts the media input (OBS's RESTART media action). An input whose player has ended (its
+   * reconnect timer running) opens a new connection now; one still playing keeps its connection and is
+   * only re-timed, which is the quick way to take a new sender on a session OBS still holds, but leaves
+   * its timestamps behind the clock by the gap (OBS then restarts its audio: "audio is lagging"); see
+   * reopenMediaInput for a fresh player. OBS 29 restarts a media input only
    * while a view shows it (`ffmpeg_source_restart` checks `obs_source_showing`); otherwise the input
    * waits out its own reconnect delay. The feed input is hidden exactly while the switcher shows
    * OFFLINE and waits for it, so the Offline scene holds it as a hidden, 2-pixel item under the
@@ -327,6 +331,21 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
       } finally {
         await ws.call('SetSceneItemEnabled', { sceneName, sceneItemId: item.sceneItemId, sceneItemEnabled: false });
       }
+    });
+  }
+
+  /**
+   * Gives the media input a fresh player: its settings applied again (unchanged), on which OBS 29's media
+   * source destroys its player and opens a new connection whose frames are timed from now, shown or not.
+   * Slower than restartMediaInput on a session that works (a new player shows its first frames about
+   * 2 s later, measured), but it cannot inherit a stuck or mistimed one: the way out when a restart
+   * did not bring a moving picture, and the way to drop whatever OBS had buffered.
+   */
+  async reopenMediaInput(input: string): Promise<void> {
+    await this.call(`reopening ${input}`, async (ws) => {
+      const { inputSettings } = await ws.call('GetInputSettings', { inputName: input });
+      const url = (inputSettings as { input?: unknown }).input;
+      await ws.call('SetInputSettings', { inputName: input, inputSettings: typeof url === 'string' ? { input: url } : {}, overlay: true });
     });
   }
 
