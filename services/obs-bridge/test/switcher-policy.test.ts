@@ -118,7 +118,7 @@ describe('SwitcherPolicy', () => {
     s.take(s.policy.linkLost(s.now(), 'stalled'));
     s.actions.length = 0;
     s.take(s.policy.linkConnected(s.now(), 'resumed'));
-    expect(s.actions).toEqual([{ type: 'restartMedia', reason: 'feed resumed after an outage viewers saw' }]);
+    expect(s.actions).toEqual([{ type: 'restartMedia', reason: 'feed resumed after an outage viewers saw', fresh: true }]);
     s.take(s.policy.framesConfirmed(s.now()));
     s.feed(5000, 2500);
     expect(s.program()).toBe('Live');

@@ -6,7 +6,8 @@ import { type SwitcherMode, type SwitcherScenes, type SwitcherSettings, type Swi
 export type SwitcherAction =
   | { type: 'switchScene'; scene: string; reason: string }
   /** `notBefore`: wait until then (OBS's old session is still being ended). */
-  | { type: 'restartMedia'; reason: string; notBefore?: number }
+  /** `fresh`: a new player for the input (a new connection timed from now), not OBS's restart. */
+  | { type: 'restartMedia'; reason: string; notBefore?: number; fresh?: boolean }
   | { type: 'stopStream'; reason: string };
 
 export interface PolicySnapshot {
@@ -159,9 +160,11 @@ export class SwitcherPolicy {
       return [...(pending ? this.enter('offline', now, pending.reason) : []), restart];
     }
     // A stall viewers saw: the input has played out and waited through the gap, which leaves OBS
-    // further behind the sender than before. Restart it while OFFLINE is on anyway, so LIVE comes
-    // back at the steady delay.
-    return this.state === 'offline' ? [{ type: 'restartMedia', reason: 'feed resumed after an outage viewers saw' }] : [];
+    // further behind the sender than before. Open it afresh while OFFLINE is on anyway, so LIVE comes
+    // back at the steady delay: a fresh player drops what OBS buffered and is timed from now (OBS's own
+    // restart would keep the session and add the gap to its clock). Its first frames come about 2.4 s
+    // later, within the hold before LIVE after a resume.
+    return this.state === 'offline' ? [{ type: 'restartMedia', reason: 'feed resumed after an outage viewers saw', fresh: true }] : [];
   }
 
   /**
@@ -229,7 +232,7 @@ export class SwitcherPolicy {
     this.pendingOffline = null;
     this.framesMoving = false;
     const actions = this.enter('offline', now, reason);
-    return resumed ? [...actions, { type: 'restartMedia', reason: 'feed resumed too late to fill the gap' }] : actions;
+    return resumed ? [...actions, { type: 'restartMedia', reason: 'feed resumed too late to fill the gap', fresh: true }] : actions;
   }
 
   /** When the picture of a feed lost this way would freeze on OBS's program at the latest; null if unknown. */

@@ -286,12 +286,12 @@ export class SwitcherRuntime {
         if (wait > 0) {
           this.restartTimer = setTimeout(() => {
             this.restartTimer = undefined;
-            void this.carryOut({ type: 'restartMedia', reason: action.reason });
+            void this.carryOut({ type: 'restartMedia', reason: action.reason, ...(action.fresh ? { fresh: true } : {}) });
           }, wait);
           return;
         }
-        await obs.restartMediaInput(this.options.mediaInput);
-        log.info({ input: this.options.mediaInput, reason: action.reason }, 'restarted media input');
+        await (action.fresh ? obs.reopenMediaInput(this.options.mediaInput) : obs.restartMediaInput(this.options.mediaInput));
+        log.info({ input: this.options.mediaInput, reason: action.reason, fresh: action.fresh === true }, 'restarted media input');
       } else if (action.type === 'stopStream') {
         await obs.stopStream();
         this.events.warn(`Stream stopped: ${action.reason}`);
