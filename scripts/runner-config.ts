@@ -22,6 +22,8 @@ export const runnerEnv = {
   /** Several streams (see ingest's IRL_STREAMS): one desktop, obs-bridge, dashboard and xpra per stream, one ingest for all. */
   IRL_STREAMS: streamListEnv(),
   RESTREAM_RELAY_PORT: env.port(1935),
+  /** With IRL_STREAMS: the operator dashboard over every stream; unset, the port after the streams' dashboards. */
+  OPERATOR_DASHBOARD_PORT: env.optionalPort(),
 };
 
 /** Secrets only the runner hands out (xpra's password); checked like every service's, after generation. */
@@ -29,4 +31,6 @@ export const runnerSecretsEnv = {
   NODE_ENV: commonEnv.NODE_ENV,
   IRL_PRODUCTION: commonEnv.IRL_PRODUCTION,
   DESKTOP_PASSWORD: env.secret(DEV_SECRETS.desktop),
+  /** The operator dashboard's login (with IRL_STREAMS). */
+  OPERATOR_DASHBOARD_PASSWORD: env.secret(DEV_SECRETS.dashboard),
 };

@@ -49,6 +49,7 @@ const SECRET_NAMES = [
   'OBS_WS_PASSWORD',
   'DASHBOARD_PASSWORD',
   'DASHBOARD_SESSION_SECRET',
+  'OPERATOR_DASHBOARD_PASSWORD',
   'DESKTOP_PASSWORD',
   'BRIDGE_API_TOKEN',
   'RESTREAM_RELAY_KEY',
@@ -209,6 +210,7 @@ async function main() {
     started.push(name);
     return true;
   };
+  const operatorPort = config.OPERATOR_DASHBOARD_PORT ?? config.DASHBOARD_PORT + streams.length;
   const xpraInstalled = spawnSync('sh', ['-c', 'command -v xpra']).status === 0;
   /** The browser desktop: xpra's HTML5 client sharing OBS's display, behind a password file. */
   const startXpra = (name: string, display: string, port: number, password = String(childEnv.DESKTOP_PASSWORD)) => {
@@ -270,6 +272,15 @@ async function main() {
       });
       if (xpraInstalled) startXpra(`xpra-${stream.id}`, display, ports.desktop, streamDesktopPassword(stream.id));
     });
+    // The operator's dashboard over every stream: the operator's NATS user, a password and session key of its own.
+    startService('dashboard', 'dashboard-operator', {
+      ...natsIdentity('operator'),
+      DASHBOARD_ROLE: 'operator',
+      DASHBOARD_OPERATOR_STREAMS: streams.map((s) => s.id).join(','),
+      DASHBOARD_PORT: String(operatorPort),
+      DASHBOARD_PASSWORD: childEnv.OPERATOR_DASHBOARD_PASSWORD,
+      DASHBOARD_SESSION_SECRET: createHmac('sha256', String(childEnv.DASHBOARD_SESSION_SECRET)).update('operator').digest('base64url'),
+    });
     desktopReady = xpraInstalled;
   }
   if (flags.demo) {
@@ -302,7 +313,11 @@ async function main() {
       `  SRTLA in   ${host}:${config.SRTLA_PORT} (udp; BELABOX, Moblin, IRL Pro)`,
       `  Secrets    ${join(stateDir, 'secrets.env')} (set your own in .env)`,
       ...(streams.length
-        ? [`  ${streams.length} streams (IRL_STREAMS), each with its own OBS, switcher and dashboard; restream and chat are off:`, ...streamLines]
+        ? [
+            `  ${streams.length} streams (IRL_STREAMS), each with its own OBS, switcher and dashboard; restream and chat are off:`,
+            ...streamLines,
+            `  Operator   http://${host}:${operatorPort}   every stream, password: ${childEnv.OPERATOR_DASHBOARD_PASSWORD}`,
+          ]
         : []),
       '',
     ].join('\n'),

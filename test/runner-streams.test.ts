@@ -2,7 +2,7 @@
 // two OBS at 240p, each sender with its own stream key goes Live on its own OBS, a killed sender puts only
 // its stream on Offline, and a streamer reaches only their own stream: the other dashboard refuses their
 // password and their session cookie (HTTP), and their dashboard's NATS user is refused the other stream's
-// subjects (NATS).
+// subjects (NATS). The operator dashboard lists both streams with their states and takes only its own password.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,13 +10,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bus, connectNats, type SwitcherState, silentLogger, streamLogin } from '@irlkit/shared';
 import { expect, it } from 'vitest';
-import { portsEnv, runnerPorts, startSrtFeed, waitFor } from './kit/index.ts';
+import type { StreamOverview } from '../services/dashboard/lib/operator/overview.ts';
+import { freeTcpPort, portsEnv, runnerPorts, startSrtFeed, waitFor } from './kit/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 it('two streamers through ./irlkit up: each Live on its own OBS, a killed sender takes only its own stream Offline, and neither reaches the other (HTTP and NATS)', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'irlkit-streams-'));
   const ports = await runnerPorts();
+  const operatorPort = await freeTcpPort();
   const streams = [
     { id: 'alice', srtKey: `alice-${Math.random().toString(36).slice(2, 10)}`, dashboardPassword: 'alice-own-password' },
     { id: 'bob', srtKey: `bob-${Math.random().toString(36).slice(2, 10)}` },
@@ -26,6 +28,7 @@ it('two streamers through ./irlkit up: each Live on its own OBS, a killed sender
     env: {
       ...process.env,
       ...portsEnv(ports),
+      OPERATOR_DASHBOARD_PORT: String(operatorPort),
       IRL_STATE_DIR: stateDir,
       IRL_PUBLIC_HOST: '127.0.0.1',
       IRL_ENV_FILE: '/nonexistent',
@@ -61,6 +64,9 @@ it('two streamers through ./irlkit up: each Live on its own OBS, a killed sender
     expect(secrets, "alice's own password is not stored").not.toMatch(/STREAM_alice_DASHBOARD_PASSWORD/);
     expect(out).toContain(`Stream alice: dashboard http://127.0.0.1:${ports.DASHBOARD_PORT} (password alice-own-password)`);
     expect(out).toContain(`Stream bob: dashboard http://127.0.0.1:${ports.DASHBOARD_PORT + 1} (password ${bobPassword})`);
+    const operatorDashboardPassword = /^OPERATOR_DASHBOARD_PASSWORD=(\S+)/m.exec(secrets)?.[1] as string;
+    expect(operatorDashboardPassword, 'a generated operator dashboard password').toBeTruthy();
+    expect(out).toContain(`Operator   http://127.0.0.1:${operatorPort}   every stream, password: ${operatorDashboardPassword}`);
 
     // The operator's NATS user follows both streams.
     const operatorPassword = /NATS_OPERATOR_PASSWORD=(\S+)/.exec(secrets)?.[1];
@@ -110,6 +116,35 @@ it('two streamers through ./irlkit up: each Live on its own OBS, a killed sender
       expect(answer.status, `alice's events with ${cookie.slice(0, cookie.indexOf('='))} of bob's`).toBe(401);
       await answer.body?.cancel();
     }
+
+    // The operator dashboard: bob's password refused; the operator's lists alice Offline and bob Live.
+    const operatorUrl = `http://127.0.0.1:${operatorPort}`;
+    await waitFor(async () => (await fetch(`${operatorUrl}/login`).catch(() => undefined))?.ok, 'the operator dashboard to answer', 90_000, 500);
+    const operatorLogin = (password: string) =>
+      fetch(`${operatorUrl}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: operatorUrl },
+        body: JSON.stringify({ password }),
+      });
+    expect((await operatorLogin(bobPassword)).status, "bob's password on the operator dashboard").toBe(401);
+    const operatorSession = await operatorLogin(operatorDashboardPassword);
+    expect(operatorSession.status).toBe(200);
+    const operatorCookie = (operatorSession.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    expect((await fetch(`${operatorUrl}/api/operator/streams`, { headers: { cookie: bobCookie } })).status).toBe(401);
+    const overview = await waitFor(
+      async () => {
+        const body = (await (await fetch(`${operatorUrl}/api/operator/streams`, { headers: { cookie: operatorCookie } })).json()) as {
+          streams: StreamOverview[];
+        };
+        const state = (id: string) => body.streams.find((s) => s.id === id)?.switcher?.state;
+        return state('alice') === 'offline' && state('bob') === 'live' ? body.streams : undefined;
+      },
+      'the operator dashboard to list alice Offline and bob Live',
+      15_000,
+      500,
+    );
+    expect(overview.map((s) => s.id)).toEqual(['alice', 'bob']);
+    expect(overview.find((s) => s.id === 'bob')?.ingest?.connected).toBe(true);
 
     // NATS: bob's dashboard's user (its password from the runner's nats.conf) is refused alice's subjects.
     const natsConf = readFileSync(join(stateDir, 'nats.conf'), 'utf8');

@@ -35,6 +35,13 @@ export const env = {
       .optional()
       .transform((v) => (v === '' ? undefined : v)),
   port: (fallback: number) => z.coerce.number().int('must be a whole number').min(1).max(65535).default(fallback),
+  /** A port whose default is worked out at start-up (unset or empty: undefined). */
+  optionalPort: () =>
+    z
+      .string()
+      .optional()
+      .transform((v) => (v === '' ? undefined : v))
+      .pipe(z.coerce.number<string | undefined>().int('must be a whole number').min(1).max(65535).optional()),
   int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int('must be a whole number').min(min).max(max).default(fallback),
   number: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().min(min).max(max).default(fallback),
   bool: (fallback: boolean) =>
