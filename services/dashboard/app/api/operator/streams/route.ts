@@ -10,7 +10,8 @@ export const runtime = 'nodejs';
 export async function GET() {
   if (config().role !== 'operator') return Response.json({ ok: false, error: "path: not on a streamer's dashboard" }, { status: 404 });
   if (!(await isLoggedIn())) return Response.json({ ok: false, error: 'login required' }, { status: 401 });
-  // The overview fills from the moment the connection exists: make sure it does (it keeps trying).
-  await bus().catch(() => undefined);
+  // The overview fills from the moment the connection exists: make sure one is on its way (it keeps trying),
+  // without holding the answer while NATS is away (the page asks again every 2 s).
+  void bus().catch(() => undefined);
   return Response.json({ ok: true, nowMs: Date.now(), streams: overview().list() }, { headers: { 'cache-control': 'no-store' } });
 }
