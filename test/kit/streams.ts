@@ -31,7 +31,12 @@ export interface StreamsStack {
   stop(): Promise<void>;
 }
 
-export async function startStreamsStack(options: { ids: string[]; obsEnv?: Record<string, string> }): Promise<StreamsStack> {
+export async function startStreamsStack(options: {
+  ids: string[];
+  obsEnv?: Record<string, string>;
+  /** OBS settings for one stream (e.g. its own RTMP key), on top of obsEnv. */
+  obsEnvFor?: (id: string) => Record<string, string>;
+}): Promise<StreamsStack> {
   const closers: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -72,6 +77,7 @@ export async function startStreamsStack(options: { ids: string[]; obsEnv?: Recor
         IRL_STREAM_ID: stream.id,
         OBS_FEED_URL: `srt://127.0.0.1:${stream.outputPort}?mode=caller&latency=200000&connect_timeout=500`,
         ...options.obsEnv,
+        ...options.obsEnvFor?.(stream.id),
       });
       closers.push(() => obs.stop());
       const bus = await testBus(nats, stream.id, `bridge-${stream.id}`);
