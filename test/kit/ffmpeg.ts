@@ -65,6 +65,8 @@ export function startSrtReader(port: number, host = '127.0.0.1') {
   let stopped = false;
   let child: ChildProcess | undefined;
   let errors = '';
+  /** Calls that never opened the feed (see below). */
+  let failedCalls = 0;
   /** Frames decoded by readers that have exited, and by the current one so far. */
   let framesBefore = 0;
   let framesNow = 0;
@@ -81,10 +83,16 @@ export function startSrtReader(port: number, host = '127.0.0.1') {
           const frame = /^frame=(\d+)$/.exec(line);
           if (frame) framesNow = Number(frame[1]);
         });
+      let said = '';
       child.stderr?.on('data', (d: Buffer) => {
-        errors = (errors + d.toString()).slice(-5000);
+        said += d.toString();
       });
       await new Promise((resolve) => child?.once('exit', resolve));
+      // A reader that never opened the feed (the relay not listening yet: ffmpeg says only that the URL
+      // gave an input/output error) decoded nothing and is tried again: a failed call, not a decoder error.
+      const notOpened = framesNow === 0 && said.split('\n').every((line) => line.trim() === '' || /Input\/output error|Last message repeated/.test(line));
+      if (notOpened) failedCalls += 1;
+      else errors = (errors + said).slice(-5000);
       exits.push(Date.now());
       framesBefore += framesNow;
       framesNow = 0;
@@ -93,7 +101,10 @@ export function startSrtReader(port: number, host = '127.0.0.1') {
   };
   void run();
   return {
+    /** What the readers that opened the feed printed (decoder errors, a session lost mid-stream). */
     errors: () => errors,
+    /** Calls that never opened the feed: the relay was not listening yet, or refused. */
+    failedCalls: () => failedCalls,
     /** When its sessions ended (ffmpeg exited, to be started again), oldest first. */
     exits: () => [...exits],
     /** Video frames decoded so far (ffmpeg's progress reports, about every 0.5 s). */
