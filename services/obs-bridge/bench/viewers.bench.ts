@@ -1,10 +1,11 @@
 // What viewers see, measured on the RTMP output: a flash/beep feed (every frame numbered) through a user-space
 // UDP link → ingest → srt-live-transmit → OBS → RTMP sink, recorded and analysed frame by frame. Outages of
 // 0.5–4 s and a sender kill; frozen picture on air, good picture cut, switches, delay sender → output before
-// and 10 s after each outage, A/V offset, OBS's audio buffering, false failovers on a lossy link, and
-// irlkit's added delay against OBS reading the sender directly. The first recording is made with the
-// switcher in manual mode (program stays Live): it is the truth of when the picture froze, against which
-// irlkit's rule, the earlier rule and NOALBS's rule are replayed on the same ingest traces.
+// and 10 s after each outage, A/V offset, OBS's audio buffering, and irlkit's added delay against OBS reading
+// the sender directly (false failovers over 30 minutes: alive.bench.ts). The switcher runs for real first
+// (auto mode, a fresh stack: no flap history); then a recording with the switcher in manual mode (program
+// stays Live) is the truth of when the picture froze, against which irlkit's rule, the earlier rule and
+// NOALBS's rule are replayed on the same ingest traces.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,6 @@ import {
   otherSceneSpans,
   type Recording,
   senderFrameOfImage,
-  srtUrl,
   startFlashFeed,
   startRecorder,
   startStack,
@@ -34,7 +34,6 @@ const OUTPUT_LATENCY_MS = Number(process.env.BENCH_OUTPUT_LATENCY_MS ?? 200);
 const OUTAGES_MS = [500, 1000, 1500, 2500, 4000];
 const SPACING_MS = Number(process.env.BENCH_SPACING_MS ?? 16_000);
 const AV_MS = Number(process.env.BENCH_AV_MS ?? 120_000); // the goal's full run: 600000
-const ALIVE_MS = Number(process.env.BENCH_ALIVE_MS ?? 120_000); // the goal's full run: 1800000
 const FRAME_MS = 1000 / FLASH_FPS;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,6 +54,8 @@ observer.subscribe('ingest.link', (e) => {
 });
 observer.subscribe('ingest.stats', (s) => trace.push({ t: Date.now(), type: 'stats', connected: s.connected, bitrateKbps: s.bitrateKbps, rttMs: s.rttMs }));
 const audioWarnings: string[] = [];
+/** OBS's audio warnings by phase (index into audioWarnings where each phase began). */
+const warningsFrom: Record<string, number> = { B: 0 };
 observer.subscribe('process', (e) => {
   if (e.event === 'warning' && e.detail) audioWarnings.push(e.detail);
 });
@@ -125,10 +126,102 @@ type Span = { fromMs: number; toMs: number };
 const overlap = (a: Span, b: Span) => Math.max(0, Math.min(a.toMs, b.toMs) - Math.max(a.fromMs, b.fromMs));
 const sumOverlap = (spans: Span[], window: Span) => spans.reduce((s, x) => s + overlap(x, window), 0);
 
-// --- A: the truth (manual mode, Live stays on program) ---------------------------------------------
-await request('switcher.mode', { mode: 'manual' });
+interface Row {
+  frozenMs: number;
+  cutMs: number;
+  heldMs: number;
+  switches: number;
+}
+/**
+ * Per outage: frozen on air (frozen and not covered), good picture cut before the freeze, and held on Offline
+ * after the picture moved again, judged in the window from the cut to the next outage or the recording's end.
+ */
+function judge(off: Span[], frozen: Span[], outage: Outage, offset: number, switches: number, endMs: number): Row {
+  const window = { fromMs: outage.cutAt + offset - 500, toMs: Math.min(outage.cutAt + offset + SPACING_MS - 1500, endMs) };
+  const freeze = frozen.filter((f) => overlap(f, window) > 0);
+  const firstFreeze = freeze[0]?.fromMs ?? window.toMs;
+  const lastFreezeEnd = freeze.at(-1)?.toMs ?? window.toMs;
+  let frozenOnAir = 0;
+  for (const f of freeze)
+    frozenOnAir += overlap(f, window) - sumOverlap(off, { fromMs: Math.max(f.fromMs, window.fromMs), toMs: Math.min(f.toMs, window.toMs) });
+  const cut = sumOverlap(off, { fromMs: window.fromMs, toMs: Math.min(firstFreeze, window.toMs) });
+  const held = freeze.length ? sumOverlap(off, { fromMs: lastFreezeEnd, toMs: window.toMs }) : 0;
+  return { frozenMs: frozenOnAir, cutMs: cut, heldMs: held, switches };
+}
+const endOf = (rec: Recording) => (rec.frames.at(-1)?.ptsMs ?? 0) + FRAME_MS;
+
+/** Waits until a source's picture shows sender frames moving forward (two readings apart). */
+async function waitMoving(source: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last: number | null = null;
+  while (Date.now() < until) {
+    const n = senderFrameOfImage(await bridge.obs.sourceScreenshot(source, 96, 'png').catch(() => ''));
+    if (n !== null && n < 60_000) {
+      if (last !== null && n > last) return;
+      last = n;
+    }
+    await sleep(300);
+  }
+  throw new Error(`no moving picture on ${source} within ${timeoutMs} ms`);
+}
+
+/** Sender → RTMP output of every fresh numbered frame of a recording (ms): its arrival at the recorder minus its send time. */
+function frameDelays(r: { rec: Recording; arrivalWallMs: number }, sender: FlashFeed, offset: number): Array<{ wallMs: number; delayMs: number }> {
+  // The recording's times are the publisher's (as old as OBS's stream): arrival counts from its first packet.
+  return r.rec.frames
+    .filter((f, i, all) => f.senderFrame !== null && f.senderFrame !== all[i - 1]?.senderFrame)
+    .map((f) => ({
+      wallMs: f.ptsMs - offset,
+      delayMs: r.arrivalWallMs + (f.ptsMs - r.rec.firstPtsMs) - (sender.startWallMs() + (f.senderFrame as number) * FRAME_MS),
+    }));
+}
+
+// --- B: irlkit live (auto mode, a fresh switcher: no flap history), measured on the output ---------------
+await request('switcher.mode', { mode: 'auto' });
 let feed = startFeed();
+await onProgram('Live', 40_000);
+await sleep(5000);
+const programFrom = program.length;
+let liveOutages: Outage[] = [];
+const liveFeed = feed;
+const live = await record('irlkit', async () => {
+  liveOutages = await runOutages(liveFeed);
+});
+const liveChanges = program.slice(programFrom).filter((c) => c.scene === 'Live' || c.scene === 'Offline');
+// Without a scene change to tie output time to wall time, the recorder's arrival does (OBS → recorder in between).
+const liveOffset = liveChanges.length ? renderOffset(live.rec, liveChanges) : live.rec.firstPtsMs - live.arrivalWallMs;
+const liveFrozen = frozenRuns(live.rec).map((r) => ({ fromMs: r.fromMs, toMs: r.toMs }));
+const liveOff = otherSceneSpans(live.rec);
+const liveDelays = frameDelays(live, liveFeed, liveOffset);
+const delayAt = (wallFrom: number, wallTo: number) => {
+  const values = liveDelays.filter((d) => d.wallMs >= wallFrom && d.wallMs < wallTo).map((d) => d.delayMs);
+  return values.length ? percentile(values, 50) : Number.NaN;
+};
+const delays = liveOutages
+  .filter((o) => o.durationMs !== 'kill')
+  .map((o, i, all) => {
+    const afterMs = delayAt(o.restoreAt + 10_000, o.restoreAt + 12_000);
+    // Not on air 10 s after (still on Offline): the first 2 s on air again, before the next outage.
+    const next = all[i + 1]?.cutAt ?? o.restoreAt + SPACING_MS;
+    const back = Number.isFinite(afterMs) ? undefined : liveDelays.find((d) => d.wallMs > o.restoreAt + 1000 && d.wallMs < next)?.wallMs;
+    return {
+      durationMs: o.durationMs as number,
+      beforeMs: delayAt(o.cutAt - 5000, o.cutAt),
+      afterMs: back !== undefined ? delayAt(back, Math.min(back + 2000, next)) : afterMs,
+      backAfterMs: back !== undefined ? back - o.restoreAt : undefined,
+    };
+  });
+const steadyMs = delays[0]?.beforeMs ?? Number.NaN;
+log(`delays ${JSON.stringify(delays)}`);
+
+// --- A: the truth (manual mode, Live stays on program) ---------------------------------------------
+warningsFrom.A = audioWarnings.length;
+await request('switcher.mode', { mode: 'manual' });
+await request('scene.set', { scene: 'Live' });
+trace = [];
+feed = startFeed();
 await waitFor(() => trace.some((e) => e.type === 'link' && e.event === 'connected'), 'the sender connected', 30_000);
+await waitMoving('SRT feed', 30_000);
 await sleep(4000);
 trace = [];
 const anchorChanges: Array<{ t: number; scene: string }> = [];
@@ -175,112 +268,106 @@ function offlineSpans(switches: Switch[], offset: number, endMs: number): Span[]
   if (from !== null) spans.push({ fromMs: from, toMs: endMs });
   return spans;
 }
-
-interface Row {
-  frozenMs: number;
-  cutMs: number;
-  heldMs: number;
-  switches: number;
-}
-const endOfRef = (reference.rec.frames.at(-1)?.ptsMs ?? 0) + FRAME_MS;
-/** Per outage: frozen on air (frozen and not covered), good picture cut before the freeze, and held on Offline after the picture moved again. */
-function judge(off: Span[], frozen: Span[], outage: Outage, offset: number, switches: number): Row {
-  const window = { fromMs: outage.cutAt + offset - 500, toMs: Math.min(outage.cutAt + offset + SPACING_MS - 1500, endOfRef) };
-  const freeze = frozen.filter((f) => overlap(f, window) > 0);
-  const firstFreeze = freeze[0]?.fromMs ?? window.toMs;
-  const lastFreezeEnd = freeze.at(-1)?.toMs ?? window.toMs;
-  let frozenOnAir = 0;
-  for (const f of freeze)
-    frozenOnAir += overlap(f, window) - sumOverlap(off, { fromMs: Math.max(f.fromMs, window.fromMs), toMs: Math.min(f.toMs, window.toMs) });
-  const cut = sumOverlap(off, { fromMs: window.fromMs, toMs: Math.min(firstFreeze, window.toMs) });
-  const held = freeze.length ? sumOverlap(off, { fromMs: lastFreezeEnd, toMs: window.toMs }) : 0;
-  return { frozenMs: frozenOnAir, cutMs: cut, heldMs: held, switches };
-}
 const refSpans: Span[] = refFrozen.map((r) => ({ fromMs: r.fromMs, toMs: r.toMs }));
+const endOfRef = endOf(reference.rec);
 const replayRows: Record<string, Row[]> = {};
 for (const [name, switches] of Object.entries(rules)) {
   const off = offlineSpans(switches, refOffset, endOfRef);
   replayRows[name] = referenceOutages.map((o, i) => {
     const next = referenceOutages[i + 1]?.cutAt ?? Number.POSITIVE_INFINITY;
     const count = switches.filter((s) => s.t >= o.cutAt && s.t < next).length;
-    return judge(off, refSpans, o, refOffset, count);
+    return judge(off, refSpans, o, refOffset, count, endOfRef);
   });
 }
+log(`replayed ${JSON.stringify(replayRows)}`);
 
-// --- B: irlkit live (auto mode), measured on the output ---------------------------------------------
-await request('switcher.mode', { mode: 'auto' });
-feed = startFeed();
-await onProgram('Live', 40_000);
-await sleep(5000);
-const programFrom = program.length;
-let liveOutages: Outage[] = [];
-const liveFeed = feed;
-const live = await record('irlkit', async () => {
-  liveOutages = await runOutages(liveFeed);
-});
-const liveChanges = program.slice(programFrom).filter((c) => c.scene === 'Live' || c.scene === 'Offline');
-const liveOffset = liveChanges.length ? renderOffset(live.rec, liveChanges) : refOffset;
-const liveFrozen = frozenRuns(live.rec).map((r) => ({ fromMs: r.fromMs, toMs: r.toMs }));
-const liveOff = otherSceneSpans(live.rec);
-const liveRows = liveOutages.map((o, i) => {
-  const next = liveOutages[i + 1]?.cutAt ?? Number.POSITIVE_INFINITY;
-  const count = liveChanges.filter((c) => c.t >= o.cutAt && c.t < next).length;
-  return judge(liveOff, liveFrozen, o, liveOffset, count);
-});
-// Sender → RTMP output, for every fresh numbered frame: its arrival at the recorder minus its send time. The
-// recording's times are the publisher's (as old as OBS's stream): arrival counts from its first packet.
-const fresh = live.rec.frames.filter((f, i, all) => f.senderFrame !== null && f.senderFrame !== all[i - 1]?.senderFrame);
-const delayAt = (wallFrom: number, wallTo: number) => {
-  const values = fresh
-    .filter((f) => f.ptsMs - liveOffset >= wallFrom && f.ptsMs - liveOffset < wallTo)
-    .map((f) => live.arrivalWallMs + (f.ptsMs - live.rec.firstPtsMs) - (liveFeed.startWallMs() + (f.senderFrame as number) * FRAME_MS));
-  return values.length ? percentile(values, 50) : Number.NaN;
+// The measured run, judged on its own recording. Offline hides whether the picture behind it froze, so the
+// sender's frame numbers tell: good picture cut = frames sent before the cut (so already delivered) that
+// Offline kept off air; held = Offline time beyond that and beyond the freeze the same outage caused with
+// the program left on Live (the manual run), i.e. moving picture kept off air after the gap.
+const refFreezeOf = (o: Outage, i: number) => {
+  const ref = referenceOutages[i];
+  if (!ref || o.durationMs === 'kill') return Number.POSITIVE_INFINITY;
+  const window = { fromMs: ref.cutAt + refOffset - 500, toMs: Math.min(ref.cutAt + refOffset + SPACING_MS - 1500, endOfRef) };
+  return sumOverlap(refSpans, window);
 };
-const delays = liveOutages
-  .filter((o) => o.durationMs !== 'kill')
-  .map((o) => ({
-    durationMs: o.durationMs as number,
-    beforeMs: delayAt(o.cutAt - 5000, o.cutAt),
-    afterMs: delayAt(o.restoreAt + 10_000, o.restoreAt + 12_000),
-  }));
-const steadyMs = delays[0]?.beforeMs ?? Number.NaN;
-log(`measured rows ${JSON.stringify(liveRows)}; replayed ${JSON.stringify(replayRows)}; delays ${JSON.stringify(delays)}`);
+const liveEnd = endOf(live.rec);
+const liveRows: Row[] = liveOutages.map((o, i) => {
+  const next = liveOutages[i + 1]?.cutAt ?? Number.POSITIVE_INFINITY;
+  const switches = liveChanges.filter((c) => c.t >= o.cutAt && c.t < next).length;
+  const window = { fromMs: o.cutAt + liveOffset - 500, toMs: Math.min(o.cutAt + liveOffset + SPACING_MS - 1500, liveEnd) };
+  const frozenMs = sumOverlap(liveFrozen, window);
+  const off = liveOff.filter((x) => overlap(x, window) > 0);
+  const first = off[0];
+  if (!first) return { frozenMs, cutMs: 0, heldMs: 0, switches };
+  const shownBefore = live.rec.frames.filter((f) => f.ptsMs < first.fromMs && f.senderFrame !== null).map((f) => f.senderFrame as number);
+  const lastShown = shownBefore.length ? Math.max(...shownBefore) : 0;
+  const cutMs = Math.max(0, liveFeed.frameAt(o.cutAt) - lastShown) * FRAME_MS;
+  const offMs = sumOverlap(off, window);
+  const heldMs = Math.max(0, offMs - cutMs - refFreezeOf(o, i));
+  return { frozenMs, cutMs, heldMs, switches };
+});
+log(`measured rows ${JSON.stringify(liveRows)}`);
 
-// --- report (written after B, and again with C and D; a later phase that fails leaves its rows "—") ----
+// --- report (written after A, and again with C and D; a later phase that fails leaves its rows "—") ----
+interface AddedRound {
+  path: 'irlkit' | 'direct';
+  delayMs: number;
+  frames: number;
+}
 interface Later {
-  av?: { n: number; min: number; max: number; drift: number };
-  aliveSwitches?: number;
-  gaps?: number;
-  added?: number[];
+  av?: { n: number; min: number; max: number; median: number; drift: number; outages: number };
+  added?: AddedRound[];
   failed?: string[];
 }
 const later: Later = { failed: [] };
 const fmt = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '—');
 const label = (o: Outage) => (o.durationMs === 'kill' ? 'sender `kill -9`' : `${(o.durationMs as number) / 1000} s outage`);
+function addedSummary() {
+  const of = (path: AddedRound['path']) => (later.added ?? []).filter((r) => r.path === path).map((r) => r.delayMs);
+  const irlkit = percentile(of('irlkit'), 50);
+  const direct = percentile(of('direct'), 50);
+  return { irlkit, direct, added: irlkit - direct };
+}
+function warningsIn(phase: string, next?: string): string[] {
+  const from = warningsFrom[phase];
+  if (from === undefined) return [];
+  const to = next !== undefined ? (warningsFrom[next] ?? audioWarnings.length) : audioWarnings.length;
+  return audioWarnings.slice(from, to);
+}
 function writeReport(): void {
   const rows = referenceOutages.map((o, i) => {
     const cell = (r: Row | undefined) => (r ? `${fmt(r.frozenMs)} / ${fmt(r.cutMs)} / ${fmt(r.heldMs)} / ${r.switches}` : '—');
     return `| ${label(o)} | ${cell(liveRows[i])} | ${cell(replayRows.irlkit?.[i])} | ${cell(replayRows.earlier?.[i])} | ${cell(replayRows.noalbs?.[i])} |`;
   });
-  const delayRows = delays.map((d) => `| ${d.durationMs / 1000} s | ${fmt(d.beforeMs)} | ${fmt(d.afterMs)} | ${Math.round(d.afterMs - steadyMs)} |`);
-  const addedMedian = later.added?.length ? percentile(later.added, 50) : Number.NaN;
-  log(JSON.stringify({ rows, delayRows, later, addedMedian, audioWarnings }, null, 1));
+  const delayRows = delays.map(
+    (d) =>
+      `| ${d.durationMs / 1000} s | ${fmt(d.beforeMs)} | ${fmt(d.afterMs)}${d.backAfterMs !== undefined ? ` (on Offline 10 s after; measured from its return to Live, ${fmt(d.backAfterMs)} s after the link)` : ''} | ${Number.isFinite(d.afterMs - steadyMs) ? Math.round(d.afterMs - steadyMs) : '—'} |`,
+  );
+  const added = addedSummary();
   const av = later.av;
+  const phaseWarnings = (['B', 'A', 'C', 'D'] as const).map((p, i, all) => {
+    const w = warningsIn(p, all[i + 1]);
+    return `${{ B: 'switcher run', A: 'manual run', C: 'A/V run', D: 'added delay' }[p]}: ${w.length ? `${w.length} (${w.slice(0, 4).join('; ')}${w.length > 4 ? '; …' : ''})` : 'none'}`;
+  });
+  log(JSON.stringify({ rows, delayRows, later, added, audioWarnings }, null, 1));
   writeBenchSection(
     'viewers',
     'What viewers see: frozen picture, good picture cut, delay and A/V sync on the RTMP output',
-    `pnpm bench viewers${AV_MS !== 600_000 || ALIVE_MS !== 1_800_000 ? ` (BENCH_AV_MS=${AV_MS} BENCH_ALIVE_MS=${ALIVE_MS}; the goals' full runs: BENCH_AV_MS=600000 BENCH_ALIVE_MS=1800000)` : ''}`,
+    `pnpm bench viewers${AV_MS !== 600_000 ? ` (BENCH_AV_MS=${AV_MS}; the goal's full run: BENCH_AV_MS=600000)` : ''}`,
     `
 Real components in a private network namespace: a flash/beep feed (ffmpeg lavfi: 640×360/30 fps test
 pattern, the first 3 frames of every second white and a 1 kHz beep for the same 100 ms, every frame's
 number drawn in 16 boxes) sent over SRT through a user-space UDP link (outages = every datagram dropped)
 → ingest (SRT latency ${SRT_LATENCY_MS} ms) → srt-live-transmit → SRT ${OUTPUT_LATENCY_MS} ms → OBS 29 → RTMP (nginx), recorded
 with \`ffmpeg -c copy\` and read back frame by frame (scene on air, sender frame shown) and sample by sample (beeps).
+Outages every ${SPACING_MS / 1000} s. False failovers over 30 minutes of a lossy link: the next section (\`pnpm bench alive\`).
 ${later.failed?.length ? `\n**Phases that failed in this run** (their rows below are empty): ${later.failed.join('; ')}\n` : ''}
 **Per outage** — frozen picture on air / good picture cut before the freeze / held on Offline after
 the picture moved again / scene switches, in seconds. Goal: frozen and cut ≤ 0.2 s each; outages
-shorter than the latency → 0 switches. "Measured" is irlkit's switcher running for real (auto mode), judged on its own
-recording; the other columns replay the ingest traces of one recording made with the switcher in manual mode
+shorter than the latency → 0 switches. "Measured" is irlkit's switcher running for real (auto mode, run
+first on a fresh stack so no earlier outage counts into its flap damping), judged on its own
+recording; the other columns replay the ingest traces of a second recording made with the switcher in manual mode
 (program stays Live, so it shows exactly when the picture froze) through each rule: irlkit's deadline
 (last packet + playout + pictureLagMs; the live switcher also watches the input's picture, which a replay
 cannot), the earlier rule (Offline with ingest's stall event, 500 ms after the last packet) and NOALBS's
@@ -291,54 +378,60 @@ cannot), the earlier rule (Offline with ingest's stall event, 500 ms after the l
 ${rows.join('\n')}
 
 **Delay sender → RTMP output** (irlkit, measured run): median over the 5 s before each outage and over
-10–12 s after it ended (frame send time from the sender's pacing, arrival at the recorder; "—": not on air then).
+10–12 s after it ended (frame send time from the sender's pacing, arrival at the recorder).
 Goal: back within 100 ms of steady.
 
 | outage | before s | 10 s after s | after − steady ms |
 |---|---|---|---|
 ${delayRows.join('\n')}
 
-**A/V offset** over ${AV_MS / 60_000} min with 9 outages (0.5–4 s) and 10 s of 5 % random loss: ${
+**A/V offset** over ${AV_MS / 60_000} min with ${av?.outages ?? '—'} outages (0.5–4 s) and 10 s of 5 % random loss: ${
       av
-        ? `${av.n} flash/beep pairs, offset (audio − video) from ${Math.round(av.min)} to ${Math.round(av.max)} ms, drift (last 30 s − first 30 s) ${Math.round(av.drift)} ms`
+        ? `${av.n} flash/beep pairs on air, offset (audio − video) from ${Math.round(av.min)} to ${Math.round(av.max)} ms (median ${Math.round(av.median)}), drift (mean of the last 30 s − the first 30 s) ${Math.round(av.drift)} ms`
         : '—'
     }.
 Goal: |offset| ≤ 45 ms, drift ≤ 20 ms.
 
-**OBS's audio buffering** (OBS's log lines, surfaced as \`process\` warnings): ${
-      audioWarnings.length
-        ? `${audioWarnings.length} warnings, the last: ${audioWarnings.slice(-3).join('; ')}`
-        : 'no buffering increase or lagging audio reported by OBS during the whole run'
-    }.
+**OBS's audio warnings** (OBS's log lines on audio buffering and lagging audio, surfaced as \`process\` warnings), by phase:
+${phaseWarnings.map((w) => `- ${w}`).join('\n')}
 
-**False failovers**: ${ALIVE_MS / 60_000} min of a lossy but alive link (5 % random loss, ${later.gaps ?? '—'} gaps of 0.2–1.5 s):
-${later.aliveSwitches ?? '—'} scene switches. Goal: 0.
-
-**irlkit's added delay** against OBS reading the same sender directly (one ffmpeg sending to both, screenshots
-of both inputs, ${later.added?.length ?? 0} samples): median ${Number.isFinite(addedMedian) ? Math.round(addedMedian) : '—'} ms. Goal ≤ 100 ms.
+**irlkit's added delay**: the same OBS input pointed in turn at irlkit's relay and at the sender itself (a listener
+with the same SRT latency, ${SRT_LATENCY_MS} ms), each path opened afresh ${Math.max(0, ...['irlkit', 'direct'].map((p) => (later.added ?? []).filter((r) => r.path === p).length))} times, the
+sender → RTMP output delay measured as above over 10 s each: ${
+      later.added?.length
+        ? `${later.added.map((r) => `${r.path} ${fmt(r.delayMs)} s`).join(', ')}. Median irlkit ${fmt(added.irlkit)} s, direct ${fmt(added.direct)} s: **added ${Math.round(added.added)} ms**`
+        : '—'
+    }. Goal ≤ 100 ms.
 `,
   );
 }
 writeReport();
 
-// --- C: A/V offset with outages and 5 % loss, and false failovers on a lossy, alive link ---------------
+// --- C: A/V offset over outages and 5 % loss ------------------------------------------------------------
+await feed.stop();
 try {
+  warningsFrom.C = audioWarnings.length;
+  await request('switcher.mode', { mode: 'auto' });
   feed = startFeed();
-  await onProgram('Live', 40_000);
+  await onProgram('Live', 60_000);
   await sleep(4000);
+  // 10 outages (0.5–4 s, in turn) and 10 s of 5 % random loss in the middle, evenly spread.
+  const slots = 11;
+  let outages = 0;
   const av = await record('av', async () => {
     const start = Date.now();
-    const outageEvery = AV_MS / 10;
-    for (let k = 0; k < 10; k++) {
-      await sleep(Math.max(0, start + k * outageEvery + outageEvery / 2 - Date.now()));
+    const every = AV_MS / slots;
+    for (let k = 0; k < slots; k++) {
+      await sleep(Math.max(0, start + k * every + every / 2 - Date.now()));
       if (k === 5) {
         link.loss(0.05);
         await sleep(10_000);
         link.loss(0);
       } else {
         link.cut();
-        await sleep(OUTAGES_MS[k % OUTAGES_MS.length] as number);
+        await sleep(OUTAGES_MS[outages % OUTAGES_MS.length] as number);
         link.restore();
+        outages += 1;
       }
     }
     await sleep(Math.max(0, start + AV_MS - Date.now()));
@@ -348,87 +441,84 @@ try {
   const firstWindow = offsets.filter((o) => o.atMs < (offsets[0]?.atMs ?? 0) + 30_000).map((o) => o.offsetMs);
   const lastWindow = offsets.filter((o) => o.atMs > (offsets.at(-1)?.atMs ?? 0) - 30_000).map((o) => o.offsetMs);
   const mean = (v: number[]) => v.reduce((sum, x) => sum + x, 0) / Math.max(1, v.length);
-  later.av = { n: offsetValues.length, min: Math.min(...offsetValues), max: Math.max(...offsetValues), drift: mean(lastWindow) - mean(firstWindow) };
-  log(`A/V: ${JSON.stringify(later.av)}`);
-
-  await onProgram('Live', 60_000);
-  await sleep(3000);
-  const aliveFrom = program.length;
-  let seed = 20261201;
-  const random = () => {
-    seed = (seed * 16807) % 2147483647;
-    return seed / 2147483647;
+  later.av = {
+    n: offsetValues.length,
+    min: Math.min(...offsetValues),
+    max: Math.max(...offsetValues),
+    median: percentile(offsetValues, 50),
+    drift: mean(lastWindow) - mean(firstWindow),
+    outages,
   };
-  link.loss(0.05);
-  const aliveStart = Date.now();
-  let gaps = 0;
-  while (Date.now() - aliveStart < ALIVE_MS) {
-    await sleep(3000 + random() * 7000);
-    link.cut();
-    await sleep(200 + random() * 1300);
-    link.restore();
-    gaps += 1;
-  }
-  link.loss(0);
-  later.gaps = gaps;
-  later.aliveSwitches = program.slice(aliveFrom).length;
-  log(`alive: ${gaps} gaps, ${later.aliveSwitches} switches`);
+  log(`A/V: ${JSON.stringify(later.av)}; offsets ${offsets.map((o) => `${Math.round(o.atMs / 1000)}:${Math.round(o.offsetMs)}`).join(' ')}`);
 } catch (error) {
-  later.failed?.push(`A/V and false failovers: ${(error as Error).message}`);
+  later.failed?.push(`A/V: ${(error as Error).message}`);
   log(`phase C failed: ${(error as Error).stack}`);
 }
-await feed.stop();
 link.loss(0);
 link.restore();
 writeReport();
 
-// --- D: irlkit's added delay against OBS reading the sender directly (one sender, both paths) ----------
-try {
-  const directPort = await freeUdpPort();
-  // In the Live scene, shrunk to a corner pixel: OBS renders (and so screenshots) only a source on program.
-  const { sceneItemId } = await bridge.obs.call('adding a direct input', (ws) =>
-    ws.call('CreateInput', {
-      sceneName: 'Live',
-      inputName: 'Direct feed',
-      inputKind: 'ffmpeg_source',
-      inputSettings: {
-        is_local_file: false,
-        input: `srt://127.0.0.1:${directPort}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`,
-        input_format: 'mpegts',
-        close_when_inactive: false,
-        restart_on_activate: false,
-        buffering_mb: 1,
-        seekable: false,
-      },
-    }),
-  );
-  await bridge.obs.call('shrinking the direct input', (ws) =>
-    ws.call('SetSceneItemTransform', { sceneName: 'Live', sceneItemId, sceneItemTransform: { positionX: 0, positionY: 0, scaleX: 0.004, scaleY: 0.004 } }),
-  );
-  await sleep(2000);
-  const both = startFlashFeed({
-    port: link.port,
-    outputs: [srtUrl({ port: link.port, latencyMs: 500 }), srtUrl({ port: directPort, latencyMs: SRT_LATENCY_MS })],
-  });
-  try {
-    await onProgram('Live', 40_000);
-    await sleep(4000);
-    const raster = async (source: string) => {
-      const n = senderFrameOfImage(await bridge.obs.sourceScreenshot(source, 96, 'png'));
-      return n !== null && n < 60_000 ? n : null; // all boxes white: a flash frame
-    };
-    const added: number[] = [];
-    for (let i = 0; i < 40; i++) {
-      const d1 = await raster('Direct feed');
-      const k = await raster('SRT feed');
-      const d2 = await raster('Direct feed');
-      if (d1 !== null && k !== null && d2 !== null && Math.abs(d2 - d1) < 10) added.push(((d1 + d2) / 2 - k) * FRAME_MS);
-      await sleep(200);
+/** Starts a sender and waits for ingest to take it; ingest refuses one while it still holds the last sender's session: then again. */
+async function startConnectedFeed(): Promise<FlashFeed> {
+  for (let attempt = 1; ; attempt++) {
+    trace = [];
+    const sender = startFeed();
+    try {
+      await waitFor(() => trace.some((e) => e.type === 'link' && e.event === 'connected'), 'the sender connected', 8000);
+      return sender;
+    } catch (error) {
+      await sender.stop();
+      if (attempt >= 5) throw error;
+      log(`sender not taken (attempt ${attempt}): again`);
+      await sleep(2000);
     }
-    later.added = added;
-  } finally {
-    await both.stop();
   }
+}
+
+// --- D: irlkit's added delay: the feed input pointed at irlkit's relay, then at the sender itself ---------
+try {
+  warningsFrom.D = audioWarnings.length;
+  await feed.stop();
+  await request('switcher.mode', { mode: 'manual' });
+  await request('scene.set', { scene: 'Live' });
+  const input = 'SRT feed';
+  const { inputSettings } = await bridge.obs.call('reading the feed input', (ws) => ws.call('GetInputSettings', { inputName: input }));
+  const relayUrl = String((inputSettings as { input?: unknown }).input);
+  const directPort = await freeUdpPort();
+  const directUrl = `srt://127.0.0.1:${directPort}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`;
+  const setUrl = (url: string) =>
+    bridge.obs.call('pointing the feed input', (ws) => ws.call('SetInputSettings', { inputName: input, inputSettings: { input: url }, overlay: true }));
+  const rounds: AddedRound[] = [];
+  for (let round = 0; round < 6; round++) {
+    const path: AddedRound['path'] = round % 2 === 0 ? 'irlkit' : 'direct';
+    // Setting the URL gives the input a fresh player (it is the same for irlkit's path: a reopen).
+    let sender: FlashFeed;
+    if (path === 'irlkit') {
+      await setUrl(relayUrl);
+      sender = await startConnectedFeed();
+      await sleep(1500);
+      // A fresh player on the flowing feed, as the direct path gets.
+      await bridge.obs.reopenMediaInput(input);
+    } else {
+      await setUrl(directUrl);
+      await sleep(500);
+      sender = startFlashFeed({ port: directPort, latencyMs: 500, bitrateKbps: 2000 });
+    }
+    try {
+      await waitMoving(input, 30_000);
+      await sleep(5000);
+      const r = await record(`added-${round}`, async () => {
+        await sleep(10_000);
+      });
+      const values = frameDelays(r, sender, 0).map((d) => d.delayMs);
+      rounds.push({ path, delayMs: percentile(values, 50), frames: values.length });
+      log(`added delay round ${round} (${path}): ${percentile(values, 50)} ms over ${values.length} frames`);
+    } finally {
+      await sender.stop();
+    }
+  }
+  later.added = rounds;
+  await setUrl(relayUrl);
 } catch (error) {
   later.failed?.push(`added delay: ${(error as Error).message}`);
   log(`phase D failed: ${(error as Error).stack}`);
