@@ -107,8 +107,8 @@ async function main() {
   const stateDir = config.IRL_STATE_DIR;
   mkdirSync(join(stateDir, 'nats'), { recursive: true });
   const secrets = loadSecrets(stateDir, userEnv, [
-    ...(config.IRL_STREAMS ?? []).filter((s) => !s.dashboardPassword).map((s) => streamPasswordName(s.id)),
-    ...(config.IRL_STREAMS ?? []).map((s) => streamDesktopPasswordName(s.id)),
+    ...(config.IRL_STREAMS?.streams ?? []).filter((s) => !s.dashboardPassword).map((s) => streamPasswordName(s.id)),
+    ...(config.IRL_STREAMS?.streams ?? []).map((s) => streamDesktopPasswordName(s.id)),
   ]);
   try {
     loadConfig(runnerSecretsEnv, { source: { ...secrets, ...userEnv }, envFile: false });
@@ -139,7 +139,7 @@ async function main() {
     const user = (BUS_USERS as string[]).includes(service) ? (service as BusUser) : 'operator';
     return { NATS_USER: user, NATS_PASSWORD: natsPasswords[user], ...Object.fromEntries(NATS_PASSWORDS.map((name) => [name, undefined])) };
   };
-  const streamList = config.IRL_STREAMS;
+  const streamList = config.IRL_STREAMS?.streams;
   const streams = streamList
     ? resolveStreams(
         streamList,

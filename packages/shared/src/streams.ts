@@ -1,6 +1,8 @@
-// Several streams on one host: the list of streams (IRL_STREAMS), validated once. Without it, the
-// single stream of IRL_STREAM_ID and SRT_STREAM_KEY is the list, so a one-stream setup keeps working unchanged.
-import { readFileSync } from 'node:fs';
+// Several streams on one host: the list of streams (IRL_STREAMS), validated at start and again whenever its
+// file changes (reconcileStreams says what a new list adds and removes). Without it, the single stream of
+// IRL_STREAM_ID and SRT_STREAM_KEY is the list, so a one-stream setup keeps working unchanged.
+import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 
 const STREAM_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -51,6 +53,8 @@ export interface StreamRoute {
   id: string;
   srtKey: string | undefined;
   rtmp: { url: string; key: string } | undefined;
+  /** Its place among the streams: its derived ports (ingest's, the runner's) are the base port + slot (× 2 for ingest's). */
+  slot: number;
   relayPort: number;
   outputPort: number;
 }
@@ -63,7 +67,7 @@ export function parseStreamList(raw: string): { ok: true; streams: StreamDefinit
   const text = raw.trim();
   let json: unknown;
   try {
-    json = JSON.parse(text.startsWith('[') ? text : readFileSync(text, 'utf8'));
+    json = JSON.parse(streamListFile(text) ? readFileSync(text, 'utf8') : text);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return { ok: false, problems: [code ? `cannot read the file ${text}: ${code}` : `is not valid JSON: ${(error as Error).message}`] };
@@ -79,15 +83,24 @@ export function parseStreamList(raw: string): { ok: true; streams: StreamDefinit
   };
 }
 
-/** IRL_STREAMS as an environment variable: unset or empty is no list (the single stream); a bad list names its problems. */
+/** The file IRL_STREAMS names, or undefined when it holds the list inline (a list that can change at runtime is a file's). */
+export function streamListFile(raw: string | undefined): string | undefined {
+  const text = raw?.trim() ?? '';
+  return text === '' || text.startsWith('[') ? undefined : text;
+}
+
+/**
+ * IRL_STREAMS as an environment variable: unset or empty is no list (the single stream); a bad list names its
+ * problems. `file` is the path it was read from (reloaded when it changes), undefined for an inline list.
+ */
 export const streamListEnv = () =>
   z
     .string()
     .optional()
-    .transform((raw, ctx): StreamDefinition[] | undefined => {
+    .transform((raw, ctx): { streams: StreamDefinition[]; file: string | undefined } | undefined => {
       if (raw === undefined || raw.trim() === '') return undefined;
       const parsed = parseStreamList(raw);
-      if (parsed.ok) return parsed.streams;
+      if (parsed.ok) return { streams: parsed.streams, file: streamListFile(raw) };
       for (const problem of parsed.problems) ctx.addIssue({ code: 'custom', message: problem });
       return z.NEVER;
     });
@@ -102,12 +115,83 @@ export function resolveStreams(
   single: { id: string; srtKey: string | undefined },
   ports: { relayPort: number; outputPort: number },
 ): StreamRoute[] {
-  const streams = list ?? [{ id: single.id, srtKey: single.srtKey }];
-  return streams.map((stream, index) => ({
+  if (!list) return [{ id: single.id, srtKey: single.srtKey, rtmp: undefined, slot: 0, relayPort: ports.relayPort, outputPort: ports.outputPort }];
+  return reconcileStreams([], list, ports).streams;
+}
+
+/** Whether a stream ingest serves is the same after a reload: its key and loopback ports (its RTMP target is OBS's business). */
+export const sameRoute = (before: StreamRoute, after: StreamRoute) =>
+  before.srtKey === after.srtKey && before.relayPort === after.relayPort && before.outputPort === after.outputPort;
+
+/**
+ * A new list against the streams running now. A stream that is the same (`same`, by default its key and ports)
+ * keeps its slot and so its ports: it is neither added nor removed, and nothing of it is touched. A stream that
+ * changed (a new key) is removed and added again, in its old slot when that is still free; a new stream takes
+ * the lowest free slot. Pure: ingest and the runner, reading the same files, agree on every stream's ports.
+ */
+export function reconcileStreams(
+  previous: readonly StreamRoute[],
+  list: readonly StreamDefinition[],
+  ports: { relayPort: number; outputPort: number },
+  same: (before: StreamRoute, after: StreamRoute) => boolean = sameRoute,
+): { streams: StreamRoute[]; added: StreamRoute[]; removed: StreamRoute[] } {
+  const before = new Map(previous.map((stream) => [stream.id, stream]));
+  const route = (stream: StreamDefinition, slot: number): StreamRoute => ({
     id: stream.id,
     srtKey: stream.srtKey,
-    rtmp: 'rtmp' in stream && stream.rtmp ? { url: stream.rtmp.url, key: stream.rtmp.key } : undefined,
-    relayPort: ('relayPort' in stream && stream.relayPort) || ports.relayPort + 2 * index,
-    outputPort: ('outputPort' in stream && stream.outputPort) || ports.outputPort + 2 * index,
-  }));
+    rtmp: stream.rtmp ? { url: stream.rtmp.url, key: stream.rtmp.key } : undefined,
+    slot,
+    relayPort: stream.relayPort ?? ports.relayPort + 2 * slot,
+    outputPort: stream.outputPort ?? ports.outputPort + 2 * slot,
+  });
+  const kept = new Set(
+    list
+      .filter((stream) => {
+        const was = before.get(stream.id);
+        return was !== undefined && same(was, route(stream, was.slot));
+      })
+      .map((stream) => stream.id),
+  );
+  const taken = new Set<number>();
+  // A stream that changed keeps its slot (no stream running now has it); a new one takes the lowest free.
+  for (const stream of list) {
+    const was = before.get(stream.id);
+    if (was) taken.add(was.slot);
+  }
+  const streams = list.map((stream) => {
+    const was = before.get(stream.id);
+    if (was) return route(stream, was.slot);
+    let slot = 0;
+    while (taken.has(slot)) slot += 1;
+    taken.add(slot);
+    return route(stream, slot);
+  });
+  return {
+    streams,
+    added: streams.filter((stream) => !kept.has(stream.id)),
+    removed: previous.filter((stream) => !kept.has(stream.id)),
+  };
+}
+
+/**
+ * Calls `onChange` (once, `debounceMs` after the last event) whenever the file changes: written in place, or
+ * replaced by a rename (editors and `mv` of a new file), which is why its folder is watched, not the file.
+ */
+export function watchStreamListFile(file: string, onChange: () => void, debounceMs = 250): { close(): void } {
+  const name = basename(file);
+  let timer: NodeJS.Timeout | undefined;
+  const watcher: FSWatcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
+    if (changed !== null && changed !== name) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      onChange();
+    }, debounceMs);
+  });
+  return {
+    close() {
+      if (timer) clearTimeout(timer);
+      watcher.close();
+    },
+  };
 }

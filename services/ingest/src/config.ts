@@ -27,6 +27,7 @@ export const ingestEnv = {
   /**
    * Several streams through the one SRT/SRTLA door, each sender routed by the key in its stream id: a JSON
    * list (inline, or a file's path) of `{"id","srtKey"}`. Unset: the one stream IRL_STREAM_ID with SRT_STREAM_KEY.
+   * A file is read again on SIGHUP and when it changes (streams added and removed at runtime).
    */
   IRL_STREAMS: streamListEnv(),
   SRT_LIVE_TRANSMIT: env.string('srt-live-transmit'),
@@ -67,11 +68,18 @@ export const ingestConfig = defineConfig(ingestEnv, (v) => {
   return {
     common: commonSettings(v),
     /**
+     * The file IRL_STREAMS names (undefined: inline or no list): read again on SIGHUP and whenever it changes,
+     * streams added and removed without touching the others; `ports` are where derived loopback ports start.
+     */
+    streamList: v.IRL_STREAMS?.file
+      ? { file: v.IRL_STREAMS.file, ports: { relayPort: v.INGEST_RELAY_PORT, outputPort: v.INGEST_OUTPUT_PORT }, debounceMs: 250 }
+      : undefined,
+    /**
      * The streams this door serves, in order (the first is where refused senders are reported), each with its
      * key and its own srt-live-transmit: listener on `relayPort`, output for OBS on `outputPort`.
      */
     streams: resolveStreams(
-      v.IRL_STREAMS,
+      v.IRL_STREAMS?.streams,
       { id: v.IRL_STREAM_ID, srtKey: v.SRT_STREAM_KEY },
       { relayPort: v.INGEST_RELAY_PORT, outputPort: v.INGEST_OUTPUT_PORT },
     ),

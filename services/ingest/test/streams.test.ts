@@ -28,7 +28,7 @@ describe('the stream list', () => {
 
   it('defaults to the one stream of IRL_STREAM_ID and SRT_STREAM_KEY, on the single-stream ports', () => {
     const config = load({ IRL_STREAM_ID: 'solo', SRT_STREAM_KEY: 'k1', INGEST_RELAY_PORT: '7002', INGEST_OUTPUT_PORT: '7001' });
-    expect(config.streams).toEqual([{ id: 'solo', srtKey: 'k1', rtmp: undefined, relayPort: 7002, outputPort: 7001 }]);
+    expect(config.streams).toEqual([{ id: 'solo', srtKey: 'k1', rtmp: undefined, slot: 0, relayPort: 7002, outputPort: 7001 }]);
   });
 
   it('gives each listed stream its own ports unless it names them', () => {

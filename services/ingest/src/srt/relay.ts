@@ -34,8 +34,11 @@ export interface SrtRelayOptions {
   /**
    * Each stream's srt-live-transmit listener on loopback. A sender names its stream only in its second
    * handshake: its first (the induction) goes to every listener; with one listener, every sender is its stream's.
+   * Streams come and go at runtime with addStream and removeStream.
    */
   listeners: readonly StreamListener[];
+  /** Route every sender by the stream id of its handshake even with one listener (a list that may grow at runtime). */
+  routeAlways?: boolean;
   maxPeers: number;
   peerIdleMs: number;
   socketBufferBytes: number;
@@ -90,19 +93,46 @@ export class SrtRelay {
   readonly drops = { notSrt: 0, notHandshake: 0, tooManyPeers: 0, tooManyPending: 0, forwardError: 0, refusedStreamId: 0, unrouted: 0, foreignReply: 0 };
   grantedBufferBytes = 0;
 
+  private readonly listeners: StreamListener[];
   private readonly listenerByPort: Map<number, StreamListener>;
+  /** One listener for good: every sender is its stream's, without asking its handshake. */
+  private readonly single: boolean;
 
   constructor(private readonly options: SrtRelayOptions) {
     if (options.listeners.length === 0) throw new Error('SrtRelay needs at least one listener');
+    this.listeners = [...options.listeners];
     this.listenerByPort = new Map(options.listeners.map((listener) => [listener.port, listener]));
+    this.single = options.listeners.length === 1 && !options.routeAlways;
   }
 
   private get primary(): StreamListener {
-    return this.options.listeners[0] as StreamListener;
+    return this.listeners[0] as StreamListener;
   }
 
   private streamListener(stream: string): StreamListener | undefined {
-    return this.options.listeners.find((listener) => listener.stream === stream);
+    return this.listeners.find((listener) => listener.stream === stream);
+  }
+
+  /** A stream added at runtime: senders whose handshake names it go to its listener from now on. */
+  addStream(listener: StreamListener): void {
+    if (this.single) throw new Error('SrtRelay was built for one stream (routeAlways adds streams at runtime)');
+    this.listeners.push(listener);
+    this.listenerByPort.set(listener.port, listener);
+  }
+
+  /**
+   * A stream removed at runtime: its senders are told their SRT session is over and forgotten (what they
+   * send next is a stranger's, and a new handshake of theirs is routed like anyone's). Returns how many were told.
+   */
+  removeStream(stream: string): number {
+    const told = this.endSessions(stream);
+    const index = this.listeners.findIndex((listener) => listener.stream === stream);
+    const [gone] = index < 0 ? [] : this.listeners.splice(index, 1);
+    if (gone) {
+      this.listenerByPort.delete(gone.port);
+      for (const peer of this.peers.values()) peer.cookies.delete(gone.port);
+    }
+    return told;
   }
 
   async start(): Promise<void> {
@@ -173,11 +203,11 @@ export class SrtRelay {
           if (cookie !== undefined && cookie !== handshakeCookie(msg)) packet = withHandshakeCookie(msg, cookie);
           if (peer.localPort) this.options.onConnectionRequest(listener.stream, peer.localPort);
         }
-      } else if (this.options.listeners.length > 1 && isInductionHandshake(msg)) {
+      } else if (!this.single && isInductionHandshake(msg)) {
         // Which stream the sender wants comes with its next handshake: every listener bakes it a cookie now.
         // A listener with a sender already connected stays silent (srt-live-transmit serves one at a time).
         peer.inductionAnswered = false;
-        for (const listener of this.options.listeners) this.forward(peer, msg, listener);
+        for (const listener of this.listeners) this.forward(peer, msg, listener);
         if (peer.stream) this.options.onDatagram(peer.stream.stream, peer.label, msg.length - SRT_HEADER_BYTES, kind, peer.localPort || undefined);
         return;
       }
@@ -213,7 +243,7 @@ export class SrtRelay {
     if (isInductionHandshake(reply)) {
       peer.cookies.set(listener.port, handshakeCookie(reply));
       // The first answer goes back to the sender; its conclusion gets the named stream's own cookie.
-      if (this.options.listeners.length > 1 && peer.inductionAnswered) return;
+      if (!this.single && peer.inductionAnswered) return;
       peer.inductionAnswered = true;
     } else if (listener !== peer.stream) {
       this.drops.foreignReply += 1;
@@ -264,7 +294,7 @@ export class SrtRelay {
       streamId: undefined,
       refused: false,
       // With one stream every sender is its; with several, its handshake says whose.
-      stream: this.options.listeners.length === 1 ? this.primary : undefined,
+      stream: this.single ? this.primary : undefined,
       cookies: new Map(),
       inductionAnswered: false,
     };

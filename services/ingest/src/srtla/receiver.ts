@@ -28,8 +28,11 @@ export interface SrtlaReceiverOptions extends Limits {
   /**
    * Each stream's SRT listener (srt-live-transmit) on loopback; an induction goes to each, the first answer wins. With one, every
    * group is its stream's and its socket is connected to it (a listener away is counted as `listener_refused`).
+   * Streams come and go at runtime with addStream and removeStream.
    */
   listeners: readonly StreamListener[];
+  /** Route every group by the stream id of its handshake even with one listener (a list that may grow at runtime). */
+  routeAlways?: boolean;
   socketBufferBytes: number;
   log: Logger;
   /** Every forwarded packet, for the feed monitor (stall detection covers bonded feeds too). */
@@ -103,21 +106,49 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
   /** Receive buffer the kernel granted on the senders' port (may be below what was asked). */
   grantedBufferBytes = 0;
 
+  private readonly streamListeners: StreamListener[];
   private readonly listenerByPort: Map<number, StreamListener>;
-  private readonly primary: StreamListener;
+  /** One listener for good: the group's socket is connected to it. Otherwise each send names its listener. */
+  private readonly single: boolean;
 
   constructor(private readonly options: SrtlaReceiverOptions) {
     super();
     this.registry = new SrtlaRegistry(options);
-    const primary = options.listeners[0];
-    if (!primary) throw new Error('SrtlaReceiver needs at least one listener');
-    this.primary = primary;
+    if (options.listeners.length === 0) throw new Error('SrtlaReceiver needs at least one listener');
+    this.streamListeners = [...options.listeners];
     this.listenerByPort = new Map(options.listeners.map((listener) => [listener.port, listener]));
+    this.single = options.listeners.length === 1 && !options.routeAlways;
   }
 
-  /** One listener: the group's socket is connected to it. Several: each send names its listener. */
-  private get single(): boolean {
-    return this.options.listeners.length === 1;
+  private get primary(): StreamListener {
+    return this.streamListeners[0] as StreamListener;
+  }
+
+  /** A stream added at runtime: groups whose handshake names it go to its listener from now on. */
+  addStream(listener: StreamListener): void {
+    if (this.single) throw new Error('SrtlaReceiver was built for one stream (routeAlways adds streams at runtime)');
+    this.streamListeners.push(listener);
+    this.listenerByPort.set(listener.port, listener);
+  }
+
+  /**
+   * A stream removed at runtime: its groups' senders are told their SRT session is over (on every link) and
+   * nothing of theirs is forwarded any more, until a handshake names a stream that exists. Returns how many were told.
+   */
+  removeStream(stream: string): number {
+    const told = this.endSessions(stream);
+    for (const entry of this.groupSockets.values()) {
+      if (entry.stream?.stream !== stream) continue;
+      entry.stream = undefined;
+      this.refusedGroups.add(entry.group);
+    }
+    const index = this.streamListeners.findIndex((listener) => listener.stream === stream);
+    const [gone] = index < 0 ? [] : this.streamListeners.splice(index, 1);
+    if (gone) {
+      this.listenerByPort.delete(gone.port);
+      for (const entry of this.groupSockets.values()) entry.cookies.delete(gone.port);
+    }
+    return told;
   }
 
   get boundPort(): number {
@@ -249,7 +280,7 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
       if (routing.refused !== undefined && !this.refusedGroups.has(group)) this.options.onRefused?.(group.label, streamId, routing.refused);
       if (routing.refused !== undefined) this.refusedGroups.add(group);
       else this.refusedGroups.delete(group);
-      listener = this.options.listeners.find((l) => l.stream === routing.stream);
+      listener = this.streamListeners.find((l) => l.stream === routing.stream);
     }
     return this.refusedGroups.has(group) ? 'refused' : listener;
   }
@@ -305,7 +336,7 @@ export class SrtlaReceiver extends EventEmitter<{ join: [SrtlaJoin]; leave: [Srt
   private sendInduction(entry: GroupSocket, packet: Buffer): void {
     entry.inductionAnswered = false;
     if (!entry.connected) this.send(entry, packet, this.primary);
-    else for (const listener of this.options.listeners) this.send(entry, packet, listener);
+    else for (const listener of this.streamListeners) this.send(entry, packet, listener);
   }
 
   /** A packet held while the socket bound: an induction goes to every listener, the rest to the group's stream. */
