@@ -35,4 +35,22 @@ else
   export IRL_CADDY_GLOBAL="default_sni ${IRL_PUBLIC_HOST:-localhost}"
   echo "caddy: IRL_DOMAIN is not set, so no public certificate authority can vouch for this server: HTTPS with certificates from irlkit's own authority for $names only (browsers warn until you trust its root, /data/caddy/pki/authorities/local/root.crt); set IRL_DOMAIN for a trusted certificate, or IRL_PUBLIC_HOST to the name or address you visit"
 fi
+# The main site's upstreams: the one stream's dashboard and desktop, or (several streams) the operator's dashboard.
+export IRL_CADDY_DASHBOARD="${IRL_CADDY_DASHBOARD:-dashboard:8080}"
+export IRL_CADDY_DESKTOP="${IRL_CADDY_DESKTOP:-xpra:14500}"
+# Several streams (IRL_CADDY_STREAMS="alice=8444 bob=8445"): stream <id>'s dashboard-<id> and xpra-<id> on its
+# own port, for the same names and with the same certificates as the main site.
+# (Caddy 2.6 cannot import nothing at the top level: the file always holds at least an unused snippet.)
+printf '# written by caddy-entrypoint.sh\n(irlkit-streams) {\n}\n' >/tmp/irlkit-streams.caddy
+for entry in ${IRL_CADDY_STREAMS:-}; do
+  id=${entry%%=*}
+  port=${entry#*=}
+  case "$id:$port" in
+    *[!A-Za-z0-9_:-]* | :* | *: | *:*[!0-9]*) echo "caddy: IRL_CADDY_STREAMS: \"$entry\" is not <stream id>=<port>" >&2; exit 78 ;;
+  esac
+  addresses=""
+  for address in $(echo "$IRL_CADDY_SITE" | tr -d ','); do addresses="${addresses:+$addresses, }$address:$port"; done
+  printf '%s {\n\t%s\n\timport irlkit dashboard-%s:8080 xpra-%s:14500\n}\n' "$addresses" "$IRL_CADDY_TLS" "$id" "$id" >>/tmp/irlkit-streams.caddy
+  echo "caddy: stream $id on port $port"
+done
 exec caddy run --config /etc/caddy/Caddyfile --adapter caddyfile
