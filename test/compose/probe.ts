@@ -26,6 +26,8 @@ export interface BusProbeOptions {
   network?: string;
   /** NATS's URL on that network (compose's `nats://nats:4222` by default; a cluster's comma-separated list). */
   natsUrl?: string;
+  /** The stream it watches and commands (`main` by default); its container's name then carries it, and a NATS user other than the operator. */
+  streamId?: string;
 }
 
 /** A command's reply: `result` is what the verb answers with (switcher.config: the settings). */
@@ -60,7 +62,8 @@ export class BusProbe {
   }
 
   static async start(options: BusProbeOptions): Promise<BusProbe> {
-    const name = `${options.project}-probe`;
+    const user = options.natsUser === 'operator' ? '' : `-${options.natsUser.replace(/[^A-Za-z0-9_.-]/g, '-')}`;
+    const name = `${options.project}-probe${options.streamId ? `-${options.streamId}${user}` : ''}`;
     spawnSync(DOCKER, ['rm', '-f', name], { stdio: 'ignore' }); // one left over by an interrupted run
     // The images hold compiled services only: the probe goes in compiled too, with everything it imports.
     const compiledDir = mkdtempSync(join(tmpdir(), 'irlkit-bus-probe-'));
@@ -84,6 +87,7 @@ export class BusProbe {
         `NATS_USER=${options.natsUser}`,
         '-e',
         `NATS_PASSWORD=${options.natsPassword}`,
+        ...(options.streamId ? ['-e', `IRL_STREAM_ID=${options.streamId}`] : []),
         '-v',
         `${compiledDir}:/probe:ro`,
         '--entrypoint',

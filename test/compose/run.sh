@@ -7,6 +7,7 @@
 # which must leave nothing.
 # The engine: ../shared/docker/base-images.sh when that file exists (a machine that reaches no container
 # registry), else `./irlkit docker-engine` (Debian's docker.io; base images pulled by the build).
+# Then test/compose/streams.check.ts: several streams on the same stack (./irlkit compose-streams).
 # Appends "passed failed skipped" to $IRL_TEST_SUMMARY_FILE when set; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")/../.."
@@ -55,7 +56,7 @@ COMPOSE=(/usr/bin/docker-compose -p "$PROJECT" --env-file "$work/empty.env" -f d
 leftovers() {
   {
     "$DOCKER" ps -aq --filter "label=com.docker.compose.project=$PROJECT"
-    "$DOCKER" ps -aq --filter "name=^$PROJECT-probe\$"
+    "$DOCKER" ps -aq --filter "name=^$PROJECT-probe"
     "$DOCKER" volume ls -q --filter "label=com.docker.compose.project=$PROJECT"
     "$DOCKER" network ls -q --filter "label=com.docker.compose.project=$PROJECT"
   } | sort -u
@@ -64,8 +65,14 @@ cleaned=0
 cleanup() {
   [ "$cleaned" = 1 ] && return
   cleaned=1
-  "$DOCKER" rm -f "$PROJECT-probe" >/dev/null 2>&1 || true
-  "${COMPOSE[@]}" down -v --remove-orphans >"$work/down.log" 2>&1
+  "$DOCKER" ps -aq --filter "name=^$PROJECT-probe" | xargs -r "$DOCKER" rm -f >/dev/null 2>&1 || true
+  # After the streams checks, the per-stream containers and volumes are in the generated override.
+  local files=("${COMPOSE[@]}")
+  if [ "${streams_generated:-0}" = 1 ] && [ -f "$work/streams.test.yml" ]; then
+    files+=(-f docker-compose.streams.yml -f "$work/streams.test.yml")
+  fi
+  "${files[@]}" down -v --remove-orphans >"$work/down.log" 2>&1
+  if [ "${streams_generated:-0}" = 1 ]; then rm -rf docker-compose.streams.yml .irlkit-streams; fi
   local left
   left=$(leftovers)
   if [ -z "$left" ]; then
@@ -132,6 +139,28 @@ if [ -s "$result" ]; then
 else
   failed=$((failed + 1))
   say "compose.check.ts recorded no results (exit $check_status)"
+fi
+# Several streams on the same stack and images: ./irlkit compose-streams (test/compose/streams.check.ts), each OBS at
+# 240p (the streams' desktops take OBS_RESOLUTION from the environment compose runs in) so that three fit in 2 cores.
+if [ -e docker-compose.streams.yml ] || [ -e .irlkit-streams ]; then
+  failed=$((failed + 1))
+  say "✗ several streams not checked: docker-compose.streams.yml or .irlkit-streams/ is already here (yours; the check would overwrite it)"
+else
+  streams_generated=1
+  streams_result=$work/streams-result
+  IRL_COMPOSE="$(printf '%s\n' "${COMPOSE[@]}" | node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(0,"utf8").trim().split("\n")))')" \
+  IRL_COMPOSE_PROJECT=$PROJECT IRL_COMPOSE_RESULT=$streams_result IRL_COMPOSE_WORK=$work IRL_BRIDGE_IMAGE=irlkit/obs-bridge:composetest \
+  IRL_COMPOSE_SECRETS=$work/secrets.env NODE_EXTRA_CA_CERTS=$ca OBS_RESOLUTION=426x240 OBS_X264_PRESET=ultrafast \
+    node_modules/.bin/tsx test/compose/streams.check.ts
+  streams_status=$?
+  if [ -s "$streams_result" ]; then
+    read -r p f _ <"$streams_result"
+    passed=$((passed + p))
+    failed=$((failed + f))
+  else
+    failed=$((failed + 1))
+    say "streams.check.ts recorded no results (exit $streams_status)"
+  fi
 fi
 if [ "$failed" -gt 0 ]; then
   "${COMPOSE[@]}" logs --no-color --tail=60 desktop obs-bridge xpra rtmp-sink >&2 2>/dev/null || true
