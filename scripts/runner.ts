@@ -1,5 +1,6 @@
 // The native runner: nats-server and every service as supervised children with prefixed logs,
-// secrets generated on first run, an optional demo feed; everything stops on Ctrl-C / SIGTERM.
+// secrets generated on first run, an optional demo feed; everything stops on Ctrl-C / SIGTERM. With
+// IRL_STREAMS in a file, streams added to or removed from it start and stop their own children only.
 import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,12 +18,17 @@ import {
   natsStreamsAuthorization,
   PER_STREAM_USERS,
   type PerStreamUser,
+  parseStreamList,
+  reconcileStreams,
   resolveStreams,
   SETTINGS_BUCKET,
+  type StreamDefinition,
   type StreamRoute,
   Supervisor,
+  sameRoute,
   streamLogin,
   streamScope,
+  watchStreamListFile,
 } from '@irlkit/shared';
 import { parse as parseDotenv } from 'dotenv';
 import { buildServices } from './build-services.ts';
@@ -106,10 +112,12 @@ async function main() {
   }
   const stateDir = config.IRL_STATE_DIR;
   mkdirSync(join(stateDir, 'nats'), { recursive: true });
-  const secrets = loadSecrets(stateDir, userEnv, [
-    ...(config.IRL_STREAMS?.streams ?? []).filter((s) => !s.dashboardPassword).map((s) => streamPasswordName(s.id)),
-    ...(config.IRL_STREAMS?.streams ?? []).map((s) => streamDesktopPasswordName(s.id)),
-  ]);
+  /** Each listed stream's generated passwords (dashboard unless the list names one, desktop). */
+  const streamSecretNames = (list: readonly StreamDefinition[]) => [
+    ...list.filter((s) => !s.dashboardPassword).map((s) => streamPasswordName(s.id)),
+    ...list.map((s) => streamDesktopPasswordName(s.id)),
+  ];
+  let secrets = loadSecrets(stateDir, userEnv, streamSecretNames(config.IRL_STREAMS?.streams ?? []));
   try {
     loadConfig(runnerSecretsEnv, { source: { ...secrets, ...userEnv }, envFile: false });
   } catch (error) {
@@ -139,42 +147,46 @@ async function main() {
     const user = (BUS_USERS as string[]).includes(service) ? (service as BusUser) : 'operator';
     return { NATS_USER: user, NATS_PASSWORD: natsPasswords[user], ...Object.fromEntries(NATS_PASSWORDS.map((name) => [name, undefined])) };
   };
+  /** The list as read at start; with IRL_STREAMS in a file, what that file says now (see reloadStreams). */
   const streamList = config.IRL_STREAMS?.streams;
-  const streams = streamList
-    ? resolveStreams(
-        streamList,
-        { id: config.IRL_STREAM_ID, srtKey: undefined },
-        { relayPort: config.INGEST_RELAY_PORT, outputPort: config.INGEST_OUTPUT_PORT },
-      )
-    : [];
+  /** The file IRL_STREAMS names, followed while the runner runs (undefined: inline or no list). */
+  const streamListPath = config.IRL_STREAMS?.file ? resolve(config.IRL_STREAMS.file) : undefined;
+  let streamDefinitions = new Map((streamList ?? []).map((stream) => [stream.id, stream]));
+  const ingestPorts = { relayPort: config.INGEST_RELAY_PORT, outputPort: config.INGEST_OUTPUT_PORT };
+  let streams = streamList ? resolveStreams(streamList, { id: config.IRL_STREAM_ID, srtKey: undefined }, ingestPorts) : [];
   // Several streams: each stream's desktop, obs-bridge and dashboard log in as `<service>@<stream>`, allowed
   // only that stream's subjects, settings, session epoch and history (passwords new on every start: the
   // runner starts nats-server and every service that uses them).
-  const streamUsers = streams.map((stream) => ({
-    id: stream.id,
-    passwords: Object.fromEntries(PER_STREAM_USERS.map((user) => [user, randomBytes(24).toString('base64url')])) as Record<PerStreamUser, string>,
-  }));
+  const newStreamUser = () =>
+    Object.fromEntries(PER_STREAM_USERS.map((user) => [user, randomBytes(24).toString('base64url')])) as Record<PerStreamUser, string>;
+  const streamUsers = new Map(streams.map((stream) => [stream.id, newStreamUser()]));
   const natsConf = join(stateDir, 'nats.conf');
-  writeFileSync(
-    natsConf,
-    `listen: 127.0.0.1:${config.NATS_PORT}\njetstream { store_dir: "${join(stateDir, 'nats')}" }\n${
-      streamList
-        ? natsStreamsAuthorization({ ingest: natsPasswords.ingest, operator: natsPasswords.operator }, streamUsers)
-        : natsAuthorization(natsPasswords, config.IRL_STREAM_ID, childEnv.BRIDGE_SETTINGS_BUCKET || SETTINGS_BUCKET)
-    }`,
-    { mode: 0o600 },
-  );
+  /** nats-server's configuration: written at start, and again (then reloaded by SIGHUP) when streams come and go. */
+  const writeNatsConf = () =>
+    writeFileSync(
+      natsConf,
+      `listen: 127.0.0.1:${config.NATS_PORT}\njetstream { store_dir: "${join(stateDir, 'nats')}" }\n${
+        streamList
+          ? natsStreamsAuthorization(
+              { ingest: natsPasswords.ingest, operator: natsPasswords.operator },
+              [...streamUsers].map(([id, passwords]) => ({ id, passwords })),
+            )
+          : natsAuthorization(natsPasswords, config.IRL_STREAM_ID, childEnv.BRIDGE_SETTINGS_BUCKET || SETTINGS_BUCKET)
+      }`,
+      { mode: 0o600 },
+    );
+  writeNatsConf();
   /** A stream's own NATS login for one of its services. */
   const streamIdentity = (user: PerStreamUser, streamId: string): NodeJS.ProcessEnv => ({
     NATS_USER: streamLogin(user, streamId),
-    NATS_PASSWORD: streamUsers.find((s) => s.id === streamId)?.passwords[user],
+    NATS_PASSWORD: streamUsers.get(streamId)?.[user],
   });
   /** A streamer's dashboard password: from the list, else generated and kept in the secrets file. */
   const streamPassword = (streamId: string) =>
-    streamList?.find((s) => s.id === streamId)?.dashboardPassword ?? userEnv[streamPasswordName(streamId)] ?? secrets[streamPasswordName(streamId)];
+    streamDefinitions.get(streamId)?.dashboardPassword ?? userEnv[streamPasswordName(streamId)] ?? secrets[streamPasswordName(streamId)];
 
   const supervisors: Supervisor[] = [];
-  const add = (name: string, command: string, args: string[], cwd = root, env: NodeJS.ProcessEnv = childEnv) => {
+  const add = (name: string, command: string, args: string[], cwd = root, env: NodeJS.ProcessEnv = childEnv): Supervisor => {
     const out = prefixer(name, COLORS[supervisors.length % COLORS.length] as number);
     const s = new Supervisor({
       name,
@@ -189,60 +201,55 @@ async function main() {
     });
     supervisors.push(s);
     s.start();
+    return s;
   };
 
   // The services run compiled (`node dist/…`, their start scripts): compile the current source first.
   await buildServices();
-  add('nats', 'nats-server', ['-c', natsConf]);
+  const nats = add('nats', 'nats-server', ['-c', natsConf]);
   await new Promise((r) => setTimeout(r, 500));
   const started: string[] = [];
-  const startService = (service: string, name: string, env: NodeJS.ProcessEnv): boolean => {
+  const startService = (service: string, name: string, env: NodeJS.ProcessEnv): Supervisor | undefined => {
     const dir = join(root, 'services', service);
     const pkgFile = join(dir, 'package.json');
-    if (!existsSync(pkgFile)) return false;
+    if (!existsSync(pkgFile)) return undefined;
     const script = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { scripts?: { start?: string } }).scripts?.start;
-    if (!script) return false;
-    add(name, 'sh', ['-c', `PATH="${dir}/node_modules/.bin:${root}/node_modules/.bin:$PATH" exec ${script}`], dir, {
+    if (!script) return undefined;
+    const supervisor = add(name, 'sh', ['-c', `PATH="${dir}/node_modules/.bin:${root}/node_modules/.bin:$PATH" exec ${script}`], dir, {
       ...childEnv,
       ...natsIdentity(service),
       ...env,
     });
     started.push(name);
-    return true;
+    return supervisor;
   };
   const operatorPort = config.OPERATOR_DASHBOARD_PORT ?? config.DASHBOARD_PORT + streams.length;
+  /** A stream's own ports (OBS websocket, bridge, dashboard, desktop), from its slot; a dashboard never lands on the operator's. */
+  const portsOf = (stream: StreamRoute) => perStreamPorts(config, stream.slot, operatorPort);
   const xpraInstalled = spawnSync('sh', ['-c', 'command -v xpra']).status === 0;
   /** The browser desktop: xpra's HTML5 client sharing OBS's display, behind a password file. */
   const startXpra = (name: string, display: string, port: number, password = String(childEnv.DESKTOP_PASSWORD)) => {
     const passwordFile = join(stateDir, `${name === 'xpra' ? 'desktop' : name}-password`);
     writeFileSync(passwordFile, password, { mode: 0o600 });
-    add(name, 'sh', [join(root, 'services/desktop/xpra-shadow.sh'), display, `0.0.0.0:${port}`, passwordFile]);
+    return add(name, 'sh', [join(root, 'services/desktop/xpra-shadow.sh'), display, `0.0.0.0:${port}`, passwordFile]);
   };
   const streamDesktopPassword = (streamId: string) => String(userEnv[streamDesktopPasswordName(streamId)] ?? secrets[streamDesktopPasswordName(streamId)]);
-  let desktopReady = false;
-  if (!streamList) {
-    for (const service of SERVICES) {
-      startService(service, service, {
-        ...(service === 'desktop' ? { OBS_RTMP_URL: `rtmp://127.0.0.1:${config.RESTREAM_RELAY_PORT}/program`, OBS_RTMP_KEY: childEnv.RESTREAM_RELAY_KEY } : {}),
-      });
-    }
-    desktopReady = started.includes('desktop') && xpraInstalled;
-    if (desktopReady) startXpra('xpra', childEnv.DESKTOP_DISPLAY ?? ':99', config.DESKTOP_PORT);
-  } else {
-    // The list as read here (a file path in .env is relative to the repository, not to ingest's folder).
-    startService('ingest', 'ingest', { IRL_STREAM_ID: (streams[0] as StreamRoute).id, IRL_STREAMS: JSON.stringify(streamList) });
-    streams.forEach((stream, index) => {
-      const ports = perStreamPorts(config, index);
-      const display = `:${Number((childEnv.DESKTOP_DISPLAY ?? ':99').slice(1)) + index}`;
-      // Its own OBS websocket password and bridge token (derived from the configured ones): a streamer who
-      // reads theirs on their desktop cannot use it on another stream's OBS or bridge.
-      const derived = (secret: string | undefined) => createHmac('sha256', String(secret)).update(`stream ${stream.id}`).digest('base64url');
-      const own: NodeJS.ProcessEnv = {
-        IRL_STREAM_ID: stream.id,
-        BRIDGE_PORT: String(ports.bridge),
-        OBS_WS_PASSWORD: derived(childEnv.OBS_WS_PASSWORD),
-        BRIDGE_API_TOKEN: derived(childEnv.BRIDGE_API_TOKEN),
-      };
+  /** Each stream's own children (desktop, obs-bridge, dashboard, xpra), stopped when it leaves the list. */
+  const streamChildren = new Map<string, Supervisor[]>();
+  /** Starts one stream's children: its OBS (desktop), obs-bridge, dashboard and xpra, on its slot's ports. */
+  function startStream(stream: StreamRoute): void {
+    const ports = portsOf(stream);
+    const display = `:${Number((childEnv.DESKTOP_DISPLAY ?? ':99').slice(1)) + stream.slot}`;
+    // Its own OBS websocket password and bridge token (derived from the configured ones): a streamer who
+    // reads theirs on their desktop cannot use it on another stream's OBS or bridge.
+    const derived = (secret: string | undefined) => createHmac('sha256', String(secret)).update(`stream ${stream.id}`).digest('base64url');
+    const own: NodeJS.ProcessEnv = {
+      IRL_STREAM_ID: stream.id,
+      BRIDGE_PORT: String(ports.bridge),
+      OBS_WS_PASSWORD: derived(childEnv.OBS_WS_PASSWORD),
+      BRIDGE_API_TOKEN: derived(childEnv.BRIDGE_API_TOKEN),
+    };
+    const children = [
       startService('desktop', `desktop-${stream.id}`, {
         ...own,
         ...streamIdentity('desktop', stream.id),
@@ -253,13 +260,13 @@ async function main() {
         // OBS pushes straight to the stream's platform (the restream relay is single-stream so far).
         OBS_RTMP_URL: stream.rtmp?.url ?? 'rtmp://127.0.0.1/live',
         OBS_RTMP_KEY: stream.rtmp?.key ?? '',
-      });
+      }),
       startService('obs-bridge', `obs-bridge-${stream.id}`, {
         ...own,
         ...streamIdentity('obs-bridge', stream.id),
         OBS_WS_URL: `ws://127.0.0.1:${ports.obsWebsocket}`,
         BRIDGE_SETTINGS_BUCKET: streamScope(stream.id).settingsBucket,
-      });
+      }),
       // The streamer's own dashboard: their password, a session key of this stream's own (a cookie from
       // another stream's dashboard is refused), and only this stream's history and session epoch.
       startService('dashboard', `dashboard-${stream.id}`, {
@@ -269,9 +276,30 @@ async function main() {
         DASHBOARD_STREAM_SCOPE: 'own',
         DASHBOARD_PASSWORD: streamPassword(stream.id),
         DASHBOARD_SESSION_SECRET: derived(childEnv.DASHBOARD_SESSION_SECRET),
+      }),
+      xpraInstalled ? startXpra(`xpra-${stream.id}`, display, ports.desktop, streamDesktopPassword(stream.id)) : undefined,
+    ];
+    streamChildren.set(
+      stream.id,
+      children.filter((child) => child !== undefined),
+    );
+  }
+  let desktopReady = false;
+  /** Ingest with several streams (a SIGHUP to the runner is passed on to it). */
+  let ingest: Supervisor | undefined;
+  if (!streamList) {
+    for (const service of SERVICES) {
+      startService(service, service, {
+        ...(service === 'desktop' ? { OBS_RTMP_URL: `rtmp://127.0.0.1:${config.RESTREAM_RELAY_PORT}/program`, OBS_RTMP_KEY: childEnv.RESTREAM_RELAY_KEY } : {}),
       });
-      if (xpraInstalled) startXpra(`xpra-${stream.id}`, display, ports.desktop, streamDesktopPassword(stream.id));
-    });
+    }
+    desktopReady = started.includes('desktop') && xpraInstalled;
+    if (desktopReady) startXpra('xpra', childEnv.DESKTOP_DISPLAY ?? ':99', config.DESKTOP_PORT);
+  } else {
+    // The list as read here (a file path in .env is relative to the repository, not to ingest's folder); a
+    // file's absolute path, which ingest follows itself (the same reconcileStreams as here: the same ports).
+    ingest = startService('ingest', 'ingest', { IRL_STREAM_ID: (streams[0] as StreamRoute).id, IRL_STREAMS: streamListPath ?? JSON.stringify(streamList) });
+    for (const stream of streams) startStream(stream);
     // The operator's dashboard over every stream: the operator's NATS user, a password and session key of its own.
     startService('dashboard', 'dashboard-operator', {
       ...natsIdentity('operator'),
@@ -290,13 +318,13 @@ async function main() {
 
   const host = publicHost(config.IRL_PUBLIC_HOST);
   const srtQuery = childEnv.SRT_PASSPHRASE ? `?passphrase=${childEnv.SRT_PASSPHRASE}` : '';
-  const streamLines = streams.flatMap((stream, index) => {
-    const ports = perStreamPorts(config, index);
+  const streamLinesOf = (stream: StreamRoute) => {
+    const ports = portsOf(stream);
     return [
       `  Stream ${stream.id}: dashboard http://${host}:${ports.dashboard} (password ${streamPassword(stream.id)}), desktop http://${host}:${ports.desktop} (password ${streamDesktopPassword(stream.id)}),`,
       `    sender srt://${host}:${config.SRT_PORT}?streamid=live_<its srtKey>${srtQuery.replace('?', '&')}`,
     ];
-  });
+  };
   process.stdout.write(
     [
       '',
@@ -315,7 +343,7 @@ async function main() {
       ...(streams.length
         ? [
             `  ${streams.length} streams (IRL_STREAMS), each with its own OBS, switcher and dashboard; restream and chat are off:`,
-            ...streamLines,
+            ...streams.flatMap(streamLinesOf),
             `  Operator   http://${host}:${operatorPort}   every stream, password: ${childEnv.OPERATOR_DASHBOARD_PASSWORD}`,
           ]
         : []),
@@ -323,10 +351,71 @@ async function main() {
     ].join('\n'),
   );
 
+  /**
+   * The list's file changed (or SIGHUP): a removed stream's children stop, an added stream's start with NATS
+   * users of its own (nats-server reloads its configuration on SIGHUP, keeping every connection), and its
+   * addresses and passwords are printed. A stream whose key, RTMP target or password changed is removed and
+   * added; every other stream's processes are not touched. Ingest follows the file itself.
+   */
   let stopping = false;
+  let reloading: Promise<void> = Promise.resolve();
+  const reloadStreams = (why: string) => {
+    reloading = reloading.then(async () => {
+      if (!streamListPath || stopping) return;
+      const parsed = parseStreamList(streamListPath);
+      if (!parsed.ok) {
+        process.stdout.write(
+          `irlkit: ${streamListPath} refused (${why}); the ${streams.length} streams running stay as they are:\n${parsed.problems.map((p) => `  ${p}\n`).join('')}`,
+        );
+        return;
+      }
+      const next = new Map(parsed.streams.map((stream) => [stream.id, stream]));
+      const unchanged = (before: StreamRoute, after: StreamRoute) =>
+        sameRoute(before, after) &&
+        JSON.stringify(before.rtmp) === JSON.stringify(after.rtmp) &&
+        streamDefinitions.get(before.id)?.dashboardPassword === next.get(after.id)?.dashboardPassword;
+      const change = reconcileStreams(streams, parsed.streams, ingestPorts, unchanged);
+      if (change.added.length === 0 && change.removed.length === 0) return;
+      for (const gone of change.removed) {
+        const children = streamChildren.get(gone.id) ?? [];
+        streamChildren.delete(gone.id);
+        await Promise.all(children.map((child) => child.stop()));
+        for (const child of children) supervisors.splice(supervisors.indexOf(child), 1);
+        streamUsers.delete(gone.id);
+      }
+      streams = change.streams;
+      streamDefinitions = next;
+      for (const added of change.added) streamUsers.set(added.id, newStreamUser());
+      secrets = loadSecrets(stateDir, userEnv, streamSecretNames(change.added.map((stream) => next.get(stream.id) as StreamDefinition)));
+      writeNatsConf();
+      if (nats.pid) process.kill(nats.pid, 'SIGHUP');
+      // The new users exist once nats-server has read its file again (it reloads in milliseconds).
+      await new Promise((r) => setTimeout(r, 300));
+      for (const added of change.added) startStream(added);
+      const ids = (list: StreamRoute[]) => list.map((stream) => stream.id).join(', ') || 'none';
+      process.stdout.write(
+        [
+          '',
+          `irlkit: ${streamListPath} changed (${why}): added ${ids(change.added)}; removed ${ids(change.removed)}; ${streams.length} stream${streams.length === 1 ? '' : 's'}, the others untouched`,
+          ...change.added.flatMap(streamLinesOf),
+          '',
+        ].join('\n'),
+      );
+    });
+    return reloading;
+  };
+  const streamListWatch = streamListPath ? watchStreamListFile(streamListPath, () => void reloadStreams('file changed')) : undefined;
+  process.on('SIGHUP', () => {
+    if (!streamListPath) return;
+    void reloadStreams('SIGHUP');
+    if (ingest?.pid) process.kill(ingest.pid, 'SIGHUP');
+  });
+
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    streamListWatch?.close();
+    await reloading;
     process.stdout.write('irlkit: stopping\n');
     for (const s of [...supervisors].reverse()) await s.stop();
     process.stdout.write('irlkit: stopped\n');
@@ -336,13 +425,21 @@ async function main() {
   process.on('SIGTERM', () => void stop());
 }
 
-/** A stream's own ports with several streams: the n-th (from 0) gets the configured port + n. */
-function perStreamPorts(config: { OBS_WS_PORT: number; BRIDGE_PORT: number; DASHBOARD_PORT: number; DESKTOP_PORT: number }, index: number) {
+/**
+ * A stream's own ports with several streams: the one in slot n (from 0) gets the configured port + n. A stream
+ * added at runtime may take a slot past those the runner started with: its dashboard then skips the operator's.
+ */
+function perStreamPorts(
+  config: { OBS_WS_PORT: number; BRIDGE_PORT: number; DASHBOARD_PORT: number; DESKTOP_PORT: number },
+  slot: number,
+  operatorPort: number,
+) {
+  const dashboard = config.DASHBOARD_PORT + slot;
   return {
-    obsWebsocket: config.OBS_WS_PORT + index,
-    bridge: config.BRIDGE_PORT + index,
-    dashboard: config.DASHBOARD_PORT + index,
-    desktop: config.DESKTOP_PORT + index,
+    obsWebsocket: config.OBS_WS_PORT + slot,
+    bridge: config.BRIDGE_PORT + slot,
+    dashboard: operatorPort >= config.DASHBOARD_PORT && dashboard >= operatorPort ? dashboard + 1 : dashboard,
+    desktop: config.DESKTOP_PORT + slot,
   };
 }
 
