@@ -1,13 +1,14 @@
 // A stream added or removed at runtime touches no other stream: IRL_STREAMS is a file, rewritten while alice's
-// real ffmpeg sender streams through the shared SRT door to her real srt-live-transmit. Carol is added (her
-// sender gets through), a bad file is refused (counted, nothing changes), carol is removed (her sender is cut
-// off), bob's key changes; alice's session, her srt-live-transmit and her reader never notice. Also the pure
-// port bookkeeping (reconcileStreams) that ingest and the runner share.
+// real ffmpeg sender streams through the shared SRT door to her real srt-live-transmit. Bob and carol are added
+// to alice's one-stream list (carol's sender, bonded over SRTLA, gets through), a bad file is refused (counted,
+// nothing changes), carol is removed (her sender is cut off), bob's key changes; alice's session, her
+// srt-live-transmit and her reader never notice. Also the pure port bookkeeping (reconcileStreams) that ingest
+// and the runner share.
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type ProcessEvent, reconcileStreams, resolveStreams } from '@irlkit/shared';
-import { freeUdpPort, nextEvent, startNats, startSrtFeed, startSrtReader, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
+import { freeUdpPort, nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { ingestConfig } from '../src/config.ts';
@@ -76,7 +77,7 @@ afterAll(async () => {
 });
 
 describe('IRL_STREAMS as a file, changed while a sender streams', () => {
-  it("adds carol and removes her again, refuses a bad file, re-keys bob: alice's session and srt-live-transmit never notice", async () => {
+  it("adds bob and a bonded carol and removes her again, refuses a bad file, re-keys bob: alice's session and srt-live-transmit never notice", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'irlkit-stream-reload-'));
     const file = join(dir, 'streams.json');
     const stream = async (id: string) => ({
@@ -91,11 +92,20 @@ describe('IRL_STREAMS as a file, changed while a sender streams', () => {
       writeFileSync(`${file}.tmp`, typeof streams === 'string' ? streams : JSON.stringify(streams, null, 2));
       renameSync(`${file}.tmp`, file);
     };
-    replaceFile([alice, bob]);
+    replaceFile([alice]);
     const srtPort = await freeUdpPort();
+    const srtlaPort = await freeUdpPort();
     const config = ingestConfig.load({
       envFile: false,
-      source: { NATS_URL: nats.url, SRT_PORT: String(srtPort), SRT_BIND: '127.0.0.1', SRT_LATENCY_MS: '500', SRTLA_PORT: '0', IRL_STREAMS: file },
+      source: {
+        NATS_URL: nats.url,
+        SRT_PORT: String(srtPort),
+        SRT_BIND: '127.0.0.1',
+        SRT_LATENCY_MS: '500',
+        SRTLA_PORT: String(srtlaPort),
+        SRTLA_BIND: '127.0.0.1',
+        IRL_STREAMS: file,
+      },
     });
     expect(config.streamList?.file).toBe(file);
     const bus = await testBus(nats, 'alice', 'ingest');
@@ -110,6 +120,7 @@ describe('IRL_STREAMS as a file, changed while a sender streams', () => {
     const aliceFeed = startSrtFeed({ port: srtPort, bitrateKbps: 600, latencyMs: 500, width: 320, height: 240, streamId: `live_${alice.srtKey}` });
     const aliceReader = startSrtReader(alice.outputPort);
     let carolFeed: ReturnType<typeof startSrtFeed> | undefined;
+    let bonding: Awaited<ReturnType<typeof startSrtlaSender>> | undefined;
     let carolReader: ReturnType<typeof startSrtReader> | undefined;
     // Alice's packets as ingest counts them, sampled every 50 ms: the longest time they stood still.
     let aliceLongestGapMs = 0;
@@ -119,7 +130,6 @@ describe('IRL_STREAMS as a file, changed while a sender streams', () => {
       await waitFor(() => aliceReader.frames() > 20, "alice's output decoding", 15_000);
       const aliceMonitor = app.feeds.get('alice')?.monitor;
       const alicePid = app.feeds.get('alice')?.transmit.pid;
-      const bobPid = app.feeds.get('bob')?.transmit.pid;
       expect(alicePid).toBeGreaterThan(0);
       let lastPackets = aliceMonitor?.packetsReceived ?? 0;
       let lastMoved = Date.now();
@@ -146,14 +156,17 @@ describe('IRL_STREAMS as a file, changed while a sender streams', () => {
         expect(aliceReader.exits(), `alice's reader sessions ended ${when}`).toEqual([]);
       };
 
-      // Carol is added: her relay starts and her sender gets through, while alice streams on.
+      // Bob and carol are added: their relays start and carol's bonded sender gets through, while alice streams on.
       replaceFile([alice, bob, carol]);
       await waitFor(() => app.feeds.get('carol')?.transmit.running, "carol's srt-live-transmit started after the file changed", 5000);
-      carolFeed = startSrtFeed({ port: srtPort, bitrateKbps: 600, latencyMs: 500, width: 320, height: 240, streamId: `publish/live/${carol.srtKey}` });
+      const bobPid = app.feeds.get('bob')?.transmit.pid;
+      bonding = await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2);
+      carolFeed = startSrtFeed({ port: bonding.port, bitrateKbps: 600, latencyMs: 500, width: 320, height: 240, streamId: `publish/live/${carol.srtKey}` });
       carolReader = startSrtReader(carol.outputPort);
       await nextEvent(watchCarol, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 50, "carol's feed on carol's subjects", 15_000);
       await waitFor(() => (carolReader?.frames() ?? 0) > 20, "carol's output decoding", 15_000);
       expect(carolProcess.find((e) => e.child === 'stream')?.event).toBe('started');
+      expect((await nextEvent(watchCarol, 'ingest.stats', (s) => s.connected, 'carol stats')).peer).toMatch(/^SRTLA group/);
       expect(app.feeds.get('bob')?.transmit.pid, "bob's srt-live-transmit PID").toBe(bobPid);
       aliceUntouched('after carol was added');
       const carolPid = app.feeds.get('carol')?.transmit.pid;
@@ -176,11 +189,13 @@ describe('IRL_STREAMS as a file, changed while a sender streams', () => {
       process.kill(process.pid, 'SIGHUP');
       await waitFor(() => app.streamList.refused === 3, 'SIGHUP to read the file again', 5000);
 
-      // Carol is removed (the file written in place this time): her sender is told and gives up, her relay stops.
+      // Carol is removed (the file written in place this time): her bonded sender is told on its links and gives up, her relay stops.
+      const removedAt = Date.now();
       writeFileSync(file, JSON.stringify([alice, bob]));
       await waitFor(() => !app.feeds.has('carol'), 'carol removed', 5000);
       const carolCode = await Promise.race([carolFeed.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
       expect(carolCode, "carol's sender disconnected").not.toBe('still running');
+      process.stdout.write(`stream reload: carol's bonded sender gave up ${Date.now() - removedAt} ms after the file changed\n`);
       await waitFor(() => carolProcess.some((e) => e.child === 'stream' && e.event === 'stopped'), "carol's removal on her subjects", 3000);
       expect(carolProcess.find((e) => e.child === 'stream' && e.event === 'stopped')?.detail).toMatch(/removed from IRL_STREAMS \(1 sender disconnected\)/);
       // Her sender coming back is refused: her key opens nothing any more.
@@ -195,15 +210,21 @@ describe('IRL_STREAMS as a file, changed while a sender streams', () => {
       await waitFor(() => app.feeds.get('bob')?.stream.srtKey === `${bob.srtKey}-new` && app.feeds.get('bob')?.transmit.running, 'bob re-keyed', 5000);
       expect(app.feeds.get('bob')?.transmit.pid).not.toBe(bobPid);
       expect(app.streamList.reloads).toBe(3);
+      expect(app.streams.map((s) => [s.id, s.slot])).toEqual([
+        ['alice', 0],
+        ['bob', 1],
+      ]);
       const aliceFrames = aliceReader.frames();
       await waitFor(() => aliceReader.frames() > aliceFrames + 10, 'alice still decoding at the end', 5000);
       aliceUntouched('at the end');
       clearInterval(sampler);
       process.stdout.write(`stream reload: alice's packets never stood still longer than ${aliceLongestGapMs} ms\n`);
-      expect(aliceLongestGapMs).toBeLessThan(500);
+      // Her link events above show no stall (ingest's 500 ms); this bound only catches a gap the sampling sees.
+      expect(aliceLongestGapMs).toBeLessThan(1000);
     } finally {
       clearInterval(sampler);
       await Promise.all([aliceFeed.stop(), carolFeed?.stop(), aliceReader.stop(), carolReader?.stop()]);
+      await bonding?.stop();
       await watchAlice.closeConnection();
       await watchCarol.closeConnection();
       await app.stop();
