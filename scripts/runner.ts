@@ -405,11 +405,12 @@ async function main() {
     return reloading;
   };
   const streamListWatch = streamListPath ? watchStreamListFile(streamListPath, () => void reloadStreams('file changed')) : undefined;
-  process.on('SIGHUP', () => {
-    if (!streamListPath) return;
-    void reloadStreams('SIGHUP');
-    if (ingest?.pid) process.kill(ingest.pid, 'SIGHUP');
-  });
+  // Only with a file to read again: otherwise SIGHUP keeps its default (a closed terminal ends the runner).
+  if (streamListPath)
+    process.on('SIGHUP', () => {
+      void reloadStreams('SIGHUP');
+      if (ingest?.pid) process.kill(ingest.pid, 'SIGHUP');
+    });
 
   const stop = async () => {
     if (stopping) return;

@@ -129,6 +129,11 @@ it('adds carol to the streams file and removes her again while alice is Live: ca
     const carolPids = [...childPids(out)].filter(([name]) => name.endsWith('-carol')).flatMap(([, pids]) => pids);
     expect(carolPids.length, "carol's children").toBeGreaterThanOrEqual(3);
 
+    // A bad file is refused, naming the stream and field; nothing stops or starts.
+    writeStreams([alice, { ...carol, id: 'alice' }]);
+    await waitFor(() => out.includes('refused (file changed); the 2 streams running stay as they are'), 'the runner to refuse the bad file', 30_000);
+    expect(out).toContain('  stream 2 id: stream id "alice" is used twice');
+
     // Carol is removed: her processes stop, her dashboard stops answering; alice never noticed.
     writeStreams([alice]);
     await waitFor(() => out.includes('added none; removed carol'), 'the runner to say carol was removed', 30_000);
