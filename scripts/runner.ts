@@ -3,7 +3,7 @@
 // IRL_STREAMS in a file, streams added to or removed from it start and stop their own children only.
 import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -234,6 +234,17 @@ async function main() {
     return add(name, 'sh', [join(root, 'services/desktop/xpra-shadow.sh'), display, `0.0.0.0:${port}`, passwordFile]);
   };
   const streamDesktopPassword = (streamId: string) => String(userEnv[streamDesktopPasswordName(streamId)] ?? secrets[streamDesktopPasswordName(streamId)]);
+  /**
+   * Ingest's list when IRL_STREAMS is a file: the streams with the loopback ports the runner gave their OBS pinned,
+   * rewritten (renamed into place) whenever the list changes; ingest follows it. A restarted ingest thus keeps
+   * every stream on the ports its OBS reads, even after a stream before it was removed.
+   */
+  const ingestStreamsFile = join(stateDir, 'ingest-streams.json');
+  function writeIngestStreams(): void {
+    const pinned = streams.map(({ id, srtKey, relayPort, outputPort }) => ({ id, srtKey, relayPort, outputPort }));
+    writeFileSync(`${ingestStreamsFile}.new`, `${JSON.stringify(pinned, null, 2)}\n`, { mode: 0o600 });
+    renameSync(`${ingestStreamsFile}.new`, ingestStreamsFile);
+  }
   /** Each stream's own children (desktop, obs-bridge, dashboard, xpra), stopped when it leaves the list. */
   const streamChildren = new Map<string, Supervisor[]>();
   /** Starts one stream's children: its OBS (desktop), obs-bridge, dashboard and xpra, on its slot's ports. */
@@ -296,9 +307,13 @@ async function main() {
     desktopReady = started.includes('desktop') && xpraInstalled;
     if (desktopReady) startXpra('xpra', childEnv.DESKTOP_DISPLAY ?? ':99', config.DESKTOP_PORT);
   } else {
-    // The list as read here (a file path in .env is relative to the repository, not to ingest's folder); a
-    // file's absolute path, which ingest follows itself (the same reconcileStreams as here: the same ports).
-    ingest = startService('ingest', 'ingest', { IRL_STREAM_ID: (streams[0] as StreamRoute).id, IRL_STREAMS: streamListPath ?? JSON.stringify(streamList) });
+    // The list as read here (a file path in .env is relative to the repository, not to ingest's folder). With a
+    // file, ingest follows the runner's copy of it, each stream's ports pinned to its slot.
+    if (streamListPath) writeIngestStreams();
+    ingest = startService('ingest', 'ingest', {
+      IRL_STREAM_ID: (streams[0] as StreamRoute).id,
+      IRL_STREAMS: streamListPath ? ingestStreamsFile : JSON.stringify(streamList),
+    });
     for (const stream of streams) startStream(stream);
     // The operator's dashboard over every stream: the operator's NATS user, a password and session key of its own.
     startService('dashboard', 'dashboard-operator', {
@@ -355,7 +370,7 @@ async function main() {
    * The list's file changed (or SIGHUP): a removed stream's children stop, an added stream's start with NATS
    * users of its own (nats-server reloads its configuration on SIGHUP, keeping every connection), and its
    * addresses and passwords are printed. A stream whose key, RTMP target or password changed is removed and
-   * added; every other stream's processes are not touched. Ingest follows the file itself.
+   * added; every other stream's processes are not touched. Ingest follows the runner's copy (ingest-streams.json).
    */
   let stopping = false;
   let reloading: Promise<void> = Promise.resolve();
@@ -376,6 +391,9 @@ async function main() {
         streamDefinitions.get(before.id)?.dashboardPassword === next.get(after.id)?.dashboardPassword;
       const change = reconcileStreams(streams, parsed.streams, ingestPorts, unchanged);
       if (change.added.length === 0 && change.removed.length === 0) return;
+      // Ingest first: a removed stream's sender is cut off while its OBS stops.
+      streams = change.streams;
+      writeIngestStreams();
       for (const gone of change.removed) {
         const children = streamChildren.get(gone.id) ?? [];
         streamChildren.delete(gone.id);
@@ -383,7 +401,6 @@ async function main() {
         for (const child of children) supervisors.splice(supervisors.indexOf(child), 1);
         streamUsers.delete(gone.id);
       }
-      streams = change.streams;
       streamDefinitions = next;
       for (const added of change.added) streamUsers.set(added.id, newStreamUser());
       secrets = loadSecrets(stateDir, userEnv, streamSecretNames(change.added.map((stream) => next.get(stream.id) as StreamDefinition)));

@@ -114,6 +114,12 @@ it('adds carol to the streams file and removes her again while alice is Live: ca
     // Slot 1 is past the streams the runner started with: carol's dashboard skips the operator's port.
     const carolDashboard = `http://127.0.0.1:${ports.DASHBOARD_PORT + 2}`;
     expect(out).toContain(`Stream carol: dashboard ${carolDashboard} (password ${carolPassword})`);
+    // Ingest follows the runner's copy of the list, each stream's ports pinned to its slot (a restarted ingest keeps them).
+    const ingestList = () => JSON.parse(readFileSync(join(stateDir, 'ingest-streams.json'), 'utf8')) as { id: string; relayPort: number; outputPort: number }[];
+    expect(ingestList().map((s) => [s.id, s.relayPort, s.outputPort])).toEqual([
+      ['alice', ports.INGEST_RELAY_PORT, ports.INGEST_OUTPUT_PORT],
+      ['carol', ports.INGEST_RELAY_PORT + 2, ports.INGEST_OUTPUT_PORT + 2],
+    ]);
     carolFeed = feed(carol);
     await waitFor(() => stats.get('carol')?.connected, "carol's sender through ingest (on carol's subjects)", 20_000, 200);
     await waitFor(async () => (await fetch(`${carolDashboard}/login`).catch(() => undefined))?.ok, "carol's dashboard to answer", 90_000, 500);
@@ -141,6 +147,7 @@ it('adds carol to the streams file and removes her again while alice is Live: ca
     expect(await fetch(`${carolDashboard}/login`).catch(() => 'refused')).toBe('refused');
     await waitFor(() => stats.get('carol')?.connected === false || carolFeed?.process.exitCode !== null, "carol's sender cut off", 15_000, 200);
 
+    expect(ingestList().map((s) => s.id)).toEqual(['alice']);
     const pidsAfter = childPids(out);
     for (const name of aliceChildren.filter((n) => pidsBefore.has(n))) {
       expect(pidsAfter.get(name), `${name}: not started again`).toEqual(pidsBefore.get(name));
