@@ -236,6 +236,7 @@ const reference = await record('reference', async () => {
   referenceOutages = await runOutages(feed);
 });
 const refTrace = trace;
+const refFeed = feed;
 const refOffset = renderOffset(reference.rec, anchorChanges);
 const refFrozen = frozenRuns(reference.rec);
 log(
@@ -282,7 +283,7 @@ for (const [name, switches] of Object.entries(rules)) {
 log(`replayed ${JSON.stringify(replayRows)}`);
 
 // The measured run, judged on its own recording. Offline hides whether the picture behind it froze, so the
-// sender's frame numbers tell: good picture cut = frames sent before the cut (so already delivered) that
+// sender's frame numbers tell: good picture cut = frames on the wire before the cut (so already delivered) that
 // Offline kept off air; held = Offline time beyond that and beyond the freeze the same outage caused with
 // the program left on Live (the manual run), i.e. moving picture kept off air after the gap.
 const refFreezeOf = (o: Outage, i: number) => {
@@ -292,6 +293,13 @@ const refFreezeOf = (o: Outage, i: number) => {
   return sumOverlap(refSpans, window);
 };
 const liveEnd = endOf(live.rec);
+// Frames the sender had read but not yet sent when it was killed (its encoder and muxer hold them): in the
+// manual run every frame sent before the kill reached the output, so the last one shown tells how far behind
+// its pacing the wire was. A cut of the link at time t has lost those frames too.
+const refKill = referenceOutages.find((o) => o.durationMs === 'kill');
+const refShown = reference.rec.frames.filter((f) => f.senderFrame !== null).map((f) => f.senderFrame as number);
+const pipelineFrames = refKill && refShown.length ? Math.max(0, refFeed.frameAt(refKill.cutAt) - Math.max(...refShown)) : 0;
+log(`sender pipeline: ${pipelineFrames} frames (${Math.round(pipelineFrames * FRAME_MS)} ms) read but not sent at a kill`);
 const liveRows: Row[] = liveOutages.map((o, i) => {
   const next = liveOutages[i + 1]?.cutAt ?? Number.POSITIVE_INFINITY;
   const switches = liveChanges.filter((c) => c.t >= o.cutAt && c.t < next).length;
@@ -302,7 +310,7 @@ const liveRows: Row[] = liveOutages.map((o, i) => {
   if (!first) return { frozenMs, cutMs: 0, heldMs: 0, switches };
   const shownBefore = live.rec.frames.filter((f) => f.ptsMs < first.fromMs && f.senderFrame !== null).map((f) => f.senderFrame as number);
   const lastShown = shownBefore.length ? Math.max(...shownBefore) : 0;
-  const cutMs = Math.max(0, liveFeed.frameAt(o.cutAt) - lastShown) * FRAME_MS;
+  const cutMs = Math.max(0, liveFeed.frameAt(o.cutAt) - pipelineFrames - lastShown) * FRAME_MS;
   const offMs = sumOverlap(off, window);
   const heldMs = Math.max(0, offMs - cutMs - refFreezeOf(o, i));
   return { frozenMs, cutMs, heldMs, switches };
