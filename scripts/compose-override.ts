@@ -9,21 +9,6 @@ export const STATE_DIR = '.irlkit-streams';
 export const OUTPUT_PORT = 9001;
 export const RELAY_PORT = 9002;
 
-/** Slots stay with their stream across runs (its ports with them); a new stream takes the lowest free one. */
-export function assignSlots(ids: string[], previous: Record<string, number>): Record<string, number> {
-  const slots: Record<string, number> = {};
-  for (const id of ids) if (previous[id] !== undefined) slots[id] = previous[id];
-  const taken = new Set(Object.values(slots));
-  for (const id of ids) {
-    if (slots[id] !== undefined) continue;
-    let slot = 0;
-    while (taken.has(slot)) slot += 1;
-    slots[id] = slot;
-    taken.add(slot);
-  }
-  return slots;
-}
-
 export const envLines = (values: Record<string, string>) =>
   `${Object.entries(values)
     .map(([k, v]) => `${k}=${v}`)

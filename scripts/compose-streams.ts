@@ -7,9 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { natsStreamsAuthorization, PER_STREAM_USERS, type PerStreamUser, parseStreamList, type StreamDefinition } from '@irlkit/shared';
+import { assignSlots, natsStreamsAuthorization, PER_STREAM_USERS, type PerStreamUser, parseStreamList, type StreamDefinition } from '@irlkit/shared';
 import { parse as parseDotenv } from 'dotenv';
-import { assignSlots, composeOverride, envLines, OUTPUT_PORT, OVERRIDE_FILE, RELAY_PORT, STATE_DIR } from './compose-override.ts';
+import { composeOverride, envLines, OUTPUT_PORT, OVERRIDE_FILE, RELAY_PORT, STATE_DIR } from './compose-override.ts';
 
 const root = resolve(import.meta.dirname, '..');
 

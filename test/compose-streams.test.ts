@@ -1,8 +1,10 @@
 // The compose override for several streams (scripts/compose-override.ts) as data: what a new list changes is what
 // compose re-creates, so a stream that stays must come out the same, service for service. The stack itself is
 // checked by test/compose/streams.check.ts.
+
+import { assignSlots } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
-import { assignSlots, composeOverride } from '../scripts/compose-override.ts';
+import { composeOverride } from '../scripts/compose-override.ts';
 
 const alice = { id: 'alice', srtKey: 'alice-key-1' };
 const bob = { id: 'bob', srtKey: 'bob-key-1', rtmp: { url: 'rtmp://live.example/app', key: 'bob-rtmp-key' } };

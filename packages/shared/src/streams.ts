@@ -124,6 +124,24 @@ export const sameRoute = (before: StreamRoute, after: StreamRoute) =>
   before.srtKey === after.srtKey && before.relayPort === after.relayPort && before.outputPort === after.outputPort;
 
 /**
+ * Every stream's slot (its place in the port ranges): a stream listed before keeps its own, a new one takes the
+ * lowest slot no listed stream holds. The one rule for ingest, the native runner and the compose generator.
+ */
+export function assignSlots(ids: readonly string[], previous: Readonly<Record<string, number>>): Record<string, number> {
+  const slots: Record<string, number> = {};
+  for (const id of ids) if (previous[id] !== undefined) slots[id] = previous[id];
+  const taken = new Set(Object.values(slots));
+  for (const id of ids) {
+    if (slots[id] !== undefined) continue;
+    let slot = 0;
+    while (taken.has(slot)) slot += 1;
+    slots[id] = slot;
+    taken.add(slot);
+  }
+  return slots;
+}
+
+/**
  * A new list against the streams running now. A stream that is the same (`same`, by default its key and ports)
  * keeps its slot and so its ports: it is neither added nor removed, and nothing of it is touched. A stream that
  * changed (a new key) is removed and added again, in its old slot when that is still free; a new stream takes
@@ -152,20 +170,12 @@ export function reconcileStreams(
       })
       .map((stream) => stream.id),
   );
-  const taken = new Set<number>();
   // A stream that changed keeps its slot (no stream running now has it); a new one takes the lowest free.
-  for (const stream of list) {
-    const was = before.get(stream.id);
-    if (was) taken.add(was.slot);
-  }
-  const streams = list.map((stream) => {
-    const was = before.get(stream.id);
-    if (was) return route(stream, was.slot);
-    let slot = 0;
-    while (taken.has(slot)) slot += 1;
-    taken.add(slot);
-    return route(stream, slot);
-  });
+  const slots = assignSlots(
+    list.map((stream) => stream.id),
+    Object.fromEntries(previous.map((stream) => [stream.id, stream.slot])),
+  );
+  const streams = list.map((stream) => route(stream, slots[stream.id] as number));
   return {
     streams,
     added: streams.filter((stream) => !kept.has(stream.id)),
