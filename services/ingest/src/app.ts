@@ -34,8 +34,8 @@ export function buildApp({ config, bus, log }: IngestDeps) {
   };
   /** Where senders nobody may publish as are reported: the first stream (the operator's). */
   const first = () => (streams[0] as StreamRoute).id;
-  /** Times the stream list's file was read (SIGHUP, a change), reloads that changed something, files refused (bad JSON, a bad list). */
-  const streamList = { reads: 0, reloads: 0, refused: 0, lastProblems: [] as string[] };
+  /** Reloads that changed something, files refused (bad JSON, a bad list) and the last refusal's problems. */
+  const streamList = { reloads: 0, refused: 0, lastProblems: [] as string[] };
 
   /** A sender whose stream id may not publish: the reason in the log, on ingest.link and the timeline. */
   const refuseSender = (who: string, peer: string | null, streamId: string, reason: string) => {
@@ -120,7 +120,6 @@ export function buildApp({ config, bus, log }: IngestDeps) {
    */
   async function applyStreamList(list: StreamDefinition[]): Promise<void> {
     if (!config.streamList) return;
-    streamList.reads += 1;
     const next = reconcileStreams(streams, list, config.streamList.ports);
     if (next.added.length === 0 && next.removed.length === 0) {
       streams = next.streams;
@@ -156,7 +155,6 @@ export function buildApp({ config, bus, log }: IngestDeps) {
 
   /** A bad file: the streams in force stay; the problems (each naming the stream and field) are logged and on the timeline. */
   const refuseStreamList = (problems: string[]) => {
-    streamList.reads += 1;
     streamList.refused += 1;
     streamList.lastProblems = problems;
     const file = config.streamList?.file;
