@@ -9,6 +9,10 @@ export const STATE_DIR = '.irlkit-streams';
 export const OUTPUT_PORT = 9001;
 export const RELAY_PORT = 9002;
 
+/** The services each stream gets (named `<service>-<id>`), besides the operator's one `dashboard-operator`. */
+export const STREAM_SERVICES = ['desktop', 'xpra', 'obs-bridge', 'dashboard'] as const;
+export const streamContainers = (id: string) => STREAM_SERVICES.map((service) => `${service}-${id}`);
+
 export const envLines = (values: Record<string, string>) =>
   `${Object.entries(values)
     .map(([k, v]) => `${k}=${v}`)

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assignSlots, natsStreamsAuthorization, PER_STREAM_USERS, type PerStreamUser, parseStreamList, type StreamDefinition } from '@irlkit/shared';
 import { parse as parseDotenv } from 'dotenv';
-import { composeOverride, envLines, OUTPUT_PORT, OVERRIDE_FILE, RELAY_PORT, STATE_DIR } from './compose-override.ts';
+import { composeOverride, envLines, OUTPUT_PORT, OVERRIDE_FILE, RELAY_PORT, STATE_DIR, streamContainers } from './compose-override.ts';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -101,7 +101,7 @@ function writeStreams(projectDir: string, streams: StreamDefinition[], httpsPort
   // Rewritten in place: a running container's mount is its folder, read again by its healthcheck and restarts.
   const secretsDir = join(dir, 'secrets');
   mkdirSync(secretsDir, { recursive: true, mode: 0o755 });
-  const containers = new Set(['dashboard-operator', ...streams.flatMap((s) => ['desktop', 'xpra', 'obs-bridge', 'dashboard'].map((c) => `${c}-${s.id}`))]);
+  const containers = new Set(['dashboard-operator', ...streams.flatMap((s) => streamContainers(s.id))]);
   for (const entry of readdirSync(secretsDir)) if (!containers.has(entry)) rmSync(join(secretsDir, entry), { recursive: true, force: true });
   const digests = new Map<string, string>();
   const containerSecrets = (container: string, values: Record<string, string>) => {

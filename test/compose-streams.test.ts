@@ -4,12 +4,12 @@
 
 import { assignSlots } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
-import { composeOverride } from '../scripts/compose-override.ts';
+import { composeOverride, streamContainers } from '../scripts/compose-override.ts';
 
 const alice = { id: 'alice', srtKey: 'alice-key-1' };
 const bob = { id: 'bob', srtKey: 'bob-key-1', rtmp: { url: 'rtmp://live.example/app', key: 'bob-rtmp-key' } };
 const carol = { id: 'carol', srtKey: 'carol-key-1' };
-const perStream = (id: string) => ['desktop', 'xpra', 'obs-bridge', 'dashboard'].map((service) => `${service}-${id}`);
+const perStream = streamContainers;
 const digests = (ids: string[], changed: Record<string, string> = {}) =>
   new Map(ids.flatMap(perStream).map((container) => [container, changed[container] ?? `digest-of-${container}`]));
 
@@ -27,6 +27,9 @@ describe('compose-streams override', () => {
     for (const name of [...perStream('alice'), ...perStream('bob'), 'nats', 'ingest', 'desktop', 'dashboard'])
       expect(services(after)[name], name).toEqual(services(before)[name]);
     for (const name of perStream('carol')) expect(services(after)[name], name).toBeDefined();
+    // streamContainers (what the generator keeps secrets for, what the stack check watches) names exactly carol's services.
+    expect(Object.keys(services(after)).filter((name) => name.endsWith('-carol'))).toEqual(expect.arrayContaining(perStream('carol')));
+    expect(Object.keys(services(after)).filter((name) => name.endsWith('-carol'))).toHaveLength(perStream('carol').length);
     // Caddy gains carol's port and the operator's dashboard its list: those two are re-created.
     expect(services(after).caddy).not.toEqual(services(before).caddy);
     expect(JSON.stringify(services(after).caddy)).toContain('8446:8446');

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Feed, startSrtFeed, waitFor } from '@irlkit/test-kit';
+import { streamContainers } from '../../scripts/compose-override.ts';
 import { BusProbe } from './probe.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -151,17 +152,7 @@ try {
       const applied = await composeStreams(streams);
       assert(applied.status === 0, `compose-streams exited ${applied.status}:\n${applied.output.slice(-3000)}`);
       timings.applyTwoMs = Date.now() - started;
-      for (const service of [
-        'desktop-alice',
-        'obs-bridge-alice',
-        'dashboard-alice',
-        'xpra-alice',
-        'desktop-bob',
-        'obs-bridge-bob',
-        'dashboard-bob',
-        'xpra-bob',
-        'dashboard-operator',
-      ])
+      for (const service of [...streamContainers('alice'), ...streamContainers('bob'), 'dashboard-operator'])
         assert(container(service).includes(' running '), `${service}: ${container(service)}`);
       for (const service of ['desktop', 'obs-bridge', 'dashboard', 'xpra', 'restream', 'chat'])
         assert(container(service) === 'none', `the one-stream ${service} is still there: ${container(service)}`);
@@ -257,18 +248,7 @@ try {
   });
 
   await check('a third stream (carol) added at runtime goes Live, and no container of alice, bob, nats or ingest is re-created or restarted', async () => {
-    const untouched = [
-      'desktop-alice',
-      'obs-bridge-alice',
-      'dashboard-alice',
-      'xpra-alice',
-      'desktop-bob',
-      'obs-bridge-bob',
-      'dashboard-bob',
-      'xpra-bob',
-      'nats',
-      'ingest',
-    ];
+    const untouched = [...streamContainers('alice'), ...streamContainers('bob'), 'nats', 'ingest'];
     const before = Object.fromEntries(untouched.map((service) => [service, container(service)]));
     const addedAt = Date.now();
     const applied = await composeStreams([...streams, carol]);
@@ -276,8 +256,7 @@ try {
     timings.applyThirdMs = Date.now() - addedAt;
     const changed = untouched.filter((service) => container(service) !== before[service]);
     assert(changed.length === 0, `re-created or restarted: ${changed.map((s) => `${s} ${before[s]} → ${container(s)}`).join('; ')}`);
-    for (const service of ['desktop-carol', 'obs-bridge-carol', 'dashboard-carol', 'xpra-carol'])
-      assert(container(service).includes(' running '), `${service}: ${container(service)}`);
+    for (const service of streamContainers('carol')) assert(container(service).includes(' running '), `${service}: ${container(service)}`);
     watch.set('carol', await probe('carol', 'operator', state().operator.natsPassword));
     await lowerThresholds(watch.get('carol') as BusProbe);
     feeds.push(feed(carol));
