@@ -41,11 +41,10 @@ export const RESTART_AFTER_SESSION_END_MS = 300;
 
 /**
  * A feed that came back after the SRT latency lost a stretch for good, but what it lost may be a hitch,
- * not a stall: measured on the RTMP output with the program left on Live (pnpm bench viewers, four runs), a
- * 2.5 s outage froze the picture 0–0.53 s, a 4 s one 1.0–1.3 s. Going OFFLINE for a hitch costs viewers
- * seconds of good picture (the hold before LIVE and a fresh player), so a resumed feed's picture may stand
- * still this long before OFFLINE; a plain lost feed's (nothing coming after) is judged at once. The price: a
- * freeze that turns out longer shows up to this much more frozen picture before OFFLINE.
+ * not a stall: measured on the RTMP output with the program left on Live (pnpm bench viewers), a 2.5 s
+ * outage froze the picture 0–133 ms, a 4 s one 1.1 s. Going OFFLINE for the hitch costs viewers seconds
+ * of good picture (the hold before LIVE and a fresh player), so a resumed feed's picture may stand
+ * still this long before OFFLINE; a plain lost feed's (nothing coming after) is judged at once.
  */
 export const RESUMED_FREEZE_TOLERANCE_MS = 250;
 /** How long past the nominal freeze a resumed feed's picture is watched before the gap counts as absorbed. */
