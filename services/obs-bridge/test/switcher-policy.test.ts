@@ -1,7 +1,7 @@
 // The switcher policy on a fake clock: every transition, hysteresis, hold times, manual scenes and mode.
 import { DEFAULT_SWITCHER_SETTINGS, type SwitcherSettings } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
-import { RESTART_AFTER_SESSION_END_MS, RESUMED_FREEZE_TOLERANCE_MS, RESUMED_WATCH_MS, type SwitcherAction, SwitcherPolicy } from '../src/switcher/policy.ts';
+import { RESTART_AFTER_SESSION_END_MS, type SwitcherAction, SwitcherPolicy } from '../src/switcher/policy.ts';
 
 const SCENES = { live: 'Live', low: 'Low', offline: 'Offline' };
 
@@ -358,7 +358,7 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
     expect(s.program()).toBe('Live');
   });
 
-  it('a feed resuming after the SRT latency but before the buffers ran dry, with no picture seen moving (OBS cannot tell), goes OFFLINE when the watch past the buffers ends, restarts the input there, and returns by the moving-picture rule', () => {
+  it('a feed resuming after the SRT latency but before the buffers ran dry still goes OFFLINE when they do (the gap is lost for good), restarts the input there, and returns by the moving-picture rule', () => {
     const s = setup();
     s.bringUp();
     s.actions.length = 0;
@@ -383,8 +383,6 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
     expect(s.program()).toBe('Live');
     expect(s.policy.watchingPicture(), 'no frozen-picture restart while the switch is due').toBe(false);
     s.feed(100 + loss.playoutMs + DEFAULT_SWITCHER_SETTINGS.pictureLagMs - 2100, 2500);
-    expect(s.program(), 'the resumed feed is watched past the nominal freeze').toBe('Live');
-    s.feed(RESUMED_WATCH_MS, 2500);
     expect(s.program()).toBe('Offline');
     expect(s.actions.filter((a) => a.type === 'restartMedia')).toHaveLength(1);
     expect(s.policy.awaitingFrames()).toBe(true);
@@ -408,30 +406,6 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
     expect(s.program()).toBe('Offline');
     expect(actions.map((a) => a.type)).toEqual(['switchScene', 'restartMedia']);
     expect(s.policy.snapshot().reason).toMatch(/picture froze/);
-  });
-
-  it('a feed resuming too late whose picture moves on (a hitch, not a stall) stays LIVE: no switch, no restart', () => {
-    const s = setup();
-    s.bringUp();
-    s.actions.length = 0;
-    const last = s.now();
-    s.wait(500);
-    s.take(s.policy.linkLost(s.now(), 'stalled', { lastPacketTs: last, playoutMs: 2200, srtLatencyMs: 2000 }));
-    expect(s.policy.freezeToleranceMs(), 'a feed still gone: frozen at once').toBe(0);
-    s.wait(last + 2500 - s.now());
-    s.take(s.policy.linkConnected(s.now(), 'resumed'));
-    expect(s.policy.freezeToleranceMs(), 'a resumed feed may stand still a little').toBe(RESUMED_FREEZE_TOLERANCE_MS);
-    // The runtime's freeze watch sees the picture change every 40 ms through the watch (it would have
-    // called pictureFroze after RESUMED_FREEZE_TOLERANCE_MS of standing still).
-    for (let t = s.now(); t < last + 2200 + DEFAULT_SWITCHER_SETTINGS.pictureLagMs + RESUMED_WATCH_MS + 500; t += 50) {
-      s.policy.pictureMoved(s.now());
-      s.feed(250, 2500);
-      t = s.now();
-    }
-    expect(s.program()).toBe('Live');
-    expect(s.actions).toEqual([]);
-    expect(s.policy.freezeToleranceMs(), 'the gap is absorbed: no freeze watch due').toBeNull();
-    expect(s.policy.watchingPicture(), 'back to the ordinary picture watch').toBe(true);
   });
 
   it('makes no switch at all for a gap shorter than the buffers, and ignores the receive rate meanwhile', () => {

@@ -39,17 +39,6 @@ export interface FeedLoss {
  */
 export const RESTART_AFTER_SESSION_END_MS = 300;
 
-/**
- * A feed that came back after the SRT latency lost a stretch for good, but what it lost may be a hitch,
- * not a stall: measured on the RTMP output with the program left on Live (pnpm bench viewers), a 2.5 s
- * outage froze the picture 0–133 ms, a 4 s one 1.1 s. Going OFFLINE for the hitch costs viewers seconds
- * of good picture (the hold before LIVE and a fresh player), so a resumed feed's picture may stand
- * still this long before OFFLINE; a plain lost feed's (nothing coming after) is judged at once.
- */
-export const RESUMED_FREEZE_TOLERANCE_MS = 250;
-/** How long past the nominal freeze a resumed feed's picture is watched before the gap counts as absorbed. */
-export const RESUMED_WATCH_MS = 1000;
-
 export class SwitcherPolicy {
   private state: SwitcherStateName = 'offline';
   private since: number;
@@ -87,14 +76,9 @@ export class SwitcherPolicy {
     reason: string;
     /** After this, a resumed feed has lost packets for good: its picture freezes or breaks up anyway. */
     lostAfter: number | null;
-    /**
-     * The feed resumed after `lostAfter`: its picture may stand still up to RESUMED_FREEZE_TOLERANCE_MS
-     * (a hitch: LIVE stays); a longer freeze is OFFLINE, and the input is opened afresh there (the delay).
-     */
+    /** The feed resumed after `lostAfter`: when the switch comes, restart the input (the delay). */
     resumedTooLate?: boolean;
   } | null = null;
-  /** When the freeze watch last saw the media input's picture change (a resumed feed absorbing its gap). */
-  private pictureMovedAt: number | null = null;
   /** When the last lost feed's buffers ran dry (OBS's session ends then if the relay restarted); null if unknown. */
   private obsSessionEndsAt: number | null = null;
 
@@ -158,12 +142,9 @@ export class SwitcherPolicy {
       // Resumed within the SRT latency: the late packets fill the gap before their play time, the picture
       // never stops, viewers see nothing.
       if (pending.lostAfter === null || now <= pending.lostAfter) return [];
-      // Resumed later: the receiver dropped what came after its play time, so the picture may stand
-      // still (or break up until a keyframe) when the buffer runs dry. Whether viewers see a stall or
-      // only a hitch shows on the picture: watched past the nominal freeze, OFFLINE only if it stands
-      // still longer than the tolerance (freezeToleranceMs), LIVE stays if it moves on.
-      this.pendingOffline = { ...pending, resumedTooLate: true, at: pending.at + RESUMED_WATCH_MS };
-      this.pictureMovedAt = null;
+      // Resumed later: the receiver dropped what came after its play time, so the picture freezes (or
+      // breaks up until a keyframe) when the buffer runs dry, whatever arrives now. The switch stays due.
+      this.pendingOffline = { ...pending, resumedTooLate: true };
       return [];
     }
     this.framesMoving = false;
@@ -232,21 +213,6 @@ export class SwitcherPolicy {
    */
   watchingForFreeze(now: number): boolean {
     return this.pendingOffline !== null && now >= this.pendingOffline.watchFrom;
-  }
-
-  /**
-   * How long the media input's picture may stand still, while a lost feed plays out, before it counts as
-   * frozen: at once (the runtime's own threshold) for a feed still gone, RESUMED_FREEZE_TOLERANCE_MS for
-   * one that came back (its gap may be a hitch); null when no freeze watch is due.
-   */
-  freezeToleranceMs(): number | null {
-    if (!this.pendingOffline) return null;
-    return this.pendingOffline.resumedTooLate && this.linkUp ? RESUMED_FREEZE_TOLERANCE_MS : 0;
-  }
-
-  /** The freeze watch saw the media input's picture change (a resumed feed's picture moving on). */
-  pictureMoved(now: number): void {
-    this.pictureMovedAt = now;
   }
 
   /** The media input's picture stopped while a lost feed played out: OFFLINE now. */
@@ -339,12 +305,7 @@ export class SwitcherPolicy {
     const c = this.config;
     const actions: SwitcherAction[] = [];
     if (this.pendingOffline && now >= this.pendingOffline.at) {
-      const pending = this.pendingOffline;
-      // A resumed feed whose picture was seen moving to the end of the watch: its gap was a hitch at most.
-      if (pending.resumedTooLate && this.linkUp && this.pictureMovedAt !== null && now - this.pictureMovedAt <= 500) {
-        this.pendingOffline = null;
-        this.framesMoving = true;
-      } else actions.push(...this.firePendingOffline(now, pending.reason));
+      actions.push(...this.firePendingOffline(now, this.pendingOffline.reason));
     } else if (this.state === 'offline') {
       if (
         this.linkUp &&

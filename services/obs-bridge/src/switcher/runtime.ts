@@ -386,18 +386,15 @@ export class SwitcherRuntime {
   private watchFreeze(): void {
     if (this.freezeWatch) return;
     const { obs } = this.options;
+    const freezeMs = this.options.freezeMs ?? 100;
     let last: { shot: string; since: number } | null = null;
     const timer = inTurns(this.options.freezeCheckMs ?? 40, async () => {
       if (!obs.isReachable()) return;
       const takenAt = Date.now();
       const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
       if (this.freezeWatch !== timer) return;
-      // A resumed feed may stand still a little longer (a hitch, not a stall): the policy says how long.
-      const freezeMs = Math.max(this.options.freezeMs ?? 100, this.policy.freezeToleranceMs() ?? 0);
-      if (last?.shot !== shot) {
-        if (last) this.policy.pictureMoved(takenAt);
-        last = { shot, since: takenAt };
-      } else if (Date.now() - last.since >= freezeMs) {
+      if (last?.shot !== shot) last = { shot, since: takenAt };
+      else if (Date.now() - last.since >= freezeMs) {
         this.stopFreezeWatch();
         this.apply(this.policy.pictureFroze(Date.now()));
       }
