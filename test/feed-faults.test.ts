@@ -47,6 +47,46 @@ async function liveForAFault() {
   return { feed, pid, offline };
 }
 
+/**
+ * Live on program, then `ms` of screenshots of the feed input as the frozen-picture watch takes them: what the
+ * switcher did meanwhile (every state other than Live, with its reason), the timeline's "frozen" entries, and
+ * OBS's crashes (its process exiting by a signal).
+ */
+async function watchStillShot(observer: TestStack['observer'], ms: number) {
+  const log = collectEvents(observer, 'log');
+  const processes = collectEvents(observer, 'process');
+  try {
+    await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 60_000);
+    const states = collectEvents(observer, 'switcher.state');
+    // What the frozen-picture watch sees: 64 px grayscale screenshots of the feed input, once a second.
+    const differences: number[] = [];
+    let last: GrayPicture | undefined;
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const shot = await stack.bridge.obs
+        .sourceScreenshot(FEED_INPUT, 64, 'pgm')
+        .then(parsePgm)
+        .catch(() => undefined);
+      if (last && shot) differences.push(pictureDifference(last, shot));
+      last = shot;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    states.stop();
+    const sorted = [...differences].sort((a, b) => a - b);
+    console.log(
+      `noisy still shot: mean difference between 64 px screenshots 1 s apart: min ${sorted[0]?.toFixed(2)}, median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(2)} (still below ${STILL_PICTURE_DIFFERENCE})`,
+    );
+    return {
+      departures: states.items.filter((s) => s.state !== 'live').map((s) => `${s.state}: ${s.reason}`),
+      frozenLogs: log.items.filter((e) => /frozen/i.test(e.message)),
+      obsCrashes: processes.items.filter((e) => e.child === 'obs' && e.event === 'exited' && e.signal !== null).map((e) => `obs ${e.signal}`),
+    };
+  } finally {
+    log.stop();
+    processes.stop();
+  }
+}
+
 /** Resolves once two consecutive screenshots of the feed input differ: its picture moves. */
 async function inputMoves(timeoutMs: number): Promise<number> {
   let last: string | undefined;
@@ -68,32 +108,24 @@ describe('the feed path under faults', () => {
   it('a still, dark shot with camera noise stays Live for 60 s with no restart of the feed input', async () => {
     const { observer, srtPort } = stack;
     const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500, scene: 'noisy-still' });
-    const log = collectEvents(observer, 'log');
     try {
-      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 30_000);
-      const states = collectEvents(observer, 'switcher.state');
-      // What the frozen-picture watch sees: 64 px grayscale screenshots of the feed input, once a second.
-      const differences: number[] = [];
-      let last: GrayPicture | undefined;
-      const until = Date.now() + 60_000;
-      while (Date.now() < until) {
-        const shot = parsePgm(await stack.bridge.obs.sourceScreenshot(FEED_INPUT, 64, 'pgm'));
-        if (last) differences.push(pictureDifference(last, shot));
-        last = shot;
-        await new Promise((r) => setTimeout(r, 1000));
+      // OBS 29 itself crashes now and then (one SIGSEGV in a whole suite's run was seen, with nothing of ours in
+      // its way); the desktop service restarts it and the switcher rightly leaves Live meanwhile. That is not
+      // this case's subject: a watch in which OBS crashed is said so and watched again, once.
+      for (let watch = 1; ; watch++) {
+        const outcome = await watchStillShot(observer, 60_000);
+        if (outcome.obsCrashes.length && watch === 1) {
+          console.log(`noisy still shot: OBS crashed during the watch (${outcome.obsCrashes.join('; ')}); watching again`);
+          continue;
+        }
+        expect(outcome.obsCrashes, 'OBS crashed during a second watch too').toEqual([]);
+        // A still shot never leaves Live, for any reason (the failure names the reasons given).
+        expect(outcome.departures, 'left Live during 60 s of a still shot').toEqual([]);
+        expect(outcome.frozenLogs).toEqual([]);
+        expect(stack.bridge.obs.programScene()).toBe('Live');
+        break;
       }
-      states.stop();
-      const sorted = [...differences].sort((a, b) => a - b);
-      console.log(
-        `noisy still shot: mean difference between 64 px screenshots 1 s apart: min ${sorted[0]?.toFixed(2)}, median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(2)} (still below ${STILL_PICTURE_DIFFERENCE})`,
-      );
-      // A still shot never leaves Live, for any reason (the failure names the reasons given).
-      const departures = states.items.filter((s) => s.state !== 'live').map((s) => `${s.state}: ${s.reason}`);
-      expect(departures, 'left Live during 60 s of a still shot').toEqual([]);
-      expect(log.items.filter((e) => /frozen/i.test(e.message))).toEqual([]);
-      expect(stack.bridge.obs.programScene()).toBe('Live');
     } finally {
-      log.stop();
       await feed.stop();
     }
   });

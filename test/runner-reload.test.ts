@@ -3,14 +3,14 @@
 // sender gets through and its services log in to NATS (users added to nats-server by a reload); removed,
 // its processes stop. The Live streamer's processes (ingest, her OBS's desktop, bridge, dashboard, xpra)
 // keep their PIDs and her switcher stays Live throughout.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bus, connectNats, type IngestStats, type SwitcherState, silentLogger } from '@irlkit/shared';
 import { expect, it } from 'vitest';
-import { portsEnv, runnerPorts, startSrtFeed, waitFor } from './kit/index.ts';
+import { portsEnv, runnerPorts, startReconnectingFeed, startRunner, startSrtFeed, waitFor } from './kit/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -49,120 +49,127 @@ it('adds carol to the streams file and removes her again while alice is Live: ca
     renameSync(`${streamsFile}.new`, streamsFile);
   };
   writeStreams([alice]);
-  const runner = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'scripts/runner.ts')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      ...portsEnv(ports),
-      IRL_STATE_DIR: stateDir,
-      IRL_PUBLIC_HOST: '127.0.0.1',
-      IRL_ENV_FILE: '/nonexistent',
-      IRL_STREAMS: streamsFile,
-      OBS_RESOLUTION: '426x240',
-      OBS_X264_PRESET: 'ultrafast',
-      SRT_LATENCY_MS: '500',
-      HISTORY_EVENTS_MAX_MB: '16',
-      HISTORY_SAMPLES_MAX_MB: '64',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const runner = startRunner({
+    ...portsEnv(ports),
+    IRL_STATE_DIR: stateDir,
+    IRL_PUBLIC_HOST: '127.0.0.1',
+    IRL_ENV_FILE: '/nonexistent',
+    IRL_STREAMS: streamsFile,
+    OBS_RESOLUTION: '426x240',
+    OBS_X264_PRESET: 'ultrafast',
+    SRT_LATENCY_MS: '500',
+    HISTORY_EVENTS_MAX_MB: '16',
+    HISTORY_SAMPLES_MAX_MB: '64',
   });
-  let out = '';
-  runner.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  runner.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
+  const out = () => runner.output();
   const feed = (stream: { srtKey: string }) =>
     startSrtFeed({ port: ports.SRT_PORT, streamId: `live_${stream.srtKey}`, latencyMs: 500, bitrateKbps: 600, width: 426, height: 240 });
-  const aliceFeed = feed(alice);
+  // Alice's sender is up before the runner: like a phone, it calls again until ingest answers (one ffmpeg
+  // call gives up after 3 s, less than a cold first start of the runner may take).
+  const aliceFeed = startReconnectingFeed({
+    port: ports.SRT_PORT,
+    streamId: `live_${alice.srtKey}`,
+    latencyMs: 500,
+    bitrateKbps: 600,
+    width: 426,
+    height: 240,
+  });
   let carolFeed: ReturnType<typeof feed> | undefined;
   let nc: Awaited<ReturnType<typeof connectNats>> | undefined;
   try {
-    await waitFor(() => out.includes('irlkit is running'), 'the runner to print that it is running', 90_000);
-    // One stream: the operator's dashboard takes the port after alice's.
-    const operatorPort = ports.DASHBOARD_PORT + 1;
-    expect(out).toContain(`Operator   http://127.0.0.1:${operatorPort}`);
-    const secrets = () => readFileSync(join(stateDir, 'secrets.env'), 'utf8');
-    const operatorPassword = /NATS_OPERATOR_PASSWORD=(\S+)/.exec(secrets())?.[1];
-    nc = await connectNats({ url: `nats://127.0.0.1:${ports.NATS_PORT}`, user: 'operator', password: operatorPassword, name: 'reload-test' }, silentLogger());
-    const states = new Map<string, SwitcherState>();
-    const stats = new Map<string, IngestStats>();
-    const heardFrom = new Map<string, Set<string>>();
-    for (const id of ['alice', 'carol']) {
-      const bus = new Bus(nc, id, silentLogger());
-      bus.subscribe('switcher.state', (state) => states.set(id, state));
-      bus.subscribe('ingest.stats', (s) => stats.set(id, s));
-      bus.subscribe('heartbeat', (beat) => heardFrom.set(id, new Set([...(heardFrom.get(id) ?? []), beat.service])));
-    }
-    await waitFor(() => states.get('alice')?.state === 'live', `alice Live (${states.get('alice')?.state}: ${states.get('alice')?.reason})`, 150_000, 500);
-    const aliceLiveSince = states.get('alice')?.since as number;
-    const aliceChildren = ['ingest', 'desktop-alice', 'obs-bridge-alice', 'dashboard-alice', 'xpra-alice', 'dashboard-operator', 'nats'];
-    // Wait until alice's children have settled (a dashboard may restart once while NATS comes up).
-    await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${ports.DASHBOARD_PORT}/login`).catch(() => undefined))?.ok,
-      "alice's dashboard to answer",
-      90_000,
-      500,
-    );
-    const pidsBefore = childPids(out);
-    for (const name of aliceChildren.filter((n) => n !== 'xpra-alice')) expect(pidsBefore.get(name), `${name} started`).toBeDefined();
+    await runner.explain(async () => {
+      await waitFor(() => out().includes('irlkit is running'), 'the runner to print that it is running', 90_000);
+      // One stream: the operator's dashboard takes the port after alice's.
+      const operatorPort = ports.DASHBOARD_PORT + 1;
+      expect(out()).toContain(`Operator   http://127.0.0.1:${operatorPort}`);
+      const secrets = () => readFileSync(join(stateDir, 'secrets.env'), 'utf8');
+      const operatorPassword = /NATS_OPERATOR_PASSWORD=(\S+)/.exec(secrets())?.[1];
+      nc = await connectNats({ url: `nats://127.0.0.1:${ports.NATS_PORT}`, user: 'operator', password: operatorPassword, name: 'reload-test' }, silentLogger());
+      const states = new Map<string, SwitcherState>();
+      const stats = new Map<string, IngestStats>();
+      const heardFrom = new Map<string, Set<string>>();
+      for (const id of ['alice', 'carol']) {
+        const bus = new Bus(nc, id, silentLogger());
+        bus.subscribe('switcher.state', (state) => states.set(id, state));
+        bus.subscribe('ingest.stats', (s) => stats.set(id, s));
+        bus.subscribe('heartbeat', (beat) => heardFrom.set(id, new Set([...(heardFrom.get(id) ?? []), beat.service])));
+      }
+      await waitFor(
+        () => states.get('alice')?.state === 'live',
+        () => `alice Live (${states.get('alice')?.state}: ${states.get('alice')?.reason})`,
+        150_000,
+        500,
+      );
+      const aliceLiveSince = states.get('alice')?.since as number;
+      const aliceChildren = ['ingest', 'desktop-alice', 'obs-bridge-alice', 'dashboard-alice', 'xpra-alice', 'dashboard-operator', 'nats'];
+      // Wait until alice's children have settled (a dashboard may restart once while NATS comes up).
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${ports.DASHBOARD_PORT}/login`).catch(() => undefined))?.ok,
+        "alice's dashboard to answer",
+        90_000,
+        500,
+      );
+      const pidsBefore = childPids(out());
+      for (const name of aliceChildren.filter((n) => n !== 'xpra-alice')) expect(pidsBefore.get(name), `${name} started`).toBeDefined();
 
-    // Carol is added: the runner prints her dashboard and password; her dashboard answers, her sender gets through.
-    const addedAt = Date.now();
-    writeStreams([alice, carol]);
-    await waitFor(() => out.includes('added carol; removed none'), 'the runner to say carol was added', 30_000);
-    const carolPassword = /^STREAM_carol_DASHBOARD_PASSWORD=(\S+)/m.exec(secrets())?.[1] as string;
-    expect(carolPassword, "carol's generated password in secrets.env").toBeTruthy();
-    // Slot 1 is past the streams the runner started with: carol's dashboard skips the operator's port.
-    const carolDashboard = `http://127.0.0.1:${ports.DASHBOARD_PORT + 2}`;
-    expect(out).toContain(`Stream carol: dashboard ${carolDashboard} (password ${carolPassword})`);
-    // Ingest follows the runner's copy of the list, each stream's ports pinned to its slot (a restarted ingest keeps them).
-    const ingestList = () => JSON.parse(readFileSync(join(stateDir, 'ingest-streams.json'), 'utf8')) as { id: string; relayPort: number; outputPort: number }[];
-    expect(ingestList().map((s) => [s.id, s.relayPort, s.outputPort])).toEqual([
-      ['alice', ports.INGEST_RELAY_PORT, ports.INGEST_OUTPUT_PORT],
-      ['carol', ports.INGEST_RELAY_PORT + 2, ports.INGEST_OUTPUT_PORT + 2],
-    ]);
-    carolFeed = feed(carol);
-    await waitFor(() => stats.get('carol')?.connected, "carol's sender through ingest (on carol's subjects)", 20_000, 200);
-    await waitFor(async () => (await fetch(`${carolDashboard}/login`).catch(() => undefined))?.ok, "carol's dashboard to answer", 90_000, 500);
-    const login = await fetch(`${carolDashboard}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: carolDashboard },
-      body: JSON.stringify({ password: carolPassword }),
+      // Carol is added: the runner prints her dashboard and password; her dashboard answers, her sender gets through.
+      const addedAt = Date.now();
+      writeStreams([alice, carol]);
+      await waitFor(() => out().includes('added carol; removed none'), 'the runner to say carol was added', 30_000);
+      const carolPassword = /^STREAM_carol_DASHBOARD_PASSWORD=(\S+)/m.exec(secrets())?.[1] as string;
+      expect(carolPassword, "carol's generated password in secrets.env").toBeTruthy();
+      // Slot 1 is past the streams the runner started with: carol's dashboard skips the operator's port.
+      const carolDashboard = `http://127.0.0.1:${ports.DASHBOARD_PORT + 2}`;
+      expect(out()).toContain(`Stream carol: dashboard ${carolDashboard} (password ${carolPassword})`);
+      // Ingest follows the runner's copy of the list, each stream's ports pinned to its slot (a restarted ingest keeps them).
+      const ingestList = () =>
+        JSON.parse(readFileSync(join(stateDir, 'ingest-streams.json'), 'utf8')) as { id: string; relayPort: number; outputPort: number }[];
+      expect(ingestList().map((s) => [s.id, s.relayPort, s.outputPort])).toEqual([
+        ['alice', ports.INGEST_RELAY_PORT, ports.INGEST_OUTPUT_PORT],
+        ['carol', ports.INGEST_RELAY_PORT + 2, ports.INGEST_OUTPUT_PORT + 2],
+      ]);
+      carolFeed = feed(carol);
+      await waitFor(() => stats.get('carol')?.connected, "carol's sender through ingest (on carol's subjects)", 20_000, 200);
+      await waitFor(async () => (await fetch(`${carolDashboard}/login`).catch(() => undefined))?.ok, "carol's dashboard to answer", 90_000, 500);
+      const login = await fetch(`${carolDashboard}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: carolDashboard },
+        body: JSON.stringify({ password: carolPassword }),
+      });
+      expect(login.status, "carol's printed password on her dashboard").toBe(200);
+      // Her services log in to NATS as her own users, which nats-server took in by a reload.
+      await waitFor(() => heardFrom.get('carol')?.has('obs-bridge'), "carol's obs-bridge on NATS as obs-bridge@carol", 30_000, 200);
+      process.stdout.write(`runner reload: carol's dashboard answered ${Date.now() - addedAt} ms after the file changed\n`);
+      const carolPids = [...childPids(out())].filter(([name]) => name.endsWith('-carol')).flatMap(([, pids]) => pids);
+      expect(carolPids.length, "carol's children").toBeGreaterThanOrEqual(3);
+
+      // A bad file is refused, naming the stream and field; nothing stops or starts.
+      writeStreams([alice, { ...carol, id: 'alice' }]);
+      await waitFor(() => out().includes('refused (file changed); the 2 streams running stay as they are'), 'the runner to refuse the bad file', 30_000);
+      expect(out()).toContain('  stream 2 id: stream id "alice" is used twice');
+
+      // Carol is removed: her processes stop, her dashboard stops answering; alice never noticed.
+      writeStreams([alice]);
+      await waitFor(() => out().includes('added none; removed carol'), 'the runner to say carol was removed', 30_000);
+      await waitFor(() => carolPids.every((pid) => !alive(pid)), "carol's processes to end", 20_000);
+      expect(await fetch(`${carolDashboard}/login`).catch(() => 'refused')).toBe('refused');
+      await waitFor(() => stats.get('carol')?.connected === false || carolFeed?.process.exitCode !== null, "carol's sender cut off", 15_000, 200);
+
+      expect(ingestList().map((s) => s.id)).toEqual(['alice']);
+      const pidsAfter = childPids(out());
+      for (const name of aliceChildren.filter((n) => pidsBefore.has(n))) {
+        expect(pidsAfter.get(name), `${name}: not started again`).toEqual(pidsBefore.get(name));
+        expect(alive(pidsBefore.get(name)?.at(-1) as number), `${name} still running`).toBe(true);
+      }
+      expect(states.get('alice')?.state, "alice's switcher").toBe('live');
+      expect(states.get('alice')?.since, 'alice Live since before carol came').toBe(aliceLiveSince);
+      expect(stats.get('alice')?.connected, "alice's sender").toBe(true);
     });
-    expect(login.status, "carol's printed password on her dashboard").toBe(200);
-    // Her services log in to NATS as her own users, which nats-server took in by a reload.
-    await waitFor(() => heardFrom.get('carol')?.has('obs-bridge'), "carol's obs-bridge on NATS as obs-bridge@carol", 30_000, 200);
-    process.stdout.write(`runner reload: carol's dashboard answered ${Date.now() - addedAt} ms after the file changed\n`);
-    const carolPids = [...childPids(out)].filter(([name]) => name.endsWith('-carol')).flatMap(([, pids]) => pids);
-    expect(carolPids.length, "carol's children").toBeGreaterThanOrEqual(3);
-
-    // A bad file is refused, naming the stream and field; nothing stops or starts.
-    writeStreams([alice, { ...carol, id: 'alice' }]);
-    await waitFor(() => out.includes('refused (file changed); the 2 streams running stay as they are'), 'the runner to refuse the bad file', 30_000);
-    expect(out).toContain('  stream 2 id: stream id "alice" is used twice');
-
-    // Carol is removed: her processes stop, her dashboard stops answering; alice never noticed.
-    writeStreams([alice]);
-    await waitFor(() => out.includes('added none; removed carol'), 'the runner to say carol was removed', 30_000);
-    await waitFor(() => carolPids.every((pid) => !alive(pid)), "carol's processes to end", 20_000);
-    expect(await fetch(`${carolDashboard}/login`).catch(() => 'refused')).toBe('refused');
-    await waitFor(() => stats.get('carol')?.connected === false || carolFeed?.process.exitCode !== null, "carol's sender cut off", 15_000, 200);
-
-    expect(ingestList().map((s) => s.id)).toEqual(['alice']);
-    const pidsAfter = childPids(out);
-    for (const name of aliceChildren.filter((n) => pidsBefore.has(n))) {
-      expect(pidsAfter.get(name), `${name}: not started again`).toEqual(pidsBefore.get(name));
-      expect(alive(pidsBefore.get(name)?.at(-1) as number), `${name} still running`).toBe(true);
-    }
-    expect(states.get('alice')?.state, "alice's switcher").toBe('live');
-    expect(states.get('alice')?.since, 'alice Live since before carol came').toBe(aliceLiveSince);
-    expect(stats.get('alice')?.connected, "alice's sender").toBe(true);
   } finally {
-    writeFileSync(join(tmpdir(), 'irlkit-runner-reload.out'), out);
     await nc?.close();
     await Promise.all([aliceFeed.stop(), carolFeed?.stop()]);
-    runner.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await runner.stop()).toBe(0);
   }
-  expect(out).toContain('irlkit: stopped');
+  expect(out()).toContain('irlkit: stopped');
   expect(spawnSync('pgrep', ['-f', stateDir], { encoding: 'utf8' }).stdout.trim()).toBe('');
 }, 400_000);

@@ -53,6 +53,11 @@ export function startReconnectingFeed(options: SrtFeedOptions, retryMs = 200) {
       return starts;
     },
     current: () => current,
+    /** The sender vanishes for good (kill -9, no SRT shutdown) and does not come back. */
+    kill9: async () => {
+      stopped = true;
+      await current.kill9();
+    },
     stop: async () => {
       stopped = true;
       await current.stop();

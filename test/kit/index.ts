@@ -12,6 +12,7 @@ export * from './pixels.ts';
 export * from './ports.ts';
 export * from './restream.ts';
 export * from './rtmp.ts';
+export * from './runner.ts';
 export * from './srtla-sender.ts';
 export * from './stack.ts';
 export * from './streams.ts';

@@ -7,7 +7,8 @@ export class WaitTimeout extends Error {
 
 export async function waitFor<T>(
   check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
-  what: string,
+  /** What is awaited; a function is asked at the timeout, so it can tell the state things ended in. */
+  what: string | (() => string),
   timeoutMs = 10_000,
   intervalMs = 50,
 ): Promise<T> {
@@ -21,7 +22,9 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new WaitTimeout(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+      throw new WaitTimeout(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
