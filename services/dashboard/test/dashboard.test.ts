@@ -138,6 +138,24 @@ describe('dashboard', () => {
     await page.context().close();
   });
 
+  it('goes to the login only once the server answers: a server that told it 401 and then went down leaves no error page', async () => {
+    // A redeploy's old server may answer the page's check with 401 a moment before it stops: the login page
+    // would then be asked of a server that is gone, and the browser would end on its own error page. Here the
+    // first request for /login is refused as a stopped server would.
+    const page = await loggedInPage(390, 844);
+    let refused = 0;
+    await page.context().route('**/login', async (route) => {
+      if (refused++ === 0) await route.abort('connectionrefused');
+      else await route.continue();
+    });
+    await page.context().clearCookies();
+    await dashboard.restart();
+    await page.waitForURL(/\/login$/, { timeout: 20_000 });
+    await page.getByTestId('password').waitFor();
+    expect(refused, 'requests for /login (the first refused)').toBeGreaterThanOrEqual(2);
+    await page.context().close();
+  });
+
   it('ends the event stream when the session expires, and the page goes to the login', async () => {
     // A session this server signed, expiring in 10 s (the page must be up before it expires, which a loaded
     // 2-core machine took more than 4 s for); nothing restarts and the stream stays healthy.

@@ -1,7 +1,7 @@
 'use client';
 // The page's one connection to the stream (GET /api/events, Server-Sent Events): the snapshot first,
 // then live events, both through the reducer in state.ts; reconnects on its own, and sends an ended
-// session to the login page.
+// session to the login page once the server answers for it.
 import { EVENT_NAMES } from '@irlkit/shared/subjects';
 import { useEffect, useReducer, useState } from 'react';
 import { initialLiveState, type LiveState, liveReducer } from './state';
@@ -32,6 +32,21 @@ export function useLiveEvents(): { live: LiveState; connected: boolean } {
         next();
       }, 1000);
     };
+    // An ended session goes to the login page, once the server answers for it: a redeploy's old server may
+    // say 401 a moment before it stops, and a navigation to a server that is gone ends on the browser's own
+    // error page, where this page's code no longer runs to try again.
+    const goToLogin = () => {
+      fetch('/login', { method: 'HEAD', cache: 'no-store' }).then(
+        (r) => {
+          if (disposed) return;
+          if (r.ok) window.location.assign('/login');
+          else later(check);
+        },
+        () => {
+          if (!disposed) later(check);
+        },
+      );
+    };
     const check = () => {
       if (disposed || source?.readyState === EventSource.OPEN) {
         checking = false;
@@ -41,7 +56,7 @@ export function useLiveEvents(): { live: LiveState; connected: boolean } {
       fetch('/api/events', { method: 'HEAD', cache: 'no-store' }).then(
         (r) => {
           if (disposed) return;
-          if (r.status === 401) window.location.assign('/login');
+          if (r.status === 401) goToLogin();
           else if (r.ok && source?.readyState === EventSource.CLOSED) {
             checking = false;
             later(connect);
