@@ -180,11 +180,23 @@ export interface Recording {
   firstPtsMs: number;
 }
 
-function packetTimes(file: string, stream: 'v' | 'a'): number[] {
-  const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], {
-    maxBuffer: 256 << 20,
+/**
+ * A command's whole standard output. Asynchronous on purpose: a benchmark reads its recording in the process
+ * that also runs obs-bridge, whose watchdog takes a blocked event loop for a hung OBS.
+ */
+function outputOf(command: string, args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.once('error', reject);
+    child.once('close', () => resolve(Buffer.concat(chunks)));
   });
-  return r.stdout
+}
+
+async function packetTimes(file: string, stream: 'v' | 'a'): Promise<number[]> {
+  const out = await outputOf('ffprobe', ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]);
+  return out
     .toString()
     .split('\n')
     .map((l) => Number.parseFloat(l) * 1000)
@@ -192,15 +204,24 @@ function packetTimes(file: string, stream: 'v' | 'a'): number[] {
 }
 
 /** Decodes a recording to tiny grayscale frames and mono audio and reads what was on air. */
-export function analyseRecording(file: string): Recording {
-  const pts = packetTimes(file, 'v').sort((a, b) => a - b);
-  const video = spawnSync(
-    'ffmpeg',
-    ['-v', 'error', '-i', file, '-an', '-vf', `scale=${RASTER_W}:${RASTER_H},format=gray`, '-fps_mode', 'passthrough', '-f', 'rawvideo', 'pipe:1'],
-    {
-      maxBuffer: 1024 * 1024 * 1024,
-    },
-  );
+export async function analyseRecording(file: string): Promise<Recording> {
+  const pts = (await packetTimes(file, 'v')).sort((a, b) => a - b);
+  const video = {
+    stdout: await outputOf('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      file,
+      '-an',
+      '-vf',
+      `scale=${RASTER_W}:${RASTER_H},format=gray`,
+      '-fps_mode',
+      'passthrough',
+      '-f',
+      'rawvideo',
+      'pipe:1',
+    ]),
+  };
   const size = RASTER_W * RASTER_H;
   const count = Math.min(pts.length, Math.floor(video.stdout.length / size));
   const frames: OutputFrame[] = [];
@@ -218,9 +239,9 @@ export function analyseRecording(file: string): Recording {
     frames.push({ ptsMs: pts[i] as number, scene, flash, senderFrame });
     if (flash && !frames[i - 1]?.flash) flashesMs.push(pts[i] as number);
   }
-  const audioStart = packetTimes(file, 'a')[0] ?? 0;
+  const audioStart = (await packetTimes(file, 'a'))[0] ?? 0;
   const rate = 8000;
-  const audio = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-vn', '-ac', '1', '-ar', String(rate), '-f', 's16le', 'pipe:1'], { maxBuffer: 1 << 30 });
+  const audio = { stdout: await outputOf('ffmpeg', ['-v', 'error', '-i', file, '-vn', '-ac', '1', '-ar', String(rate), '-f', 's16le', 'pipe:1']) };
   const samples = new Int16Array(audio.stdout.buffer, audio.stdout.byteOffset, Math.floor(audio.stdout.length / 2));
   const beepsMs: number[] = [];
   const window = 40; // 5 ms

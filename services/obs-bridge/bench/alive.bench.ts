@@ -71,7 +71,7 @@ await sleep(3000);
 await recorder.stop();
 const switches = program.slice(programFrom);
 const states = switcherStates.slice(statesFrom);
-const rec = analyseRecording(recorder.file);
+const rec = await analyseRecording(recorder.file);
 const onAir = rec.frames.filter((f) => f.scene === 'feed').length;
 const frozen = frozenRuns(rec);
 const frozenMs = frozen.reduce((sum, r) => sum + (r.toMs - r.fromMs), 0);

@@ -102,7 +102,7 @@ async function record(name: string, during: () => Promise<void>) {
   await sleep(2500);
   await during();
   await recorder.stop();
-  return { rec: analyseRecording(recorder.file), arrivalWallMs: recorder.arrivalWallMs() };
+  return { rec: await analyseRecording(recorder.file), arrivalWallMs: recorder.arrivalWallMs() };
 }
 
 /** Output time − wall time of OBS's render, from program changes and where they show on the output. */

@@ -65,7 +65,7 @@ async function recordWhile(name: string, during: () => Promise<void>): Promise<R
   await sleep(2000); // the recorder's connect and first keyframe
   await during();
   await recorder.stop();
-  return analyseRecording(recorder.file);
+  return await analyseRecording(recorder.file);
 }
 
 describe('what viewers see', () => {
