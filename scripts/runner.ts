@@ -296,6 +296,20 @@ async function main() {
     );
   }
   let desktopReady = false;
+  /**
+   * The operator's dashboard over every stream: the operator's NATS user, a password and session key of its own,
+   * and the streams listed now (started again when the list changes, so a removed stream leaves its page).
+   */
+  const startOperatorDashboard = () =>
+    startService('dashboard', 'dashboard-operator', {
+      ...natsIdentity('operator'),
+      DASHBOARD_ROLE: 'operator',
+      DASHBOARD_OPERATOR_STREAMS: streams.map((s) => s.id).join(','),
+      DASHBOARD_PORT: String(operatorPort),
+      DASHBOARD_PASSWORD: childEnv.OPERATOR_DASHBOARD_PASSWORD,
+      DASHBOARD_SESSION_SECRET: createHmac('sha256', String(childEnv.DASHBOARD_SESSION_SECRET)).update('operator').digest('base64url'),
+    });
+  let operatorDashboard: Supervisor | undefined;
   /** Ingest with several streams (a SIGHUP to the runner is passed on to it). */
   let ingest: Supervisor | undefined;
   if (!streamList) {
@@ -315,15 +329,7 @@ async function main() {
       IRL_STREAMS: streamListPath ? ingestStreamsFile : JSON.stringify(streamList),
     });
     for (const stream of streams) startStream(stream);
-    // The operator's dashboard over every stream: the operator's NATS user, a password and session key of its own.
-    startService('dashboard', 'dashboard-operator', {
-      ...natsIdentity('operator'),
-      DASHBOARD_ROLE: 'operator',
-      DASHBOARD_OPERATOR_STREAMS: streams.map((s) => s.id).join(','),
-      DASHBOARD_PORT: String(operatorPort),
-      DASHBOARD_PASSWORD: childEnv.OPERATOR_DASHBOARD_PASSWORD,
-      DASHBOARD_SESSION_SECRET: createHmac('sha256', String(childEnv.DASHBOARD_SESSION_SECRET)).update('operator').digest('base64url'),
-    });
+    operatorDashboard = startOperatorDashboard();
     desktopReady = xpraInstalled;
   }
   if (flags.demo) {
@@ -370,7 +376,8 @@ async function main() {
    * The list's file changed (or SIGHUP): a removed stream's children stop, an added stream's start with NATS
    * users of its own (nats-server reloads its configuration on SIGHUP, keeping every connection), and its
    * addresses and passwords are printed. A stream whose key, RTMP target or password changed is removed and
-   * added; every other stream's processes are not touched. Ingest follows the runner's copy (ingest-streams.json).
+   * added; every other stream's processes are not touched (the operator's dashboard is started again, to list
+   * the new streams). Ingest follows the runner's copy (ingest-streams.json).
    */
   let stopping = false;
   let reloading: Promise<void> = Promise.resolve();
@@ -409,6 +416,12 @@ async function main() {
       // The new users exist once nats-server has read its file again (it reloads in milliseconds).
       await new Promise((r) => setTimeout(r, 300));
       for (const added of change.added) startStream(added);
+      // The operator's page lists the streams of the new list (its sessions outlive the restart: same key).
+      if (operatorDashboard) {
+        await operatorDashboard.stop();
+        supervisors.splice(supervisors.indexOf(operatorDashboard), 1);
+        operatorDashboard = startOperatorDashboard();
+      }
       const ids = (list: StreamRoute[]) => list.map((stream) => stream.id).join(', ') || 'none';
       process.stdout.write(
         [

@@ -1,8 +1,9 @@
 // A streamer added to and removed from IRL_STREAMS's file while the native runner (`./irlkit up`) runs and
 // another streamer is Live: the new stream's dashboard answers with the password the runner printed, its
 // sender gets through and its services log in to NATS (users added to nats-server by a reload); removed,
-// its processes stop. The Live streamer's processes (ingest, her OBS's desktop, bridge, dashboard, xpra)
-// keep their PIDs and her switcher stays Live throughout.
+// its processes stop. The operator's page lists the streams of the list in force (carol comes and goes there
+// too). The Live streamer's processes (ingest, her OBS's desktop, bridge, dashboard, xpra) keep their PIDs and
+// her switcher stays Live throughout.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bus, connectNats, type IngestStats, type SwitcherState, silentLogger } from '@irlkit/shared';
 import { expect, it } from 'vitest';
+import type { StreamOverview } from '../services/dashboard/lib/operator/overview.ts';
 import { portsEnv, runnerPorts, startReconnectingFeed, startRunner, startSrtFeed, waitFor } from './kit/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -101,7 +103,23 @@ it('adds carol to the streams file and removes her again while alice is Live: ca
         500,
       );
       const aliceLiveSince = states.get('alice')?.since as number;
-      const aliceChildren = ['ingest', 'desktop-alice', 'obs-bridge-alice', 'dashboard-alice', 'xpra-alice', 'dashboard-operator', 'nats'];
+      const aliceChildren = ['ingest', 'desktop-alice', 'obs-bridge-alice', 'dashboard-alice', 'xpra-alice', 'nats'];
+      // The operator's page: logged in once; the session outlives its dashboard's restarts when the list changes.
+      const operatorUrl = `http://127.0.0.1:${operatorPort}`;
+      await waitFor(async () => (await fetch(`${operatorUrl}/login`).catch(() => undefined))?.ok, 'the operator dashboard to answer', 90_000, 500);
+      const operatorLogin = await fetch(`${operatorUrl}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: operatorUrl },
+        body: JSON.stringify({ password: /^OPERATOR_DASHBOARD_PASSWORD=(\S+)/m.exec(secrets())?.[1] }),
+      });
+      expect(operatorLogin.status, 'the operator login').toBe(200);
+      const operatorCookie = (operatorLogin.headers.get('set-cookie') ?? '').split(';')[0] as string;
+      const operatorLists = async () => {
+        const answer = await fetch(`${operatorUrl}/api/operator/streams`, { headers: { cookie: operatorCookie } }).catch(() => undefined);
+        if (!answer?.ok) return undefined;
+        return ((await answer.json()) as { streams: StreamOverview[] }).streams.map((stream) => stream.id).join(',');
+      };
+      expect(await operatorLists()).toBe('alice');
       // Wait until alice's children have settled (a dashboard may restart once while NATS comes up).
       await waitFor(
         async () => (await fetch(`http://127.0.0.1:${ports.DASHBOARD_PORT}/login`).catch(() => undefined))?.ok,
@@ -139,6 +157,7 @@ it('adds carol to the streams file and removes her again while alice is Live: ca
       expect(login.status, "carol's printed password on her dashboard").toBe(200);
       // Her services log in to NATS as her own users, which nats-server took in by a reload.
       await waitFor(() => heardFrom.get('carol')?.has('obs-bridge'), "carol's obs-bridge on NATS as obs-bridge@carol", 30_000, 200);
+      await waitFor(async () => (await operatorLists()) === 'alice,carol', 'the operator page to list alice and carol', 30_000, 500);
       process.stdout.write(`runner reload: carol's dashboard answered ${Date.now() - addedAt} ms after the file changed\n`);
       const carolPids = [...childPids(out())].filter(([name]) => name.endsWith('-carol')).flatMap(([, pids]) => pids);
       expect(carolPids.length, "carol's children").toBeGreaterThanOrEqual(3);
@@ -156,6 +175,8 @@ it('adds carol to the streams file and removes her again while alice is Live: ca
       await waitFor(() => stats.get('carol')?.connected === false || carolFeed?.process.exitCode !== null, "carol's sender cut off", 15_000, 200);
 
       expect(ingestList().map((s) => s.id)).toEqual(['alice']);
+      // The operator's page lists alice only again (its dashboard started with the new list).
+      await waitFor(async () => (await operatorLists()) === 'alice', 'the operator page to list alice only', 30_000, 500);
       const pidsAfter = childPids(out());
       for (const name of aliceChildren.filter((n) => pidsBefore.has(n))) {
         expect(pidsAfter.get(name), `${name}: not started again`).toEqual(pidsBefore.get(name));
