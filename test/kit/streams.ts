@@ -44,10 +44,26 @@ export async function startStreamsStack(options: {
   try {
     const nats = await startNats();
     closers.push(() => nats.stop());
-    const srtPort = await freeUdpPort();
+    // Two asks for a free port may be answered with the same one: every port here is a different one.
+    const taken = new Set<number>();
+    const distinctUdpPort = async (): Promise<number> => {
+      for (;;) {
+        const port = await freeUdpPort();
+        if (!taken.has(port)) {
+          taken.add(port);
+          return port;
+        }
+      }
+    };
+    const srtPort = await distinctUdpPort();
     const list = [];
     for (const id of options.ids)
-      list.push({ id, srtKey: `${id}-key-${Math.random().toString(36).slice(2, 10)}`, relayPort: await freeUdpPort(), outputPort: await freeUdpPort() });
+      list.push({
+        id,
+        srtKey: `${id}-key-${Math.random().toString(36).slice(2, 10)}`,
+        relayPort: await distinctUdpPort(),
+        outputPort: await distinctUdpPort(),
+      });
     const ingestBus = await testBus(nats, list[0]?.id, 'ingest');
     const ingest = buildIngest({
       config: ingestConfig.load({
