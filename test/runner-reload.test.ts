@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Bus, connectNats, type IngestStats, type SwitcherState, silentLogger } from '@irlkit/shared';
 import { expect, it } from 'vitest';
 import type { StreamOverview } from '../services/dashboard/lib/operator/overview.ts';
-import { portsEnv, runnerPorts, startReconnectingFeed, startRunner, startSrtFeed, waitFor } from './kit/index.ts';
+import { portsEnv, runnerPorts, SMALL_STREAMS_ENV, startReconnectingFeed, startRunner, startSrtFeed, waitFor } from './kit/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -57,25 +57,21 @@ it('adds carol to the streams file and removes her again while alice is Live: ca
     IRL_PUBLIC_HOST: '127.0.0.1',
     IRL_ENV_FILE: '/nonexistent',
     IRL_STREAMS: streamsFile,
-    OBS_RESOLUTION: '426x240',
-    OBS_X264_PRESET: 'ultrafast',
-    SRT_LATENCY_MS: '500',
-    HISTORY_EVENTS_MAX_MB: '16',
-    HISTORY_SAMPLES_MAX_MB: '64',
+    ...SMALL_STREAMS_ENV,
   });
   const out = () => runner.output();
-  const feed = (stream: { srtKey: string }) =>
-    startSrtFeed({ port: ports.SRT_PORT, streamId: `live_${stream.srtKey}`, latencyMs: 500, bitrateKbps: 600, width: 426, height: 240 });
-  // Alice's sender is up before the runner: like a phone, it calls again until ingest answers (one ffmpeg
-  // call gives up after 3 s, less than a cold first start of the runner may take).
-  const aliceFeed = startReconnectingFeed({
+  const sender = (stream: { srtKey: string }) => ({
     port: ports.SRT_PORT,
-    streamId: `live_${alice.srtKey}`,
+    streamId: `live_${stream.srtKey}`,
     latencyMs: 500,
     bitrateKbps: 600,
     width: 426,
     height: 240,
   });
+  const feed = (stream: { srtKey: string }) => startSrtFeed(sender(stream));
+  // Alice's sender is up before the runner: like a phone, it calls again until ingest answers (one ffmpeg
+  // call gives up after 3 s, less than a cold first start of the runner may take).
+  const aliceFeed = startReconnectingFeed(sender(alice));
   let carolFeed: ReturnType<typeof feed> | undefined;
   let nc: Awaited<ReturnType<typeof connectNats>> | undefined;
   try {

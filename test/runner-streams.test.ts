@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Bus, connectNats, type SwitcherState, silentLogger, streamLogin } from '@irlkit/shared';
 import { expect, it } from 'vitest';
 import type { StreamOverview } from '../services/dashboard/lib/operator/overview.ts';
-import { freeTcpPort, portsEnv, runnerPorts, startReconnectingFeed, startRunner, waitFor } from './kit/index.ts';
+import { freeTcpPort, portsEnv, runnerPorts, SMALL_STREAMS_ENV, startReconnectingFeed, startRunner, waitFor } from './kit/index.ts';
 
 it('two streamers through ./irlkit up: each Live on its own OBS, a killed sender takes only its own stream Offline, and neither reaches the other (HTTP and NATS)', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'irlkit-streams-'));
@@ -27,11 +27,7 @@ it('two streamers through ./irlkit up: each Live on its own OBS, a killed sender
     IRL_PUBLIC_HOST: '127.0.0.1',
     IRL_ENV_FILE: '/nonexistent',
     IRL_STREAMS: JSON.stringify(streams),
-    OBS_RESOLUTION: '426x240',
-    OBS_X264_PRESET: 'ultrafast',
-    SRT_LATENCY_MS: '500',
-    HISTORY_EVENTS_MAX_MB: '16',
-    HISTORY_SAMPLES_MAX_MB: '64',
+    ...SMALL_STREAMS_ENV,
   });
   const out = () => runner.output();
   // The senders are up before the runner: like phones, they call again until ingest answers (one ffmpeg call

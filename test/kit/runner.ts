@@ -7,6 +7,18 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
+/**
+ * Several streams on this 2-core host: each OBS at 240p with the fastest x264 preset, a short SRT latency and a
+ * small history per stream (the defaults would fill the JetStream store the streams share).
+ */
+export const SMALL_STREAMS_ENV: Readonly<Record<string, string>> = {
+  OBS_RESOLUTION: '426x240',
+  OBS_X264_PRESET: 'ultrafast',
+  SRT_LATENCY_MS: '500',
+  HISTORY_EVENTS_MAX_MB: '16',
+  HISTORY_SAMPLES_MAX_MB: '64',
+};
+
 export interface TestRunner {
   readonly process: ChildProcessWithoutNullStreams;
   /** Everything it printed so far (stdout and stderr, interleaved). */
