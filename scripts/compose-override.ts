@@ -69,7 +69,7 @@ function streamServices(stream: StreamDefinition, slot: number) {
         ...passThrough('OBS_SCENE_STARTING', 'OBS_SCENE_PRIVACY'),
         // Straight to the stream's platform (the restream service is single-stream so far); its key is a secret.
         OBS_RTMP_URL: stream.rtmp?.url ?? 'rtmp://127.0.0.1/live',
-        OBS_FEED_URL: `srt://ingest-feed:${OUTPUT_PORT + 2 * slot}?mode=caller&connect_timeout=500`,
+        OBS_FEED_URL: `tcp://ingest-feed:${OUTPUT_PORT + 2 * slot}`,
         DESKTOP_DISPLAY: ':99',
         OBS_CONFIG_DIR: '/config',
       },

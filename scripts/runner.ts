@@ -130,8 +130,7 @@ async function main() {
     IRL_STATE_DIR: stateDir,
     OBS_CONFIG_DIR: userEnv.OBS_CONFIG_DIR ?? join(stateDir, 'obs-config'),
     OBS_WS_URL: userEnv.OBS_WS_URL ?? `ws://127.0.0.1:${config.OBS_WS_PORT}`,
-    // No latency in the URL: SRT agrees on the larger of both ends', and ingest's is INGEST_OUTPUT_LATENCY_MS.
-    OBS_FEED_URL: userEnv.OBS_FEED_URL ?? `srt://127.0.0.1:${config.INGEST_OUTPUT_PORT}?mode=caller&connect_timeout=500`,
+    OBS_FEED_URL: userEnv.OBS_FEED_URL ?? `tcp://127.0.0.1:${config.INGEST_OUTPUT_PORT}`,
     // OBS streams the program once, to the restream relay; the platform URL and key configured for OBS
     // become the first destination (the dashboard adds more).
     RESTREAM_RELAY_PORT: String(config.RESTREAM_RELAY_PORT),
@@ -267,7 +266,7 @@ async function main() {
         OBS_WS_PORT: String(ports.obsWebsocket),
         OBS_CONFIG_DIR: join(stateDir, `obs-config-${stream.id}`),
         DESKTOP_DISPLAY: display,
-        OBS_FEED_URL: `srt://127.0.0.1:${stream.outputPort}?mode=caller&connect_timeout=500`,
+        OBS_FEED_URL: `tcp://127.0.0.1:${stream.outputPort}`,
         // OBS pushes straight to the stream's platform (the restream relay is single-stream so far).
         OBS_RTMP_URL: stream.rtmp?.url ?? 'rtmp://127.0.0.1/live',
         OBS_RTMP_KEY: stream.rtmp?.key ?? '',

@@ -39,7 +39,7 @@ describe('compose-streams override', () => {
   it("a stream's own port and feed follow its slot, and a changed secret changes only the container that reads it", () => {
     const override = composeOverride([bob], { bob: 1 }, 8444, digests(['bob'], { 'desktop-bob': 'new-key' }));
     const desktop = (override.services as Record<string, { environment: Record<string, unknown> }>)['desktop-bob'];
-    expect(desktop?.environment.OBS_FEED_URL).toBe('srt://ingest-feed:9003?mode=caller&connect_timeout=500');
+    expect(desktop?.environment.OBS_FEED_URL).toBe('tcp://ingest-feed:9003');
     expect(desktop?.environment.OBS_RTMP_URL).toBe('rtmp://live.example/app');
     expect(JSON.stringify(override), 'no secret in the configuration').not.toContain('bob-rtmp-key');
     const before = composeOverride([bob], { bob: 1 }, 8444, digests(['bob']));

@@ -315,18 +315,21 @@ try {
     timings.feedLiveS = (Date.now() - started) / 1000;
   });
   await check("ingest's passphrase-less output answers only on the feed network, which only OBS shares", async () => {
-    // From the dashboard (on the compose network, not on `feed`): an SRT handshake to ingest:9001 and a lookup of ingest-feed.
-    const script = `const dgram=require('dgram'),dns=require('dns');
+    // From the dashboard (on the compose network, not on `feed`): a TCP connection to ingest:9001 and a lookup of ingest-feed.
+    const script = `const net=require('net'),dns=require('dns');
 dns.lookup('ingest-feed',(feedError)=>dns.lookup('ingest',(e,address)=>{
-const s=dgram.createSocket('udp4');const b=Buffer.alloc(64);b.writeUInt16BE(0x8000,0);b.writeUInt32BE(4,16);b.writeUInt16BE(2,22);
-b.writeUInt32BE(1500,28);b.writeUInt32BE(8192,32);b.writeInt32BE(1,36);b.writeUInt32BE(4242,40);
-s.on('error',()=>{});s.on('message',()=>{console.log('answered '+(feedError?'hidden':'resolved'));process.exit(0)});
-s.send(b,9001,address);s.send(b,9001,address);setTimeout(()=>{console.log('silent '+(feedError?'hidden':'resolved'));process.exit(0)},2500);}));`;
+const hidden=feedError?'hidden':'resolved';const c=net.connect(9001,address);
+c.on('connect',()=>{console.log('answered '+hidden);process.exit(0)});c.on('error',(err)=>{console.log((err.code==='ECONNREFUSED'?'refused ':'failed ')+hidden);process.exit(0)});
+setTimeout(()=>{console.log('silent '+hidden);process.exit(0)},2500);}));`;
     const outcome = dc(['exec', '-T', 'dashboard', 'node', '-e', script]).stdout.trim();
-    assert(outcome === 'silent hidden', `from the dashboard, ingest:9001 and ingest-feed: "${outcome}" (expected "silent hidden")`);
-    const udp = dc(['exec', '-T', 'ingest', 'cat', '/proc/net/udp']).stdout;
-    const bound = udp.split('\n').filter((l) => /^\s*\d+: [0-9A-F]{8}:2329 /.test(l));
-    assert(bound.length > 0 && bound.every((l) => !/: 00000000:2329 /.test(l)), `ingest's port 9001 is bound on every interface:\n${bound.join('\n')}`);
+    assert(/^(refused|silent) hidden$/.test(outcome), `from the dashboard, ingest:9001 and ingest-feed: "${outcome}" (expected no connection and no name)`);
+    // State 0A: listening.
+    const tcp = dc(['exec', '-T', 'ingest', 'cat', '/proc/net/tcp']).stdout;
+    const bound = tcp.split('\n').filter((l) => /^\s*\d+: [0-9A-F]{8}:2329 0{8}:0000 0A /.test(l));
+    assert(
+      bound.length > 0 && bound.every((l) => !/: 00000000:2329 /.test(l)),
+      `ingest's port 9001 listens on every interface (or not at all):\n${bound.join('\n')}`,
+    );
   });
 
   await check('stream.start over NATS → the RTMP sink receives video (ffprobe inside the network)', async () => {

@@ -65,8 +65,8 @@ export function startReconnectingFeed(options: SrtFeedOptions, retryMs = 200) {
   };
 }
 
-/** Stands in for OBS: an SRT caller reading the relayed feed and discarding it, reconnecting if dropped. */
-export function startSrtReader(port: number, host = '127.0.0.1') {
+/** Stands in for OBS: a reader of ingest's feed output (TCP) discarding what it reads, reconnecting if dropped. */
+export function startFeedReader(port: number, host = '127.0.0.1') {
   let stopped = false;
   let child: ChildProcess | undefined;
   let errors = '';
@@ -79,7 +79,7 @@ export function startSrtReader(port: number, host = '127.0.0.1') {
   const exits: number[] = [];
   const run = async () => {
     while (!stopped) {
-      const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-progress', 'pipe:1', '-i', `srt://${host}:${port}?mode=caller&latency=200000`];
+      const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-progress', 'pipe:1', '-i', `tcp://${host}:${port}`];
       child = spawn('ffmpeg', [...args, '-f', 'null', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
       framesNow = 0;
       // Whole lines only: a progress line split across two chunks would read as a smaller count.
@@ -95,7 +95,8 @@ export function startSrtReader(port: number, host = '127.0.0.1') {
       await new Promise((resolve) => child?.once('exit', resolve));
       // A reader that never opened the feed (the relay not listening yet: ffmpeg says only that the URL
       // gave an input/output error) decoded nothing and is tried again: a failed call, not a decoder error.
-      const notOpened = framesNow === 0 && said.split('\n').every((line) => line.trim() === '' || /Input\/output error|Last message repeated/.test(line));
+      const notOpened =
+        framesNow === 0 && said.split('\n').every((line) => line.trim() === '' || /Input\/output error|Connection refused|Last message repeated/.test(line));
       if (notOpened) failedCalls += 1;
       else errors = (errors + said).slice(-5000);
       exits.push(Date.now());

@@ -16,5 +16,6 @@ export * from './runner.ts';
 export * from './srtla-sender.ts';
 export * from './stack.ts';
 export * from './streams.ts';
+export * from './tcp-link.ts';
 export * from './udp-link.ts';
 export * from './wait.ts';

@@ -30,7 +30,7 @@ export async function runnerPorts() {
     SRTLA_PORT: await pick(true),
     DASHBOARD_PORT: await pick(false),
     DESKTOP_PORT: await pick(false),
-    INGEST_OUTPUT_PORT: await pick(true),
+    INGEST_OUTPUT_PORT: await pick(false),
     INGEST_RELAY_PORT: await pick(true),
     OBS_WS_PORT: await pick(false),
     BRIDGE_PORT: await pick(false),

@@ -12,7 +12,7 @@ import { startObs, type TestObs } from './obs.ts';
 import { type ObsProxy, startObsProxy } from './obs-proxy.ts';
 import { freeTcpPort, freeUdpPort } from './ports.ts';
 import { type RtmpSink, startRtmpSink } from './rtmp.ts';
-import { startUdpLink, type UdpLink } from './udp-link.ts';
+import { startTcpLink, type TcpLink } from './tcp-link.ts';
 import { nextEvent, testLogLevel } from './wait.ts';
 
 export interface TestStack {
@@ -20,7 +20,7 @@ export interface TestStack {
   sink: RtmpSink;
   obs: TestObs;
   /** A user-space link between OBS's media input and ingest's feed output, when asked for (`obsLink: true`). */
-  obsLink: UdpLink | undefined;
+  obsLink: TcpLink | undefined;
   /** The relay between the bridge and OBS's websocket, when asked for (`obsProxy: true`). */
   obsProxy: ObsProxy | undefined;
   ingest: ReturnType<typeof buildIngest>;
@@ -41,18 +41,15 @@ export interface StackOptions {
   ingestEnv?: Record<string, string>;
   /** Puts an ObsProxy between the bridge and OBS, to fail OBS's websocket on purpose. */
   obsProxy?: boolean;
-  /** Puts a UdpLink between OBS's media input and ingest, to starve OBS's session on purpose. */
+  /** Puts a TcpLink between OBS's media input and ingest, to garble OBS's connection on purpose. */
   obsLink?: boolean;
   /** Start nats-server without JetStream (as if it were unavailable). */
   noJetstream?: boolean;
-  /** SRT latency of the hop into OBS, set at both ends. */
-  outputLatencyMs?: number;
   /** Where OBS streams instead of the stack's sink (the restream relay). */
   obsRtmp?: { url: string; key: string };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
-  const outputLatencyMs = options.outputLatencyMs ?? 200;
   const closers: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -63,13 +60,13 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const sink = await startRtmpSink();
     closers.push(() => sink.stop());
     const srtPort = await freeUdpPort();
-    const outputPort = await freeUdpPort();
-    const obsLink = options.obsLink ? await startUdpLink({ host: '127.0.0.1', port: outputPort }) : undefined;
+    const outputPort = await freeTcpPort();
+    const obsLink = options.obsLink ? await startTcpLink({ host: '127.0.0.1', port: outputPort }) : undefined;
     if (obsLink) closers.push(() => obsLink.stop());
     const obs = await startObs(nats, {
       OBS_RTMP_URL: options.obsRtmp?.url ?? sink.serverUrl,
       OBS_RTMP_KEY: options.obsRtmp?.key ?? 'test',
-      OBS_FEED_URL: `srt://127.0.0.1:${obsLink?.port ?? outputPort}?mode=caller&latency=${outputLatencyMs * 1000}&connect_timeout=500`,
+      OBS_FEED_URL: `tcp://127.0.0.1:${obsLink?.port ?? outputPort}`,
     });
     closers.push(() => obs.stop());
     const obsProxy = options.obsProxy ? await startObsProxy(obs.wsUrl) : undefined;
@@ -86,7 +83,6 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
           INGEST_OUTPUT_PORT: String(outputPort),
           INGEST_RELAY_PORT: String(await freeUdpPort()),
           SRT_LATENCY_MS: '500',
-          INGEST_OUTPUT_LATENCY_MS: String(outputLatencyMs),
           SRTLA_PORT: '0',
           ...options.ingestEnv,
         },

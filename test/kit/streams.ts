@@ -62,7 +62,7 @@ export async function startStreamsStack(options: {
         id,
         srtKey: `${id}-key-${Math.random().toString(36).slice(2, 10)}`,
         relayPort: await distinctUdpPort(),
-        outputPort: await distinctUdpPort(),
+        outputPort: await freeTcpPort(),
       });
     const ingestBus = await testBus(nats, list[0]?.id, 'ingest');
     const ingest = buildIngest({
@@ -91,7 +91,7 @@ export async function startStreamsStack(options: {
     for (const stream of list) {
       const obs = await startObs(nats, {
         IRL_STREAM_ID: stream.id,
-        OBS_FEED_URL: `srt://127.0.0.1:${stream.outputPort}?mode=caller&latency=200000&connect_timeout=500`,
+        OBS_FEED_URL: `tcp://127.0.0.1:${stream.outputPort}`,
         ...options.obsEnv,
         ...options.obsEnvFor?.(stream.id),
       });

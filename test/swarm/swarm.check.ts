@@ -186,13 +186,15 @@ try {
     assert(problems.length === 0, problems.join('; '));
   });
 
-  await check("ingest's passphrase-less output (9001/udp) listens only on its address on the feed network (10.231.0.0/24)", async () => {
+  await check("ingest's passphrase-less output (9001/tcp) listens only on its address on the feed network (10.231.0.0/24)", async () => {
     const ingest = containerOf('ingest');
     assert(ingest, 'no running ingest container');
-    // /proc/net/udp: local address in little-endian hex, so 10.231.x.y ends in E70A; 9001 is 2329.
-    const bound = docker(['exec', ingest, 'cat', '/proc/net/udp'])
+    // /proc/net/tcp: local address in little-endian hex, so 10.231.x.y ends in E70A; 9001 is 2329; state 0A listens.
+    const bound = docker(['exec', ingest, 'cat', '/proc/net/tcp'])
       .stdout.split('\n')
-      .map((line) => line.trim().split(/\s+/)[1] ?? '')
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields[3] === '0A')
+      .map((fields) => fields[1] ?? '')
       .filter((local) => local.endsWith(':2329'));
     assert(bound.length > 0 && bound.every((local) => /^[0-9A-F]{4}E70A:2329$/.test(local)), `9001 bound to ${bound.join(', ') || 'nothing'}`);
   });

@@ -4,12 +4,13 @@
 import { createLogger, type IngestStats } from '@irlkit/shared';
 import {
   collectEvents,
+  freeTcpPort,
   freeUdpPort,
   nextEvent,
   startDashboard,
+  startFeedReader,
   startNats,
   startSrtFeed,
-  startSrtReader,
   type TestDashboard,
   type TestNats,
   testBus,
@@ -24,7 +25,7 @@ let dashboard: TestDashboard;
 let ingest: ReturnType<typeof buildIngest>;
 let ingestBus: Awaited<ReturnType<typeof testBus>>;
 let observer: Awaited<ReturnType<typeof testBus>>;
-let reader: ReturnType<typeof startSrtReader>;
+let reader: ReturnType<typeof startFeedReader>;
 let srtPort: number;
 
 const get = async (path: string) => {
@@ -35,7 +36,7 @@ const get = async (path: string) => {
 beforeAll(async () => {
   nats = await startNats();
   srtPort = await freeUdpPort();
-  const outputPort = await freeUdpPort();
+  const outputPort = await freeTcpPort();
   ingestBus = await testBus(nats, 'main', 'ingest');
   ingest = buildIngest({
     config: ingestConfig.load({
@@ -55,7 +56,7 @@ beforeAll(async () => {
     log: createLogger('ingest', 'warn'),
   });
   await ingest.start();
-  reader = startSrtReader(outputPort); // plays OBS, reading ingest's output
+  reader = startFeedReader(outputPort); // plays OBS, reading ingest's output
   observer = await testBus(nats);
   dashboard = await startDashboard(nats, { DASHBOARD_STATS_KEY: KEY });
 }, 120_000);

@@ -29,15 +29,11 @@ export const desktopEnv = {
     .default('rtmp://127.0.0.1/live'),
   /** Empty: OBS runs and switches scenes, but the platform refuses the stream until a key is set. */
   OBS_RTMP_KEY: env.optionalSecret(),
-  /**
-   * Where OBS's media source reads the feed (ingest's output listener). No latency in it: SRT agrees on the
-   * larger of both ends' (https://srtlab.github.io/srt-cookbook/protocol/tsbpd/latency-negotiation), and
-   * ingest's end is INGEST_OUTPUT_LATENCY_MS.
-   */
+  /** Where OBS's media source reads the feed: ingest's output, an MPEG-TS stream over TCP that starts at a keyframe. */
   OBS_FEED_URL: z
     .string()
-    .regex(/^(srt|udp|rtmp|rtsp|https?):\/\/\S+$/, 'must be a srt:// (or other stream) URL')
-    .default('srt://127.0.0.1:9001?mode=caller&connect_timeout=500'),
+    .regex(/^(tcp|srt|udp|rtmp|rtsp|https?):\/\/\S+$/, 'must be a tcp:// (or other stream) URL')
+    .default('tcp://127.0.0.1:9001'),
   OBS_OFFLINE_MEDIA: env.string(fileURLToPath(new URL('../assets/offline.png', import.meta.url))),
   OBS_LOW_BANNER: env.string('LOW BITRATE'),
   OBS_SCENE_LIVE: env.string('Live'),

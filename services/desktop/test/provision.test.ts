@@ -77,11 +77,11 @@ describe('OBS provisioning', () => {
     const global = readFileSync(paths.global, 'utf8');
     writeFileSync(paths.global, `${global}\n[Custom]\nTheme=Light\n`);
 
-    provision({ OBS_FEED_URL: 'srt://127.0.0.1:9101?mode=caller' });
+    provision({ OBS_FEED_URL: 'tcp://127.0.0.1:9101' });
     const after = readJson(paths.scenes);
     expect(after.sources.map((s) => s.name)).toEqual(expect.arrayContaining(['Chat overlay', 'Just chatting']));
     expect((after.sources.find((s) => s.name === 'Live') as Source).settings.items?.map((i) => i.name)).toEqual(['SRT feed', 'Chat overlay']);
-    expect((after.sources.find((s) => s.name === 'SRT feed') as Source).settings.input).toBe('srt://127.0.0.1:9101?mode=caller');
+    expect((after.sources.find((s) => s.name === 'SRT feed') as Source).settings.input).toBe('tcp://127.0.0.1:9101');
     expect(readIni(paths.global).Custom?.Theme).toBe('Light');
   });
 

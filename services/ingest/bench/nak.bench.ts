@@ -2,7 +2,7 @@
 // by the test kit's sender, into ingest and srt-live-transmit; one link dead for 20 s, then 5 % loss
 // on one link. Retransmitted / lost packets as srt-live-transmit counts them (each NAK copy that
 // reaches the sender costs a retransmission). Writes its section of docs/BENCHMARKS.md.
-import { nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader } from '@irlkit/test-kit';
+import { nextEvent, startFeedReader, startNats, startSrtFeed, startSrtlaSender } from '@irlkit/test-kit';
 import { writeBenchSection } from '../../../test/bench/report.ts';
 import { startTestIngest } from '../test/test-ingest.ts';
 
@@ -24,7 +24,7 @@ interface Result {
 async function run(name: string, fault: (sender: Awaited<ReturnType<typeof startSrtlaSender>>) => Promise<void>): Promise<Result> {
   const ingest = await startTestIngest(nats, { streamId: 'main', latencyMs: 2000, logName: 'bench' });
   const { observer, srtlaPort, outputPort } = ingest;
-  const reader = startSrtReader(outputPort);
+  const reader = startFeedReader(outputPort);
   const sender = await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2);
   const durationS = 34;
   const fps = 30;

@@ -1,7 +1,7 @@
 // Stall detection latency: ffmpeg sender kill -9 → `stalled` on NATS, over 20 trials, on real
 // ffmpeg + srt-live-transmit + nats-server. Writes its section of docs/BENCHMARKS.md.
 import { createLogger } from '@irlkit/shared';
-import { armEvent, freeUdpPort, startNats, startSrtFeed, startSrtReader, testBus } from '@irlkit/test-kit';
+import { armEvent, freeTcpPort, freeUdpPort, startFeedReader, startNats, startSrtFeed, testBus } from '@irlkit/test-kit';
 import { summarize, writeBenchSection } from '../../../test/bench/report.ts';
 import { buildApp } from '../src/app.ts';
 import { ingestConfig } from '../src/config.ts';
@@ -11,7 +11,7 @@ const nats = await startNats();
 const bus = await testBus(nats, 'main', 'ingest');
 const observer = await testBus(nats);
 const srtPort = await freeUdpPort();
-const outputPort = await freeUdpPort();
+const outputPort = await freeTcpPort();
 const config = ingestConfig.load({
   envFile: false,
   source: {
@@ -25,7 +25,7 @@ const config = ingestConfig.load({
 });
 const app = buildApp({ config, bus, log: createLogger('bench', 'warn') });
 await app.start();
-const reader = startSrtReader(outputPort);
+const reader = startFeedReader(outputPort);
 
 const sinceLastPacket: number[] = [];
 const sinceKill: number[] = [];

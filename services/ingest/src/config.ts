@@ -31,10 +31,9 @@ export const ingestEnv = {
    */
   IRL_STREAMS: streamListEnv(),
   SRT_LIVE_TRANSMIT: env.string('srt-live-transmit'),
-  /** Where OBS's media source (an SRT caller) reads the feed. */
+  /** Where OBS's media source reads the feed (TCP: an MPEG-TS stream that starts at a keyframe). */
   INGEST_OUTPUT_HOST: env.string('127.0.0.1'),
   INGEST_OUTPUT_PORT: env.port(9001),
-  INGEST_OUTPUT_LATENCY_MS: env.int(200, 20, 10_000),
   /** Loopback port of srt-live-transmit's own listener (behind the relay). */
   INGEST_RELAY_PORT: env.port(9002),
   INGEST_STALL_TIMEOUT_MS: env.int(500, 100, 10_000),
@@ -108,8 +107,8 @@ export const ingestConfig = defineConfig(ingestEnv, (v) => {
             registrationsPerSecond: v.SRTLA_REGISTRATIONS_PER_SECOND,
           }
         : null,
-    /** Where OBS's media source reads the feed (each stream on its own port). */
-    output: { host: v.INGEST_OUTPUT_HOST, latencyMs: v.INGEST_OUTPUT_LATENCY_MS },
+    /** Where OBS's media source reads the feed over TCP (each stream on its own port). */
+    output: { host: v.INGEST_OUTPUT_HOST },
     /** How the feed's state is decided and reported. */
     feed: { stallTimeoutMs: v.INGEST_STALL_TIMEOUT_MS, disconnectTimeoutMs: v.INGEST_DISCONNECT_TIMEOUT_MS, statsIntervalMs: v.INGEST_STATS_INTERVAL_MS },
     /** srt-live-transmit answering nothing this long while the sender's data arrives: hung. */

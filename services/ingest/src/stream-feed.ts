@@ -1,10 +1,10 @@
 // One stream's feed behind the shared doors: its srt-live-transmit (listener and output for its OBS), the
 // feed monitor and statistics, the hang watch, and its truth on its own subjects (`irl.<stream>.ingest.*`).
-import { type Bus, freeLoopbackUdpPort, type Logger, publishChildEvent, type StreamRoute, startHeartbeat, type Timeline, timeline } from '@irlkit/shared';
+import { type Bus, type Logger, publishChildEvent, type StreamRoute, startHeartbeat, type Timeline, timeline } from '@irlkit/shared';
 import type { IngestConfig } from './config.ts';
 import { FeedMonitor, systemClock } from './srt/feed-monitor.ts';
+import { FeedOutput } from './srt/feed-output.ts';
 import { FeedStatistics, playoutAfterLoss } from './srt/feed-stats.ts';
-import { ObsOutput } from './srt/obs-output.ts';
 import { RelayWatch } from './srt/relay-watch.ts';
 import { createTransmit, type TransmitSettings } from './srt/transmit.ts';
 import { TransmitNewsRouter } from './srt/transmit-news.ts';
@@ -30,7 +30,7 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
   const log = serviceLog.child({ stream: stream.id });
   const events: Timeline = timeline(bus, SERVICE);
   const statistics = new FeedStatistics();
-  /** When srt-live-transmit last sent OBS anything (the feed, keepalives): what OBS can still play. */
+  /** When srt-live-transmit last wrote feed data for OBS: what OBS can still play. */
   let lastToObsTs: number | null = null;
   /** Set while the feed is being ended because srt-live-transmit died: its last datagram to OBS. */
   let relayDied: { lastToObsTs: number | null } | undefined;
@@ -49,7 +49,6 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
       const playoutMs = playoutAfterLoss({
         lastPacketTs: link.lastPacketTs,
         srtLatencyMs,
-        outputLatencyMs: config.output.latencyMs,
         relayLastToObsTs: link.event === 'disconnected' ? relayDied?.lastToObsTs : undefined,
       });
       bus.publish('ingest.link', { ...link, playoutMs, ...(link.event === 'stalled' || link.event === 'disconnected' ? { srtLatencyMs } : {}) });
@@ -72,13 +71,10 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
       bus.publish('ingest.link', { ts: Date.now(), event: 'rejected', peer, reason: `${reason} (SRT reject ${code})`, lastPacketTs: null });
       events.warn(`Rejected SRT connection${peer ? ` from ${peer}` : ''}: ${reason}`);
     },
-    // On the timeline: when OBS picked the feed up (after its own restart too) and when it let go.
-    onObsConnection: (connected) => events.info(connected ? 'OBS connected to the feed' : 'OBS disconnected from the feed'),
   });
 
-  // The port OBS's media source calls is ingest's too, in front of srt-live-transmit's output listener
-  // (a loopback port picked at start): when the child dies, OBS is told its session is over like the
-  // senders are, instead of holding the dead one until its own 5 s idle timeout.
+  // OBS's media source reads the feed over TCP from ingest (each reader starting at a keyframe); srt-live-transmit
+  // writes it to the output's loopback UDP port, picked at start.
   const transmitSettings: TransmitSettings = {
     binary: config.srt.binary,
     listenPort: stream.relayPort,
@@ -86,33 +82,25 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
     lossMaxTtl: config.srt.lossMaxTtl,
     passphrase: config.srt.passphrase,
     pbKeyLen: config.srt.pbKeyLen,
-    outputListenPort: 0,
-    outputLatencyMs: config.output.latencyMs,
+    outputPort: 0,
     statsEveryPackets: 50,
   };
-  const outputTarget = { host: '127.0.0.1', port: 0 };
-  const obsOutput = new ObsOutput({
+  const feedOutput = new FeedOutput({
     bindHost: config.output.host,
     port: stream.outputPort,
-    target: outputTarget,
-    maxCallers: 4,
-    callerIdleMs: 10_000,
+    maxReaders: 4,
+    // Half a second of a 16 Mbit/s feed: a reader this far behind is stuck, and starting it over is better.
+    maxQueuedBytes: 1024 * 1024,
+    // Senders send a keyframe every 1-2 s; one that sends none this long still gets a picture.
+    keyframeWaitMs: 3000,
     socketBufferBytes: config.socketBufferBytes,
     log,
-    onReply: () => {
+    onFeed: () => {
       lastToObsTs = Date.now();
     },
+    // On the timeline: when OBS picked the feed up (after its own restart too) and when it let go.
+    onReader: (connected) => events.info(connected ? 'OBS connected to the feed' : 'OBS disconnected from the feed'),
   });
-  /** Ends OBS's session once OBS has played out what it holds (the output hop's latency) of the dead child's feed. */
-  let endObsSessionTimer: NodeJS.Timeout | undefined;
-  /** The sessions the dead child held (those of an earlier death still waiting included). */
-  let deadObsSessions = new Set<object>();
-  const endObsSession = () => {
-    endObsSessionTimer = undefined;
-    const told = obsOutput.endSessions(deadObsSessions);
-    deadObsSessions = new Set();
-    log.info({ callers: told }, 'told OBS the SRT session is over');
-  };
 
   const transmit = createTransmit(
     transmitSettings,
@@ -132,11 +120,9 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
           // The new child knows no session: senders must reconnect now, not after their 5 s idle timeout.
           const told = endSessions();
           log.info({ senders: told }, 'told senders the SRT session is over');
-          // OBS too, after the picture it still holds: it calls the new child when its reconnect delay is up.
-          // Only the sessions the dead child held: OBS may reopen its input before the timer fires.
-          if (endObsSessionTimer) clearTimeout(endObsSessionTimer);
-          deadObsSessions = new Set([...deadObsSessions, ...obsOutput.sessions()]);
-          endObsSessionTimer = setTimeout(endObsSession, config.output.latencyMs);
+          // OBS too: it has all the child wrote; its reader ends there and calls again when its reconnect
+          // delay is up, starting afresh at the new child's first keyframe.
+          log.info({ readers: feedOutput.endReaders() }, "ended OBS's reading of the dead feed");
           events.error(`srt-live-transmit exited (${event.signal ?? `code ${event.exitCode}`}); restarting in ${event.restartInMs} ms`);
         }
       },
@@ -191,9 +177,7 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
       relayWatch.onAnswer();
     },
     async start(): Promise<void> {
-      await obsOutput.start();
-      outputTarget.port = await freeLoopbackUdpPort();
-      transmitSettings.outputListenPort = outputTarget.port;
+      transmitSettings.outputPort = await feedOutput.start();
       transmit.start();
       relayWatchTimer = setInterval(checkRelay, 250);
       statsTimer = setInterval(publishStats, config.feed.statsIntervalMs);
@@ -214,9 +198,8 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
       if (relayWatchTimer) clearInterval(relayWatchTimer);
       stopHeartbeat?.();
       monitor.stop();
-      if (endObsSessionTimer) clearTimeout(endObsSessionTimer);
       await transmit.stop();
-      await obsOutput.stop();
+      await feedOutput.stop();
     },
   };
 }

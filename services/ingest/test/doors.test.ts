@@ -5,13 +5,14 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createLogger } from '@irlkit/shared';
 import {
   armEvent,
+  freeTcpPort,
   freeUdpPort,
   nextEvent,
+  startFeedReader,
   startNats,
   startReconnectingFeed,
   startSrtFeed,
   startSrtlaSender,
-  startSrtReader,
   type TestNats,
   testBus,
 } from '@irlkit/test-kit';
@@ -30,7 +31,7 @@ afterAll(async () => {
 async function startIngest(streamId: string, extra: Record<string, string>) {
   const bus = await testBus(nats, streamId, 'ingest');
   const observer = await testBus(nats, streamId);
-  const outputPort = await freeUdpPort();
+  const outputPort = await freeTcpPort();
   const srtPort = await freeUdpPort();
   const config = ingestConfig.load({
     envFile: false,
@@ -48,7 +49,7 @@ async function startIngest(streamId: string, extra: Record<string, string>) {
   });
   const app = buildApp({ config, bus, log: createLogger('ingest-doors', process.env.TEST_LOG ?? 'warn') });
   await app.start();
-  const reader = startSrtReader(outputPort);
+  const reader = startFeedReader(outputPort);
   return {
     app,
     observer,

@@ -44,19 +44,20 @@ describe('FeedStatistics', () => {
 });
 
 describe('playoutAfterLoss', () => {
-  const latencies = { srtLatencyMs: 2000, outputLatencyMs: 200 };
-  it('a lost sender: its data still in srt-live-transmit plays out, then the output hop', () => {
-    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000 })).toBe(2200);
-    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000, relayLastToObsTs: undefined })).toBe(2200);
+  const latencies = { srtLatencyMs: 2000 };
+  it('a lost sender: its data still in srt-live-transmit plays out (the TCP hop to OBS holds nothing back)', () => {
+    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000 })).toBe(2000);
+    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000, relayLastToObsTs: undefined })).toBe(2000);
   });
-  it('srt-live-transmit killed: only what it sent OBS plays out, the output latency after its last datagram', () => {
-    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000, relayLastToObsTs: 9_990 })).toBe(190);
+  it('srt-live-transmit killed: only what it wrote out plays, up to its last output', () => {
+    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000, relayLastToObsTs: 9_990 })).toBe(0);
+    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 9_900, relayLastToObsTs: 10_000 })).toBe(100);
   });
   it("srt-live-transmit hung: OBS ran dry long before the sender's last packet, so nothing is left", () => {
     expect(playoutAfterLoss({ ...latencies, lastPacketTs: 11_600, relayLastToObsTs: 10_000 })).toBe(0);
   });
   it('a child that never reached OBS: the usual rule', () => {
-    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000, relayLastToObsTs: null })).toBe(2200);
+    expect(playoutAfterLoss({ ...latencies, lastPacketTs: 10_000, relayLastToObsTs: null })).toBe(2000);
   });
 });
 
@@ -69,10 +70,9 @@ describe('TransmitNewsRouter', () => {
         onSourceAccepted: () => calls.push('accepted'),
         onDisconnected: (reason) => calls.push(`disconnected: ${reason}`),
       },
-      // Port 50001 is a relay peer's, 50002 an SRTLA group's; anything else is OBS reconnecting.
+      // Port 50001 is a relay peer's, 50002 an SRTLA group's; anything else is no sender's.
       senderOf: ({ from, port }) => (port === 50001 ? '203.0.113.7:40000' : port === 50002 ? from : undefined),
       onRejected: (rejection) => rejections.push(rejection),
-      onObsConnection: (connected) => calls.push(connected ? 'obs connected' : 'obs disconnected'),
       log: createLogger('news-test', 'silent'),
     });
     const line = (text: string) => router.handle(parseStderrLine(text) as TransmitNews);
@@ -89,13 +89,6 @@ describe('TransmitNewsRouter', () => {
     expect(t.calls).toEqual(['accepted']);
     t.line('SRT source disconnected');
     expect(t.calls.at(-1)).toBe('disconnected: SRT connection closed');
-  });
-
-  it("reports OBS's media source connecting to the output and leaving it", () => {
-    const t = setup();
-    t.line('Accepted SRT target connection');
-    t.line('SRT target disconnected');
-    expect(t.calls).toEqual(['obs connected', 'obs disconnected']);
   });
 
   it('names the rejected sender by its outside address (or its loopback address for a bonded group)', () => {

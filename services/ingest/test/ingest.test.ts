@@ -6,12 +6,13 @@ import { createLogger } from '@irlkit/shared';
 import {
   armEvent,
   collectEvents,
+  freeTcpPort,
   freeUdpPort,
   nextEvent,
+  startFeedReader,
   startNats,
   startReconnectingFeed,
   startSrtFeed,
-  startSrtReader,
   type TestNats,
   testBus,
   waitFor,
@@ -31,7 +32,7 @@ afterAll(async () => {
 async function startIngest(extra: Record<string, string> = {}) {
   const bus = await testBus(nats, 'main', 'ingest');
   const srtPort = await freeUdpPort();
-  const outputPort = await freeUdpPort();
+  const outputPort = await freeTcpPort();
   const relayPort = await freeUdpPort();
   const config: IngestConfig = ingestConfig.load({
     envFile: false,
@@ -48,7 +49,7 @@ async function startIngest(extra: Record<string, string> = {}) {
   });
   const app: IngestApp = buildApp({ config, bus, log: createLogger('ingest-test', process.env.TEST_LOG ?? 'warn') });
   await app.start();
-  const reader = startSrtReader(outputPort);
+  const reader = startFeedReader(outputPort);
   return {
     app,
     bus,

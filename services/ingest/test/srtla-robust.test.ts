@@ -3,7 +3,7 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { collectEvents, nextEvent, startNats, startReconnectingFeed, startSrtlaSender, startSrtReader, type TestNats } from '@irlkit/test-kit';
+import { collectEvents, nextEvent, startFeedReader, startNats, startReconnectingFeed, startSrtlaSender, type TestNats } from '@irlkit/test-kit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestIngest } from './test-ingest.ts';
 
@@ -35,7 +35,7 @@ async function bondedIngest(streamId: string) {
     logLevel: process.env.TEST_LOG ?? 'error',
   });
   const { app, observer, srtlaPort, outputPort } = ingest;
-  const reader = startSrtReader(outputPort);
+  const reader = startFeedReader(outputPort);
   const sender = await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2);
   const feed = startReconnectingFeed({ port: sender.port, bitrateKbps: 1500, latencyMs: 1000 });
   return {

@@ -1,7 +1,7 @@
 // Bonded ingest end to end: ffmpeg → SRTLA sender (2 and 3 links on 127.0.0.x) → irlkit's receiver →
 // srt-live-transmit → an ffmpeg decoder, with one link cut for 15 s mid-stream and restored; and what NAKs
 // cost the phone when a link dies without the sender being told.
-import { collectEvents, nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader, type TestNats } from '@irlkit/test-kit';
+import { collectEvents, nextEvent, startFeedReader, startNats, startSrtFeed, startSrtlaSender, type TestNats } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIngest } from './test-ingest.ts';
 
@@ -19,7 +19,7 @@ afterAll(async () => {
 async function bondedRun(linkCount: number, streamId: string) {
   const ingest = await startTestIngest(nats, { streamId, latencyMs: 1500 });
   const { observer, srtlaPort, outputPort } = ingest;
-  const reader = startSrtReader(outputPort);
+  const reader = startFeedReader(outputPort);
   const tables = collectEvents(observer, 'ingest.srtla');
   const log = collectEvents(observer, 'log');
   const sender = await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, linkCount);
@@ -88,7 +88,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('SRTLA NAKs on a real bonded feed', () => {
   it('gets every lost packet back through two dying links with no retransmission carried twice', async () => {
     const ingest = await startTestIngest(nats, { streamId: 'naks', latencyMs: 2000 });
-    const reader = startSrtReader(ingest.outputPort);
+    const reader = startFeedReader(ingest.outputPort);
     const sender = await startSrtlaSender({ host: '127.0.0.1', port: ingest.srtlaPort }, 2);
     const feed = startSrtFeed({ port: sender.port, bitrateKbps: 2500, latencyMs: 2000, durationS: 16 });
     try {

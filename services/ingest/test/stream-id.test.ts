@@ -2,7 +2,18 @@
 // sender naming it publishes (its stream id in ingest.stats) while a wrong or missing id is refused
 // with the reason on ingest.link and the timeline.
 import { createLogger } from '@irlkit/shared';
-import { armEvent, freeUdpPort, nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader, type TestNats, testBus } from '@irlkit/test-kit';
+import {
+  armEvent,
+  freeTcpPort,
+  freeUdpPort,
+  nextEvent,
+  startFeedReader,
+  startNats,
+  startSrtFeed,
+  startSrtlaSender,
+  type TestNats,
+  testBus,
+} from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { ingestConfig } from '../src/config.ts';
@@ -65,7 +76,7 @@ describe('stream key on a real ingest', () => {
   let ingest: ReturnType<typeof buildApp>;
   let bus: Awaited<ReturnType<typeof testBus>>;
   let observer: Awaited<ReturnType<typeof testBus>>;
-  let reader: ReturnType<typeof startSrtReader>;
+  let reader: ReturnType<typeof startFeedReader>;
   let srtPort: number;
   let srtlaPort: number;
 
@@ -73,7 +84,7 @@ describe('stream key on a real ingest', () => {
     nats = await startNats();
     srtPort = await freeUdpPort();
     srtlaPort = await freeUdpPort();
-    const outputPort = await freeUdpPort();
+    const outputPort = await freeTcpPort();
     bus = await testBus(nats, 'main', 'ingest');
     observer = await testBus(nats);
     ingest = buildApp({
@@ -96,7 +107,7 @@ describe('stream key on a real ingest', () => {
       log: createLogger('ingest', 'silent'),
     });
     await ingest.start();
-    reader = startSrtReader(outputPort);
+    reader = startFeedReader(outputPort);
   }, 60_000);
 
   afterAll(async () => {

@@ -8,7 +8,18 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type ProcessEvent, reconcileStreams, resolveStreams } from '@irlkit/shared';
-import { freeUdpPort, nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
+import {
+  freeTcpPort,
+  freeUdpPort,
+  nextEvent,
+  startFeedReader,
+  startNats,
+  startSrtFeed,
+  startSrtlaSender,
+  type TestNats,
+  testBus,
+  waitFor,
+} from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { ingestConfig } from '../src/config.ts';
@@ -84,7 +95,7 @@ describe('IRL_STREAMS as a file, changed while a sender streams', () => {
       id,
       srtKey: `${id}-key-${Math.random().toString(36).slice(2, 8)}`,
       relayPort: await freeUdpPort(),
-      outputPort: await freeUdpPort(),
+      outputPort: await freeTcpPort(),
     });
     const [alice, bob, carol] = [await stream('alice'), await stream('bob'), await stream('carol')];
     /** Written as editors and `mv` do: a new file renamed over the old one. */
@@ -118,10 +129,10 @@ describe('IRL_STREAMS as a file, changed while a sender streams', () => {
     const carolProcess: ProcessEvent[] = [];
     watchCarol.subscribe('process', (event) => carolProcess.push(event));
     const aliceFeed = startSrtFeed({ port: srtPort, bitrateKbps: 600, latencyMs: 500, width: 320, height: 240, streamId: `live_${alice.srtKey}` });
-    const aliceReader = startSrtReader(alice.outputPort);
+    const aliceReader = startFeedReader(alice.outputPort);
     let carolFeed: ReturnType<typeof startSrtFeed> | undefined;
     let bonding: Awaited<ReturnType<typeof startSrtlaSender>> | undefined;
-    let carolReader: ReturnType<typeof startSrtReader> | undefined;
+    let carolReader: ReturnType<typeof startFeedReader> | undefined;
     // Alice's packets as ingest counts them, sampled every 50 ms: the longest time they stood still.
     let aliceLongestGapMs = 0;
     let sampler: NodeJS.Timeout | undefined;
@@ -162,7 +173,7 @@ describe('IRL_STREAMS as a file, changed while a sender streams', () => {
       const bobPid = app.feeds.get('bob')?.transmit.pid;
       bonding = await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2);
       carolFeed = startSrtFeed({ port: bonding.port, bitrateKbps: 600, latencyMs: 500, width: 320, height: 240, streamId: `publish/live/${carol.srtKey}` });
-      carolReader = startSrtReader(carol.outputPort);
+      carolReader = startFeedReader(carol.outputPort);
       await nextEvent(watchCarol, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 50, "carol's feed on carol's subjects", 15_000);
       await waitFor(() => (carolReader?.frames() ?? 0) > 20, "carol's output decoding", 15_000);
       expect(carolProcess.find((e) => e.child === 'stream')?.event).toBe('started');

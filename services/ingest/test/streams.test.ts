@@ -3,7 +3,19 @@
 // subjects; one sender dying touches no other stream. Also: the listener's cookie carried across, the list's validation.
 import { createSocket, type Socket } from 'node:dgram';
 import { createLogger } from '@irlkit/shared';
-import { armEvent, freeUdpPort, nextEvent, startNats, startSrtFeed, startSrtlaSender, startSrtReader, type TestNats, testBus, waitFor } from '@irlkit/test-kit';
+import {
+  armEvent,
+  freeTcpPort,
+  freeUdpPort,
+  nextEvent,
+  startFeedReader,
+  startNats,
+  startSrtFeed,
+  startSrtlaSender,
+  type TestNats,
+  testBus,
+  waitFor,
+} from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { ingestConfig } from '../src/config.ts';
@@ -164,7 +176,7 @@ describe('two streams through the shared doors, real senders', () => {
     const bus = await testBus(nats, 'alice', 'ingest');
     const srtPort = await freeUdpPort();
     const srtlaPort = await freeUdpPort();
-    const streams = await Promise.all(STREAMS.map(async (s) => ({ ...s, relayPort: await freeUdpPort(), outputPort: await freeUdpPort() })));
+    const streams = await Promise.all(STREAMS.map(async (s) => ({ ...s, relayPort: await freeUdpPort(), outputPort: await freeTcpPort() })));
     const config = ingestConfig.load({
       envFile: false,
       source: {
@@ -179,7 +191,7 @@ describe('two streams through the shared doors, real senders', () => {
     });
     const app = buildApp({ config, bus, log: createLogger('ingest-test', process.env.TEST_LOG ?? 'warn') });
     await app.start();
-    const readers = streams.map((s) => startSrtReader(s.outputPort));
+    const readers = streams.map((s) => startFeedReader(s.outputPort));
     const watchAlice = await testBus(nats, 'alice');
     const watchBob = await testBus(nats, 'bob');
     const refused = await armEvent(watchAlice, 'ingest.link', (e) => e.event === 'rejected', 'the intruder refused (on the first stream)', 15_000);

@@ -2,7 +2,7 @@
 // for a reader, with the app, an observer on the stream's events and the ports. For ingest's tests and
 // benchmarks that run the whole service (bonded and plain senders, srt-live-transmit faults).
 import { createLogger } from '@irlkit/shared';
-import { freeUdpPort, type TestNats, testBus } from '@irlkit/test-kit';
+import { freeTcpPort, freeUdpPort, type TestNats, testBus } from '@irlkit/test-kit';
 import { buildApp } from '../src/app.ts';
 import { ingestConfig } from '../src/config.ts';
 
@@ -23,7 +23,7 @@ export async function startTestIngest(nats: TestNats, options: TestIngestOptions
   const observer = await testBus(nats, streamId);
   const srtPort = await freeUdpPort();
   const srtlaPort = options.srtla === false ? 0 : await freeUdpPort();
-  const outputPort = await freeUdpPort();
+  const outputPort = await freeTcpPort();
   const app = buildApp({
     config: ingestConfig.load({
       envFile: false,

@@ -30,7 +30,6 @@ import { percentile, writeBenchSection } from '../../../test/bench/report.ts';
 import { replayIrlkit, replayNoalbs, type Switch, type TraceEvent } from './replay.ts';
 
 const SRT_LATENCY_MS = 2000;
-const OUTPUT_LATENCY_MS = Number(process.env.BENCH_OUTPUT_LATENCY_MS ?? 200);
 const OUTAGES_MS = [500, 1000, 1500, 2500, 4000];
 const SPACING_MS = Number(process.env.BENCH_SPACING_MS ?? 16_000);
 const AV_MS = Number(process.env.BENCH_AV_MS ?? 120_000); // the goal's full run: 600000
@@ -41,8 +40,7 @@ const dir = mkdtempSync(join(tmpdir(), 'irlkit-viewers-bench-'));
 
 const stack = await startStack({
   bridgeEnv: { BRIDGE_SETTINGS_BUCKET: 'viewers_bench' },
-  ingestEnv: { SRT_LATENCY_MS: String(SRT_LATENCY_MS), INGEST_OUTPUT_LATENCY_MS: String(OUTPUT_LATENCY_MS) },
-  outputLatencyMs: OUTPUT_LATENCY_MS,
+  ingestEnv: { SRT_LATENCY_MS: String(SRT_LATENCY_MS) },
 });
 const { observer, bridge } = stack;
 const link = await startUdpLink({ host: '127.0.0.1', port: stack.srtPort });
@@ -367,7 +365,7 @@ function writeReport(): void {
 Real components in a private network namespace: a flash/beep feed (ffmpeg lavfi: 640×360/30 fps test
 pattern, the first 3 frames of every second white and a 1 kHz beep for the same 100 ms, every frame's
 number drawn in 16 boxes) sent over SRT through a user-space UDP link (outages = every datagram dropped)
-→ ingest (SRT latency ${SRT_LATENCY_MS} ms) → srt-live-transmit → SRT ${OUTPUT_LATENCY_MS} ms → OBS 29 → RTMP (nginx), recorded
+→ ingest (SRT latency ${SRT_LATENCY_MS} ms) → srt-live-transmit → TCP (each reader starting at a keyframe) → OBS 29 → RTMP (nginx), recorded
 with \`ffmpeg -c copy\` and read back frame by frame (scene on air, sender frame shown) and sample by sample (beeps).
 Outages every ${SPACING_MS / 1000} s. False failovers over 30 minutes of a lossy link: the next section (\`pnpm bench alive\`).
 ${later.failed?.length ? `\n**Phases that failed in this run** (their rows below are empty): ${later.failed.join('; ')}\n` : ''}

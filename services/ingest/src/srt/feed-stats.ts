@@ -8,20 +8,19 @@ type Counters = IngestStats['totals'];
 
 /**
  * How long the picture keeps playing on OBS after a lost feed's last packet (`ingest.link`'s
- * playoutMs): the sender's data still in srt-live-transmit's receive buffer (the SRT latency in force),
- * then the output hop's latency to OBS. When the loss is srt-live-transmit itself dying (killed, or hung
- * and killed), its buffer died with it: OBS has only what the child sent it, which has played out the
- * output latency after the child's last datagram to OBS — long before, for a hung child.
+ * playoutMs): the sender's data still in srt-live-transmit's receive buffer (the SRT latency in force;
+ * the hop on to OBS is TCP, which holds nothing back). When the loss is srt-live-transmit itself dying
+ * (killed, or hung and killed), its buffer died with it: OBS has only what the child wrote out, which ended
+ * at the child's last output — long before the last packet, for a hung child.
  */
 export function playoutAfterLoss(feed: {
   lastPacketTs: number | null;
   srtLatencyMs: number;
-  outputLatencyMs: number;
-  /** When the dead child last sent OBS anything; absent unless the child died. */
+  /** When the dead child last wrote anything to OBS's feed output; absent unless the child died. */
   relayLastToObsTs?: number | null | undefined;
 }): number {
-  if (feed.relayLastToObsTs == null || feed.lastPacketTs === null) return feed.srtLatencyMs + feed.outputLatencyMs;
-  return Math.max(0, feed.relayLastToObsTs + feed.outputLatencyMs - feed.lastPacketTs);
+  if (feed.relayLastToObsTs == null || feed.lastPacketTs === null) return feed.srtLatencyMs;
+  return Math.max(0, feed.relayLastToObsTs - feed.lastPacketTs);
 }
 
 export class FeedStatistics {

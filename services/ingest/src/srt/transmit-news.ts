@@ -1,5 +1,5 @@
-// Acts on srt-live-transmit's stderr news: acceptance and disconnects for the feed monitor, rejections
-// named after the sender whose handshake it logged last, and the OBS side's comings and goings.
+// Acts on srt-live-transmit's stderr news: acceptance and disconnects for the feed monitor, and rejections
+// named after the sender whose handshake it logged last.
 // No I/O: the feed monitor and a rejection sink are handed in.
 import type { Logger } from '@irlkit/shared';
 import type { FeedMonitor } from './feed-monitor.ts';
@@ -9,12 +9,10 @@ export interface TransmitNewsRouting {
   monitor: Pick<FeedMonitor, 'onSourceAccepted' | 'onDisconnected'>;
   /**
    * The streamer's name for a handshake that reached srt-live-transmit from this loopback address and
-   * port; undefined when no sender is behind it (OBS reconnecting to the output logs requests too).
+   * port; undefined when no sender is behind it.
    */
   senderOf(request: { from: string; port: number }): string | undefined;
   onRejected(rejection: { peer: string | null; code: number; reason: string }): void;
-  /** OBS's media source connected to srt-live-transmit's output, or left it. */
-  onObsConnection(connected: boolean): void;
   log: Logger;
 }
 
@@ -43,14 +41,6 @@ export class TransmitNewsRouter {
       }
       case 'rejected':
         this.routing.onRejected({ peer: this.lastRequestPeer ?? null, code: news.code, reason: news.reason });
-        break;
-      case 'target-connected':
-        log.info('OBS connected to the feed');
-        this.routing.onObsConnection(true);
-        break;
-      case 'target-disconnected':
-        log.info('OBS disconnected from the feed');
-        this.routing.onObsConnection(false);
         break;
       case 'error':
         log.warn({ line: news.message }, 'srt-live-transmit error');

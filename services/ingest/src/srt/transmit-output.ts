@@ -60,8 +60,6 @@ export function parseStatsLine(line: string): TransmitStats | undefined {
 export type TransmitNews =
   | { kind: 'source-connected' }
   | { kind: 'source-disconnected' }
-  | { kind: 'target-connected' }
-  | { kind: 'target-disconnected' }
   /** A handshake reached one of srt-live-transmit's listeners from this loopback address and port. */
   | { kind: 'connection-request'; from: string; port: number }
   | { kind: 'rejected'; code: number; reason: string }
@@ -71,8 +69,6 @@ export type TransmitNews =
 export function parseStderrLine(line: string): TransmitNews | undefined {
   if (line.startsWith('Accepted SRT source connection')) return { kind: 'source-connected' };
   if (line.startsWith('SRT source disconnected')) return { kind: 'source-disconnected' };
-  if (line.startsWith('Accepted SRT target connection')) return { kind: 'target-connected' };
-  if (line.startsWith('SRT target disconnected')) return { kind: 'target-disconnected' };
   const request = /PASSING request from: (\S+):(\d+) to agent/.exec(line);
   if (request) return { kind: 'connection-request', from: `${request[1]}:${request[2]}`, port: Number(request[2]) };
   const reject = /processConnectRequest: rsp\(REJECT\): (\d+) - (.+)$/.exec(line);

@@ -1,5 +1,5 @@
-// Owns the srt-live-transmit child: the SRT listener the relay feeds, relaying to the loopback listener
-// that ingest's OBS-facing relay feeds OBS from.
+// Owns the srt-live-transmit child: the SRT listener the relay feeds, writing the stream it receives to the
+// loopback UDP port of ingest's feed output (which OBS reads over TCP).
 import { type ChildEvent, type Logger, Supervisor } from '@irlkit/shared';
 import { parseStatsLine, parseStderrLine, type TransmitNews, type TransmitStats } from './transmit-output.ts';
 
@@ -11,15 +11,11 @@ export interface TransmitSettings {
   lossMaxTtl: number;
   passphrase?: string | undefined;
   pbKeyLen: number;
-  /** Loopback port of srt-live-transmit's output listener, behind ingest's OBS-facing relay. */
-  outputListenPort: number;
-  outputLatencyMs: number;
+  /** Loopback UDP port of ingest's feed output, where srt-live-transmit writes the transport stream. */
+  outputPort: number;
   /** Statistics every N packets. */
   statsEveryPackets: number;
 }
-
-/** A silent OBS on the output is taken for gone after this long (see transmitArgs). */
-const OUTPUT_PEER_IDLE_MS = 2000;
 
 /**
  * srt-live-transmit's command line. SRT options travel as URI parameters (latency in ms here).
@@ -41,21 +37,7 @@ export function transmitArgs(s: TransmitSettings): string[] {
     if (s.pbKeyLen) input.push(['pbkeylen', String(s.pbKeyLen)]);
   }
   const query = (pairs: Array<[string, string]>) => pairs.map(([key, value]) => `${key}=${value}`).join('&');
-  return [
-    '-a:yes',
-    `-s:${s.statsEveryPackets}`,
-    '-pf:json',
-    '-ll:note',
-    `srt://127.0.0.1:${s.listenPort}?${query(input)}`,
-    `srt://127.0.0.1:${s.outputListenPort}?${query([
-      ['mode', 'listener'],
-      ['latency', String(s.outputLatencyMs)],
-      // OBS's media source ACKs every 10 ms while data flows and sends a keepalive each second when idle:
-      // 2 s of silence means that OBS is gone (crashed, restarted). srt-live-transmit serves one caller
-      // at a time, so this frees the output for the new OBS in 2 s instead of SRT's default 5 s.
-      ['peeridletimeo', String(OUTPUT_PEER_IDLE_MS)],
-    ])}`,
-  ];
+  return ['-a:yes', `-s:${s.statsEveryPackets}`, '-pf:json', '-ll:note', `srt://127.0.0.1:${s.listenPort}?${query(input)}`, `udp://127.0.0.1:${s.outputPort}`];
 }
 
 export interface TransmitCallbacks {
