@@ -4,8 +4,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createLogger } from '@irlkit/shared';
-import { freeUdpPort, grayRaster, pixelDifference, pixelSpread, startNats, startObs, startSrtFeed } from '@irlkit/test-kit';
+import { freeTcpPort, freeUdpPort, grayRaster, pixelDifference, pixelSpread, startNats, startObs, startSrtFeed } from '@irlkit/test-kit';
 import { summarize, writeBenchSection } from '../../../test/bench/report.ts';
+import { FeedOutput } from '../../ingest/src/srt/feed-output.ts';
 import { ObsClient } from '../src/obs/client.ts';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 10);
@@ -18,6 +19,8 @@ interface FeedPath {
   name: string;
   /** srt-live-transmit's output URL and the URL OBS's media source opens, for a free port. */
   urls(port: number): { relayOutput: string; obsInput: string };
+  /** ingest's feed output between them: srt-live-transmit writes to its loopback UDP port, OBS reads it over TCP. */
+  feedOutput?: boolean;
   /** Restart OBS's media input the moment srt-live-transmit accepts the sender, as irlkit's switcher does. */
   restartOnConnect?: boolean;
 }
@@ -28,7 +31,13 @@ const callerUrls = (port: number) => ({
 });
 
 const PATHS: FeedPath[] = [
-  { name: 'OBS as SRT caller → srt-live-transmit listener, restarted on connect (irlkit)', urls: callerUrls, restartOnConnect: true },
+  {
+    name: "srt-live-transmit → UDP → ingest's feed output → TCP → OBS (each reader from a keyframe), restarted on connect (irlkit)",
+    urls: (port) => ({ relayOutput: '', obsInput: `tcp://127.0.0.1:${port}` }),
+    feedOutput: true,
+    restartOnConnect: true,
+  },
+  { name: 'OBS as SRT caller → srt-live-transmit listener, restarted on connect (irlkit before)', urls: callerUrls, restartOnConnect: true },
   { name: 'OBS as SRT caller → srt-live-transmit listener, OBS alone', urls: callerUrls },
   {
     name: 'srt-live-transmit → UDP → OBS',
@@ -77,8 +86,24 @@ function startRelay(inputPort: number, output: string, onSenderAccepted: () => v
 const rows: string[] = [];
 for (const path of PATHS) {
   const inputPort = await freeUdpPort();
-  const outputPort = await freeUdpPort();
-  const { relayOutput, obsInput } = path.urls(outputPort);
+  const outputPort = path.feedOutput ? await freeTcpPort() : await freeUdpPort();
+  const urls = path.urls(outputPort);
+  const { obsInput } = urls;
+  let relayOutput = urls.relayOutput;
+  const feedOutput = path.feedOutput
+    ? new FeedOutput({
+        bindHost: '127.0.0.1',
+        port: outputPort,
+        maxReaders: 4,
+        maxQueuedBytes: 1024 * 1024,
+        keyframeWaitMs: 3000,
+        socketBufferBytes: 4 * 1024 * 1024,
+        log: createLogger('feed-output', 'warn'),
+        onFeed: () => {},
+        onReader: () => {},
+      })
+    : undefined;
+  if (feedOutput) relayOutput = `udp://127.0.0.1:${await feedOutput.start()}`;
   await obs.call('pointing the feed input', (ws) => ws.call('SetInputSettings', { inputName: INPUT, inputSettings: { input: obsInput } }));
   const relay = startRelay(inputPort, relayOutput, () => {
     if (path.restartOnConnect) void obs.restartMediaInput(INPUT).catch(() => {});
@@ -104,6 +129,7 @@ for (const path of PATHS) {
     await new Promise((r) => setTimeout(r, 7000));
   }
   relay.kill('SIGKILL');
+  await feedOutput?.stop();
   const s = summarize(times);
   rows.push(`| ${path.name} | ${TRIALS} | ${(s.median / 1000).toFixed(2)} | ${(s.p95 / 1000).toFixed(2)} | ${(s.max / 1000).toFixed(2)} | ${failures} |`);
   log(rows.at(-1) as string);
@@ -131,11 +157,12 @@ ${GIVE_UP_MS / 1000} s and as a failure.
 ${rows.join('\n')}
 
 How to read it: the first trial of each path includes OBS opening that input for the first time.
-irlkit keeps OBS as the SRT caller of srt-live-transmit's listener. UDP is as quick on loopback, but it
-carries no connection: OBS cannot tell a dead relay from a quiet one, the switcher has no moment to
-restart the input at, and between containers (compose: OBS in \`desktop\` reads from \`ingest\` over the network)
-a lost datagram is lost for good, where SRT retransmits. With OBS as the listener, srt-live-transmit has
-to find OBS again after every reconnect.
+irlkit's path is the first row: OBS reads ingest's feed output over TCP, which starts every reader at a
+keyframe after the program tables, holds nothing back (no SRT latency on this hop) and loses nothing between
+containers. Plain UDP carries no connection: OBS cannot tell a dead relay from a quiet one, the switcher has no
+moment to restart the input at, and between containers (compose: OBS in \`desktop\` reads from \`ingest\` over
+the network) a lost datagram is lost for good. With OBS as the SRT listener, srt-live-transmit has to find OBS
+again after every reconnect. What each path costs in delay once playing: the viewers section.
 `,
 );
 log('feed-path benchmark written to docs/BENCHMARKS.md');
