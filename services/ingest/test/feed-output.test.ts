@@ -81,22 +81,27 @@ describe('FeedOutput', () => {
     output = undefined;
   });
 
+  /** A feed output on a free port; `readers` gets true/false as readers come and go. Returns its ports. */
+  async function startOutput(readers: boolean[], maxQueuedBytes = 1024 * 1024): Promise<{ port: number; inputPort: number }> {
+    const port = await freeTcpPort();
+    output = new FeedOutput({
+      bindHost: '127.0.0.1',
+      port,
+      maxReaders: 4,
+      maxQueuedBytes,
+      keyframeWaitMs: 3000,
+      socketBufferBytes: 1024 * 1024,
+      log: createLogger('feed-output-test', 'silent'),
+      onFeed: () => {},
+      onReader: (connected) => readers.push(connected),
+    });
+    return { port, inputPort: await output.start() };
+  }
+
   for (const codec of ['h264', 'hevc'] as const) {
     it(`a reader that joins a running ${codec} stream gets the tables first and its first frame is a keyframe`, async () => {
-      const port = await freeTcpPort();
       const readers: boolean[] = [];
-      output = new FeedOutput({
-        bindHost: '127.0.0.1',
-        port,
-        maxReaders: 4,
-        maxQueuedBytes: 1024 * 1024,
-        keyframeWaitMs: 3000,
-        socketBufferBytes: 1024 * 1024,
-        log: createLogger('feed-output-test', 'silent'),
-        onFeed: () => {},
-        onReader: (connected) => readers.push(connected),
-      });
-      const inputPort = await output.start();
+      const { port, inputPort } = await startOutput(readers);
       // As srt-live-transmit writes it: the stream in 1316-byte datagrams to the output's loopback port.
       const sender = spawn(
         'ffmpeg',
@@ -127,20 +132,8 @@ describe('FeedOutput', () => {
   }
 
   it('cuts off a reader that does not read, and serves the next one', async () => {
-    const port = await freeTcpPort();
     const events: boolean[] = [];
-    output = new FeedOutput({
-      bindHost: '127.0.0.1',
-      port,
-      maxReaders: 4,
-      maxQueuedBytes: 64 * 1024,
-      keyframeWaitMs: 3000,
-      socketBufferBytes: 1024 * 1024,
-      log: createLogger('feed-output-test', 'silent'),
-      onFeed: () => {},
-      onReader: (connected) => events.push(connected),
-    });
-    const inputPort = await output.start();
+    const { port, inputPort } = await startOutput(events, 64 * 1024);
     const ts = transportStream('h264', 6);
     const stuck = connect(port, '127.0.0.1');
     stuck.pause();
@@ -158,7 +151,7 @@ describe('FeedOutput', () => {
     await waitFor(isCut, 'the stuck reader to be cut off', 5000);
     stuck.destroy();
     expect(events).toEqual([true, false]);
-    expect(output.readerCount).toBe(0);
+    expect(output?.readerCount).toBe(0);
     // The next reader is served.
     const next = connect(port, '127.0.0.1');
     let bytes = 0;
