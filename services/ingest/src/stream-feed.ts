@@ -1,4 +1,4 @@
-// One stream's feed behind the shared doors: its srt-live-transmit (listener and output for its OBS), the
+// One stream's feed behind the shared doors: its srt-live-transmit and the feed output its OBS reads, the
 // feed monitor and statistics, the hang watch, and its truth on its own subjects (`irl.<stream>.ingest.*`).
 import { type Bus, type Logger, publishChildEvent, type StreamRoute, startHeartbeat, type Timeline, timeline } from '@irlkit/shared';
 import type { IngestConfig } from './config.ts';
@@ -32,7 +32,7 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
   const statistics = new FeedStatistics();
   /** When srt-live-transmit last wrote feed data for OBS: what OBS can still play. */
   let lastToObsTs: number | null = null;
-  /** Set while the feed is being ended because srt-live-transmit died: its last datagram to OBS. */
+  /** Set while the feed is being ended because srt-live-transmit died: when it last wrote feed data. */
   let relayDied: { lastToObsTs: number | null } | undefined;
 
   const monitor = new FeedMonitor(
