@@ -85,6 +85,14 @@ function composeStreams(list: Array<{ id: string }>): Promise<{ status: number |
     child.once('close', (status) => resolveRun({ status, output }));
   });
 }
+/** The last lines each of these services logged: what a failed check prints, since the one-stream containers run.sh dumps are gone. */
+function logsOf(services: string[], lines = 40): string {
+  const result = spawnSync(composeWithStreams[0] as string, [...composeWithStreams.slice(1), 'logs', '--no-color', `--tail=${lines}`, ...services], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  return `${result.stdout}${result.stderr}`.trim();
+}
 const state = () =>
   JSON.parse(readFileSync(join(root, '.irlkit-streams/state.json'), 'utf8')) as {
     operator: { natsPassword: string; dashboardPassword: string };
@@ -166,12 +174,15 @@ try {
 
   await check('alice and bob, each fed by its own sender (own stream id, one SRT port), go Live on their own OBS', async () => {
     const started = Date.now();
-    await waitFor(
-      () => live(watch.get('alice')) && live(watch.get('bob')),
-      `both programs on Live (alice: ${watch.get('alice')?.obsState?.programScene}, bob: ${watch.get('bob')?.obsState?.programScene}; ffmpeg: ${feeds[0]?.stderr().slice(-200)})`,
-      240_000,
-      200,
-    );
+    try {
+      await waitFor(() => live(watch.get('alice')) && live(watch.get('bob')), 'both programs on Live', 240_000, 200);
+    } catch (error) {
+      const scene = (id: string) => watch.get(id)?.obsState?.programScene;
+      throw new Error(
+        `${(error as Error).message} (alice: ${scene('alice')}, bob: ${scene('bob')}; alice's ffmpeg: ${feeds[0]?.stderr().slice(-300)})\n` +
+          logsOf(['ingest', 'desktop-alice', 'obs-bridge-alice', 'desktop-bob']),
+      );
+    }
     timings.bothLiveMs = Date.now() - started;
   });
 
