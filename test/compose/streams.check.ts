@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Feed, startSrtFeed, waitFor } from '@irlkit/test-kit';
+import { startReconnectingFeed, waitFor } from '@irlkit/test-kit';
 import { streamContainers } from '../../scripts/compose-override.ts';
 import { BusProbe } from './probe.ts';
 
@@ -108,18 +108,26 @@ function container(service: string): string {
   if (!ids) return 'none';
   return spawnSync(DOCKER, ['inspect', '-f', '{{.Id}} {{.State.Status}} {{.State.StartedAt}}', ...ids.split('\n')], { encoding: 'utf8' }).stdout.trim();
 }
-const feed = (stream: { srtKey: string }, still = false): Feed =>
-  startSrtFeed({
-    port: 9000,
-    host: '127.0.0.1',
-    passphrase: srtPassphrase,
-    streamId: `live_${stream.srtKey}`,
-    latencyMs: 1000,
-    bitrateKbps: 800,
-    width: 426,
-    height: 240,
-    ...(still ? { scene: 'noisy-still' as const } : {}),
-  });
+/**
+ * A sender that calls again whenever ffmpeg exits, as a phone or BELABOX does: ingest refuses a stream id it does
+ * not serve yet (compose-streams has re-created ingest, or it has not read the new list), and a one-shot ffmpeg
+ * would give up there for good.
+ */
+const feed = (stream: { srtKey: string }, still = false) =>
+  startReconnectingFeed(
+    {
+      port: 9000,
+      host: '127.0.0.1',
+      passphrase: srtPassphrase,
+      streamId: `live_${stream.srtKey}`,
+      latencyMs: 1000,
+      bitrateKbps: 800,
+      width: 426,
+      height: 240,
+      ...(still ? { scene: 'noisy-still' as const } : {}),
+    },
+    500,
+  );
 
 const probes: BusProbe[] = [];
 const probe = async (streamId: string, natsUser: string, natsPassword: string) => {
@@ -139,7 +147,7 @@ async function lowerThresholds(watcher: BusProbe): Promise<void> {
     1000,
   );
 }
-const feeds: Feed[] = [];
+const feeds: Array<ReturnType<typeof feed>> = [];
 const live = (p: BusProbe | undefined) => p?.obsState?.reachable === true && p.obsState.programScene === 'Live';
 /** A dashboard behind Caddy: a stream's own port, or the operator's on 443. */
 const site = (port: number) => (port === 443 ? 'https://localhost' : `https://localhost:${port}`);
@@ -179,7 +187,7 @@ try {
     } catch (error) {
       const scene = (id: string) => watch.get(id)?.obsState?.programScene;
       throw new Error(
-        `${(error as Error).message} (alice: ${scene('alice')}, bob: ${scene('bob')}; alice's ffmpeg: ${feeds[0]?.stderr().slice(-300)})\n` +
+        `${(error as Error).message} (alice: ${scene('alice')}, bob: ${scene('bob')}; alice's sender, call ${feeds[0]?.starts}: ${feeds[0]?.current().stderr().slice(-300)}; bob's, call ${feeds[1]?.starts}: ${feeds[1]?.current().stderr().slice(-300)})\n` +
           logsOf(['ingest', 'desktop-alice', 'obs-bridge-alice', 'desktop-bob']),
       );
     }
