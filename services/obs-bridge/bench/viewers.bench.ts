@@ -34,6 +34,8 @@ const OUTAGES_MS = [500, 1000, 1500, 2500, 4000];
 const SPACING_MS = Number(process.env.BENCH_SPACING_MS ?? 16_000);
 const AV_MS = Number(process.env.BENCH_AV_MS ?? 120_000); // the goal's full run: 600000
 const FRAME_MS = 1000 / FLASH_FPS;
+/** Fresh opens of each path in the added-delay phase (the delay of one open varies by a few hundred ms). */
+const ADDED_ROUNDS = Number(process.env.BENCH_ADDED_ROUNDS ?? 5);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dir = mkdtempSync(join(tmpdir(), 'irlkit-viewers-bench-'));
@@ -320,6 +322,8 @@ interface AddedRound {
   path: 'irlkit' | 'direct';
   delayMs: number;
   frames: number;
+  /** Median A/V offset (audio − video) of this open, ms; null with no flash/beep pair. */
+  avMs: number | null;
 }
 interface Later {
   av?: { n: number; min: number; max: number; median: number; drift: number; outages: number };
@@ -334,6 +338,11 @@ function addedSummary() {
   const irlkit = percentile(of('irlkit'), 50);
   const direct = percentile(of('direct'), 50);
   return { irlkit, direct, added: irlkit - direct };
+}
+/** The A/V offsets of one path's fresh opens, as "a, b, c ms (range x…y)". */
+function avPerOpen(path: AddedRound['path']): string {
+  const values = (later.added ?? []).filter((r) => r.path === path && r.avMs !== null).map((r) => Math.round(r.avMs as number));
+  return values.length ? `${values.join(', ')} ms (${Math.min(...values)}…${Math.max(...values)})` : '—';
 }
 function warningsIn(phase: string, next?: string): string[] {
   const from = warningsFrom[phase];
@@ -408,6 +417,9 @@ sender → RTMP output delay measured as above over 10 s each: ${
         ? `${later.added.map((r) => `${r.path} ${fmt(r.delayMs)} s`).join(', ')}. Median irlkit ${fmt(added.irlkit)} s, direct ${fmt(added.direct)} s: **added ${Math.round(added.added)} ms**`
         : '—'
     }. Goal ≤ 100 ms.
+
+**A/V offset of each fresh open** (audio − video, median of each of the rounds above; flat within one open): through
+irlkit ${avPerOpen('irlkit')}; OBS reading the sender directly ${avPerOpen('direct')}.
 `,
   );
 }
@@ -495,7 +507,7 @@ try {
   const setUrl = (url: string) =>
     bridge.obs.call('pointing the feed input', (ws) => ws.call('SetInputSettings', { inputName: input, inputSettings: { input: url }, overlay: true }));
   const rounds: AddedRound[] = [];
-  for (let round = 0; round < 6; round++) {
+  for (let round = 0; round < ADDED_ROUNDS * 2; round++) {
     const path: AddedRound['path'] = round % 2 === 0 ? 'irlkit' : 'direct';
     // Setting the URL gives the input a fresh player (it is the same for irlkit's path: a reopen).
     let sender: FlashFeed;
@@ -517,8 +529,11 @@ try {
         await sleep(10_000);
       });
       const values = frameDelays(r, sender, 0).map((d) => d.delayMs);
-      rounds.push({ path, delayMs: percentile(values, 50), frames: values.length });
-      log(`added delay round ${round} (${path}): ${percentile(values, 50)} ms over ${values.length} frames`);
+      // Each fresh open of OBS's media input keeps an A/V offset of its own: the same recording tells it.
+      const av = avOffsets(r.rec).map((o) => o.offsetMs);
+      const avMs = av.length ? percentile(av, 50) : null;
+      rounds.push({ path, delayMs: percentile(values, 50), frames: values.length, avMs });
+      log(`added delay round ${round} (${path}): ${percentile(values, 50)} ms over ${values.length} frames; A/V ${avMs} ms over ${av.length} pairs`);
     } finally {
       await sender.stop();
     }
