@@ -1,0 +1,134 @@
+// irlkit's added delay, path by path: the same OBS media input opened afresh on a new flash feed that reaches
+// OBS either through irlkit (ingest's SRT door → srt-live-transmit → TCP from a keyframe) or directly (OBS as the
+// SRT listener), each with the sender straight on the port or behind the test kit's user-space UDP link (the one
+// the viewers bench cuts outages with). Sender → RTMP output delay per open, alternating paths, so a drift of the
+// whole machine over the run falls on every path alike.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  analyseRecording,
+  FLASH_FPS,
+  type FlashFeed,
+  freeUdpPort,
+  type Recording,
+  startFlashFeed,
+  startRecorder,
+  startStack,
+  startUdpLink,
+  waitFor,
+} from '@irlkit/test-kit';
+import { percentile, writeBenchSection } from '../../../test/bench/report.ts';
+
+const SRT_LATENCY_MS = 2000;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const dir = mkdtempSync(join(tmpdir(), 'irlkit-added-delay-'));
+
+const stack = await startStack({ ingestEnv: { SRT_LATENCY_MS: String(SRT_LATENCY_MS) } });
+const { observer, bridge } = stack;
+let connectedAt = 0;
+observer.subscribe('ingest.link', (e) => {
+  if (e.event === 'connected') connectedAt = Date.now();
+});
+const request = async <N extends Parameters<typeof observer.request>[0]>(name: N, body: Parameters<typeof observer.request<N>>[1]) => {
+  const reply = await observer.request(name, body);
+  if (!reply.ok) throw new Error(`${name}: ${reply.error}`);
+};
+await request('stream.start', {});
+await waitFor(() => bridge.obs.isStreaming(), 'OBS streaming', 30_000);
+await request('switcher.mode', { mode: 'manual' });
+await request('scene.set', { scene: 'Live' });
+const input = 'SRT feed';
+const { inputSettings } = await bridge.obs.call('reading the feed input', (ws) => ws.call('GetInputSettings', { inputName: input }));
+const relayUrl = String((inputSettings as { input?: unknown }).input);
+const setUrl = (url: string) =>
+  bridge.obs.call('pointing the feed input', (ws) => ws.call('SetInputSettings', { inputName: input, inputSettings: { input: url }, overlay: true }));
+const feedTo = (port: number) => startFlashFeed({ port, latencyMs: 500, bitrateKbps: 2000 });
+
+/** Sender → RTMP output of every fresh numbered frame (ms): arrival at the recorder minus the frame's send time. */
+function delays(rec: Recording, arrivalWallMs: number, sender: FlashFeed): number[] {
+  return rec.frames
+    .filter((f, i, all) => f.senderFrame !== null && f.senderFrame !== all[i - 1]?.senderFrame)
+    .map((f) => arrivalWallMs + (f.ptsMs - rec.firstPtsMs) - (sender.startWallMs() + ((f.senderFrame as number) * 1000) / FLASH_FPS));
+}
+
+/** Lets the fresh player settle, records 10 s of the output, returns the median delay. */
+async function measure(name: string, sender: FlashFeed): Promise<number> {
+  await sleep(9000);
+  const recorder = startRecorder(stack.sink.playUrl('test'), join(dir, `${name}.flv`));
+  await sleep(10_000);
+  await recorder.stop();
+  return percentile(delays(await analyseRecording(recorder.file), recorder.arrivalWallMs(), sender), 50);
+}
+
+type Path = 'irlkit' | 'irlkit, sender behind the UDP link' | 'direct' | 'direct, sender behind the UDP link';
+const PATHS: Path[] = ['irlkit', 'direct', 'irlkit, sender behind the UDP link', 'direct, sender behind the UDP link'];
+
+/** One open of a path: a new sender and a fresh player (irlkit: 1.5 s after ingest took the sender, before anything flows). */
+async function open(path: Path, name: string): Promise<number> {
+  const linked = path.endsWith('UDP link');
+  if (path.startsWith('irlkit')) {
+    const link = linked ? await startUdpLink({ host: '127.0.0.1', port: stack.srtPort }) : undefined;
+    connectedAt = 0;
+    const sender = feedTo(link?.port ?? stack.srtPort);
+    try {
+      await waitFor(() => connectedAt > 0, 'ingest to take the sender', 10_000);
+      await sleep(1500);
+      await bridge.obs.reopenMediaInput(input);
+      return await measure(name, sender);
+    } finally {
+      await sender.stop();
+      await link?.stop();
+    }
+  }
+  const port = await freeUdpPort();
+  const link = linked ? await startUdpLink({ host: '127.0.0.1', port }) : undefined;
+  await setUrl(`srt://127.0.0.1:${port}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`);
+  await sleep(500);
+  const sender = feedTo(link?.port ?? port);
+  try {
+    return await measure(name, sender);
+  } finally {
+    await sender.stop();
+    await link?.stop();
+    await setUrl(relayUrl);
+  }
+}
+
+const results = new Map<Path, number[]>(PATHS.map((p) => [p, []]));
+for (let round = 0; round < ROUNDS; round++)
+  for (const path of PATHS) {
+    const ms = await open(path, `${round}-${path.replace(/\W+/g, '-')}`);
+    results.get(path)?.push(ms);
+    log(`round ${round} ${path}: ${Math.round(ms)} ms`);
+    await sleep(3000);
+  }
+await stack.stop();
+rmSync(dir, { recursive: true, force: true });
+
+const median = (p: Path) => percentile(results.get(p) ?? [], 50);
+const row = (p: Path) => `| ${p} | ${(results.get(p) ?? []).map((ms) => (ms / 1000).toFixed(2)).join(', ')} | ${(median(p) / 1000).toFixed(2)} |`;
+const added = (a: Path, b: Path) => Math.round(median(a) - median(b));
+writeBenchSection(
+  'added-delay',
+  "irlkit's added delay: OBS reading the sender through irlkit or directly",
+  `pnpm bench added-delay${ROUNDS !== 3 ? ` (BENCH_ROUNDS=${ROUNDS})` : ''}`,
+  `
+One OBS 29 media input, opened afresh for each new flash feed (640×360/30 fps, 2000 kbit/s, SRT latency
+${SRT_LATENCY_MS} ms), in a private network namespace. **irlkit**: the sender calls ingest's SRT port; OBS reads ingest's
+TCP output and is reopened 1.5 s after ingest took the sender, before anything flows. **direct**: OBS is the SRT listener
+(\`mode=listener&latency=${SRT_LATENCY_MS * 1000}\`) and the sender calls it. Each path also with the sender behind the test
+kit's user-space UDP link (what the viewers bench cuts outages with). Sender → RTMP output delay, median of each open
+over 10 s, paths alternating, ${ROUNDS} opens each. Goal (issue 12): irlkit adds ≤ 100 ms.
+
+| path | delay of each open, s | median, s |
+|---|---|---|
+${PATHS.map(row).join('\n')}
+
+**Added by irlkit: ${added('irlkit', 'direct')} ms** with the sender straight on the port; ${added('irlkit, sender behind the UDP link', 'direct, sender behind the UDP link')} ms with it behind the UDP link.
+`,
+);
+log('added-delay benchmark written to docs/BENCHMARKS.md');
+process.exit(0);
