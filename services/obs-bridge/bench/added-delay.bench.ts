@@ -1,23 +1,13 @@
-// irlkit's added delay, path by path: the same OBS media input opened afresh on a new flash feed that reaches
-// OBS either through irlkit (ingest's SRT door → srt-live-transmit → TCP from a keyframe) or directly (OBS as the
-// SRT listener), each with the sender straight on the port or behind the test kit's user-space UDP link (the one
-// the viewers bench cuts outages with). Sender → RTMP output delay per open, alternating paths, so a drift of the
-// whole machine over the run falls on every path alike.
+// irlkit's added delay: the same OBS media input, opened afresh, meets a new flash feed either through irlkit
+// (ingest's SRT door → srt-live-transmit → TCP from a keyframe) or directly (OBS as the SRT listener). Through
+// irlkit twice: with OBS's player opened before the streamer starts (what OBS does when it waits for a streamer, and
+// what the switcher's reopen on a returning sender gives), and with it reopened on a feed already flowing (a player
+// joining mid-stream). Sender → RTMP output delay per open, paths alternating, so a drift of the whole machine over
+// the run falls on every path alike.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  analyseRecording,
-  FLASH_FPS,
-  type FlashFeed,
-  freeUdpPort,
-  type Recording,
-  startFlashFeed,
-  startRecorder,
-  startStack,
-  startUdpLink,
-  waitFor,
-} from '@irlkit/test-kit';
+import { analyseRecording, FLASH_FPS, type FlashFeed, freeUdpPort, type Recording, startFlashFeed, startRecorder, startStack, waitFor } from '@irlkit/test-kit';
 import { percentile, writeBenchSection } from '../../../test/bench/report.ts';
 
 const SRT_LATENCY_MS = 2000;
@@ -63,36 +53,51 @@ async function measure(name: string, sender: FlashFeed): Promise<number> {
   return percentile(delays(await analyseRecording(recorder.file), recorder.arrivalWallMs(), sender), 50);
 }
 
-type Path = 'irlkit' | 'irlkit, sender behind the UDP link' | 'direct' | 'direct, sender behind the UDP link';
-const PATHS: Path[] = ['irlkit', 'direct', 'irlkit, sender behind the UDP link', 'direct, sender behind the UDP link'];
+type Path = 'irlkit, OBS waiting for the streamer' | 'direct' | 'irlkit, OBS reopened on the flowing feed';
+const PATHS: Path[] = ['irlkit, OBS waiting for the streamer', 'direct', 'irlkit, OBS reopened on the flowing feed'];
 
-/** One open of a path: a new sender and a fresh player (irlkit: 1.5 s after ingest took the sender, before anything flows). */
+/** Starts a sender on ingest's SRT port and waits until ingest has taken it. */
+async function irlkitSender(): Promise<FlashFeed> {
+  connectedAt = 0;
+  const sender = feedTo(stack.srtPort);
+  await waitFor(() => connectedAt > 0, 'ingest to take the sender', 10_000).catch(async (error) => {
+    await sender.stop();
+    throw error;
+  });
+  return sender;
+}
+
+/** One open of a path: a fresh player and a new sender. */
 async function open(path: Path, name: string): Promise<number> {
-  const linked = path.endsWith('UDP link');
-  if (path.startsWith('irlkit')) {
-    const link = linked ? await startUdpLink({ host: '127.0.0.1', port: stack.srtPort }) : undefined;
-    connectedAt = 0;
-    const sender = feedTo(link?.port ?? stack.srtPort);
+  if (path === 'irlkit, OBS waiting for the streamer') {
+    await bridge.obs.reopenMediaInput(input);
+    await sleep(1000);
+    const sender = await irlkitSender();
     try {
-      await waitFor(() => connectedAt > 0, 'ingest to take the sender', 10_000);
-      await sleep(1500);
+      return await measure(name, sender);
+    } finally {
+      await sender.stop();
+    }
+  }
+  if (path === 'irlkit, OBS reopened on the flowing feed') {
+    const sender = await irlkitSender();
+    try {
+      // srt-live-transmit releases the stream SRT_LATENCY_MS after it took the sender: well after that.
+      await sleep(SRT_LATENCY_MS + 2000);
       await bridge.obs.reopenMediaInput(input);
       return await measure(name, sender);
     } finally {
       await sender.stop();
-      await link?.stop();
     }
   }
   const port = await freeUdpPort();
-  const link = linked ? await startUdpLink({ host: '127.0.0.1', port }) : undefined;
   await setUrl(`srt://127.0.0.1:${port}?mode=listener&latency=${SRT_LATENCY_MS * 1000}`);
-  await sleep(500);
-  const sender = feedTo(link?.port ?? port);
+  await sleep(1000);
+  const sender = feedTo(port);
   try {
     return await measure(name, sender);
   } finally {
     await sender.stop();
-    await link?.stop();
     await setUrl(relayUrl);
   }
 }
@@ -117,17 +122,19 @@ writeBenchSection(
   `pnpm bench added-delay${ROUNDS !== 3 ? ` (BENCH_ROUNDS=${ROUNDS})` : ''}`,
   `
 One OBS 29 media input, opened afresh for each new flash feed (640×360/30 fps, 2000 kbit/s, SRT latency
-${SRT_LATENCY_MS} ms), in a private network namespace. **irlkit**: the sender calls ingest's SRT port; OBS reads ingest's
-TCP output and is reopened 1.5 s after ingest took the sender, before anything flows. **direct**: OBS is the SRT listener
-(\`mode=listener&latency=${SRT_LATENCY_MS * 1000}\`) and the sender calls it. Each path also with the sender behind the test
-kit's user-space UDP link (what the viewers bench cuts outages with). Sender → RTMP output delay, median of each open
-over 10 s, paths alternating, ${ROUNDS} opens each. Goal (issue 12): irlkit adds ≤ 100 ms.
+${SRT_LATENCY_MS} ms), in a private network namespace. **direct**: OBS is the SRT listener
+(\`mode=listener&latency=${SRT_LATENCY_MS * 1000}\`) and the sender calls it 1 s later. **irlkit, OBS waiting for the
+streamer**: OBS's player is opened on ingest's TCP output, the sender calls ingest's SRT port 1 s later. **irlkit, OBS
+reopened on the flowing feed**: the player is opened ${(SRT_LATENCY_MS + 2000) / 1000} s after ingest took the sender, so it joins the stream at a
+keyframe mid-stream. Sender → RTMP output delay, median of each open over 10 s, paths alternating, ${ROUNDS} opens each.
+Goal (issue 12): irlkit adds ≤ 100 ms.
 
 | path | delay of each open, s | median, s |
 |---|---|---|
 ${PATHS.map(row).join('\n')}
 
-**Added by irlkit: ${added('irlkit', 'direct')} ms** with the sender straight on the port; ${added('irlkit, sender behind the UDP link', 'direct, sender behind the UDP link')} ms with it behind the UDP link.
+**Added by irlkit: ${added('irlkit, OBS waiting for the streamer', 'direct')} ms** (OBS waiting for the streamer, against direct). A player that joins
+mid-stream plays ${added('irlkit, OBS reopened on the flowing feed', 'irlkit, OBS waiting for the streamer')} ms later than one that met the stream from its first packet.
 `,
 );
 log('added-delay benchmark written to docs/BENCHMARKS.md');
