@@ -1,7 +1,7 @@
 // The switcher policy on a fake clock: every transition, hysteresis, hold times, manual scenes and mode.
 import { DEFAULT_SWITCHER_SETTINGS, type SwitcherSettings } from '@irlkit/shared';
 import { describe, expect, it } from 'vitest';
-import { RESTART_AFTER_SESSION_END_MS, type SwitcherAction, SwitcherPolicy } from '../src/switcher/policy.ts';
+import { MAX_DEADLINE_EXTENSION_MS, RESTART_AFTER_SESSION_END_MS, type SwitcherAction, SwitcherPolicy } from '../src/switcher/policy.ts';
 
 const SCENES = { live: 'Live', low: 'Low', offline: 'Offline' };
 
@@ -342,6 +342,64 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
     expect(s.policy.snapshot()).toMatchObject({ state: 'offline', reason: 'feed stalled: no data for 500 ms; picture froze', since: last + playoutMs + 150 });
     expect(s.policy.watchingForFreeze(s.now())).toBe(false);
     expect(s.policy.pictureFroze(s.now())).toEqual([]); // a late report changes nothing
+  });
+
+  it("keeps LIVE past the deadline while the input's picture is seen moving (OBS's lag differs per open), up to a cap", () => {
+    const s = setup({ pictureLagMs: 100 });
+    s.bringUp();
+    const last = s.now();
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'feed stalled: no data for 500 ms', { lastPacketTs: last, playoutMs }));
+    const deadline = last + playoutMs + 100;
+    // Still moving at the deadline: OFFLINE waits for the freeze.
+    s.wait(deadline - s.now() - 50);
+    s.policy.pictureMoved(s.now());
+    s.wait(100);
+    expect(s.program()).toBe('Live');
+    s.policy.pictureMoved(s.now());
+    s.wait(150);
+    expect(s.program()).toBe('Live');
+    s.take(s.policy.pictureFroze(s.now()));
+    expect(s.program()).toBe('Offline');
+    expect(s.policy.snapshot()).toMatchObject({ reason: 'feed stalled: no data for 500 ms; picture froze', since: deadline + 200 });
+
+    // A picture that never stops moving (a stuck screenshot source, a feed OBS replays): OFFLINE at the cap.
+    const t = setup({ pictureLagMs: 100 });
+    t.bringUp();
+    const lastT = t.now();
+    t.wait(500);
+    t.take(t.policy.linkLost(t.now(), 'stalled', { lastPacketTs: lastT, playoutMs }));
+    const deadlineT = lastT + playoutMs + 100;
+    while (t.program() === 'Live' && t.now() < deadlineT + 5000) {
+      if (t.now() >= lastT + playoutMs) t.policy.pictureMoved(t.now());
+      t.wait(40);
+    }
+    expect(t.program()).toBe('Offline');
+    expect(t.now() - deadlineT).toBeGreaterThanOrEqual(MAX_DEADLINE_EXTENSION_MS);
+    expect(t.now() - deadlineT).toBeLessThanOrEqual(MAX_DEADLINE_EXTENSION_MS + 150);
+  });
+
+  it('a moving picture before the buffers should be dry, or after a feed that came back too late, does not move the deadline', () => {
+    const s = setup({ pictureLagMs: 100 });
+    s.bringUp();
+    const last = s.now();
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'stalled', { lastPacketTs: last, playoutMs }));
+    s.policy.pictureMoved(s.now()); // before watchFrom: ignored
+    s.wait(last + playoutMs + 100 - s.now());
+    expect(s.program()).toBe('Offline');
+
+    const t = setup({ pictureLagMs: 100 });
+    t.bringUp();
+    const lastT = t.now();
+    t.wait(500);
+    t.take(t.policy.linkLost(t.now(), 'stalled', { lastPacketTs: lastT, playoutMs, srtLatencyMs: 2000 }));
+    t.wait(lastT + 2100 - t.now());
+    t.take(t.policy.linkConnected(t.now(), 'resumed')); // after the SRT latency: the gap is lost for good
+    t.wait(lastT + playoutMs + 100 - 50 - t.now());
+    t.policy.pictureMoved(t.now());
+    t.wait(50);
+    expect(t.program()).toBe('Offline');
   });
 
   it('does not watch for a frozen picture when the feed resumed in time', () => {

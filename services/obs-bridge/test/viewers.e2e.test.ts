@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_SWITCHER_SETTINGS } from '@irlkit/shared';
 import {
   analyseRecording,
   FLASH_FPS,
@@ -137,43 +138,64 @@ describe('what viewers see', () => {
 
   it('a killed sender goes Offline no later than 0.3 s after the last good frame was shown, cutting none', async () => {
     await sleep(6000); // the previous sender is gone for good
-    const feed = startFlashFeed({ port: link.port, latencyMs: 500, bitrateKbps: 2000 });
-    // What OBS's media input shows, read from screenshots: the frames that reached OBS, on air or not.
-    const inputShots: string[] = [];
-    let watching = true;
-    const watchInput = async () => {
-      while (watching) {
-        const shot = await stack.bridge.obs.sourceScreenshot(FEED_INPUT, 96).catch(() => null);
-        if (shot) inputShots.push(shot);
-        await sleep(20);
-      }
-    };
-    let watcher: Promise<void> = Promise.resolve();
-    const rec = await recordWhile('kill', async () => {
-      await onLive(feed);
-      await sleep(4000);
-      watcher = watchInput();
-      await feed.kill9();
-      await waitFor(() => stack.bridge.obs.programScene() === 'Offline', 'Offline on program after the kill', 15_000, 50);
-      await sleep(2000);
-      watching = false;
-      await watcher;
-    });
-    // Each distinct screenshot decoded once (one ffmpeg each): after the freeze they are all the same picture.
-    const lastInput = Math.max(...[...new Set(inputShots)].map(senderFrameOfImage).filter((n): n is number => n !== null && n < 60_000));
-    const offline = otherSceneSpans(rec).at(-1);
-    expect(offline, 'an Offline span on the output').toBeDefined();
-    const before = rec.frames.filter((f) => f.ptsMs < (offline?.fromMs as number) && f.senderFrame !== null);
-    const last = before.at(-1);
-    // The last good frame: the first time the last sender frame was shown.
-    const lastGood = before.find((f) => f.senderFrame === last?.senderFrame);
-    const lateMs = (offline?.fromMs as number) - (lastGood?.ptsMs as number);
-    const cutMs = (lastInput - (last?.senderFrame as number)) * FRAME_MS;
-    process.stdout.write(
-      `kill: Offline ${Math.round(lateMs)} ms after the last good frame's time on air; last frame on air ${last?.senderFrame}, last frame OBS's input showed ${lastInput} (cut ${Math.round(cutMs)} ms); ${inputShots.length} input screenshots, ${new Set(inputShots).size} distinct\n`,
-    );
-    expect(Number.isFinite(lastInput), 'the media input was read').toBe(true);
-    expect(lateMs, 'frozen picture on air').toBeLessThanOrEqual(300);
-    expect(cutMs, 'good picture cut: frames OBS had that never went on air').toBeLessThanOrEqual(300);
+    await killedSender('kill');
+  });
+
+  it("a killed sender's picture that outlasts the switcher's deadline (OBS's lag differs per open of its player) stays on air until it freezes: no good picture cut", async () => {
+    // The deadline set 0.2 s after the buffers should run dry, where OBS's picture here keeps moving for 0.6-1.4 s
+    // (a player that joined mid-stream lags more): before the deadline learned to wait on a moving picture, Offline
+    // came at it and cut what OBS still had.
+    expect(await stack.observer.request('switcher.config', { pictureLagMs: 200 })).toMatchObject({ ok: true });
+    try {
+      await sleep(6000);
+      await killedSender('kill-early-deadline');
+    } finally {
+      await stack.observer.request('switcher.config', { pictureLagMs: DEFAULT_SWITCHER_SETTINGS.pictureLagMs });
+    }
   });
 });
+
+/**
+ * A new sender on Live, then killed: Offline must come no later than 0.3 s after the last good frame was on air,
+ * and cut no more than 0.3 s of frames OBS's input had (read from its screenshots).
+ */
+async function killedSender(name: string): Promise<void> {
+  const feed = startFlashFeed({ port: link.port, latencyMs: 500, bitrateKbps: 2000 });
+  // What OBS's media input shows, read from screenshots: the frames that reached OBS, on air or not.
+  const inputShots: string[] = [];
+  let watching = true;
+  const watchInput = async () => {
+    while (watching) {
+      const shot = await stack.bridge.obs.sourceScreenshot(FEED_INPUT, 96).catch(() => null);
+      if (shot) inputShots.push(shot);
+      await sleep(20);
+    }
+  };
+  let watcher: Promise<void> = Promise.resolve();
+  const rec = await recordWhile(name, async () => {
+    await onLive(feed);
+    await sleep(4000);
+    watcher = watchInput();
+    await feed.kill9();
+    await waitFor(() => stack.bridge.obs.programScene() === 'Offline', 'Offline on program after the kill', 15_000, 50);
+    await sleep(2000);
+    watching = false;
+    await watcher;
+  });
+  // Each distinct screenshot decoded once (one ffmpeg each): after the freeze they are all the same picture.
+  const lastInput = Math.max(...[...new Set(inputShots)].map(senderFrameOfImage).filter((n): n is number => n !== null && n < 60_000));
+  const offline = otherSceneSpans(rec).at(-1);
+  expect(offline, 'an Offline span on the output').toBeDefined();
+  const before = rec.frames.filter((f) => f.ptsMs < (offline?.fromMs as number) && f.senderFrame !== null);
+  const last = before.at(-1);
+  // The last good frame: the first time the last sender frame was shown.
+  const lastGood = before.find((f) => f.senderFrame === last?.senderFrame);
+  const lateMs = (offline?.fromMs as number) - (lastGood?.ptsMs as number);
+  const cutMs = (lastInput - (last?.senderFrame as number)) * FRAME_MS;
+  process.stdout.write(
+    `${name}: Offline ${Math.round(lateMs)} ms after the last good frame's time on air; last frame on air ${last?.senderFrame}, last frame OBS's input showed ${lastInput} (cut ${Math.round(cutMs)} ms); ${inputShots.length} input screenshots, ${new Set(inputShots).size} distinct\n`,
+  );
+  expect(Number.isFinite(lastInput), 'the media input was read').toBe(true);
+  expect(lateMs, 'frozen picture on air').toBeLessThanOrEqual(300);
+  expect(cutMs, 'good picture cut: frames OBS had that never went on air').toBeLessThanOrEqual(300);
+}

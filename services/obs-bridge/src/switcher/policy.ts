@@ -38,6 +38,14 @@ export interface FeedLoss {
  * reconnect delay; one 250 ms or more after it reconnected within 10 ms.
  */
 export const RESTART_AFTER_SESSION_END_MS = 300;
+/**
+ * How far past its deadline a lost feed may stay on air while OBS's input is seen still moving: OBS's lag from
+ * ingest to its picture differs from one open of its player to the next (up to 0.9 s over pictureLagMs measured,
+ * docs/BENCHMARKS.md), and cutting moving picture is what the deadline is there to avoid.
+ */
+export const MAX_DEADLINE_EXTENSION_MS = 1500;
+/** A picture seen moving keeps OFFLINE at least this far off: the freeze watch needs 100 ms of identical shots. */
+export const MOVING_PICTURE_GRACE_MS = 200;
 
 export class SwitcherPolicy {
   private state: SwitcherStateName = 'offline';
@@ -72,6 +80,8 @@ export class SwitcherPolicy {
    */
   private pendingOffline: {
     at: number;
+    /** The latest `at` may be pushed to while the input's picture still moves. */
+    latestAt: number;
     watchFrom: number;
     reason: string;
     /** After this, a resumed feed has lost packets for good: its picture freezes or breaks up anyway. */
@@ -185,6 +195,7 @@ export class SwitcherPolicy {
       const lostAfter = loss?.lastPacketTs != null && loss.srtLatencyMs != null ? loss.lastPacketTs + loss.srtLatencyMs : null;
       this.pendingOffline = {
         at: Math.min(freezeAt, this.pendingOffline?.at ?? freezeAt),
+        latestAt: Math.min(freezeAt, this.pendingOffline?.at ?? freezeAt) + MAX_DEADLINE_EXTENSION_MS,
         watchFrom: Math.min(drainedAt, this.pendingOffline?.watchFrom ?? drainedAt),
         reason,
         lostAfter: this.pendingOffline ? this.pendingOffline.lostAfter : lostAfter,
@@ -213,6 +224,17 @@ export class SwitcherPolicy {
    */
   watchingForFreeze(now: number): boolean {
     return this.pendingOffline !== null && now >= this.pendingOffline.watchFrom;
+  }
+
+  /**
+   * The media input showed a new picture while a lost feed plays out past the point its buffers should have run
+   * dry: it is still moving on air, so OFFLINE waits (up to MAX_DEADLINE_EXTENSION_MS past the deadline) for it
+   * to freeze. Not for a feed that came back too late: its picture after the gap is the broken-up resumed one.
+   */
+  pictureMoved(now: number): void {
+    const pending = this.pendingOffline;
+    if (!pending || pending.resumedTooLate || now < pending.watchFrom) return;
+    pending.at = Math.min(pending.latestAt, Math.max(pending.at, now + MOVING_PICTURE_GRACE_MS));
   }
 
   /** The media input's picture stopped while a lost feed played out: OFFLINE now. */

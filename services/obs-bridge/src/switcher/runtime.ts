@@ -393,8 +393,11 @@ export class SwitcherRuntime {
       const takenAt = Date.now();
       const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
       if (this.freezeWatch !== timer) return;
-      if (last?.shot !== shot) last = { shot, since: takenAt };
-      else if (Date.now() - last.since >= freezeMs) {
+      if (last?.shot !== shot) {
+        // A new picture: still moving on air, whatever the deadline says (not the first shot: nothing to compare).
+        if (last) this.policy.pictureMoved(takenAt);
+        last = { shot, since: takenAt };
+      } else if (Date.now() - last.since >= freezeMs) {
         this.stopFreezeWatch();
         this.apply(this.policy.pictureFroze(Date.now()));
       }
