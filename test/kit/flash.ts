@@ -308,6 +308,19 @@ export function avOffsets(rec: Recording): Array<{ atMs: number; offsetMs: numbe
   return out;
 }
 
+/**
+ * Sender → recorder delay of every fresh numbered frame (ms): its arrival (the recorder's arrival of output time 0
+ * plus its output time since the recording's first packet) minus the time the sender emitted it.
+ */
+export function frameDelays(rec: Recording, arrivalWallMs: number, sender: Pick<FlashFeed, 'startWallMs'>): Array<{ ptsMs: number; delayMs: number }> {
+  return rec.frames
+    .filter((f, i, all) => f.senderFrame !== null && f.senderFrame !== all[i - 1]?.senderFrame)
+    .map((f) => ({
+      ptsMs: f.ptsMs,
+      delayMs: arrivalWallMs + (f.ptsMs - rec.firstPtsMs) - (sender.startWallMs() + ((f.senderFrame as number) * 1000) / FLASH_FPS),
+    }));
+}
+
 /** Output time − sender frame time for every numbered frame (ms), up to a constant: the delay's course. */
 export function delayCourse(rec: Recording): Array<{ atMs: number; delayMs: number }> {
   return rec.frames.filter((f) => f.senderFrame !== null).map((f) => ({ atMs: f.ptsMs, delayMs: f.ptsMs - ((f.senderFrame as number) * 1000) / FLASH_FPS }));

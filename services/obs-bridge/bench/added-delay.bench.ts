@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyseRecording, FLASH_FPS, type FlashFeed, freeUdpPort, type Recording, startFlashFeed, startRecorder, startStack, waitFor } from '@irlkit/test-kit';
+import { analyseRecording, type FlashFeed, frameDelays, freeUdpPort, startFlashFeed, startRecorder, startStack, waitFor } from '@irlkit/test-kit';
 import { percentile, writeBenchSection } from '../../../test/bench/report.ts';
 
 const SRT_LATENCY_MS = 2000;
@@ -37,20 +37,16 @@ const setUrl = (url: string) =>
   bridge.obs.call('pointing the feed input', (ws) => ws.call('SetInputSettings', { inputName: input, inputSettings: { input: url }, overlay: true }));
 const feedTo = (port: number) => startFlashFeed({ port, latencyMs: 500, bitrateKbps: 2000 });
 
-/** Sender → RTMP output of every fresh numbered frame (ms): arrival at the recorder minus the frame's send time. */
-function delays(rec: Recording, arrivalWallMs: number, sender: FlashFeed): number[] {
-  return rec.frames
-    .filter((f, i, all) => f.senderFrame !== null && f.senderFrame !== all[i - 1]?.senderFrame)
-    .map((f) => arrivalWallMs + (f.ptsMs - rec.firstPtsMs) - (sender.startWallMs() + ((f.senderFrame as number) * 1000) / FLASH_FPS));
-}
-
 /** Lets the fresh player settle, records 10 s of the output, returns the median delay. */
 async function measure(name: string, sender: FlashFeed): Promise<number> {
   await sleep(9000);
   const recorder = startRecorder(stack.sink.playUrl('test'), join(dir, `${name}.flv`));
   await sleep(10_000);
   await recorder.stop();
-  return percentile(delays(await analyseRecording(recorder.file), recorder.arrivalWallMs(), sender), 50);
+  return percentile(
+    frameDelays(await analyseRecording(recorder.file), recorder.arrivalWallMs(), sender).map((d) => d.delayMs),
+    50,
+  );
 }
 
 type Path = 'irlkit, OBS waiting for the streamer' | 'direct' | 'irlkit, OBS reopened on the flowing feed';

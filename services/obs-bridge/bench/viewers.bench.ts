@@ -19,6 +19,7 @@ import {
   frozenRuns,
   otherSceneSpans,
   type Recording,
+  frameDelays as senderDelays,
   senderFrameOfImage,
   startFlashFeed,
   startRecorder,
@@ -165,15 +166,10 @@ async function waitMoving(source: string, timeoutMs: number): Promise<void> {
   throw new Error(`no moving picture on ${source} within ${timeoutMs} ms`);
 }
 
-/** Sender → RTMP output of every fresh numbered frame of a recording (ms): its arrival at the recorder minus its send time. */
+/** Sender → RTMP output of every fresh numbered frame of a recording (ms), at its wall-clock time on air. */
 function frameDelays(r: { rec: Recording; arrivalWallMs: number }, sender: FlashFeed, offset: number): Array<{ wallMs: number; delayMs: number }> {
   // The recording's times are the publisher's (as old as OBS's stream): arrival counts from its first packet.
-  return r.rec.frames
-    .filter((f, i, all) => f.senderFrame !== null && f.senderFrame !== all[i - 1]?.senderFrame)
-    .map((f) => ({
-      wallMs: f.ptsMs - offset,
-      delayMs: r.arrivalWallMs + (f.ptsMs - r.rec.firstPtsMs) - (sender.startWallMs() + (f.senderFrame as number) * FRAME_MS),
-    }));
+  return senderDelays(r.rec, r.arrivalWallMs, sender).map((d) => ({ wallMs: d.ptsMs - offset, delayMs: d.delayMs }));
 }
 
 // --- B: irlkit live (auto mode, a fresh switcher: no flap history), measured on the output ---------------
