@@ -65,7 +65,15 @@ function streamServices(stream: StreamDefinition, slot: number) {
         ...scenes,
         OBS_WS_PORT: '4455',
         NATS_USER: streamLogin('desktop', id),
-        ...passThrough('OBS_RESOLUTION', 'OBS_FPS', 'OBS_VIDEO_BITRATE_KBPS', 'OBS_AUDIO_BITRATE_KBPS', 'OBS_X264_PRESET', 'OBS_LOW_BANNER'),
+        ...passThrough(
+          'OBS_RESOLUTION',
+          'OBS_FPS',
+          'OBS_VIDEO_BITRATE_KBPS',
+          'OBS_AUDIO_BITRATE_KBPS',
+          'OBS_X264_PRESET',
+          'OBS_LOW_BANNER',
+          'OBS_FEED_AUDIO_DELAY_MS',
+        ),
         ...passThrough('OBS_SCENE_STARTING', 'OBS_SCENE_PRIVACY'),
         // Straight to the stream's platform (the restream service is single-stream so far); its key is a secret.
         OBS_RTMP_URL: stream.rtmp?.url ?? 'rtmp://127.0.0.1/live',

@@ -42,6 +42,11 @@ export const desktopEnv = {
   OBS_SCENE_STARTING: env.string('Starting'),
   OBS_SCENE_PRIVACY: env.string('Privacy'),
   OBS_FEED_INPUT: env.string('SRT feed'),
+  /**
+   * Delays the feed's audio in OBS (its sync offset, ms). OBS 29's media source plays a stream's audio ahead of
+   * its picture (measured on the RTMP output: 6-68 ms, a different amount each time it opens); 30 centres that.
+   */
+  OBS_FEED_AUDIO_DELAY_MS: env.int(30, -950, 20_000),
   /** X display OBS runs on (shared with the xpra desktop). */
   DESKTOP_DISPLAY: z
     .string()
@@ -63,6 +68,7 @@ export const desktopConfig = defineConfig(desktopEnv, (v) => ({
     stream: { server: v.OBS_RTMP_URL, key: v.OBS_RTMP_KEY },
     feedUrl: v.OBS_FEED_URL,
     feedInput: v.OBS_FEED_INPUT,
+    feedAudioDelayMs: v.OBS_FEED_AUDIO_DELAY_MS,
     offlineMedia: v.OBS_OFFLINE_MEDIA,
     lowBanner: v.OBS_LOW_BANNER,
     scenes: { live: v.OBS_SCENE_LIVE, low: v.OBS_SCENE_LOW, offline: v.OBS_SCENE_OFFLINE, starting: v.OBS_SCENE_STARTING, privacy: v.OBS_SCENE_PRIVACY },

@@ -41,6 +41,17 @@ describe('OBS provisioned by the desktop service', () => {
     expect(windows).toMatch(/OBS 29/);
     expect(windows).not.toMatch(/Wizard/i);
   });
+
+  it("loads the feed input's audio sync offset from configuration (30 ms by default)", async () => {
+    const ws = new OBSWebSocket();
+    await ws.connect(obs.wsUrl, obs.password);
+    try {
+      const { inputAudioSyncOffset } = await ws.call('GetInputAudioSyncOffset', { inputName: 'SRT feed' });
+      expect(inputAudioSyncOffset).toBe(30);
+    } finally {
+      await ws.disconnect();
+    }
+  });
 });
 
 describe('obs-bridge', () => {

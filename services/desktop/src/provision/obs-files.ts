@@ -8,6 +8,8 @@ export interface ObsProvision {
   stream: { server: string; key: string };
   feedUrl: string;
   feedInput: string;
+  /** Audio sync offset of the feed input (ms; positive delays its audio): OBS's media source shows the feed's audio ahead of its picture. */
+  feedAudioDelayMs: number;
   offlineMedia: string;
   lowBanner: string;
   scenes: { live: string; low: string; offline: string; starting: string; privacy: string };
@@ -200,6 +202,8 @@ export function ownedSources(p: ObsProvision): SourceJson[] {
       name: p.feedInput,
       id: 'ffmpeg_source',
       versioned_id: 'ffmpeg_source',
+      // OBS keeps a source's sync offset in nanoseconds.
+      sync: p.feedAudioDelayMs * 1_000_000,
       settings: {
         is_local_file: false,
         input: p.feedUrl,
