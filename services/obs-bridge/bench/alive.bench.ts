@@ -3,7 +3,7 @@
 // srt-live-transmit → OBS → RTMP), the switcher in auto mode. Counted: scene switches, and on the recorded RTMP
 // output the frozen picture on air and the A/V offset, so "no switch" cannot hide a picture viewers saw stop.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyseRecording, avOffsets, frozenRuns, startFlashFeed, startRecorder, startStack, startUdpLink, waitFor } from '@irlkit/test-kit';
 import { percentile, writeBenchSection } from '../../../test/bench/report.ts';
@@ -33,8 +33,16 @@ observer.subscribe('switcher.state', (s) => {
   if (switcherStates.at(-1) !== line) switcherStates.push(line);
 });
 const warnings: string[] = [];
+/** Children that died (OBS, srt-live-transmit, Xvfb): each one is a cut on air whatever the switcher does. */
+const deaths: string[] = [];
 observer.subscribe('process', (e) => {
   if (e.event === 'warning' && e.detail) warnings.push(e.detail);
+  if (e.event === 'exited') deaths.push(`${new Date(e.ts).toISOString().slice(11, 19)} ${e.child} (${e.signal ?? `code ${e.exitCode}`})`);
+});
+/** The switcher's timeline warnings, e.g. its frozen-picture watch restarting the feed input while Live. */
+const switcherWarnings: string[] = [];
+observer.subscribe('log', (e) => {
+  if (e.source === 'watchdog' && e.level !== 'info') switcherWarnings.push(`${new Date(e.ts).toISOString().slice(11, 19)} ${e.message}`);
 });
 const reply = await observer.request('stream.start', {});
 if (!reply.ok) throw new Error(`stream.start: ${reply.error}`);
@@ -44,6 +52,8 @@ const feed = startFlashFeed({ port: link.port, latencyMs: 500, bitrateKbps: 2000
 await waitFor(() => bridge.obs.programScene() === 'Live', 'Live on program', 40_000, 20);
 await sleep(5000);
 const statesFrom = switcherStates.length;
+const switcherWarningsFrom = switcherWarnings.length;
+const deathsFrom = deaths.length;
 const programFrom = program.length;
 for (const key of Object.keys(linkEvents)) delete linkEvents[key];
 const recorder = startRecorder(stack.sink.playUrl('test'), join(dir, 'alive.flv'));
@@ -55,6 +65,9 @@ const random = () => {
   return seed / 2147483647;
 };
 const gaps: number[] = [];
+// The machine's 1-minute load, sampled through the run: anything else busy on the 2 cores shows up on air too.
+const loads: number[] = [];
+const loadTimer = setInterval(() => loads.push(loadavg()[0] as number), 10_000);
 link.loss(LOSS);
 const start = Date.now();
 while (Date.now() - start < ALIVE_MS) {
@@ -67,6 +80,7 @@ while (Date.now() - start < ALIVE_MS) {
   if (gaps.length % 50 === 0) log(`${Math.round((Date.now() - start) / 1000)} s: ${gaps.length} gaps, ${program.length - programFrom} switches`);
 }
 link.loss(0);
+clearInterval(loadTimer);
 await sleep(3000);
 await recorder.stop();
 const switches = program.slice(programFrom);
@@ -74,7 +88,25 @@ const states = switcherStates.slice(statesFrom);
 const rec = await analyseRecording(recorder.file);
 const onAir = rec.frames.filter((f) => f.scene === 'feed').length;
 const frozen = frozenRuns(rec);
+// What frozenRuns cannot see: feed frames whose number cannot be read (a broken-up picture), and sender frames
+// that never reached the output (the player skipped them).
+const feedFrames = rec.frames.filter((f) => f.scene === 'feed' && !f.flash);
+const unreadable = feedFrames.filter((f) => f.senderFrame === null).length;
+let skipped = 0;
+let previous: number | null = null;
+for (const f of feedFrames) {
+  if (f.senderFrame === null) continue;
+  // A flash hides 3 numbers a second; a jump over more than those is picture viewers never saw.
+  if (previous !== null && f.senderFrame > previous + 4) skipped += f.senderFrame - previous - 1;
+  previous = f.senderFrame;
+}
 const frozenMs = frozen.reduce((sum, r) => sum + (r.toMs - r.fromMs), 0);
+// Frozen runs by 5-minute stretch of the recording: spread out (the link) or bunched (something else).
+const stretchMs = 300_000;
+const frozenByStretch = Array.from(
+  { length: Math.ceil(ALIVE_MS / stretchMs) },
+  (_, i) => frozen.filter((r) => Math.floor((r.fromMs - (rec.frames[0]?.ptsMs ?? 0)) / stretchMs) === i).length,
+);
 const offsets = avOffsets(rec).map((o) => o.offsetMs);
 const firstAt = rec.frames[0]?.ptsMs ?? 0;
 const minutes = (rec.frames.at(-1)?.ptsMs ?? 0) - firstAt;
@@ -101,6 +133,12 @@ const result = {
   onAir,
   frozen: frozen.map((r) => Math.round(r.toMs - r.fromMs)),
   frozenMs,
+  frozenByStretch,
+  unreadable,
+  skipped,
+  deaths: deaths.slice(deathsFrom),
+  switcherWarnings: switcherWarnings.slice(switcherWarningsFrom),
+  load: { max: Math.max(...loads), median: percentile(loads, 50) },
   av: { n: offsets.length, min: Math.min(...offsets), max: Math.max(...offsets), median: percentile(offsets, 50), drift },
   warnings,
 };
@@ -124,7 +162,10 @@ every 3–10 s: ${gaps.length} gaps, the longest ${(Math.max(...gaps) / 1000).to
       ', ',
     )} | ${onAir} of ${rec.frames.length} | ${frozen.length} runs over 100 ms, ${(frozenMs / 1000).toFixed(2)} s in all (longest ${(longest / 1000).toFixed(2)} s) | ${offsets.length} pairs, ${Math.round(Math.min(...offsets))} … ${Math.round(Math.max(...offsets))} ms, drift (last minute − first) ${Math.round(drift)} ms |
 
-${switches.length ? `Switches: ${result.switches.join(', ')}. Switcher states: ${states.join('; ')}.\n` : ''}OBS's audio warnings during the run: ${warnings.length ? `${warnings.length} (${warnings.slice(0, 5).join('; ')}${warnings.length > 5 ? '; …' : ''})` : 'none'}.
+${switches.length ? `Switches: ${result.switches.join(', ')}. Switcher states: ${states.join('; ')}.\n` : ''}Feed frames whose number could not be read (broken-up picture): ${unreadable}; sender frames skipped on air (not counting flashes): ${skipped}.
+Children that died: ${result.deaths.length ? result.deaths.join(', ') : 'none'}. The switcher's warnings: ${result.switcherWarnings.length ? `${result.switcherWarnings.length} (${result.switcherWarnings.slice(0, 6).join('; ')}${result.switcherWarnings.length > 6 ? '; …' : ''})` : 'none'}.
+Frozen runs per 5 minutes: ${frozenByStretch.join(', ')}. The machine's 1-minute load during the run: median ${percentile(loads, 50).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (2 cores).
+OBS's audio warnings during the run: ${warnings.length ? `${warnings.length} (${warnings.slice(0, 5).join('; ')}${warnings.length > 5 ? '; …' : ''})` : 'none'}.
 `,
 );
 log('alive benchmark written to docs/BENCHMARKS.md');
