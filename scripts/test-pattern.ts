@@ -16,9 +16,10 @@ export interface SrtFeedOptions {
   /**
    * What the camera sees: a moving test pattern (default); a still, dark scene with camera noise
    * (a static shot in a dim room); or the moving pattern that freezes after `freezeAfterFrames`
-   * frames while the encoder keeps sending (a sender whose camera hung).
+   * frames while the encoder keeps sending (a sender whose camera hung); or the moving pattern under a white
+   * strobe that holds for 700 ms of every second (a picture that moves, but is the same most of the time).
    */
-  scene?: 'moving' | 'noisy-still' | 'freezes';
+  scene?: 'moving' | 'noisy-still' | 'freezes' | 'strobe';
   freezeAfterFrames?: number;
 }
 
@@ -97,7 +98,7 @@ export function testPatternArgs(options: SrtFeedOptions): string[] {
           options.scene === 'freezes'
             ? `,split[a][b];[a][b]freezeframes=first=${options.freezeAfterFrames ?? 150}:last=2147483647:replace=${(options.freezeAfterFrames ?? 150) - 1}`
             : ''
-        }`,
+        }${options.scene === 'strobe' ? `,drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='lt(mod(t,1),0.7)'` : ''}`,
     ...encoderArgs({ kbps, keyframeEvery: fps, constantBitrate: true }),
     '-f',
     'mpegts',

@@ -58,6 +58,11 @@ export async function startObs(nats: TestNats, env: Record<string, string> = {})
   });
   const bus = await testBus(nats, config.common.streamId, 'desktop');
   const app = buildApp({ config, bus, log: createLogger('desktop-test', testLogLevel) });
+  // OBS killed by a fault of its own (not by a test's SIGKILL/SIGTERM): its files are kept to read after the run.
+  let crashedBy: string | null = null;
+  bus.subscribe('process', (e) => {
+    if (e.child === 'obs' && e.event === 'exited' && e.signal && ['SIGSEGV', 'SIGABRT', 'SIGBUS', 'SIGILL', 'SIGFPE'].includes(e.signal)) crashedBy = e.signal;
+  });
   await app.start();
   return {
     app,
@@ -68,8 +73,10 @@ export async function startObs(nats: TestNats, env: Record<string, string> = {})
     stop: async () => {
       await app.stop();
       await bus.closeConnection();
-      // IRL_TEST_KEEP_OBS=1 keeps OBS's configuration and logs (obs-studio/logs/) to read after a run.
-      if (process.env.IRL_TEST_KEEP_OBS === '1') process.stdout.write(`OBS's files kept: ${configDir}\n`);
+      // IRL_TEST_KEEP_OBS=1 keeps OBS's configuration and logs (obs-studio/logs/) to read after a run; so does
+      // a crash of OBS during the run (the log of the session that crashed).
+      if (process.env.IRL_TEST_KEEP_OBS === '1' || crashedBy)
+        process.stdout.write(`OBS's files kept${crashedBy ? ` (OBS died of ${crashedBy})` : ''}: ${configDir}\n`);
       else rmSync(configDir, { recursive: true, force: true });
     },
   };

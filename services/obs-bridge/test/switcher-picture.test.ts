@@ -139,6 +139,22 @@ describe("the frozen-picture watch's decisions (1 s screenshots, 2 s frozen, 2 s
     expect(watch.observe(gray(1), 62_000)).toEqual({ action: 'restart', stillMs: 2000 });
   });
 
+  it('wouldAct says, without acting, whether a screenshot would restart the input or call the picture frozen', () => {
+    const watch = new FrozenPictureWatch(2000, 2000);
+    watchSeconds(watch, [1, 2, 2]);
+    // 3 s: still for 1 s. At 4 s it would restart; a moving picture would not; nothing was changed by asking.
+    expect(watch.wouldAct(gray(2), 3500)).toBe(false);
+    expect(watch.wouldAct(gray(2), 4000)).toBe(true);
+    expect(watch.wouldAct(gray(3), 4000)).toBe(false);
+    expect(watch.observe(gray(2), 4000)).toEqual({ action: 'restart', stillMs: 2000 });
+    // After the restart: frozen only once the wait has passed.
+    expect(watch.wouldAct(gray(2), 5000)).toBe(false);
+    expect(watch.wouldAct(gray(2), 6000)).toBe(true);
+    expect(watch.observe(gray(2), 6000)).toEqual({ action: 'frozen' });
+    // A fresh watch has nothing to compare with.
+    expect(new FrozenPictureWatch(2000, 2000).wouldAct(gray(2), 9000)).toBe(false);
+  });
+
   it('reset (no data, not Live, OBS away) forgets the picture and any restart in progress', () => {
     const watch = new FrozenPictureWatch(2000, 2000);
     watchSeconds(watch, [1, 2, 2, 2]);

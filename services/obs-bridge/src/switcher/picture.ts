@@ -86,6 +86,17 @@ export class FrozenPictureWatch {
     this.changesSinceRestart = 0;
   }
 
+  /**
+   * Would this screenshot, observed at `at`, ask for a restart or call the picture frozen? (Nothing changes.)
+   * The runtime looks closer before it lets it: screenshots about a second apart can keep landing on the same
+   * phase of a picture that repeats (a strobe, a test feed's flash) however randomly they are spaced.
+   */
+  wouldAct(shot: GrayPicture, at: number): boolean {
+    if (this.last === null || pictureDifference(this.last, shot) >= STILL_PICTURE_DIFFERENCE) return false;
+    if (this.restartedAt === null) return at - this.changedAt >= this.frozenMs;
+    return at - Math.max(this.restartedAt, this.changedAt) >= this.restartWaitMs;
+  }
+
   observe(shot: GrayPicture, at: number): PictureVerdict {
     if (this.last === null) {
       // The first screenshot of a watch: the picture's age counts from here.

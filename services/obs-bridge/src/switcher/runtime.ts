@@ -17,7 +17,7 @@ import {
   type Timeline,
   timeline,
 } from '@irlkit/shared';
-import { FrozenPictureWatch, parsePgm } from './picture.ts';
+import { FrozenPictureWatch, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from './picture.ts';
 import { type SwitcherAction, SwitcherPolicy } from './policy.ts';
 
 /** What the switcher needs from OBS (implemented by the obs-websocket client). */
@@ -68,6 +68,8 @@ export interface SwitcherRuntimeOptions {
 
 /** Screenshot width for the frozen-picture watch: enough for camera noise to change pixels, cheap at 1 Hz. */
 const PICTURE_WATCH_WIDTH = 64;
+/** How long the frozen-picture watch looks closer (a screenshot every 0.1 s) before it acts: over a second, so any picture repeating once a second shows its other phase. */
+const PICTURE_CONFIRM_MS = 1200;
 
 export const SWITCHER_SETTINGS_KEY = 'switcher';
 
@@ -345,7 +347,8 @@ export class SwitcherRuntime {
    * spacing, see inJitteredTurns): a picture
    * that stops changing gets its input restarted once, and if it still has not moved a little later
    * the policy goes OFFLINE ("picture frozen"). Camera noise changes a still shot far more than an
-   * encoder refining a frozen one (STILL_PICTURE_DIFFERENCE).
+   * encoder refining a frozen one (STILL_PICTURE_DIFFERENCE). Before either, it looks closer for 1.2 s
+   * (PICTURE_CONFIRM_MS): a picture that repeats once a second can match itself shot after shot.
    */
   private watchPicture(): () => void {
     const { obs, log } = this.options;
@@ -360,8 +363,23 @@ export class SwitcherRuntime {
       }
       // Grayscale PGM: compared by mean difference, since a frozen camera's picture still shifts by a
       // level here and there as the encoder refines it, while camera noise changes far more.
-      const shot = parsePgm(await obs.sourceScreenshot(this.options.mediaInput, PICTURE_WATCH_WIDTH, 'pgm'));
-      const at = Date.now();
+      const take = async () => parsePgm(await obs.sourceScreenshot(this.options.mediaInput, PICTURE_WATCH_WIDTH, 'pgm'));
+      let shot = await take();
+      let at = Date.now();
+      if (watch.wouldAct(shot, at)) {
+        // Before restarting anything or calling it frozen: a closer look, a screenshot every 0.1 s for 1.2 s. A
+        // picture that moves at all in that second (a strobe's dark phase, a flash's end) is not frozen.
+        const until = at + PICTURE_CONFIRM_MS;
+        while (Date.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          const closer = await take();
+          if (pictureDifference(shot, closer) >= STILL_PICTURE_DIFFERENCE) {
+            shot = closer;
+            break;
+          }
+        }
+        at = Date.now();
+      }
       const verdict = watch.observe(shot, at);
       if (verdict?.action === 'restart') {
         log.warn({ input: this.options.mediaInput, stillMs: verdict.stillMs }, 'picture frozen while data arrives; restarting the feed input');
