@@ -39,6 +39,8 @@ export interface TestStack {
 export interface StackOptions {
   bridgeEnv?: Record<string, string>;
   ingestEnv?: Record<string, string>;
+  /** Merged into the desktop service's configuration (OBS's provisioning). */
+  obsEnv?: Record<string, string>;
   /** Puts an ObsProxy between the bridge and OBS, to fail OBS's websocket on purpose. */
   obsProxy?: boolean;
   /** Puts a TcpLink between OBS's media input and ingest, to garble OBS's connection on purpose. */
@@ -67,6 +69,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       OBS_RTMP_URL: options.obsRtmp?.url ?? sink.serverUrl,
       OBS_RTMP_KEY: options.obsRtmp?.key ?? 'test',
       OBS_FEED_URL: `tcp://127.0.0.1:${obsLink?.port ?? outputPort}`,
+      ...options.obsEnv,
     });
     closers.push(() => obs.stop());
     const obsProxy = options.obsProxy ? await startObsProxy(obs.wsUrl) : undefined;

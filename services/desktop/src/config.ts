@@ -43,10 +43,11 @@ export const desktopEnv = {
   OBS_SCENE_PRIVACY: env.string('Privacy'),
   OBS_FEED_INPUT: env.string('SRT feed'),
   /**
-   * Delays the feed's audio in OBS (its sync offset, ms). OBS 29's media source plays a stream's audio ahead of
-   * its picture (measured on the RTMP output: 6-68 ms, a different amount each time it opens); 30 centres that.
+   * Delays the feed's audio in OBS (its sync offset, ms), for a sender whose own sound is early or late. OBS 29's
+   * media source keeps a different A/V offset each time it opens; obs-bridge's audio anchor (obs/audio-anchor.ts)
+   * places the audio afresh on the picture after each open, which leaves about -2 ms: 0 needs no correction.
    */
-  OBS_FEED_AUDIO_DELAY_MS: env.int(30, -950, 20_000),
+  OBS_FEED_AUDIO_DELAY_MS: env.int(0, -950, 20_000),
   /** X display OBS runs on (shared with the xpra desktop). */
   DESKTOP_DISPLAY: z
     .string()

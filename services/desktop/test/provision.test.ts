@@ -50,10 +50,11 @@ describe('OBS provisioning', () => {
     expect(scenes.sort()).toEqual(['Live', 'Low', 'Offline', 'Privacy', 'Starting']);
   });
 
-  it("sets the feed input's audio sync offset (OBS keeps it in ns) from OBS_FEED_AUDIO_DELAY_MS, 30 ms by default", () => {
+  it("sets the feed input's audio sync offset (OBS keeps it in ns) from OBS_FEED_AUDIO_DELAY_MS, 0 by default (the bridge's audio anchor keeps it on its picture)", () => {
     const syncOf = (paths: ReturnType<typeof provision>) =>
       (readJson(paths.scenes).sources.find((s) => s.name === 'SRT feed') as Source & { sync?: number }).sync;
-    expect(syncOf(provision())).toBe(30_000_000);
+    expect(syncOf(provision())).toBe(0);
+    expect(syncOf(provision({ OBS_FEED_AUDIO_DELAY_MS: '30' }))).toBe(30_000_000);
     expect(syncOf(provision({ OBS_FEED_AUDIO_DELAY_MS: '-20' }))).toBe(-20_000_000);
     expect(() => provision({ OBS_FEED_AUDIO_DELAY_MS: '30ms' })).toThrow(/OBS_FEED_AUDIO_DELAY_MS/);
   });

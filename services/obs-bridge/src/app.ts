@@ -3,6 +3,7 @@ import { type Bus, type Logger, publishChildEvent, SettingsBucket, startHeartbea
 import { serveObsCommands } from './commands.ts';
 import type { BridgeConfig } from './config.ts';
 import { buildHttp } from './http/server.ts';
+import { FeedAudioAnchor } from './obs/audio-anchor.ts';
 import { ObsClient } from './obs/client.ts';
 import { ObsMirror } from './obs/mirror.ts';
 import { SwitcherRuntime } from './switcher/runtime.ts';
@@ -40,6 +41,14 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
     pictureRestartWaitMs: config.pictureWatch.restartWaitMs,
   });
   const switcherScenes = [config.scenes.live, config.scenes.low, config.scenes.offline];
+  // Each new player of the feed input keeps an A/V offset of its own unless its audio is placed afresh on its picture.
+  const audioAnchor = new FeedAudioAnchor({
+    obs,
+    bus,
+    input: config.inputs.feed,
+    feedScenes: () => [config.scenes.live, config.scenes.low],
+    log: log.child({ part: 'audio-anchor' }),
+  });
   // The watchdog keeps the wanted state and puts it back even when it is not to restart OBS (mode off).
   const watchdog = new WatchdogRuntime({
     bus,
@@ -72,6 +81,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
     mirror,
     switcher,
     watchdog,
+    audioAnchor,
     get http() {
       return http;
     },
@@ -82,6 +92,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
       obs.start();
       mirror.start();
       await switcher.start();
+      audioAnchor.start();
       watchdog.start();
       cleanups = serveObsCommands(bus, obs, config.inputs, events, watchdog);
       cleanups.push(
@@ -92,6 +103,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
             obsLastAnswerAgeMs: obs.lastAnswerAgeMs(),
             settingsPersisted: settings.available,
             switcher: switcher.state().state,
+            feedAudioAnchors: audioAnchor.anchored,
             rejectedMessages: bus.rejections.total,
           },
         })),
@@ -104,6 +116,7 @@ export function buildApp({ config, bus, log }: { config: BridgeConfig; bus: Bus;
       for (const c of cleanups.splice(0)) c();
       await http?.close();
       watchdog.stop();
+      audioAnchor.stop();
       await switcher.stop();
       mirror.stop();
       await obs.stop();

@@ -25,6 +25,15 @@ export const processEvent = z.strictObject({
 });
 export type ProcessEvent = z.infer<typeof processEvent>;
 
+/**
+ * The `detail` of OBS's process warning that an input's audio lags: OBS restarts that input's audio timing
+ * then (a new A/V offset). Written by the desktop service, read by obs-bridge's audio anchor.
+ */
+export const obsAudioLag = {
+  detail: (input: string, ms: number): string => `OBS: audio of ${input} lags by ${Math.round(ms)} ms`,
+  input: (detail: string): string | null => /^OBS: audio of (.+) lags by -?\d+ ms$/.exec(detail)?.[1] ?? null,
+};
+
 export const heartbeat = z.strictObject({
   ts: timestampMs,
   service: z.string().min(1).max(64),

@@ -1,5 +1,6 @@
 // Reads OBS's log lines for what viewers would notice: its audio buffering growing (every step adds
 // delay to the whole stream), reaching its maximum, and sources whose audio lags behind. Pure.
+import { obsAudioLag } from '@irlkit/shared';
 
 export interface ObsAudioWarning {
   kind: 'audio-buffering' | 'max-audio-buffering' | 'audio-lagging';
@@ -29,7 +30,7 @@ export function parseObsAudioWarning(line: string): ObsAudioWarning | undefined 
     return { kind: 'max-audio-buffering', message: 'OBS reached its maximum audio buffering: late audio is now dropped', totalMs: null, source: null };
   const l = lagging.exec(line);
   if (l) {
-    return { kind: 'audio-lagging', message: `OBS: audio of ${l[1]} lags by ${Math.round(Number(l[2]))} ms`, totalMs: null, source: l[1] ?? null };
+    return { kind: 'audio-lagging', message: obsAudioLag.detail(l[1] ?? '', Number(l[2])), totalMs: null, source: l[1] ?? null };
   }
   return undefined;
 }

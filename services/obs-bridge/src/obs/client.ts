@@ -49,6 +49,8 @@ interface Events {
   mute: [string, boolean];
   /** OBS stopped answering while its socket stayed open; the socket is being closed. */
   hung: [{ silentMs: number }];
+  /** A media input (by name) started playing. */
+  mediaStarted: [string];
 }
 
 /** The part of the `ws` socket under obs-websocket-js that closes at once, without a close handshake. */
@@ -101,6 +103,10 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     ws.on('RecordStateChanged', ({ outputActive }) => {
       this.recording = outputActive;
       this.emit('changed');
+    });
+    ws.on('MediaInputPlaybackStarted', ({ inputName }) => {
+      this.answered();
+      this.emit('mediaStarted', inputName);
     });
     ws.on('InputMuteStateChanged', ({ inputName, inputMuted }) => {
       this.answered();
@@ -373,6 +379,18 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     return inputMuted;
   }
 
+  /** The input's audio sync offset in ms (positive: its audio plays later). */
+  async audioSyncOffset(input: string): Promise<number> {
+    const { inputAudioSyncOffset } = await this.call(`reading the audio sync offset of ${input}`, (ws) =>
+      ws.call('GetInputAudioSyncOffset', { inputName: input }),
+    );
+    return inputAudioSyncOffset;
+  }
+
+  async setAudioSyncOffset(input: string, ms: number): Promise<void> {
+    await this.call(`setting the audio sync offset of ${input}`, (ws) => ws.call('SetInputAudioSyncOffset', { inputName: input, inputAudioSyncOffset: ms }));
+  }
+
   async sourceScreenshot(source: string, width: number, format: 'jpg' | 'png' | 'pgm' = 'png', quality = -1): Promise<string> {
     const { imageData } = await this.call('screenshot', (ws) =>
       ws.call('GetSourceScreenshot', { sourceName: source, imageFormat: format, imageWidth: width, imageCompressionQuality: quality }),
@@ -405,6 +423,11 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
   onMute(listener: (input: string, muted: boolean) => void): () => void {
     this.on('mute', listener);
     return () => this.off('mute', listener);
+  }
+  /** A media input (re)started playing: a new player, with an A/V offset of its own until its audio is anchored again. */
+  onMediaStarted(listener: (input: string) => void): () => void {
+    this.on('mediaStarted', listener);
+    return () => this.off('mediaStarted', listener);
   }
   onHung(listener: (info: { silentMs: number }) => void): () => void {
     this.on('hung', listener);
