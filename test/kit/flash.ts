@@ -225,7 +225,6 @@ export async function analyseRecording(file: string): Promise<Recording> {
   const size = RASTER_W * RASTER_H;
   const count = Math.min(pts.length, Math.floor(video.stdout.length / size));
   const frames: OutputFrame[] = [];
-  const flashesMs: number[] = [];
   const mean = (raster: Buffer, x0: number, y0: number, x1: number, y1: number) => {
     let sum = 0;
     for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += raster[y * RASTER_W + x] as number;
@@ -237,24 +236,42 @@ export async function analyseRecording(file: string): Promise<Recording> {
     const scene = mean(raster, 2, 2, 8, 8) > 190 ? 'feed' : 'other';
     const senderFrame = scene === 'feed' && !flash ? readSenderFrame(raster) : null;
     frames.push({ ptsMs: pts[i] as number, scene, flash, senderFrame });
-    if (flash && !frames[i - 1]?.flash) flashesMs.push(pts[i] as number);
   }
+  const flashesMs = flashOnsets(frames);
   const audioStart = (await packetTimes(file, 'a'))[0] ?? 0;
   const rate = 8000;
   const audio = { stdout: await outputOf('ffmpeg', ['-v', 'error', '-i', file, '-vn', '-ac', '1', '-ar', String(rate), '-f', 's16le', 'pipe:1']) };
   const samples = new Int16Array(audio.stdout.buffer, audio.stdout.byteOffset, Math.floor(audio.stdout.length / 2));
+  const beepsMs = beepOnsets(samples, rate, audioStart);
+  const firstPtsMs = Math.min(pts[0] ?? Number.POSITIVE_INFINITY, audioStart || Number.POSITIVE_INFINITY);
+  return { frames, beepsMs, flashesMs, frameMs: 1000 / FLASH_FPS, firstPtsMs: Number.isFinite(firstPtsMs) ? firstPtsMs : 0 };
+}
+
+/**
+ * Output times of the flashes' first white frames. A flash's onset is known only after a frame of the feed's
+ * picture: one first seen at the recording's start, or right after another scene was on air (a cut back to the
+ * feed mid-flash), may have begun earlier, and its pair would measure the cut, not A/V sync.
+ */
+export function flashOnsets(frames: OutputFrame[]): number[] {
+  return frames.filter((f, i) => f.flash && frames[i - 1]?.scene === 'feed' && !frames[i - 1]?.flash).map((f) => f.ptsMs);
+}
+
+/**
+ * Times (ms, from `startMs`) at which a beep starts: 5 ms windows loud after at least 300 ms of quiet. A beep
+ * already sounding when the audio starts has no known onset and is not counted.
+ */
+export function beepOnsets(samples: Int16Array, rate: number, startMs: number): number[] {
   const beepsMs: number[] = [];
-  const window = 40; // 5 ms
-  let quietMs = 1000;
+  const window = Math.round(rate / 200); // 5 ms
+  let quietMs = 0;
   for (let i = 0; i + window <= samples.length; i += window) {
     let energy = 0;
     for (let k = i; k < i + window; k++) energy += Math.abs(samples[k] as number);
     const loud = energy / window > 2000;
-    if (loud && quietMs >= 300) beepsMs.push(audioStart + (i / rate) * 1000);
+    if (loud && quietMs >= 300) beepsMs.push(startMs + (i / rate) * 1000);
     quietMs = loud ? 0 : quietMs + 5;
   }
-  const firstPtsMs = Math.min(pts[0] ?? Number.POSITIVE_INFINITY, audioStart || Number.POSITIVE_INFINITY);
-  return { frames, beepsMs, flashesMs, frameMs: 1000 / FLASH_FPS, firstPtsMs: Number.isFinite(firstPtsMs) ? firstPtsMs : 0 };
+  return beepsMs;
 }
 
 /** Runs of identical sender frames on the feed's scene longer than `minMs`: a frozen picture on air. */
@@ -306,6 +323,32 @@ export function avOffsets(rec: Recording): Array<{ atMs: number; offsetMs: numbe
     if (beep !== undefined) out.push({ atMs: flash, offsetMs: beep - flash });
   }
   return out;
+}
+
+/**
+ * What the picture did around one flash (for an A/V pair far off): the numbered frames on air just before and
+ * after the run of white frames, how many white frames were shown, and the beep measured against the picture's
+ * own clock (the output time the flash's first frame was due, from the numbered frames around it: a positive
+ * `shownLateMs` with a small `againstClockMs` is a picture that stalled or dropped frames, not sound off its picture).
+ */
+export function flashContext(rec: Recording, flashMs: number, beepMs: number) {
+  const i = rec.frames.findIndex((f) => f.ptsMs === flashMs && f.flash);
+  if (i < 0) return undefined;
+  let j = i;
+  while (rec.frames[j + 1]?.flash) j += 1;
+  const before = [...rec.frames.slice(Math.max(0, i - 30), i)].reverse().find((f) => f.senderFrame !== null);
+  const after = rec.frames.slice(j + 1, j + 31).find((f) => f.senderFrame !== null);
+  const flashFrame = after?.senderFrame != null ? Math.floor(after.senderFrame / FLASH_FPS) * FLASH_FPS : null;
+  const frameMs = 1000 / FLASH_FPS;
+  const dueMs = flashFrame === null ? null : before?.senderFrame != null ? before.ptsMs + (flashFrame - before.senderFrame) * frameMs : null;
+  return {
+    whiteShown: j - i + 1,
+    before: before ? { frame: before.senderFrame, ptsMs: before.ptsMs } : null,
+    after: after ? { frame: after.senderFrame, ptsMs: after.ptsMs } : null,
+    flashFrame,
+    shownLateMs: dueMs === null ? null : flashMs - dueMs,
+    againstClockMs: dueMs === null ? null : beepMs - dueMs,
+  };
 }
 
 /**

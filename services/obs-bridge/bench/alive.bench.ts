@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyseRecording, avOffsets, frozenRuns, startFlashFeed, startRecorder, startStack, startUdpLink, waitFor } from '@irlkit/test-kit';
+import { analyseRecording, avOffsets, flashContext, frozenRuns, startFlashFeed, startRecorder, startStack, startUdpLink, waitFor } from '@irlkit/test-kit';
 import { percentile, writeBenchSection } from '../../../test/bench/report.ts';
 
 const SRT_LATENCY_MS = 2000;
@@ -108,6 +108,15 @@ const frozenByStretch = Array.from(
   (_, i) => frozen.filter((r) => Math.floor((r.fromMs - (rec.frames[0]?.ptsMs ?? 0)) / stretchMs) === i).length,
 );
 const offsets = avOffsets(rec).map((o) => o.offsetMs);
+// Each pair off by more than 45 ms, with what the picture did around it (a stalled or skipping picture, or sound off it).
+const beyond = avOffsets(rec)
+  .filter((o) => Math.abs(o.offsetMs) > 45)
+  .map((o) => {
+    const at = `${Math.round((o.atMs - rec.firstPtsMs) / 1000)} s in: ${Math.round(o.offsetMs)} ms`;
+    const c = flashContext(rec, o.atMs, o.atMs + o.offsetMs);
+    if (!c || c.shownLateMs === null || c.againstClockMs === null) return `${at} (no numbered frame around the flash)`;
+    return `${at} (white frames on air ${c.whiteShown} of 3, shown ${Math.round(c.shownLateMs)} ms after due by the frame before; the beep against the picture's clock ${Math.round(c.againstClockMs)} ms)`;
+  });
 const firstAt = rec.frames[0]?.ptsMs ?? 0;
 const minutes = (rec.frames.at(-1)?.ptsMs ?? 0) - firstAt;
 const avMean = (from: number, to: number) => {
@@ -139,7 +148,7 @@ const result = {
   deaths: deaths.slice(deathsFrom),
   switcherWarnings: switcherWarnings.slice(switcherWarningsFrom),
   load: { max: Math.max(...loads), median: percentile(loads, 50) },
-  av: { n: offsets.length, min: Math.min(...offsets), max: Math.max(...offsets), median: percentile(offsets, 50), drift },
+  av: { n: offsets.length, min: Math.min(...offsets), max: Math.max(...offsets), median: percentile(offsets, 50), drift, beyond },
   warnings,
 };
 log(JSON.stringify(result, null, 1));
@@ -160,12 +169,12 @@ every 3–10 s: ${gaps.length} gaps, the longest ${(Math.max(...gaps) / 1000).to
     .map(([k, v]) => `${k} ${v}`)
     .join(
       ', ',
-    )} | ${onAir} of ${rec.frames.length} | ${frozen.length} runs over 100 ms, ${(frozenMs / 1000).toFixed(2)} s in all (longest ${(longest / 1000).toFixed(2)} s) | ${offsets.length} pairs, ${Math.round(Math.min(...offsets))} … ${Math.round(Math.max(...offsets))} ms, drift (last minute − first) ${Math.round(drift)} ms |
+    )} | ${onAir} of ${rec.frames.length} | ${frozen.length} frames held over 100 ms, frozen beyond their own frame time ${(frozenMs / 1000).toFixed(2)} s in all (longest ${(longest / 1000).toFixed(2)} s) | ${offsets.length} pairs, ${Math.round(Math.min(...offsets))} … ${Math.round(Math.max(...offsets))} ms, drift (last minute − first) ${Math.round(drift)} ms |
 
 ${switches.length ? `Switches: ${result.switches.join(', ')}. Switcher states: ${states.join('; ')}.\n` : ''}Feed frames whose number could not be read (broken-up picture): ${unreadable}; sender frames skipped on air (not counting flashes): ${skipped}.
 Children that died: ${result.deaths.length ? result.deaths.join(', ') : 'none'}. The switcher's warnings: ${result.switcherWarnings.length ? `${result.switcherWarnings.length} (${result.switcherWarnings.slice(0, 6).join('; ')}${result.switcherWarnings.length > 6 ? '; …' : ''})` : 'none'}.
 Frozen runs per 5 minutes: ${frozenByStretch.join(', ')}. The machine's 1-minute load during the run: median ${percentile(loads, 50).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (2 cores).
-OBS's audio warnings during the run: ${warnings.length ? `${warnings.length} (${warnings.slice(0, 5).join('; ')}${warnings.length > 5 ? '; …' : ''})` : 'none'}.
+${beyond.length ? `A/V pairs beyond ±45 ms: ${beyond.slice(0, 8).join('; ')}${beyond.length > 8 ? `; … (${beyond.length} in all)` : ''}.\n` : ''}OBS's audio warnings during the run: ${warnings.length ? `${warnings.length} (${warnings.slice(0, 5).join('; ')}${warnings.length > 5 ? '; …' : ''})` : 'none'}.
 `,
 );
 log('alive benchmark written to docs/BENCHMARKS.md');

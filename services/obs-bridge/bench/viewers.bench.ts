@@ -15,6 +15,7 @@ import {
   avOffsets,
   FLASH_FPS,
   type FlashFeed,
+  flashContext,
   freeUdpPort,
   frozenRuns,
   otherSceneSpans,
@@ -322,7 +323,8 @@ interface AddedRound {
   avMs: number | null;
 }
 interface Later {
-  av?: { n: number; min: number; max: number; median: number; drift: number; outages: number };
+  /** beyond: each pair off by more than 45 ms, with what the picture did around it (flashContext). */
+  av?: { n: number; min: number; max: number; median: number; drift: number; outages: number; beyond: string[] };
   added?: AddedRound[];
   failed?: string[];
 }
@@ -401,7 +403,7 @@ ${delayRows.join('\n')}
         ? `${av.n} flash/beep pairs on air, offset (audio − video) from ${Math.round(av.min)} to ${Math.round(av.max)} ms (median ${Math.round(av.median)}), drift (mean of the last 30 s − the first 30 s) ${Math.round(av.drift)} ms`
         : '—'
     }.
-Goal: |offset| ≤ 45 ms, drift ≤ 20 ms.
+Goal: |offset| ≤ 45 ms, drift ≤ 20 ms.${av?.beyond.length ? `\nPairs beyond ±45 ms, with the picture around them: ${av.beyond.join('; ')}.` : ''}
 
 **OBS's audio warnings** (OBS's log lines on audio buffering and lagging audio, surfaced as \`process\` warnings), by phase:
 ${phaseWarnings.map((w) => `- ${w}`).join('\n')}
@@ -462,6 +464,14 @@ try {
     median: percentile(offsetValues, 50),
     drift: mean(lastWindow) - mean(firstWindow),
     outages,
+    beyond: offsets
+      .filter((o) => Math.abs(o.offsetMs) > 45)
+      .map((o) => {
+        const at = `${Math.round((o.atMs - av.rec.firstPtsMs) / 1000)} s in: ${Math.round(o.offsetMs)} ms`;
+        const c = flashContext(av.rec, o.atMs, o.atMs + o.offsetMs);
+        if (!c || c.shownLateMs === null || c.againstClockMs === null) return `${at} (no numbered frame around the flash)`;
+        return `${at} (white frames on air ${c.whiteShown} of 3; the flash shown ${Math.round(c.shownLateMs)} ms after frame #${c.flashFrame} was due by frame #${c.before?.frame} before it, #${c.after?.frame} next; the beep against the picture's clock ${Math.round(c.againstClockMs)} ms)`;
+      }),
   };
   log(`A/V: ${JSON.stringify(later.av)}; offsets ${offsets.map((o) => `${Math.round(o.atMs / 1000)}:${Math.round(o.offsetMs)}`).join(' ')}`);
 } catch (error) {
