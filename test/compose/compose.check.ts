@@ -293,6 +293,15 @@ const feed = startReconnectingFeed({
   height: 480,
   bitrateKbps: 1500,
 });
+/** Asked when a wait for Live times out: what the stack looked like then (the state, the timeline, the sender, the logs). */
+const notLive = () => {
+  const state = probe.obsState;
+  const logs = dc(['logs', '--no-color', '--tail', '40', 'ingest', 'desktop', 'obs-bridge']);
+  return (
+    `(last obs.state: ${state ? `reachable ${state.reachable}, program ${state.programScene}, streaming ${state.streaming}, ${Math.round((Date.now() - state.receivedAt) / 1000)} s ago` : 'none heard'}; ` +
+    `timeline: ${probe.log.slice(-15).join(' | ') || 'empty'}; sender (start ${feed.starts}): ${feed.current().stderr().slice(-300)})\n${logs.stdout}${logs.stderr}`
+  );
+};
 try {
   // chat has no healthcheck (it only dials out); with no channel set it idles, but it must still run in
   // production mode and reach NATS as its own user.
@@ -306,12 +315,7 @@ try {
 
   await check('an SRT feed into the published port goes live on OBS (obs.state: program scene Live)', async () => {
     const started = Date.now();
-    await waitFor(
-      () => probe.obsState?.reachable && probe.obsState.programScene === 'Live',
-      `obs.state with program scene Live (last: ${JSON.stringify(probe.obsState?.programScene)}; ffmpeg: ${feed.current().stderr().slice(-300)})`,
-      90_000,
-      200,
-    );
+    await waitFor(() => probe.obsState?.reachable && probe.obsState.programScene === 'Live', () => `obs.state with program scene Live ${notLive()}`, 90_000, 200);
     timings.feedLiveS = (Date.now() - started) / 1000;
   });
   await check("ingest's passphrase-less output answers only on the feed network, which only OBS shares", async () => {
@@ -625,7 +629,12 @@ setTimeout(()=>{console.log('silent '+hidden);process.exit(0)},2500);}));`;
     "upgrade while live: rebuild, then up -d re-creates every container; settings, history, secrets, session, volumes and Caddy's authority kept; the feed and the stream come back",
     async () => {
       // Right after the re-create check the new OBS streams, but Live comes back only with a moving picture.
-      await waitFor(() => probe.obsState?.streaming && probe.obsState.programScene === 'Live', 'Live and streaming before the upgrade', 60_000, 200);
+      await waitFor(
+        () => probe.obsState?.streaming && probe.obsState.programScene === 'Live',
+        () => `Live and streaming before the upgrade ${notLive()}`,
+        60_000,
+        200,
+      );
       // A setting the streamer changed, kept in JetStream on the nats-data volume.
       const set = await probe.request('switcher.config', { lowEnterKbps: 650 });
       assert(set.ok, `switcher.config refused: ${set.error}`);

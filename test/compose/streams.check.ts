@@ -279,7 +279,15 @@ try {
     watch.set('carol', await probe('carol', 'operator', state().operator.natsPassword));
     await lowerThresholds(watch.get('carol') as BusProbe);
     feeds.push(feed(carol));
-    await waitFor(() => live(watch.get('carol')), `carol's program on Live (last: ${watch.get('carol')?.obsState?.programScene})`, 240_000, 200);
+    try {
+      await waitFor(() => live(watch.get('carol')), "carol's program on Live", 240_000, 200);
+    } catch (error) {
+      const carolFeed = feeds.at(-1);
+      throw new Error(
+        `${(error as Error).message} (carol: ${watch.get('carol')?.obsState?.programScene ?? 'no obs.state heard'}; carol's sender, call ${carolFeed?.starts}: ${carolFeed?.current().stderr().slice(-300)})\n` +
+          logsOf(['ingest', 'desktop-carol', 'obs-bridge-carol']),
+      );
+    }
     timings.carolLiveMs = Date.now() - addedAt;
     const bobScenes = (watch.get('bob')?.obsStates ?? []).filter((s) => s.receivedAt >= addedAt).map((s) => s.programScene);
     assert(

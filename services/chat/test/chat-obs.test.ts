@@ -70,8 +70,14 @@ describe('chat commands into a real OBS', () => {
     await onPrivacy;
     await waitFor(() => moderator.messages.some((m) => m.from === 'irlkitbot' && m.text === 'Scene switched to Privacy'), 'the bot to confirm');
     // Back to the switcher's scene, so the next test sees the feed.
+    const beforeLive = moderator.messages.length;
     moderator.say('!live');
     await nextEvent(stack.observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program again', 20_000);
+    // The bot's answer to !live can arrive after OBS's state: wait for it, or the next test takes it for its own.
+    await waitFor(
+      () => moderator.messages.slice(beforeLive).some((m) => m.from === 'irlkitbot' && m.text === 'Scene switched to Live'),
+      'the bot to confirm !live',
+    );
   });
 
   it("!fix restarts OBS's feed input through obs-bridge", async () => {

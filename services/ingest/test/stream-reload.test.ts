@@ -171,10 +171,24 @@ describe('IRL_STREAMS as a file, changed while a sender streams', () => {
       replaceFile([alice, bob, carol]);
       await waitFor(() => app.feeds.get('carol')?.transmit.running, "carol's srt-live-transmit started after the file changed", 5000);
       const bobPid = app.feeds.get('bob')?.transmit.pid;
-      bonding = await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2);
+      bonding = await startSrtlaSender({ host: '127.0.0.1', port: srtlaPort }, 2, { registerTimeoutMs: 10_000 });
+      const bonded = bonding;
+      expect(
+        bonded.links.map((l) => l.registered),
+        "carol's bonded links registered with ingest's SRTLA door",
+      ).toEqual([true, true]);
       carolFeed = startSrtFeed({ port: bonding.port, bitrateKbps: 600, latencyMs: 500, width: 320, height: 240, streamId: `publish/live/${carol.srtKey}` });
       carolReader = startFeedReader(carol.outputPort);
-      await nextEvent(watchCarol, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 50, "carol's feed on carol's subjects", 15_000);
+      const carolSender = carolFeed;
+      await nextEvent(watchCarol, 'ingest.stats', (s) => s.connected && s.bitrateKbps > 50, "carol's feed on carol's subjects", 15_000).catch(
+        (error: Error) => {
+          // What the sender and its links saw: a one-shot ffmpeg whose handshake went unanswered has exited.
+          const links = bonded.links.map((l) => `${l.address} registered ${l.registered}, sent ${l.sent}, heard ${Date.now() - l.lastHeard} ms ago`);
+          throw new Error(
+            `${error.message}; carol's sender exit ${carolSender.process.exitCode}, links: ${links.join('; ')}; SRT replies by type ${JSON.stringify([...bonded.srtRepliesByType])}; ffmpeg: ${carolSender.stderr().slice(-600)}`,
+          );
+        },
+      );
       await waitFor(() => (carolReader?.frames() ?? 0) > 20, "carol's output decoding", 15_000);
       expect(carolProcess.find((e) => e.child === 'stream')?.event).toBe('started');
       expect((await nextEvent(watchCarol, 'ingest.stats', (s) => s.connected, 'carol stats')).peer).toMatch(/^SRTLA group/);
