@@ -135,6 +135,7 @@ describe('the feed path under faults', () => {
     // closer, runs of them read as a frozen picture and restarted the input (and a frozen verdict went Offline).
     const { observer, srtPort } = stack;
     const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 2500, latencyMs: 500, scene: 'strobe' });
+    let exitsBefore = 0;
     try {
       for (let watch = 1; ; watch++) {
         const outcome = await watchStillShot(observer, 60_000);
@@ -144,7 +145,15 @@ describe('the feed path under faults', () => {
         }
         expect(outcome.obsCrashes, 'OBS crashed during a second watch too').toEqual([]);
         expect(outcome.frozenLogs.map((e) => e.message)).toEqual([]);
-        expect(outcome.departures, 'left Live during 60 s of a strobe').toEqual([]);
+        // The test's own sender (ffmpeg) quitting is not this case's subject either: the switcher rightly leaves Live
+        // for a sender that closed its connection. Said, with what ffmpeg printed, and watched again once.
+        const senderLeft = outcome.departures.length > 0 && outcome.departures.every((d) => /sender .* closed the connection/.test(d));
+        if (senderLeft && feed.exits.length > exitsBefore && watch === 1) {
+          console.log(`strobe: the test's sender quit during the watch (${outcome.departures.join('; ')}); ffmpeg: ${JSON.stringify(feed.exits.slice(exitsBefore))}; watching again`);
+          exitsBefore = feed.exits.length;
+          continue;
+        }
+        expect(outcome.departures, `left Live during 60 s of a strobe (sender exits: ${JSON.stringify(feed.exits.slice(exitsBefore))})`).toEqual([]);
         break;
       }
     } finally {

@@ -37,10 +37,13 @@ export function startReconnectingFeed(options: SrtFeedOptions, retryMs = 200) {
   let current = startSrtFeed(options);
   let stopped = false;
   let starts = 1;
+  /** Each ffmpeg that exited by itself (not stopped): when, its exit code and the end of its stderr. */
+  const exits: Array<{ at: number; code: number | null; stderr: string }> = [];
   const loop = async () => {
     while (!stopped) {
-      await current.exited;
+      const code = await current.exited;
       if (stopped) break;
+      exits.push({ at: Date.now(), code, stderr: current.stderr().slice(-600) });
       await new Promise((r) => setTimeout(r, retryMs));
       if (stopped) break;
       current = startSrtFeed(options);
@@ -52,6 +55,7 @@ export function startReconnectingFeed(options: SrtFeedOptions, retryMs = 200) {
     get starts() {
       return starts;
     },
+    exits,
     current: () => current,
     /** The sender vanishes for good (kill -9, no SRT shutdown) and does not come back. */
     kill9: async () => {
