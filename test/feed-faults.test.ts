@@ -149,7 +149,9 @@ describe('the feed path under faults', () => {
         // for a sender that closed its connection. Said, with what ffmpeg printed, and watched again once.
         const senderLeft = outcome.departures.length > 0 && outcome.departures.every((d) => /sender .* closed the connection/.test(d));
         if (senderLeft && feed.exits.length > exitsBefore && watch === 1) {
-          console.log(`strobe: the test's sender quit during the watch (${outcome.departures.join('; ')}); ffmpeg: ${JSON.stringify(feed.exits.slice(exitsBefore))}; watching again`);
+          console.log(
+            `strobe: the test's sender quit during the watch (${outcome.departures.join('; ')}); ffmpeg: ${JSON.stringify(feed.exits.slice(exitsBefore))}; watching again`,
+          );
           exitsBefore = feed.exits.length;
           continue;
         }

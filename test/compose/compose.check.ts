@@ -315,7 +315,12 @@ try {
 
   await check('an SRT feed into the published port goes live on OBS (obs.state: program scene Live)', async () => {
     const started = Date.now();
-    await waitFor(() => probe.obsState?.reachable && probe.obsState.programScene === 'Live', () => `obs.state with program scene Live ${notLive()}`, 90_000, 200);
+    await waitFor(
+      () => probe.obsState?.reachable && probe.obsState.programScene === 'Live',
+      () => `obs.state with program scene Live ${notLive()}`,
+      90_000,
+      200,
+    );
     timings.feedLiveS = (Date.now() - started) / 1000;
   });
   await check("ingest's passphrase-less output answers only on the feed network, which only OBS shares", async () => {

@@ -10,6 +10,13 @@ export interface TcpLink {
    * show. A new connection (a reopened player) is left alone.
    */
   garbleCurrent(): void;
+  /**
+   * While on, a new connection is accepted and then left silent for good: nothing reaches ingest and nothing
+   * comes back, like a path that swallows a reopened player's connection. Connections held stay held.
+   */
+  holdNew(on: boolean): void;
+  /** Connections held so far. */
+  readonly held: number;
   stop(): Promise<void>;
 }
 
@@ -18,7 +25,16 @@ export async function startTcpLink(target: { host: string; port: number }): Prom
   const sockets = new Set<Socket>();
   let latest: Socket | undefined;
   const garbled = new WeakSet<Socket>();
+  let holding = false;
+  let held = 0;
   const server = createServer((front) => {
+    if (holding) {
+      held += 1;
+      sockets.add(front);
+      front.on('error', () => front.destroy());
+      front.on('close', () => sockets.delete(front));
+      return;
+    }
     latest = front;
     const back = connect(target.port, target.host);
     sockets.add(front).add(back);
@@ -42,6 +58,12 @@ export async function startTcpLink(target: { host: string; port: number }): Prom
     port,
     garbleCurrent: () => {
       if (latest) garbled.add(latest);
+    },
+    holdNew: (on) => {
+      holding = on;
+    },
+    get held() {
+      return held;
     },
     stop: async () => {
       for (const s of sockets) s.destroy();

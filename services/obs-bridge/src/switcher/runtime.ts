@@ -313,12 +313,21 @@ export class SwitcherRuntime {
     let since = Date.now();
     let restarts = 0;
     let changes = 0;
+    let failedShots = 0;
     const timer = inTurns(this.options.frameCheckMs ?? 100, async () => {
       if (!obs.isReachable()) return;
-      const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
+      // OBS cannot render a screenshot of an input that has drawn no frame yet ("Failed to render screenshot"):
+      // that is no picture, and the wait below goes on. Before, a failure skipped it, so a player stuck before
+      // its first frame (its connection swallowed) was never restarted: never Live (CI, and test/frame-watch).
+      const shot = await obs.sourceScreenshot(this.options.mediaInput, 96).catch((error: unknown) => {
+        if (!failedShots++) this.options.log.debug({ err: error }, 'no screenshot of the media input (no frame drawn yet?)');
+        return null;
+      });
       if (this.frameWatch !== timer) return;
-      if (last !== null && shot !== last) changes += 1;
-      last = shot;
+      if (shot !== null) {
+        if (last !== null && shot !== last) changes += 1;
+        last = shot;
+      }
       if (changes >= 2) {
         this.stopFrameWatch();
         this.apply(this.policy.framesConfirmed(Date.now()));
@@ -334,7 +343,7 @@ export class SwitcherRuntime {
         // that did not come with one restart does not come with the next (CI: 13 restarts in 40 s
         // brought nothing while OBS reported the input's audio 19 s behind the clock).
         const reopen = restarts >= 2;
-        this.options.log.info({ restarts, reopen }, 'picture not moving; restarting the media input');
+        this.options.log.info({ restarts, reopen, failedShots }, 'picture not moving; restarting the media input');
         if (restarts === 2) this.events.warn(`No moving picture from ${this.options.mediaInput} after a restart: opening it afresh`);
         await (reopen ? obs.reopenMediaInput(this.options.mediaInput) : obs.restartMediaInput(this.options.mediaInput)).catch(() => {});
       }
