@@ -50,3 +50,41 @@ describe('waiting for the feed picture', () => {
     }
   });
 });
+
+describe('a Live feed whose player draws nothing', () => {
+  it("the player's connection cut and OBS's reconnects swallowed while the sender streams on: Offline ('no picture'), then Live once a connection passes", async () => {
+    const { observer, srtPort, obsLink } = stack;
+    const link = obsLink as NonNullable<TestStack['obsLink']>;
+    const timeline: string[] = [];
+    const stopLog = observer.subscribe('log', (e) => timeline.push(`${new Date().toISOString().slice(11, 23)} ${e.source}: ${e.message}`));
+    const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 1500, latencyMs: 500 });
+    try {
+      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 40_000);
+      await new Promise((r) => setTimeout(r, 3000));
+      // OBS's player loses its connection; each one OBS opens again is swallowed. Data keeps reaching ingest.
+      link.holdNew(true);
+      const left = nextEvent(observer, 'switcher.state', (s) => s.state !== 'live', 'the switcher to leave Live', 20_000);
+      link.cutCurrent();
+      const cutAt = Date.now();
+      const offline = await left.catch((error: Error) => {
+        throw new Error(`${error.message}; program ${stack.bridge.obs.programScene()}, held ${link.held}; timeline: ${timeline.join(' | ')}`);
+      });
+      const leftAfterS = (Date.now() - cutAt) / 1000;
+      expect(offline).toMatchObject({ state: 'offline', reason: 'no picture from the feed input' });
+      await waitFor(() => stack.bridge.obs.programScene() === 'Offline' || undefined, 'Offline on program', 5000);
+      // A path that heals: the switcher's next restart or reopen gets through, and Live comes back with a moving picture.
+      link.holdNew(false);
+      const healedAt = Date.now();
+      await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live again', 40_000).catch((error: Error) => {
+        throw new Error(`${error.message}; timeline: ${timeline.join(' | ')}`);
+      });
+      console.log(
+        `no picture: Offline ${leftAfterS.toFixed(1)} s after the cut (held ${link.held}), Live ${((Date.now() - healedAt) / 1000).toFixed(1)} s after the path healed; timeline: ${timeline.join(' | ')}`,
+      );
+    } finally {
+      link.holdNew(false);
+      stopLog();
+      await feed.stop();
+    }
+  });
+});

@@ -15,6 +15,8 @@ export interface TcpLink {
    * comes back, like a path that swallows a reopened player's connection. Connections held stay held.
    */
   holdNew(on: boolean): void;
+  /** Closes the connection opened last (both ways), as a path that breaks would. */
+  cutCurrent(): void;
   /** Connections held so far. */
   readonly held: number;
   stop(): Promise<void>;
@@ -58,6 +60,9 @@ export async function startTcpLink(target: { host: string; port: number }): Prom
     port,
     garbleCurrent: () => {
       if (latest) garbled.add(latest);
+    },
+    cutCurrent: () => {
+      latest?.destroy();
     },
     holdNew: (on) => {
       holding = on;

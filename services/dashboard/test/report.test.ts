@@ -73,6 +73,7 @@ describe('outage causes', () => {
     [switcherReasons.feedLost('disconnected', 'no packet for 3.5 s'), 'link-lost'],
     [switcherReasons.noConnection, 'link-lost'],
     [switcherReasons.pictureFrozen, 'picture-frozen'],
+    [switcherReasons.noPicture, 'picture-frozen'],
     [switcherReasons.obsRestarted, 'obs-restarted'],
     ['settings changed', 'unknown'],
   ];

@@ -2,7 +2,7 @@
 // still, noisy one by their mean difference (pictures made by ffmpeg, as OBS decodes the feed).
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { FrozenPictureWatch, type GrayPicture, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from '../src/switcher/picture.ts';
+import { FrozenPictureWatch, type GrayPicture, NO_PICTURE, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from '../src/switcher/picture.ts';
 
 /** Frames 1 s apart of an H.264-encoded lavfi source, as 64 px PGM images. */
 function pgmFrames(source: string, filter: string): Buffer[] {
@@ -162,5 +162,21 @@ describe("the frozen-picture watch's decisions (1 s screenshots, 2 s frozen, 2 s
     expect(watch.observe(gray(2), 5000)).toBeNull();
     expect(watch.observe(gray(2), 6000)).toBeNull();
     expect(watch.observe(gray(2), 7000)).toEqual({ action: 'restart', stillMs: 2000 });
+  });
+
+  it('an input that stops drawing (no screenshot at all, NO_PICTURE) is restarted, then frozen; a picture coming back ends it', () => {
+    expect(pictureDifference(NO_PICTURE, NO_PICTURE)).toBe(0);
+    expect(pictureDifference(NO_PICTURE, gray(1))).toBe(Number.POSITIVE_INFINITY);
+    const watch = new FrozenPictureWatch(2000, 2000);
+    const at = (ms: number, shot: GrayPicture) => watch.observe(shot, ms)?.action ?? '-';
+    // A moving picture until 2 s, then nothing drawn from 3 s on: nothing is a change from the picture, then the same.
+    expect([at(1000, gray(1)), at(2000, gray(2)), at(3000, NO_PICTURE), at(4000, NO_PICTURE), at(5000, NO_PICTURE)]).toEqual(['-', '-', '-', '-', 'restart']);
+    expect([at(6000, NO_PICTURE), at(7000, NO_PICTURE)]).toEqual(['-', 'frozen']);
+    // The restart brings the picture back: moving again, nothing to do.
+    const again = new FrozenPictureWatch(2000, 2000);
+    const verdicts = [gray(1), NO_PICTURE, NO_PICTURE, NO_PICTURE, gray(2), gray(3), gray(4), gray(5)].map(
+      (shot, i) => again.observe(shot, (i + 1) * 1000)?.action ?? '-',
+    );
+    expect(verdicts).toEqual(['-', '-', '-', 'restart', '-', '-', '-', '-']);
   });
 });

@@ -110,6 +110,8 @@ export const switcherReasons = {
   noConnection: 'ingest reports no connection',
   /** The feed input's picture stopped while data kept arriving. */
   pictureFrozen: 'picture frozen',
+  /** The feed input drew nothing at all (its player ended or lost its connection) while data kept arriving. */
+  noPicture: 'no picture from the feed input',
   obsRestarted: 'OBS restarted: waiting for a moving picture',
   /** Ingest said the feed stalled or disconnected; `detail` is its reason. */
   feedLost: (event: 'stalled' | 'disconnected', detail: string) => `feed ${event}: ${detail}`,
@@ -123,7 +125,7 @@ export type OfflineCause = 'no-feed' | 'sender-stalled' | 'link-lost' | 'picture
 export function offlineCause(reason: string): OfflineCause | null {
   const r = switcherReasons;
   if (reason === r.waitingForFeed) return 'no-feed';
-  if (reason === r.pictureFrozen) return 'picture-frozen';
+  if (reason === r.pictureFrozen || reason === r.noPicture) return 'picture-frozen';
   if (reason === r.obsRestarted) return 'obs-restarted';
   if (reason === r.noConnection || reason.startsWith(r.feedLost('disconnected', ''))) return 'link-lost';
   if (reason.startsWith(r.feedLost('stalled', ''))) return 'sender-stalled';

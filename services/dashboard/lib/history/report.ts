@@ -27,7 +27,7 @@ export const CAUSE_LABELS: Record<OutageCause, string> = {
   'no-feed': 'no feed yet',
   'sender-stalled': 'sender stalled',
   'link-lost': 'link lost',
-  'picture-frozen': 'picture frozen',
+  'picture-frozen': 'picture frozen or gone',
   'obs-restarted': 'OBS restarted',
   'platform-rejected': 'platform rejected',
   'stopped-by-hand': 'stopped by hand',

@@ -50,9 +50,16 @@ export function parsePgm(image: string | Uint8Array): GrayPicture {
   return { width, height, pixels: Uint8Array.from(values) };
 }
 
+/**
+ * What a screenshot of an input that draws nothing reads as: OBS cannot render one ("Failed to render
+ * screenshot") once its player has ended or before its first frame. The same as itself, unlike any picture.
+ */
+export const NO_PICTURE: GrayPicture = Object.freeze({ width: 0, height: 0, pixels: new Uint8Array(0) });
+
 /** Mean absolute gray-level difference of two pictures of the same size (Infinity when sizes differ). */
 export function pictureDifference(a: GrayPicture, b: GrayPicture): number {
   if (a.width !== b.width || a.height !== b.height) return Number.POSITIVE_INFINITY;
+  if (a.pixels.length === 0) return 0;
   let sum = 0;
   for (let i = 0; i < a.pixels.length; i++) sum += Math.abs((a.pixels[i] as number) - (b.pixels[i] as number));
   return sum / a.pixels.length;

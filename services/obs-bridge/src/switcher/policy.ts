@@ -130,7 +130,7 @@ export class SwitcherPolicy {
     return now === undefined ? [] : this.enforce('back under automatic control');
   }
 
-  observeStreaming(streaming: boolean, now: number): SwitcherAction[] {
+  observeStreaming(streaming: boolean, _now: number): SwitcherAction[] {
     const was = this.streaming;
     this.streaming = streaming;
     if (!streaming) this.stopIssued = false;
@@ -273,10 +273,10 @@ export class SwitcherPolicy {
    * The feed input's picture stopped changing while data kept arriving (the runtime restarted the
    * input once and waited): OFFLINE, and back only by the moving-picture rule.
    */
-  pictureFrozen(now: number): SwitcherAction[] {
+  pictureFrozen(now: number, reason: string = switcherReasons.pictureFrozen): SwitcherAction[] {
     if (!this.linkUp || this.state === 'offline') return [];
     this.framesMoving = false;
-    return this.enter('offline', now, switcherReasons.pictureFrozen);
+    return this.enter('offline', now, reason);
   }
 
   /**

@@ -17,7 +17,7 @@ import {
   type Timeline,
   timeline,
 } from '@irlkit/shared';
-import { FrozenPictureWatch, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from './picture.ts';
+import { FrozenPictureWatch, NO_PICTURE, parsePgm, pictureDifference, STILL_PICTURE_DIFFERENCE } from './picture.ts';
 import { type SwitcherAction, SwitcherPolicy } from './policy.ts';
 
 /** What the switcher needs from OBS (implemented by the obs-websocket client). */
@@ -372,10 +372,17 @@ export class SwitcherRuntime {
       }
       // Grayscale PGM: compared by mean difference, since a frozen camera's picture still shifts by a
       // level here and there as the encoder refines it, while camera noise changes far more.
-      const take = async () => parsePgm(await obs.sourceScreenshot(this.options.mediaInput, PICTURE_WATCH_WIDTH, 'pgm'));
+      // A screenshot OBS cannot render is an input that draws nothing (NO_PICTURE): while data arrives that is no
+      // better than a frozen picture, and gets the same restart and then Offline (its player had lost its
+      // connection and OBS's reconnect went nowhere: Live with an empty input for good, before).
+      const take = async () => {
+        const image = await obs.sourceScreenshot(this.options.mediaInput, PICTURE_WATCH_WIDTH, 'pgm').catch(() => null);
+        return image === null ? NO_PICTURE : parsePgm(image);
+      };
       let shot = await take();
       let at = Date.now();
-      if (watch.wouldAct(shot, at)) {
+      // Nothing drawn at all cannot be a picture repeating itself: no closer look then.
+      if (shot !== NO_PICTURE && watch.wouldAct(shot, at)) {
         // Before restarting anything or calling it frozen: a closer look, a screenshot every 0.1 s for 1.2 s. A
         // picture that moves at all in that second (a strobe's dark phase, a flash's end) is not frozen.
         const until = at + PICTURE_CONFIRM_MS;
@@ -390,16 +397,18 @@ export class SwitcherRuntime {
         at = Date.now();
       }
       const verdict = watch.observe(shot, at);
+      const none = shot === NO_PICTURE;
+      const input = this.options.mediaInput;
       if (verdict?.action === 'restart') {
-        log.warn({ input: this.options.mediaInput, stillMs: verdict.stillMs }, 'picture frozen while data arrives; restarting the feed input');
-        this.events.warn(`Picture frozen for ${(verdict.stillMs / 1000).toFixed(1)} s while the feed arrives: restarting ${this.options.mediaInput}`);
-        await obs.restartMediaInput(this.options.mediaInput);
+        log.warn({ input, stillMs: verdict.stillMs, none }, `${none ? 'no picture' : 'picture frozen'} while data arrives; restarting the feed input`);
+        const stillS = (verdict.stillMs / 1000).toFixed(1);
+        this.events.warn(`${none ? `No picture from ${input}` : 'Picture frozen'} for ${stillS} s while the feed arrives: restarting ${input}`);
+        await obs.restartMediaInput(input);
       } else if (verdict?.action === 'frozen') {
-        log.warn({ input: this.options.mediaInput }, 'picture still frozen after restarting the feed input');
-        this.events.error(
-          `Picture still frozen ${((this.options.pictureRestartWaitMs ?? 2000) / 1000).toFixed(1)} s after restarting ${this.options.mediaInput}`,
-        );
-        this.apply(this.policy.pictureFrozen(at));
+        log.warn({ input, none }, `${none ? 'still no picture' : 'picture still frozen'} after restarting the feed input`);
+        const waitS = ((this.options.pictureRestartWaitMs ?? 2000) / 1000).toFixed(1);
+        this.events.error(`${none ? `Still no picture from ${input}` : 'Picture still frozen'} ${waitS} s after restarting ${input}`);
+        this.apply(this.policy.pictureFrozen(at, none ? switcherReasons.noPicture : switcherReasons.pictureFrozen));
         if (this.policy.awaitingFrames()) this.watchFrames();
       }
     });
