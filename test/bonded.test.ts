@@ -1,6 +1,7 @@
 // Bonded all the way to the screen: ffmpeg → SRTLA sender (2 links on 127.0.0.x) → irlkit's receiver →
 // srt-live-transmit → a real OBS. Losing one SIM keeps the stream Live; losing both falls back to
 // Offline at once, and the streamer's return brings Live back.
+import { switcherReasons } from '@irlkit/shared';
 import { collectEvents, freeUdpPort, nextEvent, startSrtFeed, startSrtlaSender, startStack, type TestStack } from '@irlkit/test-kit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -34,6 +35,7 @@ it('stays Live on OBS when one of two bonded links drops, and falls back only wh
     expect(table.groups).toBe(1);
 
     const states = collectEvents(observer, 'switcher.state');
+    const processes = collectEvents(observer, 'process');
     try {
       sender.cut(0);
       const cutAt = Date.now();
@@ -49,9 +51,21 @@ it('stays Live on OBS when one of two bonded links drops, and falls back only wh
       await new Promise((r) => setTimeout(r, Math.max(0, cutAt + 8000 - Date.now())));
       expect(stack.bridge.obs.programScene()).toBe('Live');
       expect(states.items.length).toBeGreaterThan(0); // the switcher's heartbeat, at least
-      expect(states.items.map((s) => s.state).filter((s) => s !== 'live')).toEqual([]);
+      const departures = states.items.filter((s) => s.state !== 'live');
+      // OBS 29 itself crashes now and then (SIGSEGV, about once in a whole suite's run, nothing of ours in its
+      // stack); the desktop restarts it and the switcher rightly waits on Offline for its input to move again.
+      // That is not this case's subject: said so, and only that Offline is let pass.
+      const crashes = processes.items.filter((e) => e.child === 'obs' && e.event === 'exited' && e.signal !== null);
+      if (crashes.length > 0) {
+        console.log(
+          `bonded: OBS crashed while one link was down (${crashes.map((e) => e.signal).join(', ')}); switcher meanwhile: ${departures.map((s) => `${s.state}: ${s.reason}`).join('; ')}`,
+        );
+      }
+      const allowed = crashes.length > 0 ? [switcherReasons.obsRestarted] : [];
+      expect(departures.filter((s) => !allowed.includes(s.reason)).map((s) => `${s.state}: ${s.reason}`)).toEqual([]);
     } finally {
       states.stop();
+      processes.stop();
     }
 
     const offline = nextEvent(observer, 'obs.state', (s) => s.programScene === 'Offline', 'Offline once both links are gone', 5000);
