@@ -3,11 +3,15 @@
 // between them that holds new connections on purpose. OBS cannot screenshot an input that has drawn no
 // frame; the switcher's frame watch took that failure for "try again later" and never restarted the input,
 // so this case stayed Offline for good (seen: 40 s, no restart) until a failed screenshot counted as no picture.
-import { nextEvent, startReconnectingFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
+import { collectEvents, nextEvent, startReconnectingFeed, startStack, type TestStack, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const FEED_INPUT = 'SRT feed';
 let stack: TestStack;
+
+/** The timeline entries collected so far, one line each, for a failure message or a closing log line. */
+const timelineOf = (items: Array<{ ts: number; source: string; message: string }>) => () =>
+  items.map((e) => `${new Date(e.ts).toISOString().slice(11, 23)} ${e.source}: ${e.message}`).join(' | ');
 beforeAll(async () => {
   stack = await startStack({ obsLink: true, bridgeEnv: { BRIDGE_SETTINGS_BUCKET: 'frame_watch' } });
 });
@@ -20,15 +24,15 @@ describe('waiting for the feed picture', () => {
     const { observer, srtPort, obsLink } = stack;
     const link = obsLink as NonNullable<TestStack['obsLink']>;
     await waitFor(() => stack.bridge.obs.isReachable(), 'OBS to answer', 30_000);
-    const timeline: string[] = [];
-    const stopLog = observer.subscribe('log', (e) => timeline.push(`${new Date().toISOString().slice(11, 23)} ${e.source}: ${e.message}`));
+    const log = collectEvents(observer, 'log');
+    const timeline = timelineOf(log.items);
     // Every connection OBS's player opens from now on is swallowed: it waits for a stream that never comes.
     link.holdNew(true);
     await stack.bridge.obs.reopenMediaInput(FEED_INPUT);
     const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 1500, latencyMs: 500 });
     const connectedAt = Date.now();
     // The switcher opens the input afresh when the feed connects: that connection is swallowed too.
-    await waitFor(() => timeline.some((l) => /Feed connected/.test(l)), 'the sender to connect', 15_000);
+    await waitFor(() => log.items.some((e) => /Feed connected/.test(e.message)), 'the sender to connect', 15_000);
     const heldAtConnect = link.held;
     await new Promise((r) => setTimeout(r, 1500));
     const shot = await stack.bridge.obs.sourceScreenshot(FEED_INPUT, 96).then(
@@ -40,12 +44,12 @@ describe('waiting for the feed picture', () => {
     link.holdNew(false);
     try {
       await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 40_000).catch((error: Error) => {
-        throw new Error(`${error.message}; held connections ${link.held}; timeline: ${timeline.join(' | ')}`);
+        throw new Error(`${error.message}; held connections ${link.held}; timeline: ${timeline()}`);
       });
-      console.log(`Live ${((Date.now() - connectedAt) / 1000).toFixed(1)} s after the sender started, held ${link.held}; timeline: ${timeline.join(' | ')}`);
+      console.log(`Live ${((Date.now() - connectedAt) / 1000).toFixed(1)} s after the sender started, held ${link.held}; timeline: ${timeline()}`);
       expect(stack.bridge.obs.programScene()).toBe('Live');
     } finally {
-      stopLog();
+      log.stop();
       await feed.stop();
     }
   });
@@ -55,8 +59,8 @@ describe('a Live feed whose player draws nothing', () => {
   it("the player's connection cut and OBS's reconnects swallowed while the sender streams on: Offline ('no picture'), then Live once a connection passes", async () => {
     const { observer, srtPort, obsLink } = stack;
     const link = obsLink as NonNullable<TestStack['obsLink']>;
-    const timeline: string[] = [];
-    const stopLog = observer.subscribe('log', (e) => timeline.push(`${new Date().toISOString().slice(11, 23)} ${e.source}: ${e.message}`));
+    const log = collectEvents(observer, 'log');
+    const timeline = timelineOf(log.items);
     const feed = startReconnectingFeed({ port: srtPort, bitrateKbps: 1500, latencyMs: 500 });
     try {
       await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live on program', 40_000);
@@ -67,7 +71,7 @@ describe('a Live feed whose player draws nothing', () => {
       link.cutCurrent();
       const cutAt = Date.now();
       const offline = await left.catch((error: Error) => {
-        throw new Error(`${error.message}; program ${stack.bridge.obs.programScene()}, held ${link.held}; timeline: ${timeline.join(' | ')}`);
+        throw new Error(`${error.message}; program ${stack.bridge.obs.programScene()}, held ${link.held}; timeline: ${timeline()}`);
       });
       const leftAfterS = (Date.now() - cutAt) / 1000;
       expect(offline).toMatchObject({ state: 'offline', reason: 'no picture from the feed input' });
@@ -76,14 +80,14 @@ describe('a Live feed whose player draws nothing', () => {
       link.holdNew(false);
       const healedAt = Date.now();
       await nextEvent(observer, 'obs.state', (s) => s.programScene === 'Live', 'Live again', 40_000).catch((error: Error) => {
-        throw new Error(`${error.message}; timeline: ${timeline.join(' | ')}`);
+        throw new Error(`${error.message}; timeline: ${timeline()}`);
       });
       console.log(
-        `no picture: Offline ${leftAfterS.toFixed(1)} s after the cut (held ${link.held}), Live ${((Date.now() - healedAt) / 1000).toFixed(1)} s after the path healed; timeline: ${timeline.join(' | ')}`,
+        `no picture: Offline ${leftAfterS.toFixed(1)} s after the cut (held ${link.held}), Live ${((Date.now() - healedAt) / 1000).toFixed(1)} s after the path healed; timeline: ${timeline()}`,
       );
     } finally {
       link.holdNew(false);
-      stopLog();
+      log.stop();
       await feed.stop();
     }
   });
