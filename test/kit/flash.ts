@@ -12,20 +12,33 @@ const FRAME_BITS = 16;
 const RASTER_W = 96;
 const RASTER_H = 54;
 
+export interface FlashFeedOptions extends SrtFeedOptions {
+  outputs?: string[];
+  /**
+   * How many frames of each second are white (3 unless told): a longer flash is a still picture that lasts,
+   * the same in every frame, while the stream plays on.
+   */
+  flashFrames?: number;
+  /** Where in each second the white frames start (frame 0 unless told; the beep stays at the second's start). */
+  flashFromFrame?: number;
+}
+
 /**
  * A moving test pattern at 640x360/30 fps where the first 3 frames of every second are white and the
  * audio beeps (1 kHz) for the same 100 ms; a white block top-left marks "this is the feed", and a band
  * at the bottom carries the frame number in 16 white/black boxes.
  */
-export function flashFeedArgs(options: SrtFeedOptions & { outputs?: string[] }): string[] {
+export function flashFeedArgs(options: FlashFeedOptions): string[] {
   const kbps = options.bitrateKbps ?? 2000;
+  const flashFrames = options.flashFrames ?? 3;
+  const flashFrom = options.flashFromFrame ?? 0;
   const bits = Array.from({ length: FRAME_BITS }, (_, j) => `drawbox=x=${40 * j}:y=320:w=40:h=40:color=white:t=fill:enable='eq(mod(floor(n/${2 ** j}),2),1)'`);
   const video = [
     `testsrc2=size=640x360:rate=${FLASH_FPS}`,
     'drawbox=x=0:y=0:w=64:h=64:color=white:t=fill',
     'drawbox=x=0:y=320:w=640:h=40:color=black:t=fill',
     ...bits,
-    `drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='lt(mod(n,${FLASH_FPS}),3)'`,
+    `drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='lt(mod(n-${flashFrom},${FLASH_FPS}),${flashFrames})'`,
   ].join(',');
   const outputs = options.outputs ?? [srtUrl(options)];
   return [
@@ -61,7 +74,7 @@ export interface FlashFeed extends Feed {
 }
 
 /** Starts the flash feed over SRT; its pacing (-re) gives every frame a known send time. */
-export function startFlashFeed(options: SrtFeedOptions & { outputs?: string[] }): FlashFeed {
+export function startFlashFeed(options: FlashFeedOptions): FlashFeed {
   const child = spawn('ffmpeg', flashFeedArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

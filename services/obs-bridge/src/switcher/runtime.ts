@@ -32,6 +32,8 @@ export interface SwitcherObs {
   stopStream(): Promise<void>;
   /** A small screenshot of one source (a data URL), to tell whether its picture moves. */
   sourceScreenshot(source: string, width: number, format?: 'png' | 'pgm'): Promise<string>;
+  /** The media input's player: its cursor moves on while it plays, whatever its picture shows. */
+  mediaStatus(input: string): Promise<{ cursorMs: number | null }>;
   onProgramScene(listener: (scene: string | null) => void): () => void;
   onStreaming(listener: (streaming: boolean) => void): () => void;
   onReachable(listener: (reachable: boolean) => void): () => void;
@@ -415,24 +417,37 @@ export class SwitcherRuntime {
   }
 
   /**
-   * A lost feed plays out of the buffers: screenshots of the media input until its picture stays the
-   * same for `freezeMs`, the moment viewers would see it freeze (identical PNGs: no new frame, since
-   * live video's noise changes every frame). The policy's own deadline stands if OBS cannot tell.
+   * A lost feed plays out of the buffers: screenshots of the media input, and its player's cursor, until
+   * both stay the same for `freezeMs`, the moment viewers would see it freeze (identical PNGs: no new
+   * frame). The cursor tells a still picture that plays on (a white or black screen, a static shot that
+   * encodes to identical frames, the test feed's flash) from the player running dry: 100 ms of one
+   * picture alone cut the moving picture that followed it. It stops a frame or two before the picture
+   * does (measured with OBS 29: the frames already handed to OBS still show), so the picture decides
+   * the moment. The policy's own deadline stands if OBS cannot tell.
    */
   private watchFreeze(): void {
     if (this.freezeWatch) return;
-    const { obs } = this.options;
+    const { obs, mediaInput } = this.options;
     const freezeMs = this.options.freezeMs ?? 100;
-    let last: { shot: string; since: number } | null = null;
+    let last: { shot: string; cursorMs: number | null; since: number } | null = null;
     const timer = inTurns(this.options.freezeCheckMs ?? 40, async () => {
       if (!obs.isReachable()) return;
       const takenAt = Date.now();
-      const shot = await obs.sourceScreenshot(this.options.mediaInput, 96);
+      const [shot, cursorMs] = await Promise.all([
+        obs.sourceScreenshot(mediaInput, 96),
+        // A player OBS cannot place (no cursor, or no answer) leaves the picture alone to decide.
+        obs.mediaStatus(mediaInput).then(
+          (status) => status.cursorMs,
+          () => null,
+        ),
+      ]);
       if (this.freezeWatch !== timer) return;
-      if (last?.shot !== shot) {
-        // A new picture: still moving on air, whatever the deadline says (not the first shot: nothing to compare).
+      const playedOn = last !== null && cursorMs !== null && last.cursorMs !== null && cursorMs !== last.cursorMs;
+      if (last?.shot !== shot || playedOn) {
+        // A new picture, or the same one played on: still on air, whatever the deadline says (not the first
+        // shot: nothing to compare).
         if (last) this.policy.pictureMoved(takenAt);
-        last = { shot, since: takenAt };
+        last = { shot, cursorMs, since: takenAt };
       } else if (Date.now() - last.since >= freezeMs) {
         this.stopFreezeWatch();
         this.apply(this.policy.pictureFroze(Date.now()));
