@@ -6,7 +6,7 @@
 // (auto mode, a fresh stack: no flap history); then a recording with the switcher in manual mode (program
 // stays Live) is the truth of when the picture froze, against which irlkit's rule, the earlier rule and
 // NOALBS's rule are replayed on the same ingest traces.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SWITCHER_SETTINGS } from '@irlkit/shared';
@@ -60,6 +60,18 @@ const audioWarnings: string[] = [];
 const warningsFrom: Record<string, number> = { B: 0 };
 observer.subscribe('process', (e) => {
   if (e.event === 'warning' && e.detail) audioWarnings.push(e.detail);
+});
+/** What happened when (wall ms), for an A/V pair beyond the goal to be read beside: logs, OBS's warnings, anchors. */
+const happenings: Array<{ t: number; what: string }> = [];
+observer.subscribe('log', (e) => happenings.push({ t: e.ts, what: `${e.source}: ${e.message}` }));
+observer.subscribe('process', (e) => happenings.push({ t: Date.now(), what: `${e.child} ${e.event}${e.detail ? `: ${e.detail}` : ''}` }));
+let anchors = 0;
+observer.subscribe('heartbeat', (h) => {
+  const n = (h.detail as { feedAudioAnchors?: unknown } | undefined)?.feedAudioAnchors;
+  if (h.service === 'obs-bridge' && typeof n === 'number' && n !== anchors) {
+    happenings.push({ t: h.ts, what: `feed audio anchored (${n - anchors} since the last heartbeat)` });
+    anchors = n;
+  }
 });
 const request = async <N extends Parameters<typeof observer.request>[0]>(name: N, body: Parameters<typeof observer.request<N>>[1]) => {
   const reply = await observer.request(name, body);
@@ -473,6 +485,20 @@ try {
         return `${at} (white frames on air ${c.whiteShown} of 3; the flash shown ${Math.round(c.shownLateMs)} ms after frame #${c.flashFrame} was due by frame #${c.before?.frame} before it, #${c.after?.frame} next; the beep against the picture's clock ${Math.round(c.againstClockMs)} ms)`;
       }),
   };
+  // Beside each pair beyond the goal: every beep onset near its flash and what happened around its time on air.
+  const wallOf = (ptsMs: number) => av.arrivalWallMs + (ptsMs - av.rec.firstPtsMs);
+  for (const o of offsets.filter((x) => Math.abs(x.offsetMs) > 45)) {
+    const near = av.rec.beepsMs.filter((b) => Math.abs(b - o.atMs) < 1500).map((b) => Math.round(b - o.atMs));
+    const around = happenings.filter((h) => Math.abs(h.t - wallOf(o.atMs)) < 6000).map((h) => `${((h.t - wallOf(o.atMs)) / 1000).toFixed(2)} s ${h.what}`);
+    log(
+      `A/V pair beyond 45 ms, ${Math.round((o.atMs - av.rec.firstPtsMs) / 1000)} s in: beeps at ${near.join(', ')} ms from the flash; around it (from its time on air): ${around.join(' | ') || 'nothing'}`,
+    );
+  }
+  if (later.av.beyond.length > 0) {
+    mkdirSync('test-artifacts', { recursive: true });
+    copyFileSync(join(dir, 'av.flv'), 'test-artifacts/viewers-av.flv');
+    log('the A/V recording is kept: test-artifacts/viewers-av.flv');
+  }
   log(`A/V: ${JSON.stringify(later.av)}; offsets ${offsets.map((o) => `${Math.round(o.atMs / 1000)}:${Math.round(o.offsetMs)}`).join(' ')}`);
 } catch (error) {
   later.failed?.push(`A/V: ${(error as Error).message}`);
