@@ -7,13 +7,6 @@ import { createInterface } from 'node:readline';
 import { encoderArgs, type Feed, type SrtFeedOptions, srtUrl } from './ffmpeg.ts';
 
 export const FLASH_FPS = 30;
-/**
- * The niceness the flash feed's sender and the recorder run at. They stand for the streamer's phone and the
- * platform, which never share irlkit's CPU: on the 2-core test machine, at the same priority, they took it from
- * OBS at its busy moments, and OBS then dropped a few ms of the feed's audio (a beep read 34–70 ms early, 9 times
- * in 75 s of 2 s bursts of CPU load beside OBS; once, 33 ms, with the load at nice 19).
- */
-export const HARNESS_NICE = 10;
 /** Bits of the frame number drawn in the bottom band (36 minutes at 30 fps). */
 const FRAME_BITS = 16;
 const RASTER_W = 96;
@@ -82,7 +75,7 @@ export interface FlashFeed extends Feed {
 
 /** Starts the flash feed over SRT; its pacing (-re) gives every frame a known send time. */
 export function startFlashFeed(options: FlashFeedOptions): FlashFeed {
-  const child = spawn('nice', ['-n', String(HARNESS_NICE), 'ffmpeg', ...flashFeedArgs(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ffmpeg', flashFeedArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);
@@ -127,28 +120,8 @@ export interface Recorder {
 /** Records a stream (the RTMP sink's output) to a file, keeping the publisher's timestamps. */
 export function startRecorder(url: string, file: string): Recorder {
   const child: ChildProcess = spawn(
-    'nice',
-    [
-      '-n',
-      String(HARNESS_NICE),
-      'ffmpeg',
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-nostdin',
-      '-y',
-      '-progress',
-      'pipe:1',
-      '-copyts',
-      '-i',
-      url,
-      '-c',
-      'copy',
-      '-copyts',
-      '-f',
-      'flv',
-      file,
-    ],
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-progress', 'pipe:1', '-copyts', '-i', url, '-c', 'copy', '-copyts', '-f', 'flv', file],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   // As for the sender: wall − output time is at least the true arrival of time 0; the smallest wins.
