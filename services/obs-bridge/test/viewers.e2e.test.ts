@@ -161,9 +161,9 @@ describe('what viewers see', () => {
   });
 
   it('a killed sender whose last second held a still picture (0.6 s of white) goes Offline when the picture stops, not on the still: no good picture cut', async () => {
-    // Frames 8-25 of every second are white; the kill comes as the sender reads frame 6 of a second, and x264's
-    // lookahead has sent about 10 frames fewer: the last frames out are the still and a frame or two after it
-    // (236 in 5 of 6 runs here). OBS shows the still after the buffers should have run dry, where 100 ms of one
+    // Frames 8-25 of every second are white; the kill comes as the sender reads frame 6 of a second, and its
+    // pipeline has sent about 10 frames fewer (the viewers bench measures 7-10): the last frames out are the still
+    // and a frame or two after it (236 in 5 of 6 runs here). OBS shows the still after the buffers should have run dry, where 100 ms of one
     // picture used to be taken for the end: Offline came 0.1 s into the still and cut the rest of it and what
     // followed (633 ms in 2 of 3 runs before the watch read the player's cursor; 0 in 3 of 3 after).
     await sleep(6000);
