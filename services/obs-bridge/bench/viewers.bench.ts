@@ -58,13 +58,13 @@ observer.subscribe('ingest.stats', (s) => trace.push({ t: Date.now(), type: 'sta
 const audioWarnings: string[] = [];
 /** OBS's audio warnings by phase (index into audioWarnings where each phase began). */
 const warningsFrom: Record<string, number> = { B: 0 };
-observer.subscribe('process', (e) => {
-  if (e.event === 'warning' && e.detail) audioWarnings.push(e.detail);
-});
 /** What happened when (wall ms), for an A/V pair beyond the goal to be read beside: logs, OBS's warnings, anchors. */
 const happenings: Array<{ t: number; what: string }> = [];
+observer.subscribe('process', (e) => {
+  if (e.event === 'warning' && e.detail) audioWarnings.push(e.detail);
+  happenings.push({ t: Date.now(), what: `${e.child} ${e.event}${e.detail ? `: ${e.detail}` : ''}` });
+});
 observer.subscribe('log', (e) => happenings.push({ t: e.ts, what: `${e.source}: ${e.message}` }));
-observer.subscribe('process', (e) => happenings.push({ t: Date.now(), what: `${e.child} ${e.event}${e.detail ? `: ${e.detail}` : ''}` }));
 let anchors = 0;
 observer.subscribe('heartbeat', (h) => {
   const n = (h.detail as { feedAudioAnchors?: unknown } | undefined)?.feedAudioAnchors;

@@ -398,10 +398,10 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
     return imageData;
   }
 
-  /** The media input's player: its state and its cursor (ms of the stream it has played; null when OBS has none). */
-  async mediaStatus(input: string): Promise<{ state: string; cursorMs: number | null }> {
+  /** The media input's player: its cursor (ms of the stream it has played; null when OBS has none). */
+  async mediaStatus(input: string): Promise<{ cursorMs: number | null }> {
     const status = await this.call(`reading the media status of ${input}`, (ws) => ws.call('GetMediaInputStatus', { inputName: input }));
-    return { state: status.mediaState, cursorMs: status.mediaCursor };
+    return { cursorMs: status.mediaCursor };
   }
 
   async streamStatus() {
