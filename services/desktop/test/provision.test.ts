@@ -71,6 +71,15 @@ describe('OBS provisioning', () => {
     expect(second).toEqual(first);
   });
 
+  it("starts OBS with its own preview off (the software renderer's cost) and keeps the operator's choice once made", () => {
+    const paths = provision();
+    expect(readIni(paths.global).BasicWindow?.PreviewEnabled).toBe('false');
+    // The operator turns it on in the desktop (right-click → Enable Preview); OBS saves it; the next start keeps it.
+    writeFileSync(paths.global, readFileSync(paths.global, 'utf8').replace('PreviewEnabled=false', 'PreviewEnabled=true'));
+    provision();
+    expect(readIni(paths.global).BasicWindow?.PreviewEnabled).toBe('true');
+  });
+
   it("keeps the streamer's own sources, scenes and extra items; configuration wins for what it owns", () => {
     const paths = provision();
     const collection = readJson(paths.scenes);

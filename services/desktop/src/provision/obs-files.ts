@@ -64,8 +64,25 @@ export function mergeIni(existing: string, owned: Record<string, Record<string, 
   return formatIni(ini);
 }
 
+/** Sets keys only where the existing ini file's text has none: a first default the user's later choice overrides. */
+export function defaultIni(existing: string, defaults: Record<string, Record<string, string>>): string {
+  const ini = parseIni(existing);
+  const missing: Record<string, Record<string, string>> = {};
+  for (const [section, entries] of Object.entries(defaults)) {
+    for (const [k, v] of Object.entries(entries)) {
+      if (ini.get(section)?.has(k)) continue;
+      missing[section] = { ...missing[section], [k]: v };
+    }
+  }
+  return mergeIni(existing, missing);
+}
+
 export function globalIni(p: ObsProvision, existing = ''): string {
-  return mergeIni(existing, {
+  // OBS's own preview off until the operator turns it on (right-click → Enable Preview in the desktop):
+  // drawing it costs OBS's software renderer about a fifth of a core, for a window nobody looks at
+  // while the stream runs; the dashboard shows its own preview. Measured in docs/BENCHMARKS.md (footprint).
+  const withDefaults = defaultIni(existing, { BasicWindow: { PreviewEnabled: 'false' } });
+  return mergeIni(withDefaults, {
     General: {
       FirstRun: 'true',
       LastVersion: String(OBS_VERSION_CODE),
