@@ -80,7 +80,7 @@ export function defaultIni(existing: string, defaults: Record<string, Record<str
 export function globalIni(p: ObsProvision, existing = ''): string {
   // OBS's own preview off until the operator turns it on (right-click → Enable Preview in the desktop):
   // drawing it costs OBS's software renderer about a fifth of a core, for a window nobody looks at
-  // while the stream runs; the dashboard shows its own preview. Measured in docs/BENCHMARKS.md (footprint).
+  // while the stream runs; the dashboard shows its own preview. Measured: docs/BENCHMARKS.md, "What viewers see".
   const withDefaults = defaultIni(existing, { BasicWindow: { PreviewEnabled: 'false' } });
   return mergeIni(withDefaults, {
     General: {
