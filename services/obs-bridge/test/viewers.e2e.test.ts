@@ -166,9 +166,16 @@ describe('what viewers see', () => {
     // and a frame or two after it (236 in 5 of 6 runs here). OBS shows the still after the buffers should have run dry, where 100 ms of one
     // picture used to be taken for the end: Offline came 0.1 s into the still and cut the rest of it and what
     // followed (633 ms in 2 of 3 runs before the watch read the player's cursor; 0 in 3 of 3 after).
-    await sleep(6000);
-    await killedSender('kill-after-still', { flashFrames: 18, flashFromFrame: 8, killAtFrameOfSecond: 6, maxCutMs: 200 });
-  });
+    // A kill that misses (the last frame OBS's input shows is not 1-4 frames after the still) tests nothing: again.
+    const lastShown: number[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await sleep(6000);
+      const { lastInput } = await killedSender(`kill-after-still-${attempt}`, { flashFrames: 18, flashFromFrame: 8, killAtFrameOfSecond: 6, maxCutMs: 200 });
+      lastShown.push(lastInput);
+      if (lastInput % FLASH_FPS >= 26 && lastInput % FLASH_FPS <= 29) return;
+    }
+    expect.fail(`the kill never landed 1-4 frames after the still in 3 tries (last frames OBS's input showed: ${lastShown.join(', ')})`);
+  }, 240_000);
 
   it('every fresh open of the feed input keeps its sound on its picture (A/V within ±20 ms)', async () => {
     // OBS 29 kept each new player's own A/V offset (audio 6-68 ms ahead, a different amount per open) until the
@@ -207,7 +214,7 @@ describe('what viewers see', () => {
 async function killedSender(
   name: string,
   options: { flashFrames?: number; flashFromFrame?: number; killAtFrameOfSecond?: number; maxCutMs?: number } = {},
-): Promise<void> {
+): Promise<{ lastInput: number }> {
   const feed = startFlashFeed({ port: link.port, latencyMs: 500, bitrateKbps: 2000, flashFrames: options.flashFrames, flashFromFrame: options.flashFromFrame });
   // What OBS's media input shows, read from screenshots: the frames that reached OBS, on air or not.
   // Seen here with this 20 ms watch: OBS 29 stops answering its websocket for 10-16 s, starting about 0.6 s after
@@ -268,4 +275,5 @@ async function killedSender(
   expect(Number.isFinite(lastInput), 'the media input was read').toBe(true);
   expect(lateMs, `frozen picture on air${saw}`).toBeLessThanOrEqual(300);
   expect(cutMs, `good picture cut: frames OBS had that never went on air${saw}`).toBeLessThanOrEqual(options.maxCutMs ?? 300);
+  return { lastInput };
 }
