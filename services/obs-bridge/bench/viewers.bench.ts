@@ -487,6 +487,10 @@ try {
   };
   // Beside each pair beyond the goal: every beep onset near its flash and what happened around its time on air.
   const wallOf = (ptsMs: number) => av.arrivalWallMs + (ptsMs - av.rec.firstPtsMs);
+  // Where on the recording OBS said it dropped the feed's audio (a beep in the hole reads early), and the outages.
+  const sIn = (wallMs: number) => `${((wallMs - av.arrivalWallMs) / 1000).toFixed(1)} s in`;
+  const marks = happenings.filter((h) => h.t >= av.arrivalWallMs && (/ warning: /.test(h.what) || /stalled/i.test(h.what)));
+  log(`during the A/V recording (its clock): ${marks.map((h) => `${sIn(h.t)} ${h.what}`).join(' | ') || 'no OBS warning, no stall'}`);
   for (const o of offsets.filter((x) => Math.abs(x.offsetMs) > 45)) {
     const near = av.rec.beepsMs.filter((b) => Math.abs(b - o.atMs) < 1500).map((b) => Math.round(b - o.atMs));
     const around = happenings.filter((h) => Math.abs(h.t - wallOf(o.atMs)) < 6000).map((h) => `${((h.t - wallOf(o.atMs)) / 1000).toFixed(2)} s ${h.what}`);
