@@ -52,17 +52,19 @@ const program: Array<{ t: number; scene: string | null }> = [];
 bridge.obs.onProgramScene((scene) => program.push({ t: Date.now(), scene }));
 let trace: TraceEvent[] = [];
 observer.subscribe('ingest.link', (e) => {
+  if (e.event === 'stalled') happenings.push({ t: Date.now(), what: 'ingest.link stalled', mark: true });
   if (e.event !== 'rejected') trace.push({ t: Date.now(), type: 'link', event: e.event, lastPacketTs: e.lastPacketTs, playoutMs: e.playoutMs ?? null });
 });
 observer.subscribe('ingest.stats', (s) => trace.push({ t: Date.now(), type: 'stats', connected: s.connected, bitrateKbps: s.bitrateKbps, rttMs: s.rttMs }));
 const audioWarnings: string[] = [];
 /** OBS's audio warnings by phase (index into audioWarnings where each phase began). */
 const warningsFrom: Record<string, number> = { B: 0 };
-/** What happened when (wall ms), for an A/V pair beyond the goal to be read beside: logs, OBS's warnings, anchors. */
-const happenings: Array<{ t: number; what: string }> = [];
+/** What happened when (wall ms), for an A/V pair beyond the goal to be read beside: logs, OBS's warnings, anchors.
+ * `mark`: one of OBS's warnings or a feed stall, listed on the A/V recording's clock. */
+const happenings: Array<{ t: number; what: string; mark?: boolean }> = [];
 observer.subscribe('process', (e) => {
   if (e.event === 'warning' && e.detail) audioWarnings.push(e.detail);
-  happenings.push({ t: Date.now(), what: `${e.child} ${e.event}${e.detail ? `: ${e.detail}` : ''}` });
+  happenings.push({ t: Date.now(), what: `${e.child} ${e.event}${e.detail ? `: ${e.detail}` : ''}`, mark: e.event === 'warning' });
 });
 observer.subscribe('log', (e) => happenings.push({ t: e.ts, what: `${e.source}: ${e.message}` }));
 let anchors = 0;
@@ -489,7 +491,7 @@ try {
   const wallOf = (ptsMs: number) => av.arrivalWallMs + (ptsMs - av.rec.firstPtsMs);
   // Where on the recording OBS said it dropped the feed's audio (a beep in the hole reads early), and the outages.
   const sIn = (wallMs: number) => `${((wallMs - av.arrivalWallMs) / 1000).toFixed(1)} s in`;
-  const marks = happenings.filter((h) => h.t >= av.arrivalWallMs && (/ warning: /.test(h.what) || /stalled/i.test(h.what)));
+  const marks = happenings.filter((h) => h.mark && h.t >= av.arrivalWallMs);
   log(`during the A/V recording (its clock): ${marks.map((h) => `${sIn(h.t)} ${h.what}`).join(' | ') || 'no OBS warning, no stall'}`);
   for (const o of offsets.filter((x) => Math.abs(x.offsetMs) > 45)) {
     const near = av.rec.beepsMs.filter((b) => Math.abs(b - o.atMs) < 1500).map((b) => Math.round(b - o.atMs));
