@@ -60,13 +60,20 @@ const audioWarnings: string[] = [];
 /** OBS's audio warnings by phase (index into audioWarnings where each phase began). */
 const warningsFrom: Record<string, number> = { B: 0 };
 /** What happened when (wall ms), for an A/V pair beyond the goal to be read beside: logs, OBS's warnings, anchors.
- * `mark`: one of OBS's warnings or a feed stall, listed on the A/V recording's clock. */
+ * `mark`: one of OBS's warnings, a feed stall or a late event loop, listed on the A/V recording's clock. */
 const happenings: Array<{ t: number; what: string; mark?: boolean }> = [];
 observer.subscribe('process', (e) => {
   if (e.event === 'warning' && e.detail) audioWarnings.push(e.detail);
   happenings.push({ t: Date.now(), what: `${e.child} ${e.event}${e.detail ? `: ${e.detail}` : ''}`, mark: e.event === 'warning' });
 });
 observer.subscribe('log', (e) => happenings.push({ t: e.ts, what: `${e.source}: ${e.message}` }));
+// This process also runs ingest, whose feed output hands OBS the stream: a late event loop here is a late feed there.
+let loopDue = Date.now() + 10;
+setInterval(() => {
+  const lateMs = Date.now() - loopDue;
+  if (lateMs > 40) happenings.push({ t: Date.now(), what: `this process's event loop ${lateMs} ms late`, mark: true });
+  loopDue = Date.now() + 10;
+}, 10).unref();
 let anchors = 0;
 observer.subscribe('heartbeat', (h) => {
   const n = (h.detail as { feedAudioAnchors?: unknown } | undefined)?.feedAudioAnchors;
