@@ -268,11 +268,10 @@ async function killedSender(
   const lastGood = before.find((f) => f.senderFrame === last?.senderFrame);
   const lateMs = (offline?.fromMs as number) - (lastGood?.ptsMs as number);
   const cutMs = (lastInput - (last?.senderFrame as number)) * FRAME_MS;
-  process.stdout.write(
-    `${name}: Offline ${Math.round(lateMs)} ms after the last good frame's time on air (${offlineAt - killedAt} ms after the kill); last frame on air ${last?.senderFrame}, last frame OBS's input showed ${lastInput} (cut ${Math.round(cutMs)} ms); ${inputShots.length} input screenshots, ${new Set(inputShots).size} distinct; switcher: ${timeline.filter((l) => /offline/i.test(l)).at(-1)}; input (ms from Offline:frame) ${changes.slice(-12).join(' ')}\n`,
-  );
-  // The numbers first: CI prints only the head of a failed case's message.
-  const saw = `: Offline ${Math.round(lateMs)} ms after the last good frame, last frame on air ${last?.senderFrame}, last OBS's input showed ${lastInput}, cut ${Math.round(cutMs)} ms; input (ms from Offline:frame) ${changes.slice(-8).join(' ')}; timeline: ${timeline.slice(-10).join(' | ')}`;
+  // One account of the case, printed and leading every failure message (CI prints only the head of a message).
+  const seen = `Offline ${Math.round(lateMs)} ms after the last good frame's time on air (${offlineAt - killedAt} ms after the kill); last frame on air ${last?.senderFrame}, last frame OBS's input showed ${lastInput} (cut ${Math.round(cutMs)} ms); ${inputShots.length} input screenshots, ${new Set(inputShots).size} distinct; switcher: ${timeline.filter((l) => /offline/i.test(l)).at(-1)}; input (ms from Offline:frame) ${changes.slice(-12).join(' ')}`;
+  process.stdout.write(`${name}: ${seen}\n`);
+  const saw = `: ${seen}; timeline: ${timeline.slice(-10).join(' | ')}`;
   expect(Number.isFinite(lastInput), 'the media input was read').toBe(true);
   expect(lateMs, `frozen picture on air${saw}`).toBeLessThanOrEqual(300);
   expect(cutMs, `good picture cut: frames OBS had that never went on air${saw}`).toBeLessThanOrEqual(options.maxCutMs ?? 300);
