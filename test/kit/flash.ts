@@ -21,6 +21,11 @@ export interface FlashFeedOptions extends SrtFeedOptions {
   flashFrames?: number;
   /** Where in each second the white frames start (frame 0 unless told; the beep stays at the second's start). */
   flashFromFrame?: number;
+  /**
+   * Seconds added to every timestamp the sender writes (ffmpeg's -output_ts_offset): a sender whose stream
+   * is that old when it connects, as one that reconnects mid-stream to a relay does.
+   */
+  ptsOffsetS?: number;
 }
 
 /**
@@ -60,6 +65,7 @@ export function flashFeedArgs(options: FlashFeedOptions): string[] {
     "aevalsrc='0.5*sin(2*PI*1000*t)*lt(mod(t,1),0.1)':s=48000",
     ...(options.durationS ? ['-t', String(options.durationS)] : []),
     ...encoderArgs({ kbps, keyframeEvery: FLASH_FPS }),
+    ...(options.ptsOffsetS ? ['-output_ts_offset', String(options.ptsOffsetS)] : []),
     ...(outputs.length === 1
       ? ['-f', 'mpegts', outputs[0] as string]
       : ['-map', '0:v', '-map', '1:a', '-f', 'tee', outputs.map((o) => `[f=mpegts:onfail=ignore]${o}`).join('|')]),

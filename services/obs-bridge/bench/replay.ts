@@ -52,7 +52,12 @@ export function replayIrlkit(
   };
   let clock = t0;
   for (const e of sorted) {
-    for (; clock + 50 <= e.t; clock += 50) take(clock + 50, policy.tick(clock + 50));
+    for (; clock + 50 <= e.t; clock += 50) {
+      // The runtime's freeze watch: it looks at the input while a lost feed plays out; a trace holds no pictures,
+      // so it sees one unchanged, and the deadline stands.
+      if (policy.watchingForFreeze(clock + 50)) policy.pictureUnchanged(clock + 50);
+      take(clock + 50, policy.tick(clock + 50));
+    }
     if (e.type === 'link') {
       const loss = rule === 'freeze' ? { lastPacketTs: e.lastPacketTs ?? null, playoutMs: e.playoutMs ?? null } : undefined;
       take(e.t, e.event === 'connected' || e.event === 'resumed' ? policy.linkConnected(e.t, e.event) : policy.linkLost(e.t, e.event, loss));

@@ -5,7 +5,11 @@ import { MAX_DEADLINE_EXTENSION_MS, RESTART_AFTER_SESSION_END_MS, type SwitcherA
 
 const SCENES = { live: 'Live', low: 'Low', offline: 'Offline' };
 
-function setup(overrides: Partial<SwitcherSettings> = {}) {
+/**
+ * A policy on a fake clock. `freezeWatch` (on unless told): the runtime's freeze watch, looking at the input's picture
+ * every 50 ms while a lost feed plays out and seeing it unchanged (tests report a moving or frozen picture themselves).
+ */
+function setup(overrides: Partial<SwitcherSettings> = {}, { freezeWatch = true } = {}) {
   let now = 0;
   const policy = new SwitcherPolicy({ ...DEFAULT_SWITCHER_SETTINGS, ...overrides }, SCENES, now);
   const actions: SwitcherAction[] = [];
@@ -21,20 +25,19 @@ function setup(overrides: Partial<SwitcherSettings> = {}) {
     }
   };
   /** Stats at 4 Hz for `ms` at the given rate, ticking in between. */
+  const step = () => {
+    now += 50;
+    if (freezeWatch && policy.watchingForFreeze(now)) policy.pictureUnchanged(now);
+    take(policy.tick(now));
+  };
   const feed = (ms: number, kbps: number, rtt: number | null = 30) => {
     for (let t = 0; t < ms; t += 250) {
       take(policy.sample(now, kbps, rtt, true));
-      for (let i = 0; i < 5; i++) {
-        now += 50;
-        take(policy.tick(now));
-      }
+      for (let i = 0; i < 5; i++) step();
     }
   };
   const wait = (ms: number) => {
-    for (let t = 0; t < ms; t += 50) {
-      now += 50;
-      take(policy.tick(now));
-    }
+    for (let t = 0; t < ms; t += 50) step();
   };
   const bringUp = (why: 'connected' | 'resumed' = 'connected') => {
     take(policy.linkConnected(now, why));
@@ -64,7 +67,7 @@ describe('SwitcherPolicy', () => {
     const s = setup();
     expect(s.policy.snapshot().state).toBe('offline');
     s.take(s.policy.linkConnected(s.now(), 'connected'));
-    expect(s.actions).toEqual([{ type: 'restartMedia', reason: 'feed reconnected' }]);
+    expect(s.actions).toEqual([{ type: 'restartMedia', reason: 'feed reconnected', fresh: true }]);
     s.feed(1000, 2500);
     expect(s.policy.snapshot().state).toBe('offline'); // no frames confirmed yet
     s.take(s.policy.framesConfirmed(s.now()));
@@ -87,7 +90,7 @@ describe('SwitcherPolicy', () => {
     // The switch to OFFLINE comes with it (the buffers are about to run dry), and the restart waits.
     expect(s.actions).toEqual([
       expect.objectContaining({ type: 'switchScene', scene: 'Offline' }),
-      { type: 'restartMedia', reason: 'feed reconnected', notBefore: back + RESTART_AFTER_SESSION_END_MS },
+      { type: 'restartMedia', reason: 'feed reconnected', fresh: true, notBefore: back + RESTART_AFTER_SESSION_END_MS },
     ]);
     // The sender back while the old session still plays out: RESTART_AFTER_SESSION_END_MS after its end.
     s.take(s.policy.framesConfirmed(s.now()));
@@ -100,6 +103,7 @@ describe('SwitcherPolicy', () => {
     expect(s.actions.find((a) => a.type === 'restartMedia')).toEqual({
       type: 'restartMedia',
       reason: 'feed reconnected',
+      fresh: true,
       notBefore: lost + 700 + RESTART_AFTER_SESSION_END_MS,
     });
     // A sender that comes back long after: at once.
@@ -109,7 +113,7 @@ describe('SwitcherPolicy', () => {
     s.wait(3000);
     s.actions.length = 0;
     s.take(s.policy.linkConnected(s.now(), 'connected'));
-    expect(s.actions.find((a) => a.type === 'restartMedia')).toEqual({ type: 'restartMedia', reason: 'feed reconnected' });
+    expect(s.actions.find((a) => a.type === 'restartMedia')).toEqual({ type: 'restartMedia', reason: 'feed reconnected', fresh: true });
   });
 
   it('restarts the media input when a feed resumes after an outage viewers saw, not after a gap they never saw', () => {
@@ -377,6 +381,50 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
     expect(t.program()).toBe('Offline');
     expect(t.now() - deadlineT).toBeGreaterThanOrEqual(MAX_DEADLINE_EXTENSION_MS);
     expect(t.now() - deadlineT).toBeLessThanOrEqual(MAX_DEADLINE_EXTENSION_MS + 150);
+  });
+
+  it("waits at its deadline for the freeze watch's first look at the picture (a deadline before any cut moving picture), up to the cap", () => {
+    // No look at all (OBS not answering): OFFLINE at the cap.
+    const s = setup({ pictureLagMs: 0 }, { freezeWatch: false });
+    s.bringUp();
+    const last = s.now();
+    s.wait(500);
+    s.take(s.policy.linkLost(s.now(), 'stalled', { lastPacketTs: last, playoutMs }));
+    const deadline = last + playoutMs;
+    while (s.program() === 'Live' && s.now() < deadline + 5000) s.wait(50);
+    expect(s.policy.snapshot()).toMatchObject({ state: 'offline', since: deadline + MAX_DEADLINE_EXTENSION_MS });
+
+    // The watch's first look comes 300 ms after the deadline and finds the picture unchanged: OFFLINE on the next tick.
+    // A look older than the grace before the deadline is not one.
+    const t = setup({ pictureLagMs: 0 }, { freezeWatch: false });
+    t.bringUp();
+    const lastT = t.now();
+    t.wait(500);
+    t.take(t.policy.linkLost(t.now(), 'stalled', { lastPacketTs: lastT, playoutMs }));
+    const deadlineT = lastT + playoutMs;
+    t.wait(deadlineT - t.now() + 300);
+    expect(t.program()).toBe('Live');
+    t.policy.pictureUnchanged(deadlineT - 250);
+    t.wait(50);
+    expect(t.program()).toBe('Live');
+    t.policy.pictureUnchanged(t.now());
+    t.wait(50);
+    expect(t.policy.snapshot()).toMatchObject({ state: 'offline', since: deadlineT + 400 });
+
+    // The first look sees it move: the deadline moves on with it, as for any moving picture.
+    const u = setup({ pictureLagMs: 0 }, { freezeWatch: false });
+    u.bringUp();
+    const lastU = u.now();
+    u.wait(500);
+    u.take(u.policy.linkLost(u.now(), 'stalled', { lastPacketTs: lastU, playoutMs }));
+    const deadlineU = lastU + playoutMs;
+    u.wait(deadlineU - u.now() + 300);
+    u.policy.pictureMoved(u.now());
+    u.wait(150);
+    expect(u.program()).toBe('Live');
+    u.policy.pictureUnchanged(u.now());
+    u.wait(50);
+    expect(u.policy.snapshot()).toMatchObject({ state: 'offline', since: deadlineU + 500 });
   });
 
   it('a moving picture before the buffers should be dry, or after a feed that came back too late, does not move the deadline', () => {

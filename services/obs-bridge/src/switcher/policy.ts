@@ -88,6 +88,8 @@ export class SwitcherPolicy {
     lostAfter: number | null;
     /** The feed resumed after `lostAfter`: when the switch comes, restart the input (the delay). */
     resumedTooLate?: boolean;
+    /** When the freeze watch last compared the input's picture with the one before it (after `watchFrom`). */
+    lookedAt: number | null;
   } | null = null;
   /** When the last lost feed's buffers ran dry (OBS's session ends then if the relay restarted); null if unknown. */
   private obsSessionEndsAt: number | null = null;
@@ -158,15 +160,19 @@ export class SwitcherPolicy {
       return [];
     }
     this.framesMoving = false;
-    // After a real disconnect OBS's media source holds a dead connection: restart it at once.
-    // Not before the lost feed's buffers ran dry and that settled: a restarted relay ends OBS's session
-    // then, and a restart OBS gets just as it drops that session is lost in its own reconnect delay.
+    // After a real disconnect OBS's media source holds a dead connection: a fresh player for it at once. Fresh, not
+    // OBS's restart: a restart keeps the player's demuxer, which takes a new sender's timestamps (from zero again)
+    // for wrapped while they are more than 60 s below the first one it read, and when they pass that mark OBS sees
+    // a jump of 26.5 hours and drops the feed's buffered audio (a lost second of sound, the A/V shifted; the viewers
+    // bench at its sender's 30th second, and the viewers e2e). Not before the lost feed's buffers ran dry and that
+    // settled: a restarted relay ends OBS's session then, and a player opened just as it drops that session goes
+    // with it.
     if (why === 'connected') {
       // Nor just after the switch to OFFLINE that may come with it: a restart OBS gets while it takes the
       // feed off program is lost the same way.
       const settleFrom = Math.max(this.obsSessionEndsAt ?? 0, pending ? now : 0);
       const notBefore = settleFrom === 0 ? 0 : settleFrom + RESTART_AFTER_SESSION_END_MS;
-      const restart: SwitcherAction = { type: 'restartMedia', reason: 'feed reconnected', ...(notBefore > now ? { notBefore } : {}) };
+      const restart: SwitcherAction = { type: 'restartMedia', reason: 'feed reconnected', fresh: true, ...(notBefore > now ? { notBefore } : {}) };
       return [...(pending ? this.enter('offline', now, pending.reason) : []), restart];
     }
     // A stall viewers saw: the input has played out and waited through the gap, which leaves OBS
@@ -199,6 +205,7 @@ export class SwitcherPolicy {
         watchFrom: Math.min(drainedAt, this.pendingOffline?.watchFrom ?? drainedAt),
         reason,
         lostAfter: this.pendingOffline ? this.pendingOffline.lostAfter : lostAfter,
+        lookedAt: this.pendingOffline?.lookedAt ?? null,
       };
       return [];
     }
@@ -233,8 +240,31 @@ export class SwitcherPolicy {
    */
   pictureMoved(now: number): void {
     const pending = this.pendingOffline;
-    if (!pending || pending.resumedTooLate || now < pending.watchFrom) return;
+    if (!pending || now < pending.watchFrom) return;
+    pending.lookedAt = Math.max(pending.lookedAt ?? now, now);
+    if (pending.resumedTooLate) return;
     pending.at = Math.min(pending.latestAt, Math.max(pending.at, now + MOVING_PICTURE_GRACE_MS));
+  }
+
+  /** The freeze watch compared the input's picture with the one before it and found it unchanged (not yet frozen). */
+  pictureUnchanged(now: number): void {
+    const pending = this.pendingOffline;
+    if (!pending || now < pending.watchFrom) return;
+    pending.lookedAt = Math.max(pending.lookedAt ?? now, now);
+  }
+
+  /**
+   * A lost feed's deadline is due once the freeze watch has looked at the picture within MOVING_PICTURE_GRACE_MS
+   * before it and seen nothing that moves it on (a look that saw it move would have pushed it): a deadline that came
+   * before any such look cut picture still moving on air (CI, and the viewers e2e with pictureLagMs 0: the watch
+   * starts at the nominal drain and OBS's screenshots under load take longer than the lag left it). Without a look
+   * (OBS not answering, which leaves no switch to make anyway) at `latestAt`; a feed that resumed too late at `at`.
+   */
+  private deadlineDue(now: number): boolean {
+    const pending = this.pendingOffline;
+    if (!pending || now < pending.at) return false;
+    if (pending.resumedTooLate || now >= pending.latestAt) return true;
+    return pending.lookedAt !== null && pending.lookedAt >= pending.at - MOVING_PICTURE_GRACE_MS;
   }
 
   /** The media input's picture stopped while a lost feed played out: OFFLINE now. */
@@ -326,7 +356,7 @@ export class SwitcherPolicy {
   tick(now: number): SwitcherAction[] {
     const c = this.config;
     const actions: SwitcherAction[] = [];
-    if (this.pendingOffline && now >= this.pendingOffline.at) {
+    if (this.pendingOffline && this.deadlineDue(now)) {
       actions.push(...this.firePendingOffline(now, this.pendingOffline.reason));
     } else if (this.state === 'offline') {
       if (

@@ -139,6 +139,10 @@ export class SwitcherRuntime {
   private obsStarted = false;
   /** A media input restart waiting for OBS's old session to have ended (RESTART_AFTER_SESSION_END_MS). */
   private restartTimer: NodeJS.Timeout | undefined;
+  /** A restart or reopen of the media input is under way (waiting for its time, or sent to OBS). */
+  private restarting = false;
+  /** How many restarts and reopens of the media input have been carried out: the frame watch starts over on each. */
+  private inputOpens = 0;
   /** When ingest last reported data arriving (bitrate above zero). */
   private lastDataAt = 0;
   constructor(private readonly options: SwitcherRuntimeOptions) {
@@ -277,7 +281,11 @@ export class SwitcherRuntime {
 
   private async carryOut(action: SwitcherAction): Promise<void> {
     const { obs, log } = this.options;
-    if (!obs.isReachable()) return; // re-applied when OBS is back
+    if (!obs.isReachable()) {
+      // Re-applied when OBS is back (it opens the input anew then anyway).
+      if (action.type === 'restartMedia' && !this.restartTimer) this.restarting = false;
+      return;
+    }
     try {
       if (action.type === 'switchScene') {
         await obs.setProgramScene(action.scene);
@@ -286,6 +294,7 @@ export class SwitcherRuntime {
       } else if (action.type === 'restartMedia') {
         if (this.restartTimer) clearTimeout(this.restartTimer);
         this.restartTimer = undefined;
+        this.restarting = true;
         const wait = (action.notBefore ?? 0) - Date.now();
         if (wait > 0) {
           this.restartTimer = setTimeout(() => {
@@ -294,7 +303,12 @@ export class SwitcherRuntime {
           }, wait);
           return;
         }
-        await (action.fresh ? obs.reopenMediaInput(this.options.mediaInput) : obs.restartMediaInput(this.options.mediaInput));
+        try {
+          await (action.fresh ? obs.reopenMediaInput(this.options.mediaInput) : obs.restartMediaInput(this.options.mediaInput));
+        } finally {
+          this.inputOpens += 1;
+          if (!this.restartTimer) this.restarting = false;
+        }
         log.info({ input: this.options.mediaInput, reason: action.reason, fresh: action.fresh === true }, 'restarted media input');
       } else if (action.type === 'stopStream') {
         await obs.stopStream();
@@ -316,6 +330,7 @@ export class SwitcherRuntime {
     let restarts = 0;
     let changes = 0;
     let failedShots = 0;
+    let opens = this.inputOpens;
     const timer = inTurns(this.options.frameCheckMs ?? 100, async () => {
       if (!obs.isReachable()) return;
       // OBS cannot render a screenshot of an input that has drawn no frame yet ("Failed to render screenshot"):
@@ -326,6 +341,16 @@ export class SwitcherRuntime {
         return null;
       });
       if (this.frameWatch !== timer) return;
+      // Pictures from before the input's restart or reopen are the last player's (a lost feed's buffer still
+      // playing out): they say nothing of the new one. Seen: Live 0.6 s after srt-live-transmit was killed, on the
+      // old player's last frames, before the reopen that then blanked the input on air (test/feed-faults.test.ts).
+      if (this.restarting || opens !== this.inputOpens) {
+        opens = this.inputOpens;
+        last = null;
+        changes = 0;
+        since = Date.now();
+        return;
+      }
       if (shot !== null) {
         if (last !== null && shot !== last) changes += 1;
         last = shot;
@@ -423,7 +448,8 @@ export class SwitcherRuntime {
    * encodes to identical frames, the test feed's flash) from the player running dry: 100 ms of one
    * picture alone cut the moving picture that followed it. It stops a frame or two before the picture
    * does (measured with OBS 29: the frames already handed to OBS still show), so the picture decides
-   * the moment. The policy's own deadline stands if OBS cannot tell.
+   * the moment. The policy's deadline waits for this watch's look at the picture (`pictureUnchanged`), up to its
+   * cap if OBS cannot tell.
    */
   private watchFreeze(): void {
     if (this.freezeWatch) return;
@@ -451,7 +477,12 @@ export class SwitcherRuntime {
       } else if (Date.now() - last.since >= freezeMs) {
         this.stopFreezeWatch();
         this.apply(this.policy.pictureFroze(Date.now()));
+        return;
+      } else {
+        this.policy.pictureUnchanged(takenAt);
       }
+      // The deadline waits for a look at the picture: the one just taken may be what it waited for.
+      this.apply(this.policy.tick(Date.now()));
     });
     this.freezeWatch = timer;
   }
