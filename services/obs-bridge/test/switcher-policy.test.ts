@@ -425,6 +425,15 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
     u.policy.pictureUnchanged(u.now());
     u.wait(50);
     expect(u.policy.snapshot()).toMatchObject({ state: 'offline', since: deadlineU + 500 });
+
+    // A deadline set before the buffers run dry (pictureLagMs below 0: leave early on purpose) waits for nothing.
+    const v = setup({ pictureLagMs: -300 }, { freezeWatch: false });
+    v.bringUp();
+    const lastV = v.now();
+    v.wait(500);
+    v.take(v.policy.linkLost(v.now(), 'stalled', { lastPacketTs: lastV, playoutMs }));
+    v.wait(lastV + playoutMs - 300 - v.now());
+    expect(v.policy.snapshot()).toMatchObject({ state: 'offline', since: lastV + playoutMs - 300 });
   });
 
   it('a moving picture before the buffers should be dry, or after a feed that came back too late, does not move the deadline', () => {

@@ -258,12 +258,15 @@ export class SwitcherPolicy {
    * before it and seen nothing that moves it on (a look that saw it move would have pushed it): a deadline that came
    * before any such look cut picture still moving on air (CI, and the viewers e2e with pictureLagMs 0: the watch
    * starts at the nominal drain and OBS's screenshots under load take longer than the lag left it). Without a look
-   * (OBS not answering, which leaves no switch to make anyway) at `latestAt`; a feed that resumed too late at `at`.
+   * (OBS not answering, which leaves no switch to make anyway) at `latestAt`; a feed that resumed too late, and a
+   * deadline set before the buffers run dry, at `at`.
    */
   private deadlineDue(now: number): boolean {
     const pending = this.pendingOffline;
     if (!pending || now < pending.at) return false;
-    if (pending.resumedTooLate || now >= pending.latestAt) return true;
+    // A deadline before the buffers run dry (a negative pictureLagMs: the streamer leaves early on purpose) has nothing
+    // to wait for: the watch starts only then.
+    if (pending.resumedTooLate || now >= pending.latestAt || pending.at < pending.watchFrom) return true;
     return pending.lookedAt !== null && pending.lookedAt >= pending.at - MOVING_PICTURE_GRACE_MS;
   }
 
