@@ -67,7 +67,7 @@ describe('SwitcherPolicy', () => {
     const s = setup();
     expect(s.policy.snapshot().state).toBe('offline');
     s.take(s.policy.linkConnected(s.now(), 'connected'));
-    expect(s.actions).toEqual([{ type: 'restartMedia', reason: 'feed reconnected', fresh: true }]);
+    expect(s.actions).toEqual([{ type: 'restartMedia', reason: 'feed reconnected' }]);
     s.feed(1000, 2500);
     expect(s.policy.snapshot().state).toBe('offline'); // no frames confirmed yet
     s.take(s.policy.framesConfirmed(s.now()));
@@ -90,7 +90,7 @@ describe('SwitcherPolicy', () => {
     // The switch to OFFLINE comes with it (the buffers are about to run dry), and the restart waits.
     expect(s.actions).toEqual([
       expect.objectContaining({ type: 'switchScene', scene: 'Offline' }),
-      { type: 'restartMedia', reason: 'feed reconnected', fresh: true, notBefore: back + RESTART_AFTER_SESSION_END_MS },
+      { type: 'restartMedia', reason: 'feed reconnected', notBefore: back + RESTART_AFTER_SESSION_END_MS },
     ]);
     // The sender back while the old session still plays out: RESTART_AFTER_SESSION_END_MS after its end.
     s.take(s.policy.framesConfirmed(s.now()));
@@ -103,7 +103,6 @@ describe('SwitcherPolicy', () => {
     expect(s.actions.find((a) => a.type === 'restartMedia')).toEqual({
       type: 'restartMedia',
       reason: 'feed reconnected',
-      fresh: true,
       notBefore: lost + 700 + RESTART_AFTER_SESSION_END_MS,
     });
     // A sender that comes back long after: at once.
@@ -113,7 +112,7 @@ describe('SwitcherPolicy', () => {
     s.wait(3000);
     s.actions.length = 0;
     s.take(s.policy.linkConnected(s.now(), 'connected'));
-    expect(s.actions.find((a) => a.type === 'restartMedia')).toEqual({ type: 'restartMedia', reason: 'feed reconnected', fresh: true });
+    expect(s.actions.find((a) => a.type === 'restartMedia')).toEqual({ type: 'restartMedia', reason: 'feed reconnected' });
   });
 
   it('restarts the media input when a feed resumes after an outage viewers saw, not after a gap they never saw', () => {

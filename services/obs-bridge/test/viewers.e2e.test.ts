@@ -169,13 +169,23 @@ describe('what viewers see', () => {
     // and a frame or two after it (236 in 5 of 6 runs here). OBS shows the still after the buffers should have run dry, where 100 ms of one
     // picture used to be taken for the end: Offline came 0.1 s into the still and cut the rest of it and what
     // followed (633 ms in 2 of 3 runs before the watch read the player's cursor; 0 in 3 of 3 after).
-    // A kill that misses (the last frame OBS's input shows is not 1-4 frames after the still) tests nothing: again.
+    // A kill that misses (the last frame OBS's input shows is not 1-4 frames after the still) tests nothing: again,
+    // and without judging it: a stream that ends inside the still shows white, unnumbered frames to its end, which
+    // the account here cannot tell from a frozen picture (seen once: last numbered frame 337, the still on air 0.7 s
+    // after it, then Offline as the player stopped, "picture froze").
+    const landed = (frame: number) => frame % FLASH_FPS >= 26 && frame % FLASH_FPS <= 29;
     const lastShown: number[] = [];
     for (let attempt = 1; attempt <= 3; attempt++) {
       await sleep(6000);
-      const { lastInput } = await killedSender(`kill-after-still-${attempt}`, { flashFrames: 18, flashFromFrame: 8, killAtFrameOfSecond: 6, maxCutMs: 200 });
+      const { lastInput } = await killedSender(`kill-after-still-${attempt}`, {
+        flashFrames: 18,
+        flashFromFrame: 8,
+        killAtFrameOfSecond: 6,
+        maxCutMs: 200,
+        judgeIf: landed,
+      });
       lastShown.push(lastInput);
-      if (lastInput % FLASH_FPS >= 26 && lastInput % FLASH_FPS <= 29) return;
+      if (landed(lastInput)) return;
     }
     expect.fail(`the kill never landed 1-4 frames after the still in 3 tries (last frames OBS's input showed: ${lastShown.join(', ')})`);
   }, 240_000);
@@ -210,10 +220,11 @@ describe('what viewers see', () => {
   }, 120_000);
 
   it("a new sender after one whose stream OBS's player opened more than a minute in keeps every beep on its flash", async () => {
-    // ffmpeg's demuxer in OBS's player takes timestamps 60 s below the first one it read for wrapped (33-bit PTS). The
-    // player kept its demuxer across senders (a restart, not a new player, for 'feed reconnected'), so a new sender's
-    // timestamps, from zero again, counted as wrapped until they passed that mark; there OBS saw a jump of 26.5 hours
-    // and dropped the feed's buffered audio: a lost beep (the viewers bench lost the one at its sender's 30th second
+    // ffmpeg's demuxer in OBS's player took timestamps 60 s below the first one it read for wrapped (33-bit PTS), until
+    // the feed input was provisioned with that guess off (correct_ts_overflow=0). The player keeps its demuxer across
+    // senders (a restart, not a new player, for 'feed reconnected'), so a new sender's timestamps, from zero again,
+    // counted as wrapped until they passed that mark; there OBS saw a jump of 26.5 hours and dropped the feed's
+    // buffered audio: a lost beep (the viewers bench lost the one at its sender's 30th second
     // in 5 of 8 runs). Here the first sender's timestamps start 65 s in and OBS's player opens on it about 10 s later:
     // the mark falls about 13 s into the second sender.
     await sleep(6000); // the last case's sender is gone for good
@@ -267,7 +278,14 @@ describe('what viewers see', () => {
  */
 async function killedSender(
   name: string,
-  options: { flashFrames?: number; flashFromFrame?: number; killAtFrameOfSecond?: number; maxCutMs?: number } = {},
+  options: {
+    flashFrames?: number;
+    flashFromFrame?: number;
+    killAtFrameOfSecond?: number;
+    maxCutMs?: number;
+    /** Judge the case only if the last frame OBS's input showed passes this (a kill that missed is printed, not judged). */
+    judgeIf?: (lastInput: number) => boolean;
+  } = {},
 ): Promise<{ lastInput: number }> {
   const feed = startFlashFeed({ port: link.port, latencyMs: 500, bitrateKbps: 2000, flashFrames: options.flashFrames, flashFromFrame: options.flashFromFrame });
   // What OBS's media input shows, read from screenshots: the frames that reached OBS, on air or not.
@@ -327,6 +345,10 @@ async function killedSender(
   process.stdout.write(`${name}: ${seen}\n`);
   const saw = `: ${seen}; timeline: ${timeline.slice(-10).join(' | ')}`;
   expect(Number.isFinite(lastInput), 'the media input was read').toBe(true);
+  if (options.judgeIf && !options.judgeIf(lastInput)) {
+    process.stdout.write(`${name}: the kill missed (last frame OBS's input showed ${lastInput}); not judged\n`);
+    return { lastInput };
+  }
   expect(lateMs, `frozen picture on air${saw}`).toBeLessThanOrEqual(300);
   expect(cutMs, `good picture cut: frames OBS had that never went on air${saw}`).toBeLessThanOrEqual(options.maxCutMs ?? 300);
   return { lastInput };

@@ -234,6 +234,12 @@ export function ownedSources(p: ObsProvision): SourceJson[] {
         hw_decode: false,
         buffering_mb: 1,
         seekable: false,
+        // No PTS-wrap guessing in the player's demuxer: ffmpeg takes timestamps more than 60 s below the first one it
+        // read for wrapped (33-bit PTS), and a restart of the input keeps that demuxer, so a new sender's timestamps
+        // (from zero again) counted as wrapped until they passed that mark, where OBS saw a jump of 26.5 hours and
+        // dropped the feed's buffered audio (a lost second of sound; viewers.e2e › "a new sender after one whose
+        // stream…"). A sender whose own timestamps wrap (after 26.5 hours on air) costs one such jump instead.
+        ffmpeg_options: 'correct_ts_overflow=0',
       },
     },
     offlineIsVideo
