@@ -313,9 +313,9 @@ export class ObsClient extends EventEmitter<Events> implements SwitcherObs {
    * Restarts the media input (OBS's RESTART media action). An input whose player has ended (its
    * reconnect timer running) opens a new connection now; one still playing keeps its connection and its
    * demuxer and is only re-timed, which leaves its timestamps behind the clock by the gap (OBS then restarts
-   * its audio: "audio is lagging"), and takes a new sender's timestamps for wrapped while they are more than
-   * 60 s below the first one that demuxer read (a lost second of sound where they pass that mark): a new
-   * sender gets reopenMediaInput, a fresh player. OBS 29 restarts a media input only
+   * its audio: "audio is lagging"). That demuxer would take a new sender's timestamps for wrapped while they are
+   * more than 60 s below the first one it read (a lost second of sound where they pass that mark): the feed input
+   * is provisioned with ffmpeg's wrap guess off (desktop's provision/obs-files.ts). OBS 29 restarts a media input only
    * while a view shows it (`ffmpeg_source_restart` checks `obs_source_showing`); otherwise the input
    * waits out its own reconnect delay. The feed input is hidden exactly while the switcher shows
    * OFFLINE and waits for it, so the Offline scene holds it as a hidden, 2-pixel item under the
