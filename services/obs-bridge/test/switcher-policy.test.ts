@@ -383,24 +383,24 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
   });
 
   it("waits at its deadline for the freeze watch's first look at the picture (a deadline before any cut moving picture), up to the cap", () => {
+    /** A Live feed stalled 500 ms ago, no freeze watch running: the policy and when its deadline falls. */
+    const stalled = (pictureLagMs: number) => {
+      const p = setup({ pictureLagMs }, { freezeWatch: false });
+      p.bringUp();
+      const last = p.now();
+      p.wait(500);
+      p.take(p.policy.linkLost(p.now(), 'stalled', { lastPacketTs: last, playoutMs }));
+      return { p, deadline: last + playoutMs + pictureLagMs };
+    };
+
     // No look at all (OBS not answering): OFFLINE at the cap.
-    const s = setup({ pictureLagMs: 0 }, { freezeWatch: false });
-    s.bringUp();
-    const last = s.now();
-    s.wait(500);
-    s.take(s.policy.linkLost(s.now(), 'stalled', { lastPacketTs: last, playoutMs }));
-    const deadline = last + playoutMs;
+    const { p: s, deadline } = stalled(0);
     while (s.program() === 'Live' && s.now() < deadline + 5000) s.wait(50);
     expect(s.policy.snapshot()).toMatchObject({ state: 'offline', since: deadline + MAX_DEADLINE_EXTENSION_MS });
 
     // The watch's first look comes 300 ms after the deadline and finds the picture unchanged: OFFLINE on the next tick.
     // A look older than the grace before the deadline is not one.
-    const t = setup({ pictureLagMs: 0 }, { freezeWatch: false });
-    t.bringUp();
-    const lastT = t.now();
-    t.wait(500);
-    t.take(t.policy.linkLost(t.now(), 'stalled', { lastPacketTs: lastT, playoutMs }));
-    const deadlineT = lastT + playoutMs;
+    const { p: t, deadline: deadlineT } = stalled(0);
     t.wait(deadlineT - t.now() + 300);
     expect(t.program()).toBe('Live');
     t.policy.pictureUnchanged(deadlineT - 250);
@@ -411,12 +411,7 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
     expect(t.policy.snapshot()).toMatchObject({ state: 'offline', since: deadlineT + 400 });
 
     // The first look sees it move: the deadline moves on with it, as for any moving picture.
-    const u = setup({ pictureLagMs: 0 }, { freezeWatch: false });
-    u.bringUp();
-    const lastU = u.now();
-    u.wait(500);
-    u.take(u.policy.linkLost(u.now(), 'stalled', { lastPacketTs: lastU, playoutMs }));
-    const deadlineU = lastU + playoutMs;
+    const { p: u, deadline: deadlineU } = stalled(0);
     u.wait(deadlineU - u.now() + 300);
     u.policy.pictureMoved(u.now());
     u.wait(150);
@@ -426,13 +421,9 @@ describe('SwitcherPolicy: OFFLINE when the picture would freeze', () => {
     expect(u.policy.snapshot()).toMatchObject({ state: 'offline', since: deadlineU + 500 });
 
     // A deadline set before the buffers run dry (pictureLagMs below 0: leave early on purpose) waits for nothing.
-    const v = setup({ pictureLagMs: -300 }, { freezeWatch: false });
-    v.bringUp();
-    const lastV = v.now();
-    v.wait(500);
-    v.take(v.policy.linkLost(v.now(), 'stalled', { lastPacketTs: lastV, playoutMs }));
-    v.wait(lastV + playoutMs - 300 - v.now());
-    expect(v.policy.snapshot()).toMatchObject({ state: 'offline', since: lastV + playoutMs - 300 });
+    const { p: v, deadline: deadlineV } = stalled(-300);
+    v.wait(deadlineV - v.now());
+    expect(v.policy.snapshot()).toMatchObject({ state: 'offline', since: deadlineV });
   });
 
   it('a moving picture before the buffers should be dry, or after a feed that came back too late, does not move the deadline', () => {

@@ -239,18 +239,22 @@ export class SwitcherPolicy {
    * to freeze. Not for a feed that came back too late: its picture after the gap is the broken-up resumed one.
    */
   pictureMoved(now: number): void {
-    const pending = this.pendingOffline;
-    if (!pending || now < pending.watchFrom) return;
-    pending.lookedAt = Math.max(pending.lookedAt ?? now, now);
-    if (pending.resumedTooLate) return;
+    const pending = this.noteLook(now);
+    if (!pending || pending.resumedTooLate) return;
     pending.at = Math.min(pending.latestAt, Math.max(pending.at, now + MOVING_PICTURE_GRACE_MS));
   }
 
   /** The freeze watch compared the input's picture with the one before it and found it unchanged (not yet frozen). */
   pictureUnchanged(now: number): void {
+    this.noteLook(now);
+  }
+
+  /** A look by the freeze watch while a lost feed plays out past `watchFrom`: the pending switch it counts for. */
+  private noteLook(now: number) {
     const pending = this.pendingOffline;
-    if (!pending || now < pending.watchFrom) return;
+    if (!pending || now < pending.watchFrom) return null;
     pending.lookedAt = Math.max(pending.lookedAt ?? now, now);
+    return pending;
   }
 
   /**
