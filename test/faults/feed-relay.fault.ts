@@ -2,7 +2,7 @@
 // killed (kill -9) under a plain SRT sender and under a bonded (SRTLA, two links) one. Ingest restarts a
 // hung child, tells the sender its SRT session is over so it calls again at once, and the switcher shows
 // Live again only once the reopened feed input's picture moves.
-import { armEvent, freeUdpPort, nextEvent, startReconnectingFeed, startSrtlaSender, startStack, type TestStack } from '@irlkit/test-kit';
+import { armEvent, collectEvents, freeUdpPort, nextEvent, startReconnectingFeed, startSrtlaSender, startStack, type TestStack } from '@irlkit/test-kit';
 import { type FaultRun, runFault } from './report.ts';
 
 const TRIALS = Number(process.env.FAULT_TRIALS ?? 2);
@@ -26,6 +26,7 @@ async function live(stack: TestStack, what: string): Promise<void> {
 async function trial(run: FaultRun, stack: TestStack, signal: 'SIGSTOP' | 'SIGKILL', label: string): Promise<void> {
   const pid = stack.ingest.transmit.pid as number;
   const left = await armEvent(stack.observer, 'obs.state', (s) => s.programScene !== 'Live', 'Live to leave program', 20_000);
+  const timeline = collectEvents(stack.observer, 'log');
   const at = Date.now();
   lastRestartAt = at;
   process.kill(pid, signal);
@@ -36,8 +37,12 @@ async function trial(run: FaultRun, stack: TestStack, signal: 'SIGSTOP' | 'SIGKI
     run.time(`${label} → Live with a moving picture again`, back.since - at);
     run.check(/picture moving/.test(back.reason), `${label}: Live again without a moving picture (${back.reason})`);
     run.check(stack.ingest.transmit.pid !== pid, `${label}: srt-live-transmit was not restarted`);
+    // Where the time went (printed only): the timeline from the fault to Live.
+    const steps = timeline.items.filter((e) => e.receivedAt >= at && e.receivedAt <= back.receivedAt);
+    run.log(`  ${steps.map((e) => `+${e.receivedAt - at} ms ${e.message.slice(0, 60)}`).join(' | ')}`);
     await live(stack, `Live before the next fault after ${label}`);
   } finally {
+    timeline.stop();
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

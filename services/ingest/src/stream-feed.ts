@@ -11,6 +11,13 @@ import { TransmitNewsRouter } from './srt/transmit-news.ts';
 
 export const SERVICE = 'ingest';
 
+/**
+ * After srt-live-transmit died, how long OBS's connection to the dead feed stays open (silent) for the switcher to
+ * replace it with a fresh player: the sender is back 0.3-0.7 s after a kill -9 and the switcher opens the player
+ * 0.3 s after that (docs/RELIABILITY.md, feed-relay).
+ */
+export const OBS_READER_GRACE_MS = 2000;
+
 export interface StreamFeedDeps {
   stream: StreamRoute;
   config: IngestConfig;
@@ -34,6 +41,8 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
   let lastToObsTs: number | null = null;
   /** Set while the feed is being ended because srt-live-transmit died: when it last wrote feed data. */
   let relayDied: { lastToObsTs: number | null } | undefined;
+  /** Ingest ended OBS's reading of the feed (srt-live-transmit died) and no sender has connected since. */
+  let obsSessionEnded = false;
 
   const monitor = new FeedMonitor(
     {
@@ -51,7 +60,14 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
         srtLatencyMs,
         relayLastToObsTs: link.event === 'disconnected' ? relayDied?.lastToObsTs : undefined,
       });
-      bus.publish('ingest.link', { ...link, playoutMs, ...(link.event === 'stalled' || link.event === 'disconnected' ? { srtLatencyMs } : {}) });
+      const ended = link.event === 'connected' && obsSessionEnded;
+      if (link.event === 'connected') obsSessionEnded = false;
+      bus.publish('ingest.link', {
+        ...link,
+        playoutMs,
+        ...(link.event === 'stalled' || link.event === 'disconnected' ? { srtLatencyMs } : {}),
+        ...(ended ? { obsSessionEnded: true as const } : {}),
+      });
       if (link.event === 'disconnected') statistics.onDisconnected();
       const who = link.peer ? ` (${link.peer})` : '';
       if (link.event === 'stalled' || link.event === 'disconnected') events.warn(`Feed ${link.event}${who}: ${link.reason}`);
@@ -113,6 +129,8 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
       onChildEvent: (event) => {
         publishChildEvent(bus, SERVICE, event);
         if (event.event === 'exited') {
+          // Its end ends OBS's reading too (below): the next sender's connection says so.
+          obsSessionEnded = true;
           relayDied = { lastToObsTs };
           monitor.onDisconnected('srt-live-transmit exited');
           relayDied = undefined;
@@ -120,9 +138,10 @@ export function buildStreamFeed({ stream, config, bus, log: serviceLog, senderOf
           // The new child knows no session: senders must reconnect now, not after their 5 s idle timeout.
           const told = endSessions();
           log.info({ senders: told }, 'told senders the SRT session is over');
-          // OBS too: it has all the child wrote; its reader ends there and calls again when its reconnect
-          // delay is up, starting afresh at the new child's first keyframe.
-          log.info({ readers: feedOutput.endReaders() }, "ended OBS's reading of the dead feed");
+          // OBS too: it has all the child wrote, and gets nothing of the next. The switcher opens OBS's player afresh
+          // once the sender is back (the connected event says OBS's session ended), starting at the new child's first
+          // keyframe; without that, OBS's reader is closed after the grace and OBS calls again itself.
+          log.info({ readers: feedOutput.endReaders(OBS_READER_GRACE_MS) }, "ended OBS's reading of the dead feed");
           events.error(`srt-live-transmit exited (${event.signal ?? `code ${event.exitCode}`}); restarting in ${event.restartInMs} ms`);
         }
       },

@@ -4,6 +4,7 @@
 // instead of after their 5 s idle timeout.
 import { armEvent, nextEvent, startFeedReader, startNats, startReconnectingFeed, startSrtlaSender, type TestNats, waitFor } from '@irlkit/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OBS_READER_GRACE_MS } from '../src/stream-feed.ts';
 import { startTestIngest } from './test-ingest.ts';
 
 let nats: TestNats;
@@ -125,7 +126,8 @@ describe('srt-live-transmit faults under a live feed', () => {
     it(`after a kill -9 of srt-live-transmit the ${bonded ? 'bonded (SRTLA)' : 'plain SRT'} sender and OBS's side are told at once and reconnect`, async () => {
       const ingest = await startIngest(bonded);
       try {
-        await nextEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
+        const first = await nextEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the feed to connect', 15_000);
+        expect(first.obsSessionEnded).toBeUndefined();
         await picture(ingest.reader, 30, 'a moving picture before the fault');
         const back = await armEvent(ingest.observer, 'ingest.link', (e) => e.event === 'connected', 'the sender to reconnect', 20_000);
         const disconnected = await armEvent(ingest.observer, 'ingest.link', (e) => e.event === 'disconnected', 'the feed to drop', 10_000);
@@ -143,13 +145,18 @@ describe('srt-live-transmit faults under a live feed', () => {
         // Only what the killed child had written out plays, not the 500 ms of the SRT buffer that died with it.
         expect(drop.playoutMs).toBeLessThan(500);
         expect(connected.peer).toMatch(peer);
+        // OBS's reading ended with the child: the returning sender's connection says so, for the switcher to open
+        // OBS's player afresh rather than restart the ended one.
+        expect(connected.obsSessionEnded).toBe(true);
         console.log(
           `${bonded ? 'bonded' : 'plain'}: sender's session ended ${endedAt - killedAt} ms, the reader's ${readerEndedAt - killedAt} ms, sender reconnected ${connected.receivedAt - killedAt} ms after kill -9`,
         );
         // Told, the sender ends its session at once; untold, it waits for its 5 s peer-idle timeout first.
         expect(endedAt - killedAt).toBeLessThan(3000);
-        // The same for OBS's side: its reader is ended when the child dies.
-        expect(readerEndedAt - killedAt).toBeLessThan(3000);
+        // OBS's side gets nothing more of the dead feed, and its connection is closed after the grace (in which the
+        // switcher replaces it with a fresh player: an ended one would wait out OBS's own 1 s reconnect delay).
+        expect(readerEndedAt - killedAt).toBeGreaterThanOrEqual(OBS_READER_GRACE_MS - 50);
+        expect(readerEndedAt - killedAt).toBeLessThan(OBS_READER_GRACE_MS + 1000);
         await picture(ingest.reader, 10, 'a moving picture after the restart', 15_000);
         // The rest is the sender starting over (a new ffmpeg here): generous for a loaded machine.
         expect(connected.receivedAt - killedAt).toBeLessThan(15_000);

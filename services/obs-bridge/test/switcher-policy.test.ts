@@ -86,11 +86,12 @@ describe('SwitcherPolicy', () => {
     s.wait(150); // the relay restarted and the sender called again at once, while the picture still plays out
     s.actions.length = 0;
     const back = s.now();
-    s.take(s.policy.linkConnected(back, 'connected'));
-    // The switch to OFFLINE comes with it (the buffers are about to run dry), and the restart waits.
+    s.take(s.policy.linkConnected(back, 'connected', { obsSessionEnded: true }));
+    // The switch to OFFLINE comes with it (the buffers are about to run dry), and the restart waits. Ingest ended
+    // OBS's session with the relay: a fresh player, not a restart of the ended one.
     expect(s.actions).toEqual([
       expect.objectContaining({ type: 'switchScene', scene: 'Offline' }),
-      { type: 'restartMedia', reason: 'feed reconnected', notBefore: back + RESTART_AFTER_SESSION_END_MS },
+      { type: 'restartMedia', reason: 'feed reconnected after its relay restarted', notBefore: back + RESTART_AFTER_SESSION_END_MS, fresh: true },
     ]);
     // The sender back while the old session still plays out: RESTART_AFTER_SESSION_END_MS after its end.
     s.take(s.policy.framesConfirmed(s.now()));

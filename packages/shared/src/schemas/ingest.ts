@@ -51,6 +51,11 @@ export const ingestLink = z.strictObject({
    * Absent from older publishers.
    */
   srtLatencyMs: z.number().int().nonnegative().max(120_000).nullable().optional(),
+  /**
+   * On `connected`: ingest ended OBS's reading of this feed since the last connection (srt-live-transmit died), so
+   * OBS's player has ended and has no session to resume: the switcher opens it afresh. Absent otherwise.
+   */
+  obsSessionEnded: z.literal(true).optional(),
 });
 export type IngestLink = z.infer<typeof ingestLink>;
 

@@ -31,6 +31,8 @@ interface Reader {
   since: number;
   /** False until the reader's stream has started at a keyframe. */
   started: boolean;
+  /** Its feed ended (endReaders): it gets nothing more, and its connection is closed after the grace. */
+  orphaned: boolean;
 }
 
 /** Packets kept of the video PES being read, for a reader that starts at it (a PES's verdict comes within a few). */
@@ -89,7 +91,7 @@ export class FeedOutput {
       if (oldest) this.dropReader(oldest, 'too many readers');
     }
     socket.setNoDelay(true);
-    const reader: Reader = { socket, peer, since: Date.now(), started: false };
+    const reader: Reader = { socket, peer, since: Date.now(), started: false, orphaned: false };
     this.readers.add(reader);
     socket.on('data', () => {
       // A player sends nothing; whatever comes is ignored.
@@ -120,6 +122,7 @@ export class FeedOutput {
       if (verdict === 'key-start' || verdict === 'video-start') this.group = [];
       if (this.group.length < MAX_GROUP_PACKETS) this.group.push(packet);
       for (const reader of this.readers) {
+        if (reader.orphaned) continue;
         if (reader.started) {
           out.get(reader)?.push(packet) ?? out.set(reader, [packet]);
           continue;
@@ -149,16 +152,24 @@ export class FeedOutput {
   }
 
   /**
-   * The feed behind the readers ended (srt-live-transmit died, a new sender session): close their connections
-   * so each player opens afresh on what comes next. Returns how many were closed.
+   * The feed behind the readers ended (srt-live-transmit died): they get nothing more of it, so no player goes on
+   * with a new child's stream inside its old session, and their connections are closed after `graceMs` (each player
+   * then opens afresh on what comes next). Not at once: OBS's media source that reads the end of its connection waits
+   * out its own reconnect delay (1 s) and ignores a new player asked for meanwhile, while one whose connection is
+   * still open opens the new one the moment the switcher asks (`pnpm faults feed-relay`: the sender back 0.3 s after
+   * a kill -9, OBS reading again 1.0 s after it had read the end, against 0.3 s). Returns how many were ended.
    */
-  endReaders(): number {
-    const count = this.readers.size;
-    for (const reader of [...this.readers]) reader.socket.end();
+  endReaders(graceMs: number): number {
+    const ended = [...this.readers].filter((reader) => !reader.orphaned);
+    for (const reader of ended) {
+      reader.orphaned = true;
+      const timer = setTimeout(() => reader.socket.end(), graceMs);
+      reader.socket.once('close', () => clearTimeout(timer));
+    }
     this.program = new TsProgram();
     this.packetizer = new TsPacketizer();
     this.group = [];
-    return count;
+    return ended.length;
   }
 
   async stop(): Promise<void> {

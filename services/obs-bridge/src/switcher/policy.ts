@@ -139,8 +139,11 @@ export class SwitcherPolicy {
     return streaming && !was ? this.enforce('stream started') : [];
   }
 
-  /** The feed came up (connected, resumed). */
-  linkConnected(now: number, why: string, fromLinkEvent = true): SwitcherAction[] {
+  /**
+   * The feed came up (connected, resumed). `obsSessionEnded`: ingest ended OBS's reading of the feed since the last
+   * connection (srt-live-transmit died), so OBS's player has ended and has no session to re-time.
+   */
+  linkConnected(now: number, why: string, { fromLinkEvent = true, obsSessionEnded = false } = {}): SwitcherAction[] {
     if (fromLinkEvent) this.sawLinkEvent = true;
     if (this.linkUp) return [];
     this.linkUp = true;
@@ -166,13 +169,20 @@ export class SwitcherPolicy {
     // against 3.29-3.35 s after long outages). It also keeps the player's demuxer, whose PTS-wrap guessing the feed
     // input has off (desktop's provision/obs-files.ts, `correct_ts_overflow=0`). Not before the lost feed's buffers
     // ran dry and that settled: a restarted relay ends OBS's session then, and a restart OBS gets just as it drops
-    // that session is lost in its own reconnect delay.
+    // that session is lost in its own reconnect delay. When ingest has ended that session (the relay died), there is
+    // nothing to re-time: OBS's restart of an ended player showed the new sender's picture 1-2 s later than a fresh
+    // player (`pnpm faults feed-relay`, docs/RELIABILITY.md), so that one gets a fresh player.
     if (why === 'connected') {
       // Nor just after the switch to OFFLINE that may come with it: a restart OBS gets while it takes the
       // feed off program is lost the same way.
       const settleFrom = Math.max(this.obsSessionEndsAt ?? 0, pending ? now : 0);
       const notBefore = settleFrom === 0 ? 0 : settleFrom + RESTART_AFTER_SESSION_END_MS;
-      const restart: SwitcherAction = { type: 'restartMedia', reason: 'feed reconnected', ...(notBefore > now ? { notBefore } : {}) };
+      const restart: SwitcherAction = {
+        type: 'restartMedia',
+        reason: obsSessionEnded ? 'feed reconnected after its relay restarted' : 'feed reconnected',
+        ...(notBefore > now ? { notBefore } : {}),
+        ...(obsSessionEnded ? { fresh: true } : {}),
+      };
       return [...(pending ? this.enter('offline', now, pending.reason) : []), restart];
     }
     // A stall viewers saw: the input has played out and waited through the gap, which leaves OBS

@@ -175,7 +175,7 @@ export class SwitcherRuntime {
         const now = Date.now();
         if (link.event === 'connected' || link.event === 'resumed') {
           this.stopFreezeWatch();
-          this.apply(this.policy.linkConnected(now, link.event));
+          this.apply(this.policy.linkConnected(now, link.event, { obsSessionEnded: link.obsSessionEnded === true }));
           if (this.policy.awaitingFrames()) this.watchFrames();
         } else if (link.event === 'stalled' || link.event === 'disconnected') {
           this.stopFrameWatch();
