@@ -44,7 +44,7 @@ export const RESTART_AFTER_SESSION_END_MS = 300;
  * docs/BENCHMARKS.md), and cutting moving picture is what the deadline is there to avoid.
  */
 export const MAX_DEADLINE_EXTENSION_MS = 1500;
-/** A picture seen moving keeps OFFLINE at least this far off: the freeze watch needs 100 ms of identical shots. */
+/** A picture seen moving keeps OFFLINE at least this far off: the freeze watch needs 70 ms of identical shots (about 100 ms with its looks). */
 export const MOVING_PICTURE_GRACE_MS = 200;
 
 export class SwitcherPolicy {
