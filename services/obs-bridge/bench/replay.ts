@@ -130,7 +130,12 @@ export function delaysAfter(trace: TraceEvent[], switches: Switch[], label: stri
     .filter((d) => !Number.isNaN(d));
 }
 
-/** Milliseconds during which the feed was stalled or gone while a live scene (Live/Low) was on program. */
+/**
+ * Milliseconds during which a live scene (Live/Low) was on program with the feed's picture frozen: from the moment
+ * the buffers behind a lost feed's last packet ran dry (`lastPacketTs + playoutMs` of its link event; at the event
+ * when the trace lacks them) until it came back. An upper bound: OBS's own lag shows the picture a little longer.
+ * Before, every stalled moment counted, which a gap the latency buffer hides is not.
+ */
 export function frozenOnAirMs(trace: TraceEvent[], switches: Switch[], startState: SwitcherStateName, from: number, to: number): number {
   const changes = [...switches].sort((a, b) => a.t - b.t);
   const stateAt = (t: number) => {
@@ -139,11 +144,18 @@ export function frozenOnAirMs(trace: TraceEvent[], switches: Switch[], startStat
     return state;
   };
   let frozen = 0;
-  let down = false;
+  /** While the link is down: from when its picture is frozen (the buffers behind its last packet dry; at once if unknown). */
+  let frozenFrom: number | null = null;
   const links = trace.filter((e): e is Extract<TraceEvent, { type: 'link' }> => e.type === 'link').sort((a, b) => a.t - b.t);
   for (let t = from; t < to; t += 10) {
-    for (const e of links) if (e.t <= t && e.t > t - 10) down = e.event === 'stalled' || e.event === 'disconnected';
-    if (down && stateAt(t) !== 'offline') frozen += 10;
+    for (const e of links) {
+      if (e.t > t || e.t <= t - 10) continue;
+      const down = e.event === 'stalled' || e.event === 'disconnected';
+      const dryAt = e.lastPacketTs != null && e.playoutMs != null ? e.lastPacketTs + e.playoutMs : e.t;
+      // A stall that turns into a disconnect keeps the first event's time: the buffers ran dry only once.
+      frozenFrom = down ? Math.min(frozenFrom ?? dryAt, dryAt) : null;
+    }
+    if (frozenFrom !== null && t >= frozenFrom && stateAt(t) !== 'offline') frozen += 10;
   }
   return frozen;
 }
