@@ -52,8 +52,9 @@ export const ingestLink = z.strictObject({
    */
   srtLatencyMs: z.number().int().nonnegative().max(120_000).nullable().optional(),
   /**
-   * On `connected`: ingest ended OBS's reading of this feed since the last connection (srt-live-transmit died), so
-   * OBS's player has ended and has no session to resume: the switcher opens it afresh. Absent otherwise.
+   * On `connected`: ingest cut OBS's reading of this feed off since the last connection (srt-live-transmit died): its
+   * connection carries nothing more and is closed after a grace, and OBS's restart would keep that dead connection,
+   * so the switcher opens a fresh player, which replaces it. Absent otherwise.
    */
   obsSessionEnded: z.literal(true).optional(),
 });

@@ -33,9 +33,11 @@ export interface FeedLoss {
 
 /**
  * After a lost feed, the media input is restarted no sooner than this after the feed's buffers ran
- * dry (when a restarted relay ends OBS's session). Measured with OBS 29 (kill -9 of srt-live-transmit,
- * its restart 100–200 ms later): a restart 10–30 ms after that end was lost in OBS's own 1 s
- * reconnect delay; one 250 ms or more after it reconnected within 10 ms.
+ * dry. Measured with OBS 29 when ingest still closed OBS's connection then on a relay's death (kill -9 of
+ * srt-live-transmit, its restart 100–200 ms later): a restart 10–30 ms after that end was lost in OBS's own
+ * 1 s reconnect delay; one 250 ms or more after it reconnected within 10 ms. Since ingest keeps that connection
+ * open (silent) for a fresh player to replace, the wait is no longer measured against that end; it is kept, and
+ * it keeps the restart apart from the switch to OFFLINE (below).
  */
 export const RESTART_AFTER_SESSION_END_MS = 300;
 /**
@@ -91,7 +93,7 @@ export class SwitcherPolicy {
     /** When the freeze watch last compared the input's picture with the one before it (after `watchFrom`). */
     lookedAt: number | null;
   } | null = null;
-  /** When the last lost feed's buffers ran dry (OBS's session ends then if the relay restarted); null if unknown. */
+  /** When the last lost feed's buffers ran dry; null if unknown. */
   private obsSessionEndsAt: number | null = null;
 
   constructor(
@@ -168,10 +170,10 @@ export class SwitcherPolicy {
     // through a fresh player, for the rest of the session (the viewers bench: steady 3.10 against 3.21 s, 3.13-3.16
     // against 3.29-3.35 s after long outages). It also keeps the player's demuxer, whose PTS-wrap guessing the feed
     // input has off (desktop's provision/obs-files.ts, `correct_ts_overflow=0`). Not before the lost feed's buffers
-    // ran dry and that settled: a restarted relay ends OBS's session then, and a restart OBS gets just as it drops
-    // that session is lost in its own reconnect delay. When ingest has ended that session (the relay died), there is
-    // nothing to re-time: OBS's restart of an ended player showed the new sender's picture 1-2 s later than a fresh
-    // player (`pnpm faults feed-relay`, docs/RELIABILITY.md), so that one gets a fresh player.
+    // ran dry and that settled (RESTART_AFTER_SESSION_END_MS). When ingest has cut OBS's reading off (the relay died),
+    // there is nothing to re-time: a restart keeps the silent connection until ingest closes it (Live 5.1 s after a
+    // kill -9, test/feed-faults.test.ts), and before ingest kept it open, a restart of the ended player showed the
+    // picture 1-2 s later than a fresh one (`pnpm faults feed-relay`): that sender gets a fresh player.
     if (why === 'connected') {
       // Nor just after the switch to OFFLINE that may come with it: a restart OBS gets while it takes the
       // feed off program is lost the same way.

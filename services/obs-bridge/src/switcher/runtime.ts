@@ -473,8 +473,9 @@ export class SwitcherRuntime {
     // includes that frame's own 33 ms: median 150 ms in 4 runs with 100, 134 ms in 10 runs with 70, 34-200 ms).
     const freezeMs = this.options.freezeMs ?? 70;
     let last: { shot: string; cursorMs: number | null; since: number } | null = null;
-    /** How long each look took (OBS's answer), for the verdict's log line. */
-    const lookMs: number[] = [];
+    /** How many looks this watch took, and how long the last few took (OBS's answer), for the verdict's log line. */
+    let looks = 0;
+    const recentLookMs: number[] = [];
     const timer = inTurns(this.options.freezeCheckMs ?? 40, async () => {
       if (!obs.isReachable()) return;
       const takenAt = Date.now();
@@ -487,7 +488,9 @@ export class SwitcherRuntime {
         ),
       ]);
       if (this.freezeWatch !== timer) return;
-      lookMs.push(Date.now() - takenAt);
+      looks += 1;
+      recentLookMs.push(Date.now() - takenAt);
+      if (recentLookMs.length > 6) recentLookMs.shift();
       const playedOn = last !== null && cursorMs !== null && last.cursorMs !== null && cursorMs !== last.cursorMs;
       if (last?.shot !== shot || playedOn) {
         // A new picture, or the same one played on: still on air, whatever the deadline says (not the first
@@ -496,8 +499,7 @@ export class SwitcherRuntime {
         last = { shot, cursorMs, since: takenAt };
       } else if (Date.now() - last.since >= freezeMs) {
         this.stopFreezeWatch();
-        const recent = lookMs.slice(-6);
-        this.options.log.info({ stillMs: Date.now() - last.since, looks: lookMs.length, recentLookMs: recent }, 'picture froze');
+        this.options.log.info({ stillMs: Date.now() - last.since, looks, recentLookMs }, 'picture froze');
         this.apply(this.policy.pictureFroze(Date.now()));
         return;
       } else {
